@@ -1,0 +1,9 @@
+//! Wire types shared by the Provisio web app and server.
+//!
+//! Everything that crosses HTTP is defined here once, so the app and the server cannot disagree
+//! about a field name, a filter operator or how a query is written into a URL.
+
+pub mod error;
+pub mod report;
+
+pub use error::ErrorBody;

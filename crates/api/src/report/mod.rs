@@ -1,0 +1,12 @@
+//! The User Provisioning report: its fields, query model, rows and facets.
+
+mod fields;
+mod query;
+mod rows;
+
+pub use fields::{FieldKind, Operator, ReportField};
+pub use query::{
+    decode_pairs, encode_pairs, Direction, Filter, Operand, QueryError, ReportQuery, Sort,
+    MAX_ANY_OF_VALUES, MAX_FILTERS,
+};
+pub use rows::{FacetValue, ReportFacets, ReportPage, ReportRow, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};

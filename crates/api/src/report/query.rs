@@ -1,0 +1,524 @@
+//! The report's query model (filters, service plans, sort) and its one URL encoding.
+//!
+//! The web app's address bar and the API's query string use the same encoding, so a copied link
+//! and an API call describe a view identically:
+//!
+//! ```text
+//! filter=<field>.<operator>:<value>[,<value>...]   (repeatable; values escape `,` and `\` with `\`)
+//! plan=<service plan>                               (repeatable)
+//! sort=<field> | sort=-<field>                      (`-` means descending)
+//! ```
+
+use chrono::NaiveDate;
+
+use super::fields::{FieldKind, Operator, ReportField};
+
+/// Why a query parameter was refused; the server turns it into a 400 naming the parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    pub parameter: &'static str,
+    pub message: String,
+}
+
+impl QueryError {
+    pub fn new(parameter: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            parameter,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.parameter, self.message)
+    }
+}
+
+/// The typed right-hand side of a filter, already checked against its operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operand {
+    None,
+    Text(String),
+    Texts(Vec<String>),
+    Number(i64),
+    NumberRange(i64, i64),
+    Date(NaiveDate),
+    DateRange(NaiveDate, NaiveDate),
+    Days(u32),
+}
+
+/// One condition of the report's filter; all filters of a query are ANDed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    field: ReportField,
+    operator: Operator,
+    operand: Operand,
+}
+
+/// Most values an "is any of" filter may list; keeps the SQL bounded.
+pub const MAX_ANY_OF_VALUES: usize = 200;
+/// Most filters one query may carry.
+pub const MAX_FILTERS: usize = 20;
+
+impl Filter {
+    /// Builds a filter from the field, operator and raw values, checking that they fit together.
+    pub fn new(
+        field: ReportField,
+        operator: Operator,
+        values: Vec<String>,
+    ) -> Result<Filter, QueryError> {
+        if !field.kind().operators().contains(&operator) {
+            return Err(QueryError::new(
+                "filter",
+                format!(
+                    "operator '{}' does not apply to field '{}'; use one of: {}",
+                    operator.key(),
+                    field.key(),
+                    field
+                        .kind()
+                        .operators()
+                        .iter()
+                        .map(|op| op.key())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let operand = parse_operand(field, operator, values)?;
+        Ok(Filter {
+            field,
+            operator,
+            operand,
+        })
+    }
+
+    pub fn field(&self) -> ReportField {
+        self.field
+    }
+
+    pub fn operator(&self) -> Operator {
+        self.operator
+    }
+
+    pub fn operand(&self) -> &Operand {
+        &self.operand
+    }
+
+    /// The raw values, as they are written into a URL.
+    pub fn values(&self) -> Vec<String> {
+        match &self.operand {
+            Operand::None => vec![],
+            Operand::Text(text) => vec![text.clone()],
+            Operand::Texts(texts) => texts.clone(),
+            Operand::Number(n) => vec![n.to_string()],
+            Operand::NumberRange(a, b) => vec![a.to_string(), b.to_string()],
+            Operand::Date(d) => vec![d.to_string()],
+            Operand::DateRange(a, b) => vec![a.to_string(), b.to_string()],
+            Operand::Days(n) => vec![n.to_string()],
+        }
+    }
+
+    /// "User Status is any of Active, Preserved": the chip text.
+    pub fn describe(&self) -> String {
+        let values = self.values();
+        let value_text = match (&self.operand, self.operator) {
+            (Operand::None, _) => String::new(),
+            (_, Operator::Between) => format!(" {} and {}", values[0], values[1]),
+            _ => format!(" {}", values.join(", ")),
+        };
+        format!(
+            "{} {}{}",
+            self.field.label(),
+            self.operator.label(),
+            value_text
+        )
+    }
+
+    /// `<field>.<operator>:<values>` as written in the `filter` parameter.
+    pub fn encode(&self) -> String {
+        let values: Vec<String> = self.values().iter().map(|v| escape_value(v)).collect();
+        format!(
+            "{}.{}:{}",
+            self.field.key(),
+            self.operator.key(),
+            values.join(",")
+        )
+    }
+
+    pub fn decode(text: &str) -> Result<Filter, QueryError> {
+        let (head, values) = text.split_once(':').ok_or_else(|| {
+            QueryError::new(
+                "filter",
+                format!("'{text}' is not of the form <field>.<operator>:<values>"),
+            )
+        })?;
+        let (field_key, operator_key) = head.split_once('.').ok_or_else(|| {
+            QueryError::new(
+                "filter",
+                format!("'{head}' is not of the form <field>.<operator>"),
+            )
+        })?;
+        let field = ReportField::from_key(field_key)
+            .ok_or_else(|| QueryError::new("filter", format!("unknown field '{field_key}'")))?;
+        let operator = Operator::from_key(operator_key).ok_or_else(|| {
+            QueryError::new("filter", format!("unknown operator '{operator_key}'"))
+        })?;
+        Filter::new(field, operator, split_values(values))
+    }
+}
+
+fn parse_operand(
+    field: ReportField,
+    operator: Operator,
+    values: Vec<String>,
+) -> Result<Operand, QueryError> {
+    let expect = |n: usize| -> Result<(), QueryError> {
+        if values.len() == n {
+            Ok(())
+        } else {
+            Err(QueryError::new(
+                "filter",
+                format!(
+                    "'{}.{}' takes {n} value(s), got {}",
+                    field.key(),
+                    operator.key(),
+                    values.len()
+                ),
+            ))
+        }
+    };
+    let number = |text: &str| -> Result<i64, QueryError> {
+        text.trim().parse::<i64>().map_err(|_| {
+            QueryError::new(
+                "filter",
+                format!("'{text}' is not a whole number (field '{}')", field.key()),
+            )
+        })
+    };
+    let date = |text: &str| -> Result<NaiveDate, QueryError> {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+            QueryError::new(
+                "filter",
+                format!(
+                    "'{text}' is not a date in the form YYYY-MM-DD (field '{}')",
+                    field.key()
+                ),
+            )
+        })
+    };
+    match operator {
+        Operator::IsEmpty => {
+            if values.iter().all(|v| v.is_empty()) {
+                Ok(Operand::None)
+            } else {
+                Err(QueryError::new("filter", "'is_empty' takes no value"))
+            }
+        }
+        Operator::Contains | Operator::Equals | Operator::StartsWith => {
+            expect(1)?;
+            if values[0].is_empty() {
+                return Err(QueryError::new(
+                    "filter",
+                    format!("'{}.{}' needs a value", field.key(), operator.key()),
+                ));
+            }
+            Ok(Operand::Text(values[0].clone()))
+        }
+        Operator::AnyOf => {
+            if values.is_empty() || values.len() > MAX_ANY_OF_VALUES {
+                return Err(QueryError::new(
+                    "filter",
+                    format!(
+                        "'{}.any_of' takes between 1 and {MAX_ANY_OF_VALUES} values",
+                        field.key()
+                    ),
+                ));
+            }
+            Ok(Operand::Texts(values))
+        }
+        Operator::Eq | Operator::Lt | Operator::Gt => {
+            expect(1)?;
+            Ok(Operand::Number(number(&values[0])?))
+        }
+        Operator::Between if field.kind() == FieldKind::Number => {
+            expect(2)?;
+            let (low, high) = (number(&values[0])?, number(&values[1])?);
+            if low > high {
+                return Err(QueryError::new(
+                    "filter",
+                    format!("range {low}..{high} is empty: the first value must not exceed the second"),
+                ));
+            }
+            Ok(Operand::NumberRange(low, high))
+        }
+        Operator::Between => {
+            expect(2)?;
+            let (from, to) = (date(&values[0])?, date(&values[1])?);
+            if from > to {
+                return Err(QueryError::new(
+                    "filter",
+                    format!("date range {from}..{to} is empty: the first date must not be after the second"),
+                ));
+            }
+            Ok(Operand::DateRange(from, to))
+        }
+        Operator::Before | Operator::After => {
+            expect(1)?;
+            Ok(Operand::Date(date(&values[0])?))
+        }
+        Operator::InLastDays => {
+            expect(1)?;
+            let days = values[0]
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=36_500).contains(d))
+                .ok_or_else(|| {
+                    QueryError::new(
+                        "filter",
+                        format!("'{}' is not a number of days between 1 and 36500", values[0]),
+                    )
+                })?;
+            Ok(Operand::Days(days))
+        }
+    }
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Ascending,
+    Descending,
+}
+
+/// Sort order of the report; the server adds the user id as a stable tie-breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sort {
+    pub field: ReportField,
+    pub direction: Direction,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            field: ReportField::CustomerName,
+            direction: Direction::Ascending,
+        }
+    }
+}
+
+impl Sort {
+    pub fn encode(&self) -> String {
+        match self.direction {
+            Direction::Ascending => self.field.key().to_owned(),
+            Direction::Descending => format!("-{}", self.field.key()),
+        }
+    }
+
+    pub fn decode(text: &str) -> Result<Sort, QueryError> {
+        let (direction, key) = match text.strip_prefix('-') {
+            Some(key) => (Direction::Descending, key),
+            None => (Direction::Ascending, text),
+        };
+        let field = ReportField::from_key(key)
+            .ok_or_else(|| QueryError::new("sort", format!("unknown field '{key}'")))?;
+        Ok(Sort { field, direction })
+    }
+
+    /// The sort a click on `field`'s header asks for: ascending first, then toggling.
+    pub fn toggled(self, field: ReportField) -> Sort {
+        if self.field == field && self.direction == Direction::Ascending {
+            Sort {
+                field,
+                direction: Direction::Descending,
+            }
+        } else {
+            Sort {
+                field,
+                direction: Direction::Ascending,
+            }
+        }
+    }
+}
+
+/// Which rows of the report to show and in what order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReportQuery {
+    pub filters: Vec<Filter>,
+    pub service_plans: Vec<String>,
+    pub sort: Sort,
+}
+
+impl ReportQuery {
+    /// Reads `filter`, `plan` and `sort` from decoded query pairs; other keys are left to the caller.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ReportQuery, QueryError> {
+        let mut query = ReportQuery::default();
+        let mut sort_seen = false;
+        for (key, value) in pairs {
+            match key {
+                "filter" => {
+                    if query.filters.len() == MAX_FILTERS {
+                        return Err(QueryError::new(
+                            "filter",
+                            format!("at most {MAX_FILTERS} filters are allowed"),
+                        ));
+                    }
+                    query.filters.push(Filter::decode(value)?);
+                }
+                "plan" => {
+                    if value.is_empty() {
+                        return Err(QueryError::new("plan", "a service plan name is empty"));
+                    }
+                    if query.service_plans.len() == MAX_ANY_OF_VALUES {
+                        return Err(QueryError::new("plan", "too many service plans"));
+                    }
+                    query.service_plans.push(value.to_owned());
+                }
+                "sort" => {
+                    if sort_seen {
+                        return Err(QueryError::new("sort", "give 'sort' at most once"));
+                    }
+                    sort_seen = true;
+                    query.sort = Sort::decode(value)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(query)
+    }
+
+    /// The pairs that describe this query, in a canonical order; the default sort is omitted.
+    pub fn to_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .filters
+            .iter()
+            .map(|f| ("filter".to_owned(), f.encode()))
+            .collect();
+        pairs.extend(
+            self.service_plans
+                .iter()
+                .map(|p| ("plan".to_owned(), p.clone())),
+        );
+        if self.sort != Sort::default() {
+            pairs.push(("sort".to_owned(), self.sort.encode()));
+        }
+        pairs
+    }
+
+    /// The query as a URL query string (without the leading `?`).
+    pub fn to_query_string(&self) -> String {
+        encode_pairs(&self.to_pairs())
+    }
+}
+
+/// Form-encodes query pairs.
+pub fn encode_pairs(pairs: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// Decodes a URL query string into pairs.
+pub fn decode_pairs(query: &str) -> Result<Vec<(String, String)>, QueryError> {
+    serde_urlencoded::from_str(query)
+        .map_err(|_| QueryError::new("query", "the query string is not valid form encoding"))
+}
+
+fn escape_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c == ',' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn split_values(text: &str) -> Vec<String> {
+    if text.is_empty() {
+        return vec![];
+    }
+    let mut values = vec![String::new()];
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let (Some(next), Some(last)) = (chars.next(), values.last_mut()) {
+                    last.push(next);
+                }
+            }
+            ',' => values.push(String::new()),
+            _ => {
+                if let Some(last) = values.last_mut() {
+                    last.push(c);
+                }
+            }
+        }
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_round_trips_through_its_url_encoding() {
+        let query = ReportQuery {
+            filters: vec![
+                Filter::new(
+                    ReportField::CustomerName,
+                    Operator::AnyOf,
+                    vec!["Acme, Inc.".into(), r"Back\slash".into()],
+                )
+                .expect("valid filter"),
+                Filter::new(
+                    ReportField::EndpointsUsageMb,
+                    Operator::Between,
+                    vec!["10".into(), "500".into()],
+                )
+                .expect("valid filter"),
+                Filter::new(ReportField::CustomAttributeName, Operator::IsEmpty, vec![])
+                    .expect("valid filter"),
+            ],
+            service_plans: vec!["Enterprise & Co".into()],
+            sort: Sort {
+                field: ReportField::CreatedOn,
+                direction: Direction::Descending,
+            },
+        };
+        let text = query.to_query_string();
+        let pairs = decode_pairs(&text).expect("decodes");
+        let back =
+            ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).expect("parses");
+        assert_eq!(back, query);
+    }
+
+    #[test]
+    fn operator_must_fit_the_field_kind() {
+        let err = Filter::new(ReportField::CreatedOn, Operator::Contains, vec!["x".into()])
+            .expect_err("contains is not a date operator");
+        assert!(err.message.contains("does not apply"), "{}", err.message);
+        assert!(Filter::new(ReportField::UserStatus, Operator::Equals, vec!["Active".into()]).is_err());
+    }
+
+    #[test]
+    fn unparsable_values_are_refused_with_the_reason() {
+        assert!(Filter::decode("endpoints_usage_mb.gt:lots").is_err());
+        assert!(Filter::decode("created_on.before:2024-13-01").is_err());
+        assert!(Filter::decode("created_on.in_last_days:0").is_err());
+        assert!(Filter::decode("endpoints_usage_mb.between:9,3").is_err());
+        assert!(Filter::decode("user_name.contains:").is_err());
+        assert!(Filter::decode("nope.contains:x").is_err());
+        assert!(Filter::decode("user_name").is_err());
+    }
+
+    #[test]
+    fn default_sort_is_left_out_of_the_url() {
+        assert_eq!(ReportQuery::default().to_query_string(), "");
+        let sort = Sort::default().toggled(ReportField::CustomerName);
+        assert_eq!(sort.encode(), "-customer_name");
+    }
+}

@@ -1,0 +1,105 @@
+//! Rows, pages and facets as the report endpoints return them.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::fields::ReportField;
+
+/// Rows per page when the client does not ask.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// Most rows one page may hold.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// One provisioned user, with the report's 13 fields in the report's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportRow {
+    /// Provisio's id of the user; stable, used to key rows.
+    pub id: i64,
+    pub global_customer_id: String,
+    pub customer_name: String,
+    pub account_name: String,
+    pub user_name: String,
+    pub user_email: String,
+    pub profile: String,
+    pub user_status: String,
+    /// `active`, `preserved`, or `-` for unlicensed.
+    pub endpoints_license: String,
+    pub endpoints_usage_mb: i64,
+    /// ISO 8601, UTC.
+    pub created_on: DateTime<Utc>,
+    /// The identity provider managing the user, or `-` for a manually added user.
+    pub managed_by: String,
+    pub custom_attribute_name: Option<String>,
+    pub custom_attribute_value: Option<String>,
+}
+
+impl ReportRow {
+    /// The text a cell of `field` shows; times are ISO 8601 UTC.
+    pub fn cell(&self, field: ReportField) -> String {
+        match field {
+            ReportField::GlobalCustomerId => self.global_customer_id.clone(),
+            ReportField::CustomerName => self.customer_name.clone(),
+            ReportField::AccountName => self.account_name.clone(),
+            ReportField::UserName => self.user_name.clone(),
+            ReportField::UserEmail => self.user_email.clone(),
+            ReportField::Profile => self.profile.clone(),
+            ReportField::UserStatus => self.user_status.clone(),
+            ReportField::EndpointsLicense => self.endpoints_license.clone(),
+            ReportField::EndpointsUsageMb => self.endpoints_usage_mb.to_string(),
+            ReportField::CreatedOn => self.created_on.to_rfc3339_opts(SecondsFormat::Secs, true),
+            ReportField::ManagedBy => self.managed_by.clone(),
+            ReportField::CustomAttributeName => {
+                self.custom_attribute_name.clone().unwrap_or_default()
+            }
+            ReportField::CustomAttributeValue => {
+                self.custom_attribute_value.clone().unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// One page of the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportPage {
+    pub rows: Vec<ReportRow>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Rows matching the filter; given with the first page only (when no cursor was sent).
+    pub total: Option<u64>,
+}
+
+/// A value of an enumerable field and how many rows carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FacetValue {
+    pub value: String,
+    pub count: u64,
+}
+
+/// The values offered by the filter UI, counted over every row the caller may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportFacets {
+    pub service_plans: Vec<FacetValue>,
+    pub customers: Vec<FacetValue>,
+    pub profiles: Vec<FacetValue>,
+    pub user_statuses: Vec<FacetValue>,
+    pub endpoints_licenses: Vec<FacetValue>,
+    pub managed_by: Vec<FacetValue>,
+}
+
+impl ReportFacets {
+    /// The facet listing the values of `field`, if the field has one.
+    pub fn for_field(&self, field: ReportField) -> Option<&[FacetValue]> {
+        match field {
+            ReportField::CustomerName => Some(&self.customers),
+            ReportField::Profile => Some(&self.profiles),
+            ReportField::UserStatus => Some(&self.user_statuses),
+            ReportField::EndpointsLicense => Some(&self.endpoints_licenses),
+            ReportField::ManagedBy => Some(&self.managed_by),
+            _ => None,
+        }
+    }
+}

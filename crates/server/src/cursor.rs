@@ -1,0 +1,61 @@
+//! Opaque page cursors: where the last page ended, bound to the query that produced it.
+
+use std::hash::{Hash, Hasher};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use provisio_api::report::{QueryError, ReportQuery};
+
+use crate::db::report::{Keyset, SortValue};
+use crate::db::Scope;
+
+/// Encodes the position after which the next page starts.
+pub fn encode(query: &ReportQuery, scope: Scope, keyset: &Keyset) -> String {
+    let value = match &keyset.value {
+        SortValue::Text(text) => format!("t{text}"),
+        SortValue::Number(number) => format!("n{number}"),
+    };
+    let plain = format!(
+        "{:016x}:{}:{value}",
+        fingerprint(query, scope),
+        keyset.id
+    );
+    URL_SAFE_NO_PAD.encode(plain)
+}
+
+/// Decodes a cursor, refusing one that was made for a different query or scope.
+pub fn decode(cursor: &str, query: &ReportQuery, scope: Scope) -> Result<Keyset, QueryError> {
+    let invalid = || QueryError::new("cursor", "the cursor is malformed; start again without it");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let plain = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let mut parts = plain.splitn(3, ':');
+    let (Some(print), Some(id), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid());
+    };
+    if print != format!("{:016x}", fingerprint(query, scope)) {
+        return Err(QueryError::new(
+            "cursor",
+            "the cursor belongs to a different filter or sort; start again without it",
+        ));
+    }
+    let id = id.parse::<i64>().map_err(|_| invalid())?;
+    let value = match value.split_at_checked(1) {
+        Some(("t", text)) => SortValue::Text(text.to_owned()),
+        Some(("n", number)) => SortValue::Number(number.parse().map_err(|_| invalid())?),
+        _ => return Err(invalid()),
+    };
+    Ok(Keyset { value, id })
+}
+
+/// Identifies the query (filters, plans, sort) and scope a cursor belongs to.
+fn fingerprint(query: &ReportQuery, scope: Scope) -> u64 {
+    // A keyed hasher would also do; cursors only need to tell queries apart, not resist forgery,
+    // because a forged cursor can only point into rows the caller may read anyway.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    query.to_query_string().hash(&mut hasher);
+    match scope {
+        Scope::AllCustomers => 0i64.hash(&mut hasher),
+        Scope::Customer(id) => id.hash(&mut hasher),
+    }
+    hasher.finish()
+}

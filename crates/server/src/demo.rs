@@ -1,0 +1,332 @@
+//! Deterministic demo data that looks like a real MSP: customers on several service plans and
+//! their provisioned users. The same seed always yields the same data.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use rand::distributions::{Distribution, WeightedIndex};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sqlx::SqlitePool;
+
+use crate::db;
+
+/// Users seeded when no number is given.
+pub const DEFAULT_DEMO_USERS: u64 = 10_000;
+
+const SEED: u64 = 0x5052_4f56_4953_494f;
+
+pub struct DemoCustomer {
+    pub global_id: String,
+    pub name: String,
+    pub account_name: String,
+    pub service_plan: &'static str,
+    pub created_at: String,
+    pub profiles: Vec<&'static str>,
+    pub storage_regions: Vec<&'static str>,
+    domain: String,
+    identity_provider: &'static str,
+    custom_attribute: Option<&'static str>,
+    weight: u32,
+}
+
+pub struct DemoUser {
+    /// Index into the customer list.
+    pub customer: usize,
+    pub user_name: String,
+    pub email: String,
+    /// Index into the customer's profiles.
+    pub profile: usize,
+    /// Index into the customer's storage regions.
+    pub storage_region: usize,
+    pub status: &'static str,
+    pub license: &'static str,
+    pub usage_mb: i64,
+    pub created_at: String,
+    pub managed_by: &'static str,
+    pub custom_attribute_name: String,
+    pub custom_attribute_value: String,
+}
+
+/// Seeds customers and `user_count` users into an empty database; returns the users inserted.
+pub async fn seed(pool: &SqlitePool, user_count: u64) -> Result<u64, sqlx::Error> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let customers = customers(&mut rng);
+    let ids = db::demo::insert_customers(pool, &customers).await?;
+    db::demo::insert_users(pool, &ids, users(&customers, user_count, rng)).await
+}
+
+/// The moment the demo data is anchored to, so reruns produce identical rows.
+fn anchor() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// (customer name, account name when "Hide Customer Name" was chosen, domain, relative size)
+const CUSTOMERS: [(&str, Option<&str>, &str, u32); 28] = [
+    ("Northwind Traders", None, "northwindtraders.com", 14),
+    ("Contoso Pharmaceuticals", Some("CUST-0142"), "contosopharma.com", 22),
+    ("Fabrikam Manufacturing", None, "fabrikam.com", 18),
+    ("Alpine Ski House", None, "alpineskihouse.com", 3),
+    ("Blue Yonder Airlines", Some("BYA Holdings"), "blueyonderairlines.com", 12),
+    ("Coho Winery", None, "cohowinery.com", 2),
+    ("Adventure Works Cycles", None, "adventure-works.com", 9),
+    ("Litware Legal LLP", Some("CUST-0219"), "litwarelegal.com", 5),
+    ("Margie's Travel", None, "margiestravel.com", 4),
+    ("Proseware Health", Some("Proseware Group"), "prosewarehealth.org", 16),
+    ("Tailspin Toys", None, "tailspintoys.com", 6),
+    ("Wide World Importers", None, "wideworldimporters.com", 11),
+    ("Woodgrove Bank", Some("CUST-0307"), "woodgrovebank.com", 25),
+    ("Trey Research", None, "treyresearch.net", 4),
+    ("Lucerne Publishing", None, "lucernepublishing.com", 3),
+    ("Graphic Design Institute", None, "graphicdesigninstitute.edu", 7),
+    ("Humongous Insurance", Some("HI Mutual"), "humongousinsurance.com", 19),
+    ("Consolidated Messenger", None, "consolidatedmessenger.com", 5),
+    ("Fourth Coffee", None, "fourthcoffee.com", 2),
+    ("Southridge Video", None, "southridgevideo.com", 3),
+    ("VanArsdel Ltd", Some("CUST-0388"), "vanarsdel.com", 8),
+    ("Relecloud Energy", None, "relecloud.com", 10),
+    ("Datum Corporation", None, "adatum.com", 13),
+    ("Bellows College", Some("Bellows Univ. IT"), "bellowscollege.edu", 15),
+    ("First Up Consultants", None, "firstupconsultants.com", 4),
+    ("Nod Publishers", None, "nodpublishers.com", 2),
+    ("School of Fine Art", None, "fineartschool.net", 3),
+    ("Wingtip Toys", Some("CUST-0451"), "wingtiptoys.com", 6),
+];
+
+const SERVICE_PLANS: [&str; 3] = ["Business", "Enterprise", "Elite"];
+
+const PROFILES: [&str; 8] = [
+    "Default",
+    "Executives",
+    "Engineering",
+    "Finance",
+    "Sales",
+    "Remote Workers",
+    "Legal Hold",
+    "Contractors",
+];
+
+const REGIONS: [&str; 6] = [
+    "US East (N. Virginia)",
+    "US West (Oregon)",
+    "EU (Frankfurt)",
+    "EU (Ireland)",
+    "Asia Pacific (Sydney)",
+    "Canada (Central)",
+];
+
+const IDENTITY_PROVIDERS: [(&str, u32); 4] = [
+    ("Microsoft Entra ID", 45),
+    ("Okta", 25),
+    ("AD/LDAP", 20),
+    ("-", 10),
+];
+
+const FIRST_NAMES: [&str; 60] = [
+    "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Sophia", "Elijah", "Charlotte",
+    "James", "Ava", "William", "Isabella", "Benjamin", "Mia", "Lucas", "Evelyn", "Henry",
+    "Harper", "Theodore", "Priya", "Arjun", "Mei", "Wei", "Hiroshi", "Yuki", "Fatima", "Omar",
+    "Aisha", "Mateo", "Sofía", "Diego", "Valentina", "Lars", "Ingrid", "Chloé", "Louis", "Anna",
+    "Jonas", "Zoë", "Kwame", "Amara", "Chen", "Ravi", "Ana", "João", "Siobhan", "Declan",
+    "Nadia", "Tomasz", "Olga", "Dmitri", "Leila", "Samir", "Grace", "Ethan", "Hannah", "Jack",
+    "Maya", "Daniel",
+];
+
+const LAST_NAMES: [&str; 60] = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
+    "Jackson", "Martin", "Lee", "Patel", "Sharma", "Nguyen", "Kim", "Tanaka", "Sato", "Müller",
+    "Schmidt", "Dubois", "Rossi", "Silva", "Santos", "Kowalski", "Nowak", "Ivanov", "Jensen",
+    "Hansen", "O'Brien", "Murphy", "Kelly", "Okafor", "Mensah", "Haddad", "Khan", "Ali",
+    "Cohen", "Levi", "Novak", "Horvat", "Andersson", "Larsen", "Fischer", "Weber", "Costa",
+    "Ferreira", "Wang", "Zhang", "Li", "Chen", "Walker",
+];
+
+fn customers(rng: &mut ChaCha8Rng) -> Vec<DemoCustomer> {
+    let idp_choice = WeightedIndex::new(IDENTITY_PROVIDERS.iter().map(|(_, w)| *w))
+        .unwrap_or_else(|_| unreachable!("weights are positive constants"));
+    let start = anchor() - Duration::days(3 * 365);
+    CUSTOMERS
+        .iter()
+        .enumerate()
+        .map(|(index, (name, account, domain, weight))| {
+            let identity_provider = IDENTITY_PROVIDERS[idp_choice.sample(rng)].0;
+            let profile_count = rng.gen_range(2..=5);
+            let mut profiles = vec![PROFILES[0]];
+            profiles.extend(
+                PROFILES[1..]
+                    .iter()
+                    .skip(index % 3)
+                    .take(profile_count - 1)
+                    .copied(),
+            );
+            let region_start = index % REGIONS.len();
+            let storage_regions = (0..rng.gen_range(1..=2))
+                .map(|i| REGIONS[(region_start + i) % REGIONS.len()])
+                .collect();
+            let custom_attribute = match identity_provider {
+                "AD/LDAP" => Some("employeeID"),
+                "Microsoft Entra ID" if index % 2 == 0 => Some("department"),
+                _ => None,
+            };
+            DemoCustomer {
+                global_id: uuid::Builder::from_random_bytes(rng.gen())
+                    .into_uuid()
+                    .to_string(),
+                name: (*name).to_owned(),
+                account_name: account.unwrap_or(name).to_owned(),
+                service_plan: SERVICE_PLANS[index % SERVICE_PLANS.len()],
+                created_at: timestamp(start - Duration::days(rng.gen_range(1..400))),
+                profiles,
+                storage_regions,
+                domain: (*domain).to_owned(),
+                identity_provider,
+                custom_attribute,
+                weight: *weight,
+            }
+        })
+        .collect()
+}
+
+const DEPARTMENTS: [&str; 7] = [
+    "Finance",
+    "Sales",
+    "Engineering",
+    "HR",
+    "Legal",
+    "Operations",
+    "Marketing",
+];
+
+/// A lazy stream of users, so a million of them never sit in memory at once.
+fn users(
+    customers: &[DemoCustomer],
+    count: u64,
+    mut rng: ChaCha8Rng,
+) -> impl Iterator<Item = DemoUser> + '_ {
+    let customer_choice = WeightedIndex::new(customers.iter().map(|c| c.weight))
+        .unwrap_or_else(|_| unreachable!("weights are positive constants"));
+    let mut name_uses: HashMap<(usize, usize, usize), u32> = HashMap::new();
+    let span_seconds = 3 * 365 * 24 * 3600;
+    let anchor = anchor();
+    (0..count).map(move |_| {
+        let customer_index = customer_choice.sample(&mut rng);
+        let customer = &customers[customer_index];
+        let (first, last) = (
+            rng.gen_range(0..FIRST_NAMES.len()),
+            rng.gen_range(0..LAST_NAMES.len()),
+        );
+        let uses = name_uses
+            .entry((customer_index, first, last))
+            .or_insert(0);
+        *uses += 1;
+        let suffix = if *uses == 1 {
+            String::new()
+        } else {
+            uses.to_string()
+        };
+        let local_part = format!(
+            "{}.{}{suffix}",
+            email_part(FIRST_NAMES[first]),
+            email_part(LAST_NAMES[last])
+        );
+        let roll: f64 = rng.gen();
+        let (status, license) = if roll < 0.82 {
+            ("Active", "active")
+        } else if roll < 0.91 {
+            ("Preserved", "preserved")
+        } else if roll < 0.96 {
+            ("Pending", "-")
+        } else {
+            ("Active", "-")
+        };
+        let usage_mb = match status {
+            "Pending" => 0,
+            // Backup sizes are heavy-tailed: most users hold a few GB, a few hold hundreds.
+            _ => (rng.gen::<f64>().powi(3) * 480_000.0) as i64 + rng.gen_range(0..2_000),
+        };
+        let managed_by = if rng.gen_bool(0.92) {
+            customer.identity_provider
+        } else {
+            "-"
+        };
+        let (custom_attribute_name, custom_attribute_value) = match customer.custom_attribute {
+            Some(name @ "employeeID") => (name.to_owned(), format!("E{:06}", rng.gen_range(0..1_000_000))),
+            Some(name) => (
+                name.to_owned(),
+                DEPARTMENTS[rng.gen_range(0..DEPARTMENTS.len())].to_owned(),
+            ),
+            None => (String::new(), String::new()),
+        };
+        DemoUser {
+            customer: customer_index,
+            user_name: format!("{} {}", FIRST_NAMES[first], LAST_NAMES[last]),
+            email: format!("{local_part}@{}", customer.domain),
+            profile: rng.gen_range(0..customer.profiles.len()),
+            storage_region: rng.gen_range(0..customer.storage_regions.len()),
+            status,
+            license,
+            usage_mb,
+            created_at: timestamp(anchor - Duration::seconds(rng.gen_range(0..span_seconds))),
+            managed_by,
+            custom_attribute_name,
+            custom_attribute_value,
+        }
+    })
+}
+
+/// Lower-case ASCII letters only, as mail systems usually derive addresses from names.
+fn email_part(name: &str) -> String {
+    name.chars()
+        .filter_map(|c| match c {
+            'á' | 'à' | 'ä' | 'ã' | 'â' => Some('a'),
+            'ñ' => Some('n'),
+            'ç' => Some('c'),
+            'é' | 'è' | 'ë' => Some('e'),
+            'í' => Some('i'),
+            'ó' | 'ö' => Some('o'),
+            'ú' | 'ü' => Some('u'),
+            c if c.is_ascii_alphabetic() => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_yields_the_same_users() {
+        let mut rng_a = ChaCha8Rng::seed_from_u64(SEED);
+        let mut rng_b = ChaCha8Rng::seed_from_u64(SEED);
+        let (a, b) = (customers(&mut rng_a), customers(&mut rng_b));
+        let first_a: Vec<String> = users(&a, 50, rng_a).map(|u| u.email).collect();
+        let first_b: Vec<String> = users(&b, 50, rng_b).map(|u| u.email).collect();
+        assert_eq!(first_a, first_b);
+    }
+
+    #[test]
+    fn some_account_names_differ_from_customer_names() {
+        let customers = customers(&mut ChaCha8Rng::seed_from_u64(SEED));
+        assert!(customers.len() >= 25);
+        assert!(customers.iter().any(|c| c.account_name != c.name));
+        assert!(customers.iter().any(|c| c.account_name == c.name));
+    }
+
+    #[test]
+    fn emails_are_unique_within_a_customer() {
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+        let customers = customers(&mut rng);
+        let mut seen = std::collections::HashSet::new();
+        for user in users(&customers, 20_000, rng) {
+            assert!(seen.insert((user.customer, user.email.clone())), "{}", user.email);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The HTTP surface: one router per API area, merged here once with the shared layers.
+
+mod health;
+mod openapi;
+mod report;
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::routing::any;
+use axum::{Json, Router};
+use provisio_api::ErrorBody;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::{AppOptions, AppState};
+
+/// Largest request body any route accepts.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Longest any request may take before the server gives up with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn router(state: AppState, options: &AppOptions) -> Router {
+    let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(health::router())
+        .merge(report::router())
+        .split_for_parts();
+    let mut app = api
+        .merge(openapi::router(document))
+        .route("/api/{*rest}", any(unknown_api_route))
+        .with_state(state);
+    if let Some(dir) = &options.static_dir {
+        // The app routes on the client, so any path that is not a file gets index.html.
+        app = app.fallback_service(
+            ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))),
+        );
+    }
+    app.layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
+}
+
+async fn unknown_api_route() -> (StatusCode, Json<ErrorBody>) {
+    (
+        StatusCode::NOT_FOUND,
+        Json(ErrorBody::new(
+            "not_found",
+            "no such API endpoint; see /api/openapi.json",
+            None,
+        )),
+    )
+}

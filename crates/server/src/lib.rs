@@ -1,0 +1,32 @@
+//! The Provisio REST API server: `app(state)` is the whole HTTP surface, used by `main` and tests.
+
+pub mod cursor;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+
+use std::path::PathBuf;
+
+use axum::Router;
+use sqlx::SqlitePool;
+
+pub use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+}
+
+/// Options that shape the router but are not state.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// The built web app (trunk's `dist`); served with `index.html` for every unknown path.
+    pub static_dir: Option<PathBuf>,
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState, options: &AppOptions) -> Router {
+    http::router(state, options)
+}
