@@ -15,11 +15,7 @@ pub fn encode(query: &ReportQuery, scope: Scope, keyset: &Keyset) -> String {
         SortValue::Text(text) => format!("t{text}"),
         SortValue::Number(number) => format!("n{number}"),
     };
-    let plain = format!(
-        "{:016x}:{}:{value}",
-        fingerprint(query, scope),
-        keyset.id
-    );
+    let plain = format!("{:016x}:{}:{value}", fingerprint(query, scope), keyset.id);
     URL_SAFE_NO_PAD.encode(plain)
 }
 

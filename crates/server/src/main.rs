@@ -29,7 +29,12 @@ struct Cli {
     static_dir: Option<PathBuf>,
 
     /// Seed demo customers and users when the database is empty (the default).
-    #[arg(long, env = "PROVISIO_DEMO", overrides_with = "no_demo", default_value_t = true)]
+    #[arg(
+        long,
+        env = "PROVISIO_DEMO",
+        overrides_with = "no_demo",
+        default_value_t = true
+    )]
     demo: bool,
 
     /// Start with an empty database instead of demo data.

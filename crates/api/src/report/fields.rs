@@ -116,12 +116,7 @@ impl FieldKind {
                 Operator::IsEmpty,
                 Operator::AnyOf,
             ],
-            FieldKind::Number => &[
-                Operator::Eq,
-                Operator::Lt,
-                Operator::Gt,
-                Operator::Between,
-            ],
+            FieldKind::Number => &[Operator::Eq, Operator::Lt, Operator::Gt, Operator::Between],
             FieldKind::Date => &[
                 Operator::Before,
                 Operator::After,

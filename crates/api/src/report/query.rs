@@ -247,7 +247,9 @@ fn parse_operand(
             if low > high {
                 return Err(QueryError::new(
                     "filter",
-                    format!("range {low}..{high} is empty: the first value must not exceed the second"),
+                    format!(
+                        "range {low}..{high} is empty: the first value must not exceed the second"
+                    ),
                 ));
             }
             Ok(Operand::NumberRange(low, high))
@@ -277,7 +279,10 @@ fn parse_operand(
                 .ok_or_else(|| {
                     QueryError::new(
                         "filter",
-                        format!("'{}' is not a number of days between 1 and 36500", values[0]),
+                        format!(
+                            "'{}' is not a number of days between 1 and 36500",
+                            values[0]
+                        ),
                     )
                 })?;
             Ok(Operand::Days(days))
@@ -491,8 +496,8 @@ mod tests {
         };
         let text = query.to_query_string();
         let pairs = decode_pairs(&text).expect("decodes");
-        let back =
-            ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).expect("parses");
+        let back = ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .expect("parses");
         assert_eq!(back, query);
     }
 
@@ -501,7 +506,12 @@ mod tests {
         let err = Filter::new(ReportField::CreatedOn, Operator::Contains, vec!["x".into()])
             .expect_err("contains is not a date operator");
         assert!(err.message.contains("does not apply"), "{}", err.message);
-        assert!(Filter::new(ReportField::UserStatus, Operator::Equals, vec!["Active".into()]).is_err());
+        assert!(Filter::new(
+            ReportField::UserStatus,
+            Operator::Equals,
+            vec!["Active".into()]
+        )
+        .is_err());
     }
 
     #[test]

@@ -38,9 +38,8 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .with_state(state);
     if let Some(dir) = &options.static_dir {
         // The app routes on the client, so any path that is not a file gets index.html.
-        app = app.fallback_service(
-            ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))),
-        );
+        app = app
+            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
     }
     app.layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(

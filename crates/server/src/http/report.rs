@@ -47,7 +47,10 @@ async fn list_rows(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ReportPage>, ApiError> {
     let pairs = decode_pairs(raw.as_deref().unwrap_or(""))?;
-    if let Some((key, _)) = pairs.iter().find(|(key, _)| !ROW_PARAMETERS.contains(&key.as_str())) {
+    if let Some((key, _)) = pairs
+        .iter()
+        .find(|(key, _)| !ROW_PARAMETERS.contains(&key.as_str()))
+    {
         return Err(QueryError::new("query", format!("unknown parameter '{key}'")).into());
     }
     let query = ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
@@ -95,12 +98,20 @@ async fn list_rows(
 #[utoipa::path(get, path = "/api/v1/reports/user-provisioning/facets", tag = "report",
     responses((status = 200, description = "Counted over every row the caller may see", body = ReportFacets)))]
 async fn list_facets(State(state): State<AppState>) -> Result<Json<ReportFacets>, ApiError> {
-    Ok(Json(db::report::facets(&state.pool, Scope::AllCustomers).await?))
+    Ok(Json(
+        db::report::facets(&state.pool, Scope::AllCustomers).await?,
+    ))
 }
 
 /// The value of a parameter that may appear at most once.
-fn single<'a>(pairs: &'a [(String, String)], key: &'static str) -> Result<Option<&'a str>, QueryError> {
-    let mut values = pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str());
+fn single<'a>(
+    pairs: &'a [(String, String)],
+    key: &'static str,
+) -> Result<Option<&'a str>, QueryError> {
+    let mut values = pairs
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str());
     let first = values.next();
     if values.next().is_some() {
         return Err(QueryError::new(key, format!("give '{key}' at most once")));

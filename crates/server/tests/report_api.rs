@@ -1,0 +1,422 @@
+//! The report API against a real SQLite file: every operator, every sort, paging and bad input.
+
+mod common;
+
+use std::cmp::Ordering;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use common::TestApp;
+use provisio_api::report::{encode_pairs, ReportField, ReportPage, ReportRow};
+
+const USERS: u64 = 700;
+
+fn uri(pairs: &[(&str, &str)]) -> String {
+    let owned: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    format!("/api/v1/reports/user-provisioning?{}", encode_pairs(&owned))
+}
+
+/// Every row of a query, following cursors page by page.
+async fn all_rows(app: &TestApp, pairs: &[(&str, &str)], limit: u32) -> (Vec<ReportRow>, u64) {
+    let limit = limit.to_string();
+    let mut base: Vec<(&str, &str)> = pairs.to_vec();
+    base.push(("limit", &limit));
+    let (status, body) = app.get(&uri(&base)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut page: ReportPage = serde_json::from_value(body).expect("a report page");
+    let total = page.total.expect("the first page carries the total");
+    let mut rows = std::mem::take(&mut page.rows);
+    while let Some(cursor) = page.next_cursor.take() {
+        let mut next = base.clone();
+        next.push(("cursor", &cursor));
+        let (status, body) = app.get(&uri(&next)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        page = serde_json::from_value(body).expect("a report page");
+        assert_eq!(page.total, None, "only the first page carries the total");
+        rows.append(&mut page.rows);
+    }
+    (rows, total)
+}
+
+fn ids(rows: &[ReportRow]) -> Vec<i64> {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn day_start(text: &str) -> DateTime<Utc> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .expect("date")
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+}
+
+#[tokio::test]
+async fn every_operator_of_every_field_type_selects_exactly_the_matching_rows() {
+    let app = TestApp::with_demo_users(USERS).await;
+    let (everything, total) = all_rows(&app, &[], 1000).await;
+    assert_eq!(total, USERS);
+    assert_eq!(everything.len() as u64, USERS);
+
+    let sample = everything[17].clone();
+    let name_part = sample.user_name[1..4].to_lowercase();
+    let email_prefix = sample.user_email[..3].to_uppercase();
+    let customer = sample.customer_name.clone();
+    let other_customer = everything
+        .iter()
+        .find(|r| r.customer_name != customer)
+        .expect("several customers")
+        .customer_name
+        .clone();
+    let usage = sample.endpoints_usage_mb.to_string();
+    let now = Utc::now();
+
+    type Predicate = Box<dyn Fn(&ReportRow) -> bool>;
+    let cases: Vec<(String, Predicate)> = vec![
+        (
+            format!("user_name.contains:{name_part}"),
+            Box::new({
+                let part = name_part.clone();
+                move |r: &ReportRow| r.user_name.to_lowercase().contains(&part)
+            }),
+        ),
+        (
+            format!("customer_name.equals:{}", customer.to_uppercase()),
+            Box::new({
+                let c = customer.clone();
+                move |r: &ReportRow| r.customer_name == c
+            }),
+        ),
+        (
+            format!("user_email.starts_with:{email_prefix}"),
+            Box::new({
+                let p = email_prefix.to_lowercase();
+                move |r: &ReportRow| r.user_email.to_lowercase().starts_with(&p)
+            }),
+        ),
+        (
+            "custom_attribute_name.is_empty:".to_owned(),
+            Box::new(|r: &ReportRow| r.custom_attribute_name.is_none()),
+        ),
+        (
+            format!(
+                "customer_name.any_of:{},{}",
+                customer.replace(',', "\\,"),
+                other_customer.replace(',', "\\,")
+            ),
+            Box::new({
+                let (a, b) = (customer.clone(), other_customer.clone());
+                move |r: &ReportRow| r.customer_name == a || r.customer_name == b
+            }),
+        ),
+        (
+            "user_status.any_of:Preserved,Pending".to_owned(),
+            Box::new(|r: &ReportRow| r.user_status == "Preserved" || r.user_status == "Pending"),
+        ),
+        (
+            "endpoints_license.any_of:-".to_owned(),
+            Box::new(|r: &ReportRow| r.endpoints_license == "-"),
+        ),
+        (
+            format!("endpoints_usage_mb.eq:{usage}"),
+            Box::new({
+                let u = sample.endpoints_usage_mb;
+                move |r: &ReportRow| r.endpoints_usage_mb == u
+            }),
+        ),
+        (
+            "endpoints_usage_mb.lt:1000".to_owned(),
+            Box::new(|r: &ReportRow| r.endpoints_usage_mb < 1000),
+        ),
+        (
+            "endpoints_usage_mb.gt:100000".to_owned(),
+            Box::new(|r: &ReportRow| r.endpoints_usage_mb > 100_000),
+        ),
+        (
+            "endpoints_usage_mb.between:500,20000".to_owned(),
+            Box::new(|r: &ReportRow| (500..=20_000).contains(&r.endpoints_usage_mb)),
+        ),
+        (
+            "created_on.before:2025-01-01".to_owned(),
+            Box::new(|r: &ReportRow| r.created_on < day_start("2025-01-01")),
+        ),
+        (
+            "created_on.after:2025-06-30".to_owned(),
+            Box::new(|r: &ReportRow| r.created_on >= day_start("2025-07-01")),
+        ),
+        (
+            "created_on.between:2024-03-01,2024-03-31".to_owned(),
+            Box::new(|r: &ReportRow| {
+                r.created_on >= day_start("2024-03-01") && r.created_on < day_start("2024-04-01")
+            }),
+        ),
+        (
+            "created_on.in_last_days:90".to_owned(),
+            Box::new(move |r: &ReportRow| r.created_on >= now - Duration::days(90)),
+        ),
+        (
+            "managed_by.any_of:Okta,AD/LDAP".to_owned(),
+            Box::new(|r: &ReportRow| r.managed_by == "Okta" || r.managed_by == "AD/LDAP"),
+        ),
+    ];
+
+    for (filter, predicate) in cases {
+        let expected: Vec<ReportRow> = everything
+            .iter()
+            .filter(|r| predicate(r))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty(), "the demo data exercises '{filter}'");
+        assert!(
+            expected.len() < everything.len(),
+            "'{filter}' excludes some rows"
+        );
+        let (rows, total) = all_rows(&app, &[("filter", &filter)], 1000).await;
+        assert_eq!(ids(&rows), ids(&expected), "rows of '{filter}'");
+        assert_eq!(total, expected.len() as u64, "total of '{filter}'");
+    }
+}
+
+#[tokio::test]
+async fn filters_and_service_plans_are_anded() {
+    let app = TestApp::with_demo_users(USERS).await;
+    let (everything, _) = all_rows(&app, &[], 1000).await;
+    let (by_plan, _) = all_rows(&app, &[("plan", "Elite"), ("plan", "Business")], 1000).await;
+    let (active, _) = all_rows(&app, &[("filter", "user_status.any_of:Active")], 1000).await;
+    let (both, total) = all_rows(
+        &app,
+        &[
+            ("plan", "Elite"),
+            ("plan", "Business"),
+            ("filter", "user_status.any_of:Active"),
+        ],
+        1000,
+    )
+    .await;
+    let active_ids = ids(&active);
+    let expected: Vec<i64> = ids(&by_plan)
+        .into_iter()
+        .filter(|id| active_ids.binary_search(id).is_ok())
+        .collect();
+    assert!(!by_plan.is_empty() && by_plan.len() < everything.len());
+    assert_eq!(ids(&both), expected);
+    assert_eq!(total, expected.len() as u64);
+}
+
+fn text_order(a: &str, b: &str) -> Ordering {
+    a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase())
+}
+
+#[tokio::test]
+async fn every_column_sorts_both_ways_with_the_id_as_tie_breaker() {
+    let app = TestApp::with_demo_users(300).await;
+    for field in ReportField::ALL {
+        for descending in [false, true] {
+            let sort = if descending {
+                format!("-{}", field.key())
+            } else {
+                field.key().to_owned()
+            };
+            let (rows, _) = all_rows(&app, &[("sort", &sort)], 1000).await;
+            assert_eq!(rows.len(), 300);
+            for pair in rows.windows(2) {
+                let by_value = match field {
+                    ReportField::EndpointsUsageMb => {
+                        pair[0].endpoints_usage_mb.cmp(&pair[1].endpoints_usage_mb)
+                    }
+                    ReportField::CreatedOn => pair[0].created_on.cmp(&pair[1].created_on),
+                    _ => text_order(&pair[0].cell(field), &pair[1].cell(field)),
+                };
+                let order = by_value.then(pair[0].id.cmp(&pair[1].id));
+                let expected = if descending {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+                assert_eq!(
+                    order, expected,
+                    "sort '{sort}' between rows {} and {}",
+                    pair[0].id, pair[1].id
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn paging_by_cursor_walks_the_same_rows_as_one_big_page() {
+    let app = TestApp::with_demo_users(USERS).await;
+    for sort in [
+        "customer_name",
+        "-created_on",
+        "endpoints_usage_mb",
+        "-profile",
+    ] {
+        let query = [
+            ("sort", sort),
+            ("filter", "user_status.any_of:Active,Preserved"),
+        ];
+        let (whole, whole_total) = all_rows(&app, &query, 1000).await;
+        let (paged, paged_total) = all_rows(&app, &query, 7).await;
+        let whole_ids: Vec<i64> = whole.iter().map(|r| r.id).collect();
+        let paged_ids: Vec<i64> = paged.iter().map(|r| r.id).collect();
+        assert_eq!(paged_ids, whole_ids, "paging by 7 under sort '{sort}'");
+        assert_eq!(paged_total, whole_total);
+    }
+}
+
+#[tokio::test]
+async fn rows_carry_the_thirteen_fields_with_utc_times() {
+    let app = TestApp::with_demo_users(50).await;
+    let (status, body) = app.get("/api/v1/reports/user-provisioning?limit=1").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = body["rows"][0].as_object().expect("a row object");
+    for field in ReportField::ALL {
+        assert!(row.contains_key(field.key()), "row has '{}'", field.key());
+    }
+    let created = row["created_on"].as_str().expect("created_on is text");
+    assert!(created.ends_with('Z'), "UTC: {created}");
+    DateTime::parse_from_rfc3339(created).expect("ISO 8601");
+}
+
+#[tokio::test]
+async fn bad_input_gets_400_naming_the_parameter() {
+    let app = TestApp::with_demo_users(50).await;
+    let (_, first) = app
+        .get("/api/v1/reports/user-provisioning?limit=5&sort=user_name")
+        .await;
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned();
+    let cases: Vec<(String, &str)> = vec![
+        (uri(&[("filter", "shoe_size.eq:9")]), "filter"),
+        (uri(&[("filter", "created_on.contains:2024")]), "filter"),
+        (uri(&[("filter", "user_status.equals:Active")]), "filter"),
+        (uri(&[("filter", "endpoints_usage_mb.gt:lots")]), "filter"),
+        (uri(&[("filter", "created_on.before:yesterday")]), "filter"),
+        (uri(&[("filter", "endpoints_usage_mb.between:5")]), "filter"),
+        (uri(&[("filter", "user_name.sounds_like:x")]), "filter"),
+        (uri(&[("filter", "no-colon-here")]), "filter"),
+        (uri(&[("sort", "shoe_size")]), "sort"),
+        (
+            uri(&[("sort", "user_name"), ("sort", "user_email")]),
+            "sort",
+        ),
+        (uri(&[("limit", "0")]), "limit"),
+        (uri(&[("limit", "1001")]), "limit"),
+        (uri(&[("limit", "ten")]), "limit"),
+        (uri(&[("cursor", "not a cursor")]), "cursor"),
+        (
+            uri(&[("cursor", &cursor), ("sort", "user_email")]),
+            "cursor",
+        ),
+        (
+            uri(&[
+                ("cursor", &cursor),
+                ("sort", "user_name"),
+                ("filter", "user_name.contains:a"),
+            ]),
+            "cursor",
+        ),
+        (uri(&[("colour", "blue")]), "query"),
+        (uri(&[("plan", "")]), "plan"),
+    ];
+    for (uri, parameter) in cases {
+        let (status, body) = app.get(&uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_parameter", "{uri}");
+        assert_eq!(body["error"]["parameter"], parameter, "{uri}");
+        assert!(
+            !body["error"]["message"].as_str().unwrap_or("").is_empty(),
+            "{uri}"
+        );
+    }
+    let (status, _) = app
+        .get(&uri(&[("cursor", &cursor), ("sort", "user_name")]))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the cursor still works for its own query"
+    );
+}
+
+#[tokio::test]
+async fn facets_count_every_row_by_value() {
+    let app = TestApp::with_demo_users(USERS).await;
+    let (status, body) = app.get("/api/v1/reports/user-provisioning/facets").await;
+    assert_eq!(status, StatusCode::OK);
+    for facet in [
+        "service_plans",
+        "customers",
+        "profiles",
+        "user_statuses",
+        "endpoints_licenses",
+        "managed_by",
+    ] {
+        let values = body[facet].as_array().expect("a facet list");
+        let sum: u64 = values
+            .iter()
+            .map(|v| v["count"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(sum, USERS, "facet '{facet}' counts every row once");
+    }
+    assert!(body["service_plans"].as_array().map(Vec::len).unwrap_or(0) >= 3);
+}
+
+#[tokio::test]
+async fn openapi_document_describes_the_report_and_unknown_api_paths_are_json_404() {
+    let app = TestApp::with_demo_users(1).await;
+    let (status, doc) = app.get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3.1"));
+    assert!(doc["paths"]["/api/v1/reports/user-provisioning"]["get"].is_object());
+    assert!(doc["paths"]["/api/v1/reports/user-provisioning/facets"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["ReportRow"].is_object());
+    let (status, body) = app.get("/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn health_check_answers() {
+    let app = TestApp::with_demo_users(1).await;
+    let (status, _) = app.get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn seeding_ten_thousand_users_fills_a_realistic_msp() {
+    let app = TestApp::with_demo_users(10_000).await;
+    let (status, body) = app.get("/api/v1/reports/user-provisioning/facets").await;
+    assert_eq!(status, StatusCode::OK);
+    let count = |facet: &str| body[facet].as_array().map(Vec::len).unwrap_or(0);
+    assert!(count("customers") >= 25);
+    assert!(count("service_plans") >= 3);
+    let licenses: Vec<&str> = body["endpoints_licenses"]
+        .as_array()
+        .expect("licenses")
+        .iter()
+        .filter_map(|v| v["value"].as_str())
+        .collect();
+    assert_eq!(licenses, ["-", "active", "preserved"]);
+    let managers: Vec<&str> = body["managed_by"]
+        .as_array()
+        .expect("managed by")
+        .iter()
+        .filter_map(|v| v["value"].as_str())
+        .collect();
+    for idp in ["-", "AD/LDAP", "Microsoft Entra ID", "Okta"] {
+        assert!(managers.contains(&idp), "{idp} among {managers:?}");
+    }
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(users, 10_000);
+}
