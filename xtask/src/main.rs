@@ -1,1 +1,241 @@
-fn main() {}
+//! `cargo xtask run | test`: the two commands that set up and drive Provisio on a fresh machine.
+
+mod tools;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "usage: cargo xtask <run | test>
+  run    install missing tools, build the web app (release) and serve it with demo data
+  test   install missing tools, then fmt, clippy (native + wasm32), native, browser and end-to-end tests";
+
+fn main() -> Result<()> {
+    let root = workspace_root();
+    std::env::set_current_dir(&root)?;
+    tools::put_on_path(&root)?;
+    match std::env::args().nth(1).as_deref() {
+        Some("run") => run(&root),
+        Some("test") => test(&root),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run(root: &Path) -> Result<()> {
+    tools::ensure_build_tools(root)?;
+    build_web_app()?;
+    // PROVISIO_* variables pass through untouched: clap reads them in the server.
+    let status = Command::new("cargo")
+        .args(["run", "--release", "--package", "provisio-server", "--"])
+        .arg("--static-dir")
+        .arg(root.join("dist"))
+        .status()
+        .context("starting provisio-server")?;
+    if !status.success() {
+        bail!("provisio-server exited with {status}");
+    }
+    Ok(())
+}
+
+fn build_web_app() -> Result<()> {
+    step("cargo fetch", Command::new("cargo").arg("fetch"))?;
+    step(
+        "trunk build --release",
+        Command::new("trunk").args(["build", "--release"]),
+    )
+}
+
+/// Tallies of every test runner, plus checks (fmt, clippy, builds) that failed.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    failed_steps: Vec<String>,
+}
+
+fn test(root: &Path) -> Result<()> {
+    tools::ensure_build_tools(root)?;
+    tools::ensure_browser()?;
+    let mut tally = Tally::default();
+
+    check(
+        &mut tally,
+        "cargo fmt --check",
+        Command::new("cargo").args(["fmt", "--all", "--check"]),
+    );
+    check(
+        &mut tally,
+        "clippy (native)",
+        Command::new("cargo").args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    check(
+        &mut tally,
+        "clippy (wasm32)",
+        Command::new("cargo").args([
+            "clippy",
+            "--package",
+            "provisio",
+            "--package",
+            "provisio-api",
+            "--all-targets",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    run_tests(
+        &mut tally,
+        "native tests",
+        Command::new("cargo").args(["test", "--workspace", "--exclude", "provisio-e2e"]),
+    );
+    run_tests(
+        &mut tally,
+        "browser component tests (wasm-bindgen-test, headless Chromium)",
+        Command::new("cargo")
+            .args([
+                "test",
+                "--package",
+                "provisio",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--tests",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            )
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    );
+    match build_web_app() {
+        Ok(()) => run_tests(
+            &mut tally,
+            "end-to-end tests (real server, headless Chromium)",
+            Command::new("cargo")
+                .args([
+                    "test",
+                    "--package",
+                    "provisio-e2e",
+                    "--",
+                    "--test-threads",
+                    "1",
+                ])
+                .env("PROVISIO_E2E_DIST", root.join("dist")),
+        ),
+        Err(err) => {
+            eprintln!("{err:#}");
+            tally.failed_steps.push("trunk build".to_owned());
+        }
+    }
+
+    println!();
+    for name in &tally.failed_steps {
+        println!("FAILED: {name}");
+    }
+    let failed = tally.failed + tally.failed_steps.len() as u64;
+    println!("{} passed, {} failed", tally.passed, failed);
+    if failed > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn step(name: &str, command: &mut Command) -> Result<()> {
+    println!("==> {name}");
+    let status = command
+        .status()
+        .with_context(|| format!("starting {name}"))?;
+    if !status.success() {
+        bail!("{name} failed with {status}");
+    }
+    Ok(())
+}
+
+fn check(tally: &mut Tally, name: &str, command: &mut Command) {
+    if let Err(err) = step(name, command) {
+        eprintln!("{err:#}");
+        tally.failed_steps.push(name.to_owned());
+    }
+}
+
+/// Runs a libtest-style runner, echoing its output and adding up its "test result" lines.
+fn run_tests(tally: &mut Tally, name: &str, command: &mut Command) {
+    println!("==> {name}");
+    let child = command.stdout(Stdio::piped()).spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(err) => {
+            eprintln!("starting {name}: {err}");
+            tally.failed_steps.push(name.to_owned());
+            return;
+        }
+    };
+    let (mut passed, mut failed) = (0, 0);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some((p, f)) = parse_result_line(&line) {
+                passed += p;
+                failed += f;
+            }
+        }
+    }
+    let success = child.wait().map(|s| s.success()).unwrap_or(false);
+    tally.passed += passed;
+    tally.failed += failed;
+    // A runner that fails without a failing test (a build error, a crash) still fails the run.
+    if !success && failed == 0 {
+        tally.failed_steps.push(name.to_owned());
+    }
+}
+
+/// `test result: ok. 12 passed; 0 failed; ...` → (12, 0)
+fn parse_result_line(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let count = |label: &str| -> Option<u64> {
+        rest.split([';', '.'])
+            .map(str::trim)
+            .find_map(|part| part.strip_suffix(label).map(str::trim))
+            .and_then(|n| n.parse().ok())
+    };
+    Some((count("passed")?, count("failed")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_result_line;
+
+    #[test]
+    fn reads_libtest_summaries() {
+        assert_eq!(
+            parse_result_line("test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s"),
+            Some((12, 0))
+        );
+        assert_eq!(
+            parse_result_line("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
+            Some((3, 2))
+        );
+        assert_eq!(parse_result_line("running 3 tests"), None);
+    }
+}

@@ -1,0 +1,6 @@
+//! Reusable pieces of the UI.
+
+pub mod data_table;
+pub mod filter_bar;
+pub mod filter_editor;
+pub mod multi_select;

@@ -1,0 +1,42 @@
+//! How values read on screen (the API and exports keep ISO 8601 UTC and plain numbers).
+
+use provisio_api::report::{ReportField, ReportRow};
+
+/// The text of a table cell.
+pub fn cell(row: &ReportRow, field: ReportField) -> String {
+    match field {
+        ReportField::CreatedOn => row.created_on.format("%Y-%m-%d %H:%M").to_string(),
+        ReportField::EndpointsUsageMb => thousands(row.endpoints_usage_mb),
+        _ => row.cell(field),
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(number: impl Into<i64>) -> String {
+    let number = number.into();
+    let digits = number.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if number < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn groups_digits_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(-1234567), "-1,234,567");
+    }
+}
