@@ -1,1 +1,166 @@
+//! Harness for end-to-end tests: the real server with a temporary SQLite file on a free loopback
+//! port, serving the trunk-built app, driven by headless Chromium through chromedriver.
 
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::{Client, ClientBuilder};
+use provisio_server::{app, db, demo, AppOptions, AppState};
+use serde_json::{json, Value};
+
+/// A running Provisio server over its own temporary database.
+pub struct TestServer {
+    pub base_url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start(demo_users: u64) -> Result<TestServer> {
+        let dist = dist_dir();
+        if !dist.join("index.html").exists() {
+            bail!(
+                "the web app is not built at {}: run `trunk build --release` (cargo xtask test does)",
+                dist.display()
+            );
+        }
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("e2e.db").display());
+        let pool = db::connect(&url).await?;
+        demo::seed(&pool, demo_users).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let router = app(
+            AppState { pool },
+            &AppOptions {
+                static_dir: Some(dist),
+            },
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(TestServer {
+            base_url: format!("http://{address}"),
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+fn dist_dir() -> PathBuf {
+    std::env::var_os("PROVISIO_E2E_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../dist")))
+}
+
+/// Headless Chromium under its own chromedriver; both end when this is dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+}
+
+impl Browser {
+    pub async fn start() -> Result<Browser> {
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let port = free_port()?;
+        let mut driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {chromedriver}"))?;
+        let profile = tempfile::tempdir()?;
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=1400,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            bail!("capabilities are an object");
+        };
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::rustls()?
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(_) if started.elapsed() < Duration::from_secs(20) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => {
+                    let _ = driver.kill();
+                    return Err(err).context("connecting to chromedriver");
+                }
+            }
+        };
+        // The profile directory must outlive the browser; it is small and in the temp dir.
+        std::mem::forget(profile);
+        Ok(Browser { client, driver })
+    }
+
+    /// Runs `script` in the page and returns its value.
+    pub async fn eval(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Fetches JSON from the page's origin, as the app itself would.
+    pub async fn fetch_json(&self, path: &str) -> Result<Value> {
+        let script = "const done = arguments[arguments.length - 1];\
+            fetch(arguments[0]).then(r => r.json()).then(done, e => done({fetch_error: String(e)}));";
+        Ok(self
+            .client
+            .execute_async(script, vec![Value::String(path.to_owned())])
+            .await?)
+    }
+
+    /// Polls `check` until it yields `Some`, failing with `what` after ten seconds.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, mut check: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let started = Instant::now();
+        loop {
+            if let Some(value) = check().await? {
+                return Ok(value);
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                bail!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn close(mut self) -> Result<()> {
+        let result = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        Ok(result?)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let listener = StdListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    Ok(listener.local_addr()?.port())
+}
