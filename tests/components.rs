@@ -7,7 +7,9 @@ use chrono::{TimeZone, Utc};
 use leptos::prelude::*;
 use provisio::components::data_table::DataTable;
 use provisio::components::filter_editor::FilterEditor;
-use provisio_api::report::{Direction, Filter, Operand, ReportField, ReportFacets, ReportRow, Sort};
+use provisio_api::report::{
+    Direction, Filter, Operand, ReportFacets, ReportField, ReportRow, Sort,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement};
@@ -15,7 +17,9 @@ use web_sys::{Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn document() -> web_sys::Document {
-    web_sys::window().and_then(|w| w.document()).expect("a document")
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document")
 }
 
 /// A fresh container in the page that the component mounts into, under the app's stylesheet.
@@ -24,15 +28,29 @@ fn container() -> HtmlElement {
         let style = document().create_element("style").expect("style");
         style.set_id("app-style");
         style.set_text_content(Some(include_str!("../style/main.css")));
-        document().head().expect("head").append_child(&style).expect("append");
+        document()
+            .head()
+            .expect("head")
+            .append_child(&style)
+            .expect("append");
     }
     let element: HtmlElement = document()
         .create_element("div")
         .expect("div")
         .unchecked_into();
-    element.style().set_property("height", "400px").expect("style");
-    element.style().set_property("display", "flex").expect("style");
-    document().body().expect("body").append_child(&element).expect("append");
+    element
+        .style()
+        .set_property("height", "400px")
+        .expect("style");
+    element
+        .style()
+        .set_property("display", "flex")
+        .expect("style");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&element)
+        .expect("append");
     element
 }
 
@@ -63,7 +81,10 @@ fn row(id: i64) -> ReportRow {
         user_status: "Active".into(),
         endpoints_license: "active".into(),
         endpoints_usage_mb: 1_234_567,
-        created_on: Utc.with_ymd_and_hms(2025, 2, 3, 4, 5, 6).single().expect("time"),
+        created_on: Utc
+            .with_ymd_and_hms(2025, 2, 3, 4, 5, 6)
+            .single()
+            .expect("time"),
         managed_by: "Okta".into(),
         custom_attribute_name: None,
         custom_attribute_value: None,
@@ -81,7 +102,10 @@ fn dispatch(element: &HtmlElement, kind: &str) {
 async fn data_table_renders_headers_in_order_and_reports_header_clicks() {
     let root = container();
     let clicked = Arc::new(Mutex::new(Vec::new()));
-    let sort = RwSignal::new(Sort { field: ReportField::UserName, direction: Direction::Descending });
+    let sort = RwSignal::new(Sort {
+        field: ReportField::UserName,
+        direction: Direction::Descending,
+    });
     let record = clicked.clone();
     let _handle = leptos::mount::mount_to(root.clone(), move || {
         let record = record.clone();
@@ -105,8 +129,18 @@ async fn data_table_renders_headers_in_order_and_reports_header_clicks() {
         .collect();
     let expected: Vec<&str> = ReportField::ALL.iter().map(|f| f.label()).collect();
     assert_eq!(headers, expected);
-    assert_eq!(query(&root, "th[data-field=user_name]").get_attribute("aria-sort").as_deref(), Some("descending"));
-    assert_eq!(query(&root, "th[data-field=user_email]").get_attribute("aria-sort").as_deref(), Some("none"));
+    assert_eq!(
+        query(&root, "th[data-field=user_name]")
+            .get_attribute("aria-sort")
+            .as_deref(),
+        Some("descending")
+    );
+    assert_eq!(
+        query(&root, "th[data-field=user_email]")
+            .get_attribute("aria-sort")
+            .as_deref(),
+        Some("none")
+    );
 
     let cells: Vec<String> = query_all(&root, "tbody tr[data-row-id='2'] td")
         .iter()
@@ -117,15 +151,28 @@ async fn data_table_renders_headers_in_order_and_reports_header_clicks() {
     assert_eq!(cells[9], "2025-02-03 04:05");
 
     query(&root, "th[data-field=endpoints_usage_mb] button").click();
-    assert_eq!(*clicked.lock().expect("lock"), vec![ReportField::EndpointsUsageMb]);
+    assert_eq!(
+        *clicked.lock().expect("lock"),
+        vec![ReportField::EndpointsUsageMb]
+    );
 
-    sort.set(Sort { field: ReportField::EndpointsUsageMb, direction: Direction::Ascending });
+    sort.set(Sort {
+        field: ReportField::EndpointsUsageMb,
+        direction: Direction::Ascending,
+    });
     leptos::task::tick().await;
     assert_eq!(
-        query(&root, "th[data-field=endpoints_usage_mb]").get_attribute("aria-sort").as_deref(),
+        query(&root, "th[data-field=endpoints_usage_mb]")
+            .get_attribute("aria-sort")
+            .as_deref(),
         Some("ascending")
     );
-    assert_eq!(query(&root, "th[data-field=user_name]").get_attribute("aria-sort").as_deref(), Some("none"));
+    assert_eq!(
+        query(&root, "th[data-field=user_name]")
+            .get_attribute("aria-sort")
+            .as_deref(),
+        Some("none")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -149,8 +196,15 @@ async fn data_table_keeps_only_a_window_of_many_rows_in_the_dom() {
     });
     leptos::task::tick().await;
     let rendered = query_all(&root, "tbody tr.row").len();
-    assert!(rendered > 5 && rendered < 60, "rendered {rendered} of 5000 rows");
-    assert_eq!(*near_end.lock().expect("lock"), 0, "the top of 5000 rows is not near the end");
+    assert!(
+        rendered > 5 && rendered < 60,
+        "rendered {rendered} of 5000 rows"
+    );
+    assert_eq!(
+        *near_end.lock().expect("lock"),
+        0,
+        "the top of 5000 rows is not near the end"
+    );
 
     let scroller = query(&root, ".table-scroll");
     scroller.set_scroll_top(36 * 4_990);
@@ -162,7 +216,10 @@ async fn data_table_keeps_only_a_window_of_many_rows_in_the_dom() {
         .unwrap_or_default();
     assert_eq!(last, "5000");
     assert!(query_all(&root, "tbody tr.row").len() < 60);
-    assert!(*near_end.lock().expect("lock") > 0, "reaching the end asks for more");
+    assert!(
+        *near_end.lock().expect("lock") > 0,
+        "reaching the end asks for more"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -205,15 +262,24 @@ async fn filter_editor_explains_a_bad_value_and_applies_a_good_one() {
     dispatch(&to, "input");
     query(&root, "button[type=submit]").click();
     leptos::task::tick().await;
-    let error = query(&root, ".form-error").text_content().unwrap_or_default();
-    assert!(error.contains("empty"), "explains the reversed range: {error}");
+    let error = query(&root, ".form-error")
+        .text_content()
+        .unwrap_or_default();
+    assert!(
+        error.contains("empty"),
+        "explains the reversed range: {error}"
+    );
     assert!(applied.lock().expect("lock").is_none(), "nothing applied");
 
     to.set_value("5000");
     dispatch(&to, "input");
     query(&root, "button[type=submit]").click();
     leptos::task::tick().await;
-    let filter = applied.lock().expect("lock").clone().expect("a filter was applied");
+    let filter = applied
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("a filter was applied");
     assert_eq!(filter.field(), ReportField::EndpointsUsageMb);
     assert_eq!(filter.operand(), &Operand::NumberRange(900, 5000));
 }

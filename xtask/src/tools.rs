@@ -83,9 +83,10 @@ pub fn ensure_browser() -> Result<()> {
             .unwrap_or(false)
     };
     println!("==> installing chromium and chromium-driver");
-    if !apt(&["install", "-y", "chromium", "chromium-driver"])
-        && !(apt(&["update"]) && apt(&["install", "-y", "chromium", "chromium-driver"]))
-    {
+    let install = || apt(&["install", "-y", "chromium", "chromium-driver"]);
+    // A fresh machine may have stale package lists: refresh them once if the first try fails.
+    let installed = install() || (apt(&["update"]) && install());
+    if !installed {
         bail!("could not install chromium and chromium-driver with apt-get (run as root?)");
     }
     Ok(())
