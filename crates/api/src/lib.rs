@@ -3,6 +3,7 @@
 //! Everything that crosses HTTP is defined here once, so the app and the server cannot disagree
 //! about a field name, a filter operator or how a query is written into a URL.
 
+pub mod auth;
 pub mod error;
 pub mod report;
 

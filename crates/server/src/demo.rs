@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use provisio_api::auth::Role;
 use rand::distributions::{Distribution, WeightedIndex};
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sqlx::SqlitePool;
 
-use crate::db;
+use crate::auth::password;
+use crate::{db, ApiError};
 
 /// Users seeded when no number is given.
 pub const DEFAULT_DEMO_USERS: u64 = 10_000;
@@ -48,12 +50,86 @@ pub struct DemoUser {
     pub custom_attribute_value: String,
 }
 
-/// Seeds customers and `user_count` users into an empty database; returns the users inserted.
-pub async fn seed(pool: &SqlitePool, user_count: u64) -> Result<u64, sqlx::Error> {
+/// What seeding produced: the users inserted and the demo admins' one-time sign-in details.
+pub struct DemoSeed {
+    pub users: u64,
+    pub admins: Vec<DemoAdmin>,
+}
+
+pub struct DemoAdmin {
+    pub email: &'static str,
+    pub display_name: &'static str,
+    pub role: Role,
+    /// Fresh and random on every seeding; shown once at start-up.
+    pub password: String,
+    /// The customer (by name) a customer-bound admin belongs to.
+    pub customer: Option<&'static str>,
+}
+
+/// Seeds customers, `user_count` users and one admin per role into an empty database.
+pub async fn seed(pool: &SqlitePool, user_count: u64) -> Result<DemoSeed, ApiError> {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let customers = customers(&mut rng);
     let ids = db::demo::insert_customers(pool, &customers).await?;
-    db::demo::insert_users(pool, &ids, users(&customers, user_count, rng)).await
+    let users = db::demo::insert_users(pool, &ids, users(&customers, user_count, rng)).await?;
+    let admins = vec![
+        demo_admin(
+            "alex.morgan@provisio.example",
+            "Alex Morgan",
+            Role::MspAdmin,
+            None,
+        ),
+        demo_admin(
+            "priya.shah@northwindtraders.com",
+            "Priya Shah",
+            Role::CustomerAdmin,
+            Some(CUSTOMERS[0].0),
+        ),
+        demo_admin(
+            "sam.reader@provisio.example",
+            "Sam Reader",
+            Role::ReadOnly,
+            None,
+        ),
+    ];
+    for admin in &admins {
+        let customer_id = admin
+            .customer
+            .and_then(|name| customers.iter().position(|c| c.name == name))
+            .map(|index| ids[index].customer_id);
+        let hash = password::hash(admin.password.clone()).await?;
+        let new = db::admins::NewAdmin {
+            email: admin.email,
+            display_name: admin.display_name,
+            password_hash: &hash,
+            role: admin.role,
+            customer_id,
+        };
+        db::admins::insert(pool, &new).await?;
+    }
+    Ok(DemoSeed { users, admins })
+}
+
+fn demo_admin(
+    email: &'static str,
+    display_name: &'static str,
+    role: Role,
+    customer: Option<&'static str>,
+) -> DemoAdmin {
+    DemoAdmin {
+        email,
+        display_name,
+        role,
+        password: random_password(),
+        customer,
+    }
+}
+
+/// 18 random URL-safe characters (108 bits) from the OS.
+pub fn random_password() -> String {
+    let mut bytes = [0u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
 }
 
 /// The moment the demo data is anchored to, so reruns produce identical rows.

@@ -1,6 +1,6 @@
 //! The HTTP layer's one error type, mapped to a status and the JSON error body in one place.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use provisio_api::report::QueryError;
@@ -13,18 +13,39 @@ pub enum ApiError {
         parameter: &'static str,
         message: String,
     },
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("email or password is incorrect")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    #[error("{message}")]
+    Conflict {
+        parameter: Option<&'static str>,
+        message: String,
+    },
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_seconds: u64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(&'static str),
+}
+
+impl ApiError {
+    pub fn bad_request(parameter: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            parameter,
+            message: message.into(),
+        }
+    }
 }
 
 impl From<QueryError> for ApiError {
     fn from(err: QueryError) -> Self {
-        ApiError::BadRequest {
-            parameter: err.parameter,
-            message: err.message,
-        }
+        ApiError::bad_request(err.parameter, err.message)
     }
 }
 
@@ -35,23 +56,60 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 ErrorBody::new("invalid_parameter", message.clone(), Some(parameter)),
             ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                ErrorBody::new("unauthorized", "Sign in to continue.", None),
+            ),
+            ApiError::BadCredentials => (
+                StatusCode::UNAUTHORIZED,
+                // Never says which of the two was wrong.
+                ErrorBody::new("bad_credentials", "Email or password is incorrect.", None),
+            ),
+            ApiError::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::new("forbidden", *message, None),
+            ),
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
-                ErrorBody::new("not_found", "no such resource", None),
+                ErrorBody::new("not_found", "No such resource.", None),
             ),
+            ApiError::Conflict { parameter, message } => (
+                StatusCode::CONFLICT,
+                ErrorBody::new("conflict", message.clone(), *parameter),
+            ),
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                let minutes = retry_after_seconds.div_ceil(60);
+                let body = ErrorBody::new(
+                    "too_many_attempts",
+                    format!("Too many failed attempts. Try again in {minutes} minute(s)."),
+                    None,
+                );
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                return response;
+            }
             ApiError::Database(err) => {
                 // The database's own text can reveal schema and data; it goes to the log only.
                 tracing::error!(error = %err, "database error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorBody::new(
-                        "internal",
-                        "the server could not complete the request; try again",
-                        None,
-                    ),
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, internal_body())
+            }
+            ApiError::Internal(what) => {
+                tracing::error!(what, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, internal_body())
             }
         };
         (status, Json(body)).into_response()
     }
+}
+
+fn internal_body() -> ErrorBody {
+    ErrorBody::new(
+        "internal",
+        "The server could not complete the request; try again.",
+        None,
+    )
 }

@@ -1,5 +1,6 @@
 //! The Provisio REST API server: `app(state)` is the whole HTTP surface, used by `main` and tests.
 
+pub mod auth;
 pub mod cursor;
 pub mod db;
 pub mod demo;
@@ -7,6 +8,7 @@ pub mod error;
 pub mod http;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
 use sqlx::SqlitePool;
@@ -17,6 +19,19 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: SqlitePool,
+    pub throttle: Arc<auth::throttle::SignInThrottle>,
+    /// Mark the session cookie Secure: set when clients reach the server over TLS.
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(pool: SqlitePool) -> AppState {
+        AppState {
+            pool,
+            throttle: Arc::default(),
+            secure_cookies: false,
+        }
+    }
 }
 
 /// Options that shape the router but are not state.

@@ -4,31 +4,42 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::Parser;
-use provisio_server::{app, db, demo, AppOptions, AppState};
+use clap::{Args, Parser, Subcommand};
+use provisio_api::auth::Role;
+use provisio_server::{app, auth, db, demo, AppOptions, AppState};
 use tracing_subscriber::EnvFilter;
 
 /// Provisio: user provisioning for MSPs and their customers.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Address to listen on.
-    #[arg(long, env = "PROVISIO_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-
     /// SQLite database URL; the file is created on first start.
     #[arg(
         long,
+        global = true,
         env = "PROVISIO_DATABASE_URL",
         default_value = "sqlite://data/provisio.db?mode=rwc"
     )]
     database: String,
 
+    #[command(flatten)]
+    serve: ServeArgs,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PROVISIO_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+
     /// Directory of the built web app (trunk's dist). Without it only the API is served.
     #[arg(long, env = "PROVISIO_STATIC_DIR")]
     static_dir: Option<PathBuf>,
 
-    /// Seed demo customers and users when the database is empty (the default).
+    /// Seed demo customers, users and admins when the database is empty (the default).
     #[arg(
         long,
         env = "PROVISIO_DEMO",
@@ -44,6 +55,39 @@ struct Cli {
     /// How many demo users to seed on first start.
     #[arg(long, env = "PROVISIO_DEMO_USERS", default_value_t = demo::DEFAULT_DEMO_USERS)]
     demo_users: u64,
+
+    /// Mark the session cookie Secure; set this when clients reach Provisio over HTTPS.
+    #[arg(long, env = "PROVISIO_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage admin accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an admin. The password comes from PROVISIO_ADMIN_PASSWORD or a prompt, never a flag.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// msp_admin, customer_admin or read_only.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Display name; defaults to the email.
+        #[arg(long)]
+        name: Option<String>,
+        /// Global Customer ID of the customer a customer admin (or customer viewer) belongs to.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::from_key(text).ok_or_else(|| "use msp_admin, customer_admin or read_only".to_owned())
 }
 
 #[tokio::main]
@@ -55,26 +99,107 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let cli = Cli::parse();
-
     let pool = db::connect(&cli.database).await?;
-    if cli.demo && !cli.no_demo && db::demo::is_empty(&pool).await? {
-        let started = Instant::now();
-        let users = demo::seed(&pool, cli.demo_users).await?;
-        tracing::info!(users, elapsed = ?started.elapsed(), "seeded demo data");
+    match cli.command {
+        Some(Command::Admin(AdminCommand::Create {
+            email,
+            role,
+            name,
+            customer,
+        })) => create_admin(&pool, email, role, name, customer).await,
+        None => serve(pool, cli.serve).await,
     }
+}
 
+async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    if args.demo && !args.no_demo && db::demo::is_empty(&pool).await? {
+        let started = Instant::now();
+        let seeded = demo::seed(&pool, args.demo_users).await?;
+        tracing::info!(users = seeded.users, elapsed = ?started.elapsed(), "seeded demo data");
+        println!("Demo admins (passwords are shown only now; they are stored hashed):");
+        for admin in &seeded.admins {
+            let scope = admin
+                .customer
+                .map(|c| format!(" of {c}"))
+                .unwrap_or_default();
+            println!(
+                "  {:<34} {}  ({}{scope})",
+                admin.email,
+                admin.password,
+                admin.role.label()
+            );
+        }
+    }
     let options = AppOptions {
-        static_dir: cli.static_dir,
+        static_dir: args.static_dir,
     };
     if options.static_dir.is_none() {
         tracing::warn!("no --static-dir given: serving the API only");
     }
-    let listener = tokio::net::TcpListener::bind(cli.listen).await?;
+    let state = AppState {
+        secure_cookies: args.secure_cookies,
+        ..AppState::new(pool)
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
     println!("Provisio is listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(AppState { pool }, &options))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app(state, &options).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+async fn create_admin(
+    pool: &sqlx::SqlitePool,
+    email: String,
+    role: Role,
+    name: Option<String>,
+    customer: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let customer_id = match customer {
+        Some(global_id) => Some(
+            db::customers::find_by_global_id(pool, &global_id)
+                .await?
+                .ok_or_else(|| format!("no customer has the Global Customer ID {global_id}"))?
+                .id,
+        ),
+        None => None,
+    };
+    match (role, customer_id) {
+        (Role::CustomerAdmin, None) => return Err("a customer admin needs --customer".into()),
+        (Role::MspAdmin, Some(_)) => {
+            return Err("an MSP admin sees every customer; drop --customer".into())
+        }
+        _ => {}
+    }
+    let password = match std::env::var("PROVISIO_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => rpassword::prompt_password("Password for the new admin: ")?,
+    };
+    if password.chars().count() < provisio_api::auth::MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "the password needs at least {} characters",
+            provisio_api::auth::MIN_PASSWORD_CHARS
+        )
+        .into());
+    }
+    let hash = auth::password::hash(password).await?;
+    let display_name = name.unwrap_or_else(|| email.clone());
+    db::admins::insert(
+        pool,
+        &db::admins::NewAdmin {
+            email: &email,
+            display_name: &display_name,
+            password_hash: &hash,
+            role,
+            customer_id,
+        },
+    )
+    .await?;
+    println!("Created {email} ({}).", role.label());
     Ok(())
 }

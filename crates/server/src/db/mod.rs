@@ -1,5 +1,8 @@
 //! All SQL lives under this module: one file per table family.
 
+pub mod admins;
+pub mod audit;
+pub mod customers;
 pub mod demo;
 pub mod report;
 

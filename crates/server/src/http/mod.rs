@@ -1,19 +1,25 @@
 //! The HTTP surface: one router per API area, merged here once with the shared layers.
 
+mod admins;
+mod audit;
+mod customers;
 mod health;
+mod json;
 mod openapi;
 mod report;
+mod security;
+mod session;
 
 use std::time::Duration;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware;
 use axum::routing::any;
 use axum::{Json, Router};
 use provisio_api::ErrorBody;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -30,6 +36,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: AppState, options: &AppOptions) -> Router {
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
+        .merge(session::router())
+        .merge(admins::router())
+        .merge(customers::router())
+        .merge(audit::router())
         .merge(report::router())
         .split_for_parts();
     let mut app = api
@@ -41,11 +51,15 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         app = app
             .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
     }
-    app.layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+    let csp = HeaderValue::from_str(&security::content_security_policy(
+        options.static_dir.as_deref(),
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
+    app.layer(middleware::from_fn(security::same_origin_writes))
+        .layer(middleware::from_fn(move |request, next| {
+            security::headers(csp.clone(), request, next)
+        }))
+        .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

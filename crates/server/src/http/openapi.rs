@@ -4,6 +4,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
+use crate::auth::CurrentAdmin;
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -11,6 +12,10 @@ use crate::AppState;
     info(title = "Provisio API", description = "User provisioning for MSPs and their customers."),
     tags(
         (name = "report", description = "The User Provisioning report"),
+        (name = "session", description = "Sign-in and the signed-in admin"),
+        (name = "admins", description = "Admin accounts (MSP admins)"),
+        (name = "customers", description = "Customers in the caller's scope"),
+        (name = "audit", description = "Who did what (MSP admins)"),
         (name = "health", description = "Liveness"),
     )
 )]
@@ -19,7 +24,7 @@ pub struct ApiDoc;
 pub fn router(document: utoipa::openapi::OpenApi) -> Router<AppState> {
     Router::new().route(
         "/api/openapi.json",
-        get(move || {
+        get(move |_: CurrentAdmin| {
             let document = document.clone();
             async move { Json(document) }
         }),

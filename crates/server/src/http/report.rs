@@ -11,8 +11,9 @@ use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::CurrentAdmin;
+use crate::db;
 use crate::db::report::Keyset;
-use crate::db::{self, Scope};
 use crate::{cursor, ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -41,9 +42,11 @@ const ROW_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "limit", "cursor"];
     responses(
         (status = 200, description = "One page; `total` only on the first page", body = ReportPage),
         (status = 400, description = "A parameter is invalid; `parameter` names it", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
 async fn list_rows(
     State(state): State<AppState>,
+    admin: CurrentAdmin,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ReportPage>, ApiError> {
     let pairs = decode_pairs(raw.as_deref().unwrap_or(""))?;
@@ -68,7 +71,7 @@ async fn list_rows(
         })
         .transpose()?
         .unwrap_or(DEFAULT_PAGE_SIZE);
-    let scope = Scope::AllCustomers;
+    let scope = admin.scope();
     let after = single(&pairs, "cursor")?
         .map(|text| cursor::decode(text, &query, scope))
         .transpose()?;
@@ -96,11 +99,13 @@ async fn list_rows(
 
 /// Values of the enumerable fields with counts, for the filter UI.
 #[utoipa::path(get, path = "/api/v1/reports/user-provisioning/facets", tag = "report",
-    responses((status = 200, description = "Counted over every row the caller may see", body = ReportFacets)))]
-async fn list_facets(State(state): State<AppState>) -> Result<Json<ReportFacets>, ApiError> {
-    Ok(Json(
-        db::report::facets(&state.pool, Scope::AllCustomers).await?,
-    ))
+    responses((status = 200, description = "Counted over every row the caller may see", body = ReportFacets),
+              (status = 401, description = "Not signed in", body = ErrorBody)))]
+async fn list_facets(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+) -> Result<Json<ReportFacets>, ApiError> {
+    Ok(Json(db::report::facets(&state.pool, admin.scope()).await?))
 }
 
 /// The value of a parameter that may appear at most once.

@@ -1,9 +1,12 @@
 //! A real server router over a real temporary SQLite file, seeded with demo data.
+#![allow(dead_code)] // Each test binary uses a different part of this harness.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use provisio_api::auth::Role;
+use provisio_server::demo::DemoAdmin;
 use provisio_server::{app, db, demo, AppOptions, AppState};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -11,7 +14,18 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub router: Router,
     pub pool: sqlx::SqlitePool,
+    pub admins: Vec<DemoAdmin>,
+    /// The MSP admin's session cookie, used by `get`.
+    pub msp_cookie: String,
     _dir: tempfile::TempDir,
+}
+
+/// An answer: status, headers and the body parsed as JSON (Null when it is not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
 }
 
 impl TestApp {
@@ -19,30 +33,101 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         let pool = db::connect(&url).await.expect("database opens");
-        demo::seed(&pool, users).await.expect("demo data seeds");
-        let router = app(AppState { pool: pool.clone() }, &AppOptions::default());
-        TestApp {
+        let seeded = demo::seed(&pool, users).await.expect("demo data seeds");
+        let router = app(AppState::new(pool.clone()), &AppOptions::default());
+        let mut test_app = TestApp {
             router,
             pool,
+            admins: seeded.admins,
+            msp_cookie: String::new(),
             _dir: dir,
-        }
+        };
+        test_app.msp_cookie = test_app.sign_in_as(Role::MspAdmin).await;
+        test_app
     }
 
+    pub fn admin(&self, role: Role) -> &DemoAdmin {
+        self.admins
+            .iter()
+            .find(|a| a.role == role)
+            .expect("a demo admin of each role")
+    }
+
+    /// Signs in as the demo admin of `role`; returns the `Cookie` header value.
+    pub async fn sign_in_as(&self, role: Role) -> String {
+        let admin = self.admin(role);
+        let (email, password) = (admin.email.to_owned(), admin.password.clone());
+        self.sign_in(&email, &password)
+            .await
+            .expect("demo admin signs in")
+    }
+
+    /// Signs in; returns the `Cookie` header value, or the failing answer.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<String, Answer> {
+        let body = serde_json::json!({"email": email, "password": password});
+        let answer = self
+            .send(Method::POST, "/api/v1/session", None, Some(body))
+            .await;
+        if answer.status != StatusCode::OK {
+            return Err(answer);
+        }
+        let set_cookie = answer
+            .headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("a session cookie");
+        Ok(set_cookie.split(';').next().unwrap_or_default().to_owned())
+    }
+
+    /// GET as the MSP admin.
     pub async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        let answer = self
+            .send(Method::GET, uri, Some(&self.msp_cookie), None)
+            .await;
+        (answer.status, answer.body)
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        cookie: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
+        self.send_request(request).await
+    }
+
+    pub async fn send_request(&self, request: Request<Body>) -> Answer {
         let response = self
             .router
             .clone()
-            .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+            .oneshot(request)
             .await
             .expect("router answers");
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .into_body()
             .collect()
             .await
             .expect("body")
             .to_bytes();
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, value)
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 }

@@ -1,0 +1,206 @@
+//! `/api/v1/admins`: MSP admins list, create, re-role and disable admin accounts.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use provisio_api::auth::{AdminAccount, CreateAdminRequest, Role, UpdateAdminRequest};
+use provisio_api::ErrorBody;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::json::ApiJson;
+use super::session::validate_password;
+use crate::auth::{password, ClientAddress, CurrentAdmin};
+use crate::db::{self, audit::Actor, Scope};
+use crate::{ApiError, AppState};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_admins, create_admin))
+        .routes(routes!(update_admin))
+}
+
+/// Every admin account (MSP admins only).
+#[utoipa::path(get, path = "/api/v1/admins", tag = "admins",
+    responses((status = 200, body = Vec<AdminAccount>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_admins(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+) -> Result<Json<Vec<AdminAccount>>, ApiError> {
+    admin.require_msp_admin()?;
+    Ok(Json(db::admins::list(&state.pool).await?))
+}
+
+/// Creates an admin with an initial password (MSP admins only).
+#[utoipa::path(post, path = "/api/v1/admins", tag = "admins", request_body = CreateAdminRequest,
+    responses((status = 201, body = AdminAccount), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, description = "The email is taken", body = ErrorBody)))]
+async fn create_admin(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiJson(request): ApiJson<CreateAdminRequest>,
+) -> Result<(StatusCode, Json<AdminAccount>), ApiError> {
+    admin.require_msp_admin()?;
+    let email = validate_email(&request.email)?;
+    let display_name = validate_display_name(&request.display_name)?;
+    validate_password(&request.password, "password")?;
+    let customer_id = customer_for_role(&state, request.role, request.customer_id).await?;
+    if db::admins::find_by_email(&state.pool, &email)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict {
+            parameter: Some("email"),
+            message: format!("An admin with the email {email} already exists."),
+        });
+    }
+    let hash = password::hash(request.password).await?;
+    let new = db::admins::NewAdmin {
+        email: &email,
+        display_name: &display_name,
+        password_hash: &hash,
+        role: request.role,
+        customer_id,
+    };
+    let id = db::admins::insert(&state.pool, &new).await?;
+    let actor = Actor {
+        admin_id: Some(admin.id),
+        email: Some(&admin.email),
+    };
+    let detail = format!("created {email} as {}", request.role.label());
+    db::audit::record(
+        &state.pool,
+        actor,
+        "admin_created",
+        &detail,
+        address.as_deref(),
+    )
+    .await?;
+    let account = db::admins::account(&state.pool, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(account)))
+}
+
+/// Changes an admin's role, name or disabled state (MSP admins only). The last active MSP admin
+/// cannot be demoted or disabled. A changed role or a disable ends that admin's sessions.
+#[utoipa::path(patch, path = "/api/v1/admins/{id}", tag = "admins", request_body = UpdateAdminRequest,
+    params(("id" = i64, Path, description = "Admin id")),
+    responses((status = 200, body = AdminAccount), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "Would leave no active MSP admin", body = ErrorBody)))]
+async fn update_admin(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<UpdateAdminRequest>,
+) -> Result<Json<AdminAccount>, ApiError> {
+    admin.require_msp_admin()?;
+    let target = db::admins::find(&state.pool, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let role = request.role.unwrap_or(target.role());
+    let customer_id = match request.role {
+        Some(role) => customer_for_role(&state, role, request.customer_id).await?,
+        None => target.customer_id,
+    };
+    let disabled = request.disabled.unwrap_or(target.disabled);
+    let display_name = match &request.display_name {
+        Some(name) => validate_display_name(name)?,
+        None => target.display_name.clone(),
+    };
+    let stays_msp_admin = role == Role::MspAdmin && !disabled;
+    if target.role() == Role::MspAdmin
+        && !target.disabled
+        && !stays_msp_admin
+        && db::admins::other_active_msp_admins(&state.pool, id).await? == 0
+    {
+        return Err(ApiError::Conflict {
+            parameter: None,
+            message: "This is the last active MSP admin; make another admin an MSP admin first."
+                .to_owned(),
+        });
+    }
+    db::admins::update(&state.pool, id, role, customer_id, disabled, &display_name).await?;
+    if role != target.role() || customer_id != target.customer_id || (disabled && !target.disabled)
+    {
+        db::admins::delete_sessions_of(&state.pool, id).await?;
+    }
+    let actor = Actor {
+        admin_id: Some(admin.id),
+        email: Some(&admin.email),
+    };
+    let detail = format!(
+        "{}: role {}, {}",
+        target.email,
+        role.label(),
+        if disabled { "disabled" } else { "enabled" }
+    );
+    db::audit::record(
+        &state.pool,
+        actor,
+        "admin_updated",
+        &detail,
+        address.as_deref(),
+    )
+    .await?;
+    Ok(Json(
+        db::admins::account(&state.pool, id)
+            .await?
+            .ok_or(ApiError::NotFound)?,
+    ))
+}
+
+/// The customer an admin of `role` belongs to, checked to exist.
+async fn customer_for_role(
+    state: &AppState,
+    role: Role,
+    customer_id: Option<i64>,
+) -> Result<Option<i64>, ApiError> {
+    match (role, customer_id) {
+        (Role::MspAdmin, Some(_)) => Err(ApiError::bad_request(
+            "customer_id",
+            "An MSP admin sees every customer; leave the customer empty.",
+        )),
+        (Role::CustomerAdmin, None) => Err(ApiError::bad_request(
+            "customer_id",
+            "Choose the customer this admin manages.",
+        )),
+        (_, Some(id)) => match db::customers::find(&state.pool, Scope::AllCustomers, id).await? {
+            Some(customer) => Ok(Some(customer.id)),
+            None => Err(ApiError::bad_request(
+                "customer_id",
+                format!("There is no customer {id}."),
+            )),
+        },
+        (_, None) => Ok(None),
+    }
+}
+
+fn validate_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim();
+    let valid = email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        });
+    if !valid {
+        return Err(ApiError::bad_request(
+            "email",
+            "Enter an email address such as name@example.com.",
+        ));
+    }
+    Ok(email.to_owned())
+}
+
+fn validate_display_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request(
+            "display_name",
+            "Enter a name of 1 to 100 characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}

@@ -1,0 +1,285 @@
+//! Every route, called as each role and as no one: the allowed status, and no foreign rows.
+//!
+//! The routes are walked from the OpenAPI document the router itself produces, so a route added
+//! without a case here fails this test.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use common::TestApp;
+use provisio_api::auth::Role;
+use serde_json::{json, Value};
+
+/// Who calls: the three demo roles, then no one.
+const CALLERS: [Option<Role>; 4] = [
+    Some(Role::MspAdmin),
+    Some(Role::CustomerAdmin),
+    Some(Role::ReadOnly),
+    None,
+];
+
+struct Case {
+    method: Method,
+    /// The path as the OpenAPI document names it.
+    path: &'static str,
+    /// The concrete URI to call.
+    uri: String,
+    body: Option<Value>,
+    /// Expected status for MSP admin, customer admin, read-only, anonymous.
+    expect: [u16; 4],
+}
+
+fn case(
+    method: Method,
+    path: &'static str,
+    uri: &str,
+    body: Option<Value>,
+    expect: [u16; 4],
+) -> Case {
+    Case {
+        method,
+        path,
+        uri: uri.to_owned(),
+        body,
+        expect,
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_customer() {
+    let app = TestApp::with_demo_users(400).await;
+    let viewer_id: i64 = sqlx::query_scalar("SELECT id FROM admins WHERE role = 'read_only'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("the demo viewer");
+    let new_admin = |n: usize| {
+        json!({"email": format!("new{n}@provisio.example"), "display_name": "New Admin",
+               "role": "read_only", "customer_id": null, "password": "a long enough password"})
+    };
+    let cases = vec![
+        case(
+            Method::GET,
+            "/healthz",
+            "/healthz",
+            None,
+            [200, 200, 200, 200],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/session",
+            "/api/v1/session",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/session",
+            "/api/v1/session",
+            Some(json!({"email": "nobody@provisio.example", "password": "wrong password here"})),
+            [401, 401, 401, 401],
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/session",
+            "/api/v1/session",
+            None,
+            [204, 204, 204, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/session/password",
+            "/api/v1/session/password",
+            Some(
+                json!({"current_password": "not the password", "new_password": "another long password"}),
+            ),
+            [400, 400, 400, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/admins",
+            "/api/v1/admins",
+            None,
+            [200, 403, 403, 401],
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/admins/{id}",
+            &format!("/api/v1/admins/{viewer_id}"),
+            Some(json!({"display_name": "Sam R."})),
+            [200, 403, 403, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/customers",
+            "/api/v1/customers",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/audit",
+            "/api/v1/audit",
+            None,
+            [200, 403, 403, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/user-provisioning",
+            "/api/v1/reports/user-provisioning?limit=1000",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/user-provisioning/facets",
+            "/api/v1/reports/user-provisioning/facets",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/admins",
+            "/api/v1/admins",
+            Some(new_admin(0)),
+            [201, 403, 403, 401],
+        ),
+    ];
+
+    let (_, document) = app.get("/api/openapi.json").await;
+    let documented: BTreeSet<String> = document["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .into_iter()
+                .flat_map(|ops| ops.keys())
+                .map(move |method| format!("{} {path}", method.to_uppercase()))
+        })
+        .collect();
+    let covered: BTreeSet<String> = cases
+        .iter()
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect();
+    assert_eq!(
+        covered, documented,
+        "every documented route has a case, and every case a route"
+    );
+
+    let northwind = "Northwind Traders";
+    let mut calls = 0;
+    for case in &cases {
+        for (caller_index, caller) in CALLERS.iter().enumerate() {
+            calls += 1;
+            // Each create gets its own email, so a success is never refused as a duplicate.
+            let body = match (&case.method, case.path) {
+                (&Method::POST, "/api/v1/admins") => Some(new_admin(calls)),
+                _ => case.body.clone(),
+            };
+            let cookie = match caller {
+                Some(role) => Some(app.sign_in_as(*role).await),
+                None => None,
+            };
+            let answer = app
+                .send(case.method.clone(), &case.uri, cookie.as_deref(), body)
+                .await;
+            assert_eq!(
+                answer.status.as_u16(),
+                case.expect[caller_index],
+                "{} {} as {caller:?}: {}",
+                case.method,
+                case.uri,
+                answer.body
+            );
+            if answer.status == StatusCode::UNAUTHORIZED || answer.status == StatusCode::FORBIDDEN {
+                assert!(
+                    answer.body["error"]["code"].is_string(),
+                    "errors carry the JSON body"
+                );
+            }
+            if *caller == Some(Role::CustomerAdmin)
+                && case.method == Method::GET
+                && answer.status.is_success()
+            {
+                assert_only_northwind(case.path, &answer.body, northwind);
+            }
+        }
+    }
+}
+
+/// A customer admin's answers hold Northwind Traders' data and nothing of any other customer.
+fn assert_only_northwind(path: &str, body: &Value, northwind: &str) {
+    match path {
+        "/api/v1/reports/user-provisioning" => {
+            let rows = body["rows"].as_array().expect("rows");
+            assert!(!rows.is_empty());
+            assert!(
+                rows.iter().all(|r| r["customer_name"] == northwind),
+                "only Northwind rows"
+            );
+            assert_eq!(
+                body["total"].as_u64(),
+                Some(rows.len() as u64),
+                "total counts only Northwind"
+            );
+        }
+        "/api/v1/reports/user-provisioning/facets" => {
+            let customers: Vec<&str> = body["customers"]
+                .as_array()
+                .expect("customers")
+                .iter()
+                .filter_map(|c| c["value"].as_str())
+                .collect();
+            assert_eq!(customers, [northwind]);
+            assert_eq!(body["service_plans"].as_array().map(Vec::len), Some(1));
+        }
+        "/api/v1/customers" => {
+            let names: Vec<&str> = body
+                .as_array()
+                .expect("customers")
+                .iter()
+                .filter_map(|c| c["name"].as_str())
+                .collect();
+            assert_eq!(names, [northwind]);
+        }
+        "/api/v1/session" => assert_eq!(body["customer"]["name"], northwind),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn a_customer_admin_cannot_reach_other_customers_through_filters_or_cursors() {
+    let app = TestApp::with_demo_users(400).await;
+    let cookie = app.sign_in_as(Role::CustomerAdmin).await;
+    let uri = "/api/v1/reports/user-provisioning?filter=customer_name.equals%3AWoodgrove+Bank";
+    let answer = app.send(Method::GET, uri, Some(&cookie), None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["total"], 0);
+    assert_eq!(answer.body["rows"].as_array().map(Vec::len), Some(0));
+
+    // A cursor made for the MSP-wide view is refused in the customer's scope.
+    let (_, msp_page) = app.get("/api/v1/reports/user-provisioning?limit=5").await;
+    let cursor = msp_page["next_cursor"].as_str().expect("cursor");
+    let answer = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/reports/user-provisioning?limit=5&cursor={cursor}"),
+            Some(&cookie),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.body["error"]["parameter"], "cursor");
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_the_openapi_document_need_a_session() {
+    let app = TestApp::with_demo_users(1).await;
+    for uri in ["/api/openapi.json", "/api/v1/reports/user-provisioning"] {
+        let answer = app.send(Method::GET, uri, None, None).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+}
