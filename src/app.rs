@@ -1,36 +1,121 @@
-//! The shell (side navigation and main area) and the routes.
+//! The shell (side navigation, the signed-in admin, main area) and the routes.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
+use leptos::task::spawn_local;
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes, A};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
+use provisio_api::auth::Role;
 
+use crate::api;
+use crate::pages::admins::AdminsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::report::ReportPage;
+use crate::pages::sign_in::SignInPage;
+use crate::session::{Session, SessionState};
 
 #[component]
 pub fn App() -> impl IntoView {
+    let session = Session::provide();
+    spawn_local(async move {
+        session.0.set(match api::current_admin().await {
+            Ok(me) => SessionState::SignedIn(me),
+            Err(_) => SessionState::SignedOut,
+        });
+    });
     view! {
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <div class="shell">
-                <nav class="sidebar" aria-label="Main">
-                    <div class="brand">
-                        <span class="brand-mark" aria-hidden="true">"P"</span>
-                        <span class="brand-name">"Provisio"</span>
-                    </div>
-                    <p class="nav-section">"Reports"</p>
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("/") view=ReportPage />
+                    <Route path=path!("/admins") view=AdminsPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Everything behind sign-in: redirects to the sign-in page when there is no session.
+#[component]
+fn Shell() -> impl IntoView {
+    let session = Session::expect();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if session.0.get() == SessionState::SignedOut {
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                search_part(&location.search.get_untracked())
+            );
+            let next = provisio_api::report::encode_pairs(&[("next".to_owned(), here)]);
+            navigate(&format!("/sign-in?{next}"), Default::default());
+        }
+    });
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = api::sign_out().await;
+            session.ended();
+        });
+    };
+    let is_msp_admin = move || session.role() == Some(Role::MspAdmin);
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <div class="shell">
+            <nav class="sidebar" aria-label="Main">
+                <div class="brand">
+                    <span class="brand-mark" aria-hidden="true">"P"</span>
+                    <span class="brand-name">"Provisio"</span>
+                </div>
+                <p class="nav-section">"Reports"</p>
+                <ul class="nav-list">
+                    <li>
+                        <A href="/" exact=true>"User Provisioning"</A>
+                    </li>
+                </ul>
+                <Show when=is_msp_admin>
+                    <p class="nav-section">"Settings"</p>
                     <ul class="nav-list">
                         <li>
-                            <A href="/" exact=true>"User Provisioning"</A>
+                            <A href="/admins">"Admins"</A>
                         </li>
                     </ul>
-                </nav>
-                <main id="main" class="main" tabindex="-1">
-                    <Routes fallback=NotFound>
-                        <Route path=path!("/") view=ReportPage />
-                    </Routes>
-                </main>
-            </div>
-        </Router>
+                </Show>
+                <div class="whoami">
+                    {move || session.me().map(|me| {
+                        let scope = me.customer.as_ref().map(|c| format!(" · {}", c.name)).unwrap_or_default();
+                        view! {
+                            <p class="whoami-name">{me.display_name.clone()}</p>
+                            <p class="whoami-role">{format!("{}{scope}", me.role.label())}</p>
+                        }
+                    })}
+                    <button type="button" class="button nav-button sign-out" on:click=sign_out>
+                        "Sign out"
+                    </button>
+                </div>
+            </nav>
+            <main id="main" class="main" tabindex="-1">
+                {move || match session.0.get() {
+                    SessionState::SignedIn(_) => view! { <Outlet /> }.into_any(),
+                    _ => view! {
+                        <div class="state loading-state" aria-busy="true">
+                            <div class="spinner" aria-hidden="true"></div>
+                            <p>"Checking your session…"</p>
+                        </div>
+                    }
+                    .into_any(),
+                }}
+            </main>
+        </div>
+    }
+}
+
+fn search_part(search: &str) -> String {
+    if search.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", search.trim_start_matches('?'))
     }
 }

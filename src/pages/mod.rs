@@ -1,4 +1,6 @@
 //! One module per route.
 
+pub mod admins;
 pub mod not_found;
 pub mod report;
+pub mod sign_in;

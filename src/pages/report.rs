@@ -14,6 +14,7 @@ use crate::components::data_table::DataTable;
 use crate::components::filter_bar::FilterBar;
 use crate::components::multi_select::MultiSelect;
 use crate::format;
+use crate::session::Session;
 
 /// Rows fetched per request while scrolling.
 const PAGE_SIZE: u32 = 200;
@@ -60,6 +61,7 @@ pub fn ReportPage() -> impl IntoView {
         set_query.run(next);
     };
 
+    let session = Session::expect();
     let rows = RwSignal::new(Vec::<ReportRow>::new());
     let total = RwSignal::new(None::<u64>);
     let next_cursor = RwSignal::new(None::<String>);
@@ -86,7 +88,12 @@ pub fn ReportPage() -> impl IntoView {
                     next_cursor.set(page.next_cursor);
                     status.set(Load::Ready);
                 }
-                Err(failure) => status.set(Load::Failed(failure.message)),
+                Err(failure) => {
+                    if failure.is_unauthorized() {
+                        session.ended();
+                    }
+                    status.set(Load::Failed(failure.message));
+                }
             }
         });
     };

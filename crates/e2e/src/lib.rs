@@ -7,13 +7,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
+use provisio_api::auth::Role;
+use provisio_server::demo::DemoAdmin;
 use provisio_server::{app, db, demo, AppOptions, AppState};
 use serde_json::{json, Value};
 
 /// A running Provisio server over its own temporary database.
 pub struct TestServer {
     pub base_url: String,
+    /// The demo admins with their one-time passwords.
+    pub admins: Vec<DemoAdmin>,
     _dir: tempfile::TempDir,
 }
 
@@ -29,26 +33,35 @@ impl TestServer {
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("e2e.db").display());
         let pool = db::connect(&url).await?;
-        demo::seed(&pool, demo_users).await?;
+        let seeded = demo::seed(&pool, demo_users).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let router = app(
-            AppState { pool },
+            AppState::new(pool),
             &AppOptions {
                 static_dir: Some(dist),
             },
         );
         tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let _ = axum::serve(listener, service).await;
         });
         Ok(TestServer {
             base_url: format!("http://{address}"),
+            admins: seeded.admins,
             _dir: dir,
         })
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    pub fn admin(&self, role: Role) -> &DemoAdmin {
+        self.admins
+            .iter()
+            .find(|a| a.role == role)
+            .unwrap_or_else(|| panic!("no demo admin with role {role:?}"))
     }
 }
 
@@ -111,6 +124,95 @@ impl Browser {
         // The profile directory must outlive the browser; it is small and in the temp dir.
         std::mem::forget(profile);
         Ok(Browser { client, driver })
+    }
+
+    /// Signs in through the sign-in page as the demo admin of `role`, then opens `path`.
+    pub async fn sign_in(&self, server: &TestServer, role: Role, path: &str) -> Result<()> {
+        let admin = server.admin(role);
+        self.client.goto(&server.url("/sign-in")).await?;
+        self.fill_sign_in(admin.email, &admin.password).await?;
+        self.eventually("the signed-in shell", || async {
+            Ok(self
+                .client
+                .find(Locator::Css(".whoami-name"))
+                .await
+                .ok()
+                .map(|_| ()))
+        })
+        .await?;
+        if path != "/" {
+            self.client.goto(&server.url(path)).await?;
+        }
+        Ok(())
+    }
+
+    /// Types into the sign-in form and submits it.
+    pub async fn fill_sign_in(&self, email: &str, password: &str) -> Result<()> {
+        let form = self
+            .eventually("the sign-in form", || async {
+                Ok(self.client.find(Locator::Css(".sign-in-card")).await.ok())
+            })
+            .await?;
+        form.find(Locator::Css("input[name=email]"))
+            .await?
+            .send_keys(email)
+            .await?;
+        form.find(Locator::Css("input[name=password]"))
+            .await?
+            .send_keys(password)
+            .await?;
+        form.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        Ok(())
+    }
+
+    /// The text of every rendered body row of the report table, cell by cell.
+    pub async fn rendered_rows(&self) -> Result<Vec<Vec<String>>> {
+        let script = "return Array.from(document.querySelectorAll('tbody tr.row[data-row-id]'))\
+            .map(r => Array.from(r.cells).map(c => c.textContent));";
+        Ok(serde_json::from_value(self.eval(script).await?)?)
+    }
+
+    /// Where the report column of `field` currently stands.
+    pub async fn column_index(&self, field: &str) -> Result<usize> {
+        let script =
+            "return Array.from(document.querySelectorAll('thead th')).map(th => th.dataset.field);";
+        let headers: Vec<String> = serde_json::from_value(self.eval(script).await?)?;
+        headers
+            .iter()
+            .position(|h| h == field)
+            .with_context(|| format!("no '{field}' column in {headers:?}"))
+    }
+
+    /// Waits until report rows are rendered and the total reads as a number; returns it.
+    pub async fn wait_for_rows(&self) -> Result<u64> {
+        self.eventually("rows and a total", || async {
+            let rows = self.rendered_rows().await?;
+            let text = match self.client.find(Locator::Css(".total")).await {
+                Ok(total) => total.text().await?,
+                Err(_) => String::new(),
+            };
+            let count = text
+                .strip_suffix(" users")
+                .or_else(|| text.strip_suffix(" user"))
+                .and_then(|n| n.replace(',', "").parse::<u64>().ok());
+            Ok(count.filter(|_| !rows.is_empty()))
+        })
+        .await
+    }
+
+    /// The report API's total for a query string, asked with the page's own session.
+    pub async fn api_total(&self, query: &str) -> Result<u64> {
+        let page = self
+            .fetch_json(&format!(
+                "/api/v1/reports/user-provisioning?limit=1&{query}"
+            ))
+            .await?;
+        page["total"]
+            .as_u64()
+            .with_context(|| format!("no total in {page}"))
     }
 
     /// Runs `script` in the page and returns its value.

@@ -1,72 +1,18 @@
 //! The User Provisioning report in real headless Chromium against the real server.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use fantoccini::Locator;
+use provisio_api::auth::Role;
 use provisio_e2e::{Browser, TestServer};
 
 const DEMO_USERS: u64 = 2_000;
-
-const ROWS_SCRIPT: &str =
-    "return Array.from(document.querySelectorAll('tbody tr.row[data-row-id]'))\
-    .map(r => Array.from(r.cells).map(c => c.textContent));";
-const HEADERS_SCRIPT: &str =
-    "return Array.from(document.querySelectorAll('thead th')).map(th => th.dataset.field);";
-
-/// The text of every rendered body row, cell by cell.
-async fn rendered_rows(browser: &Browser) -> Result<Vec<Vec<String>>> {
-    let value = browser.eval(ROWS_SCRIPT).await?;
-    Ok(serde_json::from_value(value)?)
-}
-
-async fn column_index(browser: &Browser, field: &str) -> Result<usize> {
-    let headers: Vec<String> = serde_json::from_value(browser.eval(HEADERS_SCRIPT).await?)?;
-    headers
-        .iter()
-        .position(|h| h == field)
-        .with_context(|| format!("no '{field}' column in {headers:?}"))
-}
-
-async fn total_text(browser: &Browser) -> Result<String> {
-    Ok(browser
-        .client
-        .find(Locator::Css(".total"))
-        .await?
-        .text()
-        .await?)
-}
-
-/// Waits until rows are rendered and the total reads as a number of users; returns it.
-async fn wait_for_rows(browser: &Browser) -> Result<u64> {
-    browser
-        .eventually("rows and a total", || async {
-            let rows = rendered_rows(browser).await?;
-            let text = total_text(browser).await.unwrap_or_default();
-            let count = text
-                .strip_suffix(" users")
-                .or_else(|| text.strip_suffix(" user"))
-                .and_then(|n| n.replace(',', "").parse::<u64>().ok());
-            Ok(count.filter(|_| !rows.is_empty()))
-        })
-        .await
-}
-
-async fn api_total(browser: &Browser, query: &str) -> Result<u64> {
-    let page = browser
-        .fetch_json(&format!(
-            "/api/v1/reports/user-provisioning?limit=1&{query}"
-        ))
-        .await?;
-    page["total"]
-        .as_u64()
-        .with_context(|| format!("no total in {page}"))
-}
 
 #[tokio::test]
 async fn report_page_shows_demo_rows_with_the_thirteen_columns_and_a_bounded_dom() -> Result<()> {
     let server = TestServer::start(DEMO_USERS).await?;
     let browser = Browser::start().await?;
-    browser.client.goto(&server.url("/")).await?;
-    let total = wait_for_rows(&browser).await?;
+    browser.sign_in(&server, Role::MspAdmin, "/").await?;
+    let total = browser.wait_for_rows().await?;
     assert_eq!(total, DEMO_USERS);
 
     let labels: Vec<String> = serde_json::from_value(
@@ -93,7 +39,7 @@ async fn report_page_shows_demo_rows_with_the_thirteen_columns_and_a_bounded_dom
         ]
     );
 
-    let rows = rendered_rows(&browser).await?;
+    let rows = browser.rendered_rows().await?;
     assert!(
         rows.len() < 80,
         "only the visible rows are in the DOM, got {}",
@@ -117,7 +63,7 @@ async fn report_page_shows_demo_rows_with_the_thirteen_columns_and_a_bounded_dom
         })
         .await?;
     assert!(deepest > 400);
-    let rows = rendered_rows(&browser).await?;
+    let rows = browser.rendered_rows().await?;
     assert!(
         rows.len() < 80,
         "DOM stays bounded after scrolling, got {}",
@@ -130,8 +76,8 @@ async fn report_page_shows_demo_rows_with_the_thirteen_columns_and_a_bounded_dom
 async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
     let server = TestServer::start(DEMO_USERS).await?;
     let browser = Browser::start().await?;
-    browser.client.goto(&server.url("/")).await?;
-    let unfiltered = wait_for_rows(&browser).await?;
+    browser.sign_in(&server, Role::MspAdmin, "/").await?;
+    let unfiltered = browser.wait_for_rows().await?;
 
     browser
         .client
@@ -166,11 +112,13 @@ async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
         .click()
         .await?;
 
-    let expected = api_total(&browser, "filter=user_status.any_of%3APreserved").await?;
+    let expected = browser
+        .api_total("filter=user_status.any_of%3APreserved")
+        .await?;
     assert!(expected > 0 && expected < unfiltered);
     browser
         .eventually("the filtered total", || async {
-            let total = wait_for_rows(&browser).await?;
+            let total = browser.wait_for_rows().await?;
             Ok((total == expected).then_some(()))
         })
         .await?;
@@ -181,8 +129,8 @@ async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
             .contains("filter=user_status.any_of%3APreserved"),
         "URL holds the filter: {url}"
     );
-    let status = column_index(&browser, "user_status").await?;
-    let rows = rendered_rows(&browser).await?;
+    let status = browser.column_index("user_status").await?;
+    let rows = browser.rendered_rows().await?;
     assert!(
         rows.iter().all(|r| r[status] == "Preserved"),
         "only preserved users"
@@ -203,7 +151,7 @@ async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
         .await?;
     browser
         .eventually("the unfiltered total", || async {
-            let total = wait_for_rows(&browser).await?;
+            let total = browser.wait_for_rows().await?;
             Ok((total == unfiltered).then_some(()))
         })
         .await?;
@@ -222,7 +170,7 @@ async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
     browser.client.back().await?;
     browser
         .eventually("the filtered total after Back", || async {
-            let total = wait_for_rows(&browser).await?;
+            let total = browser.wait_for_rows().await?;
             Ok((total == expected).then_some(()))
         })
         .await?;
@@ -233,9 +181,9 @@ async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
 async fn clicking_a_header_sorts_the_rows_both_ways() -> Result<()> {
     let server = TestServer::start(DEMO_USERS).await?;
     let browser = Browser::start().await?;
-    browser.client.goto(&server.url("/")).await?;
-    wait_for_rows(&browser).await?;
-    let usage = column_index(&browser, "endpoints_usage_mb").await?;
+    browser.sign_in(&server, Role::MspAdmin, "/").await?;
+    browser.wait_for_rows().await?;
+    let usage = browser.column_index("endpoints_usage_mb").await?;
     let header = "th[data-field=endpoints_usage_mb]";
     let usages = |rows: Vec<Vec<String>>| -> Vec<i64> {
         rows.iter()
@@ -264,7 +212,7 @@ async fn clicking_a_header_sorts_the_rows_both_ways() -> Result<()> {
                 if sorted.as_deref() != Some(direction) {
                     return Ok(None);
                 }
-                let values = usages(rendered_rows(&browser).await?);
+                let values = usages(browser.rendered_rows().await?);
                 let ordered = values.windows(2).all(|w| match direction {
                     "ascending" => w[0] <= w[1],
                     _ => w[0] >= w[1],
@@ -285,9 +233,9 @@ async fn reloading_a_url_with_filters_restores_the_view() -> Result<()> {
     let browser = Browser::start().await?;
     let query = "filter=customer_name.equals%3ACoho+Winery&plan=Business&plan=Enterprise&plan=Elite&sort=-created_on";
     let expected = {
-        browser.client.goto(&server.url("/")).await?;
-        wait_for_rows(&browser).await?;
-        api_total(&browser, query).await?
+        browser.sign_in(&server, Role::MspAdmin, "/").await?;
+        browser.wait_for_rows().await?;
+        browser.api_total(query).await?
     };
     assert!(expected > 0);
     browser
@@ -295,10 +243,10 @@ async fn reloading_a_url_with_filters_restores_the_view() -> Result<()> {
         .goto(&server.url(&format!("/?{query}")))
         .await?;
     for pass in ["first load", "after reload"] {
-        let total = wait_for_rows(&browser).await?;
+        let total = browser.wait_for_rows().await?;
         assert_eq!(total, expected, "{pass}");
-        let customer = column_index(&browser, "customer_name").await?;
-        let rows = rendered_rows(&browser).await?;
+        let customer = browser.column_index("customer_name").await?;
+        let rows = browser.rendered_rows().await?;
         assert!(rows.iter().all(|r| r[customer] == "Coho Winery"), "{pass}");
         let chip = browser
             .client
@@ -334,8 +282,11 @@ async fn a_filter_that_matches_nothing_shows_the_empty_state() -> Result<()> {
     let server = TestServer::start(200).await?;
     let browser = Browser::start().await?;
     browser
-        .client
-        .goto(&server.url("/?filter=user_email.contains%3Ano-such-user-anywhere"))
+        .sign_in(
+            &server,
+            Role::MspAdmin,
+            "/?filter=user_email.contains%3Ano-such-user-anywhere",
+        )
         .await?;
     let heading = browser
         .eventually("the empty state", || async {
@@ -352,7 +303,7 @@ async fn a_filter_that_matches_nothing_shows_the_empty_state() -> Result<()> {
         .await?
         .click()
         .await?;
-    let total = wait_for_rows(&browser).await?;
+    let total = browser.wait_for_rows().await?;
     assert_eq!(total, 200);
     browser.close().await
 }

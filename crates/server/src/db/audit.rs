@@ -34,31 +34,32 @@ pub async fn record(
 
 /// The newest entries first.
 pub async fn recent(pool: &SqlitePool, limit: u32) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows: Vec<(
-        i64,
-        DateTime<Utc>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT id, at, actor_email, action, detail, client_address FROM audit_log \
-             ORDER BY id DESC LIMIT ?",
+         ORDER BY id DESC LIMIT ?",
     )
     .bind(limit)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, at, actor, action, detail, client_address)| AuditEntry {
-                id,
-                at,
-                actor,
-                action,
-                detail,
-                client_address,
-            },
-        )
+        .map(|row| AuditEntry {
+            id: row.id,
+            at: row.at,
+            actor: row.actor_email,
+            action: row.action,
+            detail: row.detail,
+            client_address: row.client_address,
+        })
         .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: DateTime<Utc>,
+    actor_email: Option<String>,
+    action: String,
+    detail: String,
+    client_address: Option<String>,
 }

@@ -1,0 +1,334 @@
+//! The Admins page (MSP admins): list, create, change role, disable and enable admins.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use provisio_api::auth::{AdminAccount, CreateAdminRequest, CustomerRef, Role, UpdateAdminRequest};
+
+use crate::api::{self, ApiFailure};
+use crate::session::Session;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Load {
+    Loading,
+    Ready,
+    Failed(String),
+}
+
+#[component]
+pub fn AdminsPage() -> impl IntoView {
+    let session = Session::expect();
+    let admins = RwSignal::new(Vec::<AdminAccount>::new());
+    let customers = RwSignal::new(Vec::<CustomerRef>::new());
+    let status = RwSignal::new(Load::Loading);
+    let notice = RwSignal::new(None::<String>);
+    let creating = RwSignal::new(false);
+
+    let handle_failure = move |failure: ApiFailure| {
+        if failure.is_unauthorized() {
+            session.ended();
+        }
+        notice.set(Some(failure.message));
+    };
+    let load = move || {
+        status.set(Load::Loading);
+        spawn_local(async move {
+            match (api::admins().await, api::customers().await) {
+                (Ok(list), Ok(all)) => {
+                    admins.set(list);
+                    customers.set(all);
+                    status.set(Load::Ready);
+                }
+                (Err(failure), _) | (_, Err(failure)) => {
+                    if failure.is_unauthorized() {
+                        session.ended();
+                    }
+                    status.set(Load::Failed(failure.message));
+                }
+            }
+        });
+    };
+    load();
+
+    let replace = move |updated: AdminAccount| {
+        admins.update(|list| {
+            if let Some(slot) = list.iter_mut().find(|a| a.id == updated.id) {
+                *slot = updated;
+            } else {
+                list.push(updated);
+            }
+        });
+    };
+    let update = Callback::new(
+        move |(id, request, done): (i64, UpdateAdminRequest, String)| {
+            notice.set(None);
+            spawn_local(async move {
+                match api::update_admin(id, &request).await {
+                    Ok(updated) => {
+                        replace(updated);
+                        notice.set(Some(done));
+                    }
+                    Err(failure) => handle_failure(failure),
+                }
+            });
+        },
+    );
+    let created = Callback::new(move |account: AdminAccount| {
+        notice.set(Some(format!("{} can now sign in.", account.email)));
+        replace(account);
+        creating.set(false);
+    });
+
+    let body = move || {
+        match status.get() {
+        Load::Loading => view! {
+            <div class="state loading-state" aria-busy="true">
+                <div class="spinner" aria-hidden="true"></div>
+                <p>"Loading admins…"</p>
+            </div>
+        }
+        .into_any(),
+        Load::Failed(message) => view! {
+            <div class="state error-state" role="alert">
+                <h2>"Admins could not be loaded"</h2>
+                <p>{message}</p>
+                <button type="button" class="button primary" on:click=move |_| load()>"Retry"</button>
+            </div>
+        }
+        .into_any(),
+        Load::Ready => view! {
+            <div class="table-frame">
+                <div class="table-scroll">
+                    <table class="data-table admins-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Email"</th>
+                                <th scope="col">"Role"</th>
+                                <th scope="col">"Customer"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Actions"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For
+                                each=move || admins.get()
+                                key=|admin| (admin.id, admin.role, admin.disabled, admin.customer.as_ref().map(|c| c.id))
+                                children=move |admin| view! { <AdminRow admin on_update=update /> }
+                            />
+                        </tbody>
+                    </table>
+                </div>
+            </div>
+        }
+        .into_any(),
+    }
+    };
+
+    view! {
+        <section class="page admins-page">
+            <header class="page-header">
+                <div>
+                    <h1>"Admins"</h1>
+                    <p class="subtitle">"Who can sign in to Provisio, and what each may see and change."</p>
+                </div>
+                <button
+                    type="button"
+                    class="button primary add-admin"
+                    aria-expanded=move || creating.get().to_string()
+                    on:click=move |_| creating.update(|open| *open = !*open)
+                >
+                    "+ Add admin"
+                </button>
+            </header>
+            <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
+            <Show when=move || creating.get()>
+                <CreateAdminForm customers on_created=created on_cancel=Callback::new(move |()| creating.set(false)) />
+            </Show>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn AdminRow(
+    admin: AdminAccount,
+    on_update: Callback<(i64, UpdateAdminRequest, String)>,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let id = admin.id;
+    let email = admin.email.clone();
+    let disabled = admin.disabled;
+    let customer_id = admin.customer.as_ref().map(|c| c.id);
+    let change_role = {
+        let email = email.clone();
+        move |event: leptos::ev::Event| {
+            let Some(role) = Role::from_key(&event_target_value(&event)) else {
+                return;
+            };
+            let request = UpdateAdminRequest {
+                role: Some(role),
+                // A customer admin keeps their customer; an MSP admin has none.
+                customer_id: if role == Role::MspAdmin {
+                    None
+                } else {
+                    customer_id
+                },
+                ..Default::default()
+            };
+            on_update.run((id, request, format!("{email} is now {}.", role.label())));
+        }
+    };
+    let toggle = {
+        let email = email.clone();
+        move |_| {
+            confirming.set(false);
+            let request = UpdateAdminRequest {
+                disabled: Some(!disabled),
+                ..Default::default()
+            };
+            let done = if disabled {
+                format!("{email} is enabled.")
+            } else {
+                format!("{email} is disabled and signed out.")
+            };
+            on_update.run((id, request, done));
+        }
+    };
+    view! {
+        <tr class="row" data-admin=email.clone()>
+            <td>{admin.display_name.clone()}</td>
+            <td>{email.clone()}</td>
+            <td>
+                <select aria-label=format!("Role of {email}") class="role-select" on:change=change_role>
+                    {Role::ALL
+                        .into_iter()
+                        .map(|role| view! { <option value=role.key() selected=role == admin.role>{role.label()}</option> })
+                        .collect_view()}
+                </select>
+            </td>
+            <td>{admin.customer.as_ref().map(|c| c.name.clone()).unwrap_or_else(|| "All customers".to_owned())}</td>
+            <td>{if disabled { "Disabled" } else { "Active" }}</td>
+            <td class="actions-cell">
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || view! {
+                        <button type="button" class="button link" on:click=move |_| confirming.set(true)>
+                            {if disabled { "Enable" } else { "Disable" }}
+                        </button>
+                    }
+                >
+                    <span class="confirm">
+                        {if disabled { "Enable?" } else { "Disable and sign out?" }}
+                        <button type="button" class="button danger small confirm-yes" on:click=toggle.clone()>"Confirm"</button>
+                        <button type="button" class="button link small" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </span>
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn CreateAdminForm(
+    customers: RwSignal<Vec<CustomerRef>>,
+    on_created: Callback<AdminAccount>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::CustomerAdmin);
+    let customer = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiFailure>);
+    let busy = RwSignal::new(false);
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let request = CreateAdminRequest {
+            email: email.get_untracked(),
+            display_name: name.get_untracked(),
+            role: role.get_untracked(),
+            customer_id: customer.get_untracked().parse().ok(),
+            password: password.get_untracked(),
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match api::create_admin(&request).await {
+                Ok(account) => on_created.run(account),
+                Err(failure) => error.set(Some(failure)),
+            }
+            busy.set(false);
+        });
+    };
+    let field_error = move |field: &'static str| {
+        error.with(|e| {
+            e.as_ref()
+                .filter(|f| f.parameter.as_deref() == Some(field))
+                .map(|f| f.message.clone())
+        })
+    };
+    let general_error = move || {
+        error.with(|e| {
+            e.as_ref()
+                .filter(|f| {
+                    !matches!(
+                        f.parameter.as_deref(),
+                        Some("email" | "display_name" | "password" | "customer_id")
+                    )
+                })
+                .map(|f| f.message.clone())
+        })
+    };
+
+    view! {
+        <form class="panel create-admin" on:submit=submit aria-label="Add admin">
+            <div class="form-grid">
+                <label class="field">
+                    <span>"Email"</span>
+                    <input type="email" name="email" required bind:value=email />
+                    <small class="field-error">{move || field_error("email")}</small>
+                </label>
+                <label class="field">
+                    <span>"Name"</span>
+                    <input type="text" name="display_name" required bind:value=name />
+                    <small class="field-error">{move || field_error("display_name")}</small>
+                </label>
+                <label class="field">
+                    <span>"Role"</span>
+                    <select name="role" on:change=move |e| if let Some(r) = Role::from_key(&event_target_value(&e)) { role.set(r) }>
+                        {Role::ALL
+                            .into_iter()
+                            .map(|r| view! { <option value=r.key() selected=r == Role::CustomerAdmin>{r.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <Show when=move || role.get() != Role::MspAdmin>
+                    <label class="field">
+                        <span>{move || if role.get() == Role::ReadOnly { "Customer (empty: all customers)" } else { "Customer" }}</span>
+                        <select name="customer" on:change=move |e| customer.set(event_target_value(&e))>
+                            <option value="">"—"</option>
+                            {move || customers
+                                .get()
+                                .into_iter()
+                                .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
+                                .collect_view()}
+                        </select>
+                        <small class="field-error">{move || field_error("customer_id")}</small>
+                    </label>
+                </Show>
+                <label class="field">
+                    <span>"Initial password (12+ characters)"</span>
+                    <input type="password" name="password" autocomplete="new-password" required bind:value=password />
+                    <small class="field-error">{move || field_error("password")}</small>
+                </label>
+            </div>
+            <Show when=move || general_error().is_some()>
+                <p class="form-error" role="alert">{general_error}</p>
+            </Show>
+            <div class="actions">
+                <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button type="submit" class="button primary" disabled=move || busy.get()>"Create admin"</button>
+            </div>
+        </form>
+    }
+}
