@@ -2,7 +2,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use provisio_api::auth::{
-    AdminAccount, CreateAdminRequest, CustomerRef, Me, SignInRequest, UpdateAdminRequest,
+    AdminAccount, ChangePasswordRequest, CreateAdminRequest, CustomerRef, Me, SignInRequest,
+    UpdateAdminRequest,
 };
 use provisio_api::report::{encode_pairs, ReportFacets, ReportPage, ReportQuery};
 use provisio_api::ErrorBody;
@@ -69,6 +70,21 @@ pub async fn sign_out() -> Result<(), ApiFailure> {
     send_empty(Request::delete("/api/v1/session")).await
 }
 
+/// Changes the password; the server then ends every session of this admin.
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), ApiFailure> {
+    let body = ChangePasswordRequest {
+        current_password,
+        new_password,
+    };
+    let request = Request::post("/api/v1/session/password")
+        .json(&body)
+        .map_err(|_| unreachable_server())?;
+    no_content(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
 pub async fn customers() -> Result<Vec<CustomerRef>, ApiFailure> {
     get_json("/api/v1/customers").await
 }
@@ -115,7 +131,10 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
 }
 
 async fn send_empty(request: RequestBuilder) -> Result<(), ApiFailure> {
-    let response = request.send().await.map_err(|_| unreachable_server())?;
+    no_content(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+async fn no_content(response: Response) -> Result<(), ApiFailure> {
     if response.ok() {
         Ok(())
     } else {

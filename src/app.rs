@@ -8,6 +8,7 @@ use leptos_router::path;
 use provisio_api::auth::Role;
 
 use crate::api;
+use crate::pages::account::AccountPage;
 use crate::pages::admins::AdminsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::report::ReportPage;
@@ -30,6 +31,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("/") view=ReportPage />
                     <Route path=path!("/admins") view=AdminsPage />
+                    <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -87,7 +89,9 @@ fn Shell() -> impl IntoView {
                     {move || session.me().map(|me| {
                         let scope = me.customer.as_ref().map(|c| format!(" · {}", c.name)).unwrap_or_default();
                         view! {
-                            <p class="whoami-name">{me.display_name.clone()}</p>
+                            <p class="whoami-name">
+                                <A href="/account" attr:title="Your account and password">{me.display_name.clone()}</A>
+                            </p>
                             <p class="whoami-role">{format!("{}{scope}", me.role.label())}</p>
                         }
                     })}

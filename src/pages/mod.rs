@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod account;
 pub mod admins;
 pub mod not_found;
 pub mod report;

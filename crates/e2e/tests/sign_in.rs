@@ -233,3 +233,85 @@ async fn an_msp_admin_creates_and_disables_an_admin_then_signs_out() -> Result<(
     assert_eq!(after["error"]["code"], "unauthorized");
     browser.close().await
 }
+
+#[tokio::test]
+async fn changing_the_password_signs_out_and_the_new_password_works() -> Result<()> {
+    let server = TestServer::start(100).await?;
+    let browser = Browser::start().await?;
+    let admin = server.admin(Role::CustomerAdmin);
+    browser
+        .sign_in(&server, Role::CustomerAdmin, "/account")
+        .await?;
+    let form = browser
+        .eventually("the password form", || async {
+            Ok(browser
+                .client
+                .find(Locator::Css("form.change-password"))
+                .await
+                .ok())
+        })
+        .await?;
+    let fill = |current: String, new: &'static str, repeat: &'static str| {
+        let form = form.clone();
+        async move {
+            for (name, value) in [
+                ("current", current.as_str()),
+                ("new", new),
+                ("repeat", repeat),
+            ] {
+                let input = form
+                    .find(Locator::Css(&format!("input[name={name}]")))
+                    .await?;
+                input.clear().await?;
+                input.send_keys(value).await?;
+            }
+            form.find(Locator::Css("button[type=submit]"))
+                .await?
+                .click()
+                .await?;
+            anyhow::Ok(())
+        }
+    };
+    fill(
+        admin.password.clone(),
+        "the new passphrase!",
+        "a different one!!!",
+    )
+    .await?;
+    let error = browser
+        .client
+        .find(Locator::Css("form.change-password .form-error"))
+        .await?
+        .text()
+        .await?;
+    assert_eq!(error, "The new passwords do not match.");
+
+    fill(
+        admin.password.clone(),
+        "the new passphrase!",
+        "the new passphrase!",
+    )
+    .await?;
+    browser
+        .eventually("the sign-in page after the change", || async {
+            let url = browser.client.current_url().await?;
+            Ok((url.path() == "/sign-in").then_some(()))
+        })
+        .await?;
+    browser
+        .fill_sign_in(admin.email, "the new passphrase!")
+        .await?;
+    // Signed in again, back on the page that was open.
+    browser
+        .eventually("the account page again", || async {
+            let url = browser.client.current_url().await?;
+            let form = browser
+                .client
+                .find(Locator::Css("form.change-password"))
+                .await
+                .ok();
+            Ok((url.path() == "/account" && form.is_some()).then_some(()))
+        })
+        .await?;
+    browser.close().await
+}

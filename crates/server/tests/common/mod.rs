@@ -46,6 +46,17 @@ impl TestApp {
         test_app
     }
 
+    /// A harness over an existing router and database, without demo admins or a session.
+    pub fn from_router(router: Router, pool: sqlx::SqlitePool) -> TestApp {
+        TestApp {
+            router,
+            pool,
+            admins: vec![],
+            msp_cookie: String::new(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     pub fn admin(&self, role: Role) -> &DemoAdmin {
         self.admins
             .iter()
