@@ -8,9 +8,10 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <run | test>
-  run    install missing tools, build the web app (release) and serve it with demo data
-  test   install missing tools, then fmt, clippy (native + wasm32), native, browser and end-to-end tests";
+const USAGE: &str = "usage: cargo xtask <run | test | bench report>
+  run           install missing tools, build the web app (release) and serve it with demo data
+  test          install missing tools, then fmt, clippy (native + wasm32), native, browser and end-to-end tests
+  bench report  report paging cost at the start and deep into 1,000,000 users (PROVISIO_BENCH_USERS)";
 
 fn main() -> Result<()> {
     let root = workspace_root();
@@ -19,6 +20,22 @@ fn main() -> Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("run") => run(&root),
         Some("test") => test(&root),
+        Some("bench") => match std::env::args().nth(2).as_deref() {
+            Some("report") => step(
+                "report benchmark",
+                Command::new("cargo").args([
+                    "bench",
+                    "--package",
+                    "provisio-server",
+                    "--bench",
+                    "report",
+                ]),
+            ),
+            _ => {
+                eprintln!("{USAGE}");
+                std::process::exit(2);
+            }
+        },
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
