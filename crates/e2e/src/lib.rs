@@ -203,6 +203,15 @@ impl Browser {
         .await
     }
 
+    /// Waits until the report shows `expected` users.
+    pub async fn wait_for_total(&self, expected: u64, what: &str) -> Result<()> {
+        self.eventually(what, || async {
+            let total = self.wait_for_rows().await?;
+            Ok((total == expected).then_some(()))
+        })
+        .await
+    }
+
     /// The report API's total for a query string, asked with the page's own session.
     pub async fn api_total(&self, query: &str) -> Result<u64> {
         let page = self

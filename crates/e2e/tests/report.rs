@@ -117,10 +117,7 @@ async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
         .await?;
     assert!(expected > 0 && expected < unfiltered);
     browser
-        .eventually("the filtered total", || async {
-            let total = browser.wait_for_rows().await?;
-            Ok((total == expected).then_some(()))
-        })
+        .wait_for_total(expected, "the filtered total")
         .await?;
     let url = browser.client.current_url().await?;
     assert!(
@@ -150,10 +147,7 @@ async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
         .click()
         .await?;
     browser
-        .eventually("the unfiltered total", || async {
-            let total = browser.wait_for_rows().await?;
-            Ok((total == unfiltered).then_some(()))
-        })
+        .wait_for_total(unfiltered, "the unfiltered total")
         .await?;
     let url = browser.client.current_url().await?;
     assert!(
@@ -169,10 +163,7 @@ async fn adding_and_removing_a_filter_updates_rows_and_url() -> Result<()> {
     // Back restores the filtered view from the URL.
     browser.client.back().await?;
     browser
-        .eventually("the filtered total after Back", || async {
-            let total = browser.wait_for_rows().await?;
-            Ok((total == expected).then_some(()))
-        })
+        .wait_for_total(expected, "the filtered total after Back")
         .await?;
     browser.close().await
 }
