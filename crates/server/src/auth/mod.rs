@@ -91,23 +91,6 @@ impl FromRequestParts<AppState> for CurrentAdmin {
     }
 }
 
-/// The admin, if the caller may write; read-only admins get 403.
-pub struct Writer(pub CurrentAdmin);
-
-impl FromRequestParts<AppState> for Writer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let admin = CurrentAdmin::from_request_parts(parts, state).await?;
-        if admin.role == Role::ReadOnly {
-            return Err(ApiError::Forbidden(
-                "read-only admins cannot change anything",
-            ));
-        }
-        Ok(Writer(admin))
-    }
-}
-
 /// The client's address, when the server was started with connection info.
 pub fn client_address(parts: &Parts) -> Option<String> {
     parts
