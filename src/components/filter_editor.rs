@@ -5,9 +5,11 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use provisio_api::report::{FieldKind, Filter, Operand, Operator, ReportFacets, ReportField};
+use provisio_api::report::{
+    FacetValue, FieldKind, Filter, Operand, Operator, ReportFacets, ReportField,
+};
 
-use crate::format;
+use crate::components::facet_checklist::FacetChecklist;
 
 #[component]
 pub fn FilterEditor(
@@ -193,43 +195,15 @@ pub fn FilterEditor(
 }
 
 #[component]
-fn ValueChecklist(
-    options: Vec<provisio_api::report::FacetValue>,
-    chosen: RwSignal<Vec<String>>,
-) -> impl IntoView {
+fn ValueChecklist(options: Vec<FacetValue>, chosen: RwSignal<Vec<String>>) -> impl IntoView {
     view! {
         <fieldset class="checklist">
             <legend>"Values"</legend>
-            {options
-                .into_iter()
-                .map(|option| {
-                    let value = option.value.clone();
-                    let checked = {
-                        let value = value.clone();
-                        move || chosen.with(|c| c.contains(&value))
-                    };
-                    view! {
-                        <label class="check">
-                            <input
-                                type="checkbox"
-                                prop:checked=checked
-                                on:change=move |event| {
-                                    let on = event_target_checked(&event);
-                                    chosen
-                                        .update(|c| {
-                                            c.retain(|v| v != &value);
-                                            if on {
-                                                c.push(value.clone());
-                                            }
-                                        });
-                                }
-                            />
-                            <span>{option.value.clone()}</span>
-                            <span class="count">{format::thousands(option.count as i64)}</span>
-                        </label>
-                    }
-                })
-                .collect_view()}
+            <FacetChecklist
+                options=Signal::stored(options)
+                selected=chosen
+                on_change=Callback::new(move |values| chosen.set(values))
+            />
         </fieldset>
     }
 }
