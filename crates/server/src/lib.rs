@@ -5,6 +5,7 @@ pub mod cursor;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod http;
 
 use std::path::PathBuf;

@@ -58,7 +58,23 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
         json!({"email": format!("new{n}@provisio.example"), "display_name": "New Admin",
                "role": "read_only", "customer_id": null, "password": "a long enough password"})
     };
-    let cases = vec![
+    let msp_cookie = app.sign_in_as(Role::MspAdmin).await;
+    let shared_view = |name: &str| json!({"name": name, "query": "sort=-user_email", "columns": ["user_email"], "shared": true});
+    let mut view_ids = Vec::new();
+    for name in ["Edited", "Deleted"] {
+        let created = app
+            .send(
+                Method::POST,
+                "/api/v1/reports/user-provisioning/views",
+                Some(&msp_cookie),
+                Some(shared_view(name)),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        view_ids.push(created.body["id"].as_i64().expect("view id"));
+    }
+    let views = "/api/v1/reports/user-provisioning/views";
+    let mut cases = vec![
         case(
             Method::GET,
             "/healthz",
@@ -146,6 +162,73 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             [201, 403, 403, 401],
         ),
     ];
+    cases.extend([
+        case(
+            Method::GET,
+            "/api/v1/reports/user-provisioning/export",
+            "/api/v1/reports/user-provisioning/export?format=json",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/user-provisioning/layout",
+            "/api/v1/reports/user-provisioning/layout",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/reports/user-provisioning/layout",
+            "/api/v1/reports/user-provisioning/layout",
+            Some(json!({"order": provisio_api::report::ReportField::ALL, "hidden": ["profile"]})),
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/reports/user-provisioning/layout",
+            "/api/v1/reports/user-provisioning/layout",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/user-provisioning/views",
+            views,
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/reports/user-provisioning/views",
+            views,
+            Some(shared_view("Mine")),
+            [201, 201, 201, 401],
+        ),
+        // The MSP admin owns it; the read-only MSP viewer sees it shared but may not change it;
+        // the customer admin, of another tenant, does not see it at all.
+        case(
+            Method::PUT,
+            "/api/v1/reports/user-provisioning/views/{id}",
+            &format!("{views}/{}", view_ids[0]),
+            Some(shared_view("Edited")),
+            [200, 404, 403, 401],
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/reports/user-provisioning/views/{id}",
+            &format!("{views}/{}", view_ids[1]),
+            None,
+            [204, 404, 404, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/reports/user-provisioning/default-view",
+            "/api/v1/reports/user-provisioning/default-view",
+            Some(json!({"view_id": view_ids[0]})),
+            [204, 404, 204, 401],
+        ),
+    ]);
 
     let (_, document) = app.get("/api/openapi.json").await;
     let documented: BTreeSet<String> = document["paths"]
@@ -224,6 +307,21 @@ fn assert_only_northwind(path: &str, body: &Value, northwind: &str) {
                 body["total"].as_u64(),
                 Some(rows.len() as u64),
                 "total counts only Northwind"
+            );
+        }
+        "/api/v1/reports/user-provisioning/export" => {
+            let rows = body.as_array().expect("exported rows");
+            assert!(!rows.is_empty());
+            assert!(
+                rows.iter().all(|r| r["customer_name"] == northwind),
+                "the export holds only Northwind rows"
+            );
+        }
+        "/api/v1/reports/user-provisioning/views" => {
+            let views = body["views"].as_array().expect("views");
+            assert!(
+                views.iter().all(|v| v["owned"] == true),
+                "no view of the MSP's is listed for a customer admin: {views:?}"
             );
         }
         "/api/v1/reports/user-provisioning/facets" => {

@@ -1,6 +1,7 @@
 //! SQL for the User Provisioning report: filtered, sorted, keyset-paged rows, totals and facets.
 
 use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
+use futures_util::{Stream, TryStreamExt};
 use provisio_api::report::{
     Direction, FacetValue, FieldKind, Filter, Operand, Operator, ReportFacets, ReportField,
     ReportQuery, ReportRow,
@@ -74,6 +75,31 @@ pub async fn page(
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     Ok((rows, has_more))
+}
+
+/// Every row of the query in its sort order, read as the consumer pulls: memory stays flat
+/// however many rows match. The stream owns what it needs, so it can outlive the request
+/// handler that made it (an HTTP body, a mail attachment).
+pub fn stream(
+    pool: SqlitePool,
+    scope: Scope,
+    query: ReportQuery,
+    now: DateTime<Utc>,
+) -> impl Stream<Item = Result<ReportRow, sqlx::Error>> + Send + 'static {
+    async_stream::try_stream! {
+        let mut sql = QueryBuilder::<Sqlite>::new(SELECT_ROWS);
+        push_conditions(&mut sql, scope, &query, now);
+        let direction = match query.sort.direction {
+            Direction::Ascending => "ASC",
+            Direction::Descending => "DESC",
+        };
+        let sort_expr = sort_expression(query.sort.field);
+        sql.push(format!(" ORDER BY {sort_expr} {direction}, u.id {direction}"));
+        let mut records = sql.build_query_as::<RowRecord>().fetch(&pool);
+        while let Some(record) = records.try_next().await? {
+            yield ReportRow::from(record);
+        }
+    }
 }
 
 /// How many rows match the query within the scope.

@@ -9,6 +9,7 @@ mod openapi;
 mod report;
 mod security;
 mod session;
+mod views;
 
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .merge(customers::router())
         .merge(audit::router())
         .merge(report::router())
+        .merge(views::router())
         .split_for_parts();
     let mut app = api
         .merge(openapi::router(document))

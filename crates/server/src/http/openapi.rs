@@ -11,7 +11,8 @@ use crate::AppState;
 #[openapi(
     info(title = "Provisio API", description = "User provisioning for MSPs and their customers."),
     tags(
-        (name = "report", description = "The User Provisioning report"),
+        (name = "report", description = "The User Provisioning report and its exports"),
+        (name = "views", description = "Column layouts and saved views of the report, per admin"),
         (name = "session", description = "Sign-in and the signed-in admin"),
         (name = "admins", description = "Admin accounts (MSP admins)"),
         (name = "customers", description = "Customers in the caller's scope"),

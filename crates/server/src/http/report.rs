@@ -1,11 +1,15 @@
 //! `/api/v1/reports/user-provisioning`: the report's rows, page by page, and its facets.
 
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
+use futures_util::StreamExt;
 use provisio_api::report::{
-    decode_pairs, QueryError, ReportFacets, ReportPage, ReportQuery, DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
+    decode_columns, decode_pairs, ExportFormat, QueryError, ReportFacets, ReportField, ReportPage,
+    ReportQuery, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
 use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,12 +18,14 @@ use utoipa_axum::routes;
 use crate::auth::CurrentAdmin;
 use crate::db;
 use crate::db::report::Keyset;
-use crate::{cursor, ApiError, AppState};
+use crate::db::Scope;
+use crate::{cursor, export, ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_rows))
         .routes(routes!(list_facets))
+        .routes(routes!(export_rows))
 }
 
 const ROW_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "limit", "cursor"];
@@ -49,13 +55,7 @@ async fn list_rows(
     admin: CurrentAdmin,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ReportPage>, ApiError> {
-    let pairs = decode_pairs(raw.as_deref().unwrap_or(""))?;
-    if let Some((key, _)) = pairs
-        .iter()
-        .find(|(key, _)| !ROW_PARAMETERS.contains(&key.as_str()))
-    {
-        return Err(QueryError::new("query", format!("unknown parameter '{key}'")).into());
-    }
+    let pairs = known_pairs(raw.as_deref(), &ROW_PARAMETERS)?;
     let query = ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let limit = single(&pairs, "limit")?
         .map(|text| {
@@ -106,6 +106,90 @@ async fn list_facets(
     admin: CurrentAdmin,
 ) -> Result<Json<ReportFacets>, ApiError> {
     Ok(Json(db::report::facets(&state.pool, admin.scope()).await?))
+}
+
+const EXPORT_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "cols", "format"];
+
+/// The whole filtered result as a file, streamed: the visible columns (`cols`) in their order,
+/// the query's sort, every matching row the caller may see.
+#[utoipa::path(get, path = "/api/v1/reports/user-provisioning/export", tag = "report",
+    params(
+        ("format" = String, Query, description = "`csv` (RFC 4180, UTF-8, header row of column labels, \
+            formula-looking text cells prefixed with `'`) or `json` (one array of objects keyed by field key)"),
+        ("cols" = Option<String>, Query, description = "Comma-separated field keys in column order; default all 13"),
+        ("filter" = Option<Vec<String>>, Query, description = "As for the rows endpoint"),
+        ("plan" = Option<Vec<String>>, Query, description = "As for the rows endpoint"),
+        ("sort" = Option<String>, Query, description = "As for the rows endpoint"),
+    ),
+    responses(
+        (status = 200, description = "The file, with a Content-Disposition file name saying report, scope and UTC time"),
+        (status = 400, description = "A parameter is invalid; `parameter` names it", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+async fn export_rows(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = known_pairs(raw.as_deref(), &EXPORT_PARAMETERS)?;
+    let query = ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let format = match single(&pairs, "format")? {
+        Some(key) => ExportFormat::from_key(key).ok_or_else(|| {
+            QueryError::new(
+                "format",
+                format!("'{key}' is not an export format; use csv or json"),
+            )
+        })?,
+        None => return Err(QueryError::new("format", "choose a format: csv or json").into()),
+    };
+    let columns = match single(&pairs, "cols")? {
+        Some(text) => decode_columns(text)?,
+        None => ReportField::ALL.to_vec(),
+    };
+    let scope = admin.scope();
+    let now = Utc::now();
+    let file_name = export::file_name(&scope_label(&state, scope).await?, format, now);
+    let rows = db::report::stream(state.pool.clone(), scope, query, now);
+    let body = export::encode(rows, columns, format).inspect(|chunk| {
+        if let Err(err) = chunk {
+            tracing::error!(error = %err, "export stopped");
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// Whose rows a file holds, for its name: the customer's name, or all customers.
+pub async fn scope_label(state: &AppState, scope: Scope) -> Result<String, ApiError> {
+    Ok(match scope {
+        Scope::AllCustomers => "all customers".to_owned(),
+        Scope::Customer(id) => db::customers::find(&state.pool, scope, id)
+            .await?
+            .map(|customer| customer.name)
+            .unwrap_or_else(|| format!("customer {id}")),
+    })
+}
+
+/// Decodes the query string, refusing keys the endpoint does not know.
+fn known_pairs(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>, QueryError> {
+    let pairs = decode_pairs(raw.unwrap_or(""))?;
+    if let Some((key, _)) = pairs.iter().find(|(key, _)| !known.contains(&key.as_str())) {
+        return Err(QueryError::new(
+            "query",
+            format!("unknown parameter '{key}'"),
+        ));
+    }
+    Ok(pairs)
 }
 
 /// The value of a parameter that may appear at most once.

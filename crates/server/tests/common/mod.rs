@@ -26,6 +26,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: Value,
+    /// The body as text, for answers that are not JSON (exports).
+    pub text: String,
 }
 
 impl TestApp {
@@ -139,6 +141,7 @@ impl TestApp {
             status,
             headers,
             body,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 }
