@@ -328,7 +328,7 @@ mod tests {
     fn check_refuses_missing_duplicated_or_all_hidden_fields() {
         let mut layout = ColumnLayout::default();
         layout.order.pop();
-        assert_eq!(layout.check().unwrap_err().parameter, "order");
+        assert_eq!(layout.check().expect_err("refused").parameter, "order");
         let mut layout = ColumnLayout::default();
         layout.order.push(UserName);
         assert!(layout.check().is_err());
@@ -336,7 +336,7 @@ mod tests {
             order: ReportField::ALL.to_vec(),
             hidden: ReportField::ALL.to_vec(),
         };
-        assert_eq!(layout.check().unwrap_err().parameter, "hidden");
+        assert_eq!(layout.check().expect_err("refused").parameter, "hidden");
     }
 
     #[test]
@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn bad_columns_name_the_parameter() {
         assert_eq!(
-            decode_columns("user_email,nope").unwrap_err().parameter,
+            decode_columns("user_email,nope").expect_err("refused").parameter,
             "cols"
         );
         assert!(decode_columns("user_email,user_email").is_err());
