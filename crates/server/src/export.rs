@@ -82,7 +82,7 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
 
 enum Encoder {
     Csv {
-        writer: csv::Writer<Vec<u8>>,
+        writer: Box<csv::Writer<Vec<u8>>>,
         columns: Vec<ReportField>,
     },
     Json {
@@ -96,7 +96,7 @@ impl Encoder {
     fn new(format: ExportFormat, columns: Vec<ReportField>) -> Result<Encoder, ExportError> {
         Ok(match format {
             ExportFormat::Csv => {
-                let mut writer = csv_writer();
+                let mut writer = Box::new(csv_writer());
                 writer
                     .write_record(columns.iter().map(|field| field.label()))
                     .map_err(|err| ExportError::Encode(err.to_string()))?;
@@ -159,7 +159,7 @@ impl Encoder {
         match self {
             Encoder::Csv { writer, .. } => {
                 // The csv writer lends out its buffer only by value; a fresh writer goes on.
-                let full = std::mem::replace(writer, csv_writer());
+                let full = std::mem::replace(writer.as_mut(), csv_writer());
                 let bytes = full
                     .into_inner()
                     .map_err(|err| ExportError::Encode(err.error().to_string()))?;
