@@ -5,7 +5,10 @@ use provisio_api::auth::{
     AdminAccount, ChangePasswordRequest, CreateAdminRequest, CustomerRef, Me, SignInRequest,
     UpdateAdminRequest,
 };
-use provisio_api::report::{encode_pairs, ReportFacets, ReportPage, ReportQuery};
+use provisio_api::report::{
+    encode_columns, encode_pairs, ColumnLayout, DefaultViewRequest, ExportFormat, ReportFacets,
+    ReportField, ReportPage, ReportQuery, SaveViewRequest, SavedView, SavedViewList,
+};
 use provisio_api::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -52,6 +55,146 @@ pub async fn report_page(
 /// The values and counts the filter UI offers.
 pub async fn report_facets() -> Result<ReportFacets, ApiFailure> {
     get_json(&format!("{REPORT_PATH}/facets")).await
+}
+
+/// The signed-in admin's column layout of the report.
+pub async fn report_layout() -> Result<ColumnLayout, ApiFailure> {
+    get_json(&format!("{REPORT_PATH}/layout")).await
+}
+
+pub async fn save_report_layout(layout: &ColumnLayout) -> Result<ColumnLayout, ApiFailure> {
+    send_json(Request::put(&format!("{REPORT_PATH}/layout")), layout).await
+}
+
+pub async fn reset_report_layout() -> Result<ColumnLayout, ApiFailure> {
+    let request = Request::delete(&format!("{REPORT_PATH}/layout"));
+    decode(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+pub async fn saved_views() -> Result<SavedViewList, ApiFailure> {
+    get_json(&format!("{REPORT_PATH}/views")).await
+}
+
+pub async fn create_view(request: &SaveViewRequest) -> Result<SavedView, ApiFailure> {
+    send_json(Request::post(&format!("{REPORT_PATH}/views")), request).await
+}
+
+pub async fn update_view(id: i64, request: &SaveViewRequest) -> Result<SavedView, ApiFailure> {
+    send_json(Request::put(&format!("{REPORT_PATH}/views/{id}")), request).await
+}
+
+pub async fn delete_view(id: i64) -> Result<(), ApiFailure> {
+    send_empty(Request::delete(&format!("{REPORT_PATH}/views/{id}"))).await
+}
+
+pub async fn set_default_view(view_id: Option<i64>) -> Result<(), ApiFailure> {
+    let request = Request::put(&format!("{REPORT_PATH}/default-view"))
+        .json(&DefaultViewRequest { view_id })
+        .map_err(|_| unreachable_server())?;
+    no_content(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+/// The export endpoint's URL for a query, its visible columns and a format.
+pub fn export_url(query: &ReportQuery, columns: &[ReportField], format: ExportFormat) -> String {
+    let mut pairs = query.to_pairs();
+    pairs.push(("cols".to_owned(), encode_columns(columns)));
+    pairs.push(("format".to_owned(), format.key().to_owned()));
+    format!("{REPORT_PATH}/export?{}", encode_pairs(&pairs))
+}
+
+/// A finished download: the file's bytes and the name the server gave it.
+pub struct Download {
+    pub file_name: String,
+    pub blob: web_sys::Blob,
+}
+
+/// Fetches an export, reporting the bytes and lines received as they stream in; `signal`
+/// cancels it. Every row of an export ends a line, so lines count rows closely enough for a
+/// progress bar.
+pub async fn download(
+    url: &str,
+    signal: &web_sys::AbortSignal,
+    on_progress: impl Fn(u64, u64),
+) -> Result<Download, ApiFailure> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    let response = Request::get(url)
+        .abort_signal(Some(signal))
+        .send()
+        .await
+        .map_err(|_| cancelled_or_unreachable(signal))?;
+    if !response.ok() {
+        return Err(failure(response).await);
+    }
+    let file_name = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|value| file_name_of(&value))
+        .unwrap_or_else(|| "user-provisioning-export".to_owned());
+    let content_type = response.headers().get("content-type").unwrap_or_default();
+    let body = response.body().ok_or_else(|| ApiFailure {
+        message: "The server sent an empty export. Retry.".to_owned(),
+        status: None,
+        parameter: None,
+    })?;
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| cancelled_or_unreachable(signal))?;
+    let chunks = js_sys::Array::new();
+    let (mut bytes, mut lines) = (0_u64, 0_u64);
+    loop {
+        let step = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| cancelled_or_unreachable(signal))?;
+        let done = js_sys::Reflect::get(&step, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        if let Ok(value) = js_sys::Reflect::get(&step, &"value".into()) {
+            let chunk = js_sys::Uint8Array::new(&value);
+            bytes += u64::from(chunk.length());
+            lines += chunk.to_vec().iter().filter(|b| **b == b'\n').count() as u64;
+            chunks.push(&chunk);
+            on_progress(bytes, lines);
+        }
+    }
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(&content_type);
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&chunks, &options).map_err(|_| {
+            ApiFailure {
+                message: "The browser could not hold the export; filter it down and retry."
+                    .to_owned(),
+                status: None,
+                parameter: None,
+            }
+        })?;
+    Ok(Download { file_name, blob })
+}
+
+/// `attachment; filename="x.csv"` → `x.csv`.
+fn file_name_of(disposition: &str) -> Option<String> {
+    let start = disposition.find("filename=\"")? + "filename=\"".len();
+    let rest = &disposition[start..];
+    let name = &rest[..rest.find('"')?];
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+fn cancelled_or_unreachable(signal: &web_sys::AbortSignal) -> ApiFailure {
+    if signal.aborted() {
+        ApiFailure {
+            message: "Export cancelled.".to_owned(),
+            status: None,
+            parameter: None,
+        }
+    } else {
+        unreachable_server()
+    }
 }
 
 pub async fn current_admin() -> Result<Me, ApiFailure> {

@@ -28,9 +28,31 @@ pub fn thousands(number: impl Into<i64>) -> String {
     out
 }
 
+/// A size in bytes as people read it: "812 B", "4.2 KB", "17.9 MB".
+pub fn bytes(count: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if count < 1024 {
+        return format!("{count} B");
+    }
+    let mut size = count as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{size:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{bytes, thousands};
+
+    #[test]
+    fn sizes_use_the_largest_whole_unit() {
+        assert_eq!(bytes(812), "812 B");
+        assert_eq!(bytes(4300), "4.2 KB");
+        assert_eq!(bytes(18_769_000), "17.9 MB");
+    }
 
     #[test]
     fn groups_digits_by_three() {

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use provisio::components::data_table::DataTable;
 use provisio::components::filter_editor::FilterEditor;
 use provisio_api::report::{
-    Direction, Filter, Operand, ReportFacets, ReportField, ReportRow, Sort,
+    ColumnLayout, Direction, Filter, Operand, ReportFacets, ReportField, ReportRow, Sort,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -116,6 +116,8 @@ async fn data_table_renders_headers_in_order_and_reports_header_clicks() {
                 total=Signal::derive(|| Some(3))
                 sort
                 on_sort=Callback::new(move |field| record.lock().expect("lock").push(field))
+                on_move=Callback::new(|_| {})
+                on_hide=Callback::new(|_| {})
                 on_near_end=Callback::new(|()| {})
                 loading_more=Signal::derive(|| false)
             />
@@ -176,6 +178,70 @@ async fn data_table_renders_headers_in_order_and_reports_header_clicks() {
 }
 
 #[wasm_bindgen_test]
+async fn header_menu_moves_and_hides_columns_and_announces_the_move() {
+    let root = container();
+    let layout = RwSignal::new(ColumnLayout::default());
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <DataTable
+                columns=Signal::derive(move || layout.get().visible())
+                rows=Signal::derive(|| (1..=3).map(row).collect::<Vec<_>>())
+                total=Signal::derive(|| Some(3))
+                sort=Signal::derive(Sort::default)
+                on_sort=Callback::new(|_| {})
+                on_move=Callback::new(move |(field, to)| layout.update(|l| l.move_visible(field, to)))
+                on_hide=Callback::new(move |field| {
+                    layout.update(|l| {
+                        l.set_hidden(field, true);
+                    })
+                })
+                on_near_end=Callback::new(|()| {})
+                loading_more=Signal::derive(|| false)
+            />
+        }
+    });
+    leptos::task::tick().await;
+    let header_fields = |root: &web_sys::HtmlElement| -> Vec<String> {
+        query_all(root, "thead th")
+            .iter()
+            .filter_map(|th| th.get_attribute("data-field"))
+            .collect()
+    };
+    let menu_item = |root: &web_sys::HtmlElement, label: &str| {
+        query_all(root, ".column-menu .menu-item")
+            .into_iter()
+            .find(|item| item.text_content().as_deref() == Some(label))
+            .expect("menu item")
+    };
+
+    query(&root, "th[data-field=user_email] .column-menu-button").click();
+    leptos::task::tick().await;
+    menu_item(&root, "Move first").click();
+    leptos::task::tick().await;
+    assert_eq!(header_fields(&root)[0], "user_email");
+    let cells: Vec<String> = query_all(&root, "tbody tr[data-row-id='1'] td")
+        .iter()
+        .map(|c| c.text_content().unwrap_or_default())
+        .collect();
+    assert!(cells[0].contains('@'), "cells follow the header: {cells:?}");
+    assert_eq!(
+        query(&root, ".column-announcer").text_content().as_deref(),
+        Some("User Email moved to position 1 of 13")
+    );
+    assert!(
+        query_all(&root, ".column-menu").is_empty(),
+        "the menu closes"
+    );
+
+    query(&root, "th[data-field=profile] .column-menu-button").click();
+    leptos::task::tick().await;
+    menu_item(&root, "Hide column").click();
+    leptos::task::tick().await;
+    assert!(!header_fields(&root).contains(&"profile".to_owned()));
+    assert_eq!(query_all(&root, "tbody tr[data-row-id='1'] td").len(), 12);
+}
+
+#[wasm_bindgen_test]
 async fn data_table_keeps_only_a_window_of_many_rows_in_the_dom() {
     let root = container();
     let near_end = Arc::new(Mutex::new(0));
@@ -189,6 +255,8 @@ async fn data_table_keeps_only_a_window_of_many_rows_in_the_dom() {
                 total=Signal::derive(|| Some(5_000))
                 sort=Signal::derive(Sort::default)
                 on_sort=Callback::new(|_| {})
+                on_move=Callback::new(|_| {})
+                on_hide=Callback::new(|_| {})
                 on_near_end=Callback::new(move |()| *counter.lock().expect("lock") += 1)
                 loading_more=Signal::derive(|| false)
             />

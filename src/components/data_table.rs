@@ -1,4 +1,8 @@
-//! The report table: sortable headers and virtualized rows.
+//! The report table: sortable, movable headers and virtualized rows.
+//!
+//! A header moves by drag and drop (an insertion marker shows where it lands; Escape or a drop
+//! outside the header row cancels), by Alt+Shift+Arrow/Home/End on the focused header, or from
+//! its menu. Each move is announced in a live region and focus stays on the moved header.
 //!
 //! Only the rows in view plus a small overscan are in the DOM; two spacer rows stand in for the
 //! rest, so the DOM stays the same size whether 100 or 1,000,000 rows are loaded. Rows have one
@@ -40,6 +44,10 @@ pub fn DataTable(
     #[prop(into)] sort: Signal<Sort>,
     /// A header was activated: sort by this field.
     on_sort: Callback<ReportField>,
+    /// Move a column to a new position among the visible columns.
+    on_move: Callback<(ReportField, usize)>,
+    /// Hide a column.
+    on_hide: Callback<ReportField>,
     /// The visible window reached the end of the loaded rows.
     on_near_end: Callback<()>,
     /// A further page is being fetched.
@@ -103,10 +111,35 @@ pub fn DataTable(
         let below = rows.with(Vec::len) - window.get().1;
         format!("{}px", below as f64 * ROW_HEIGHT_PX)
     };
+    let moves = HeaderMoves {
+        columns,
+        dragging: RwSignal::new(None),
+        drop_at: RwSignal::new(None),
+        menu_open: RwSignal::new(None),
+        announcement: RwSignal::new(String::new()),
+        focus_after_move: StoredValue::new(None),
+        on_move,
+        on_hide,
+    };
+    // Headers are rebuilt when the order changes; focus returns to the one that moved.
+    Effect::new(move |_| {
+        columns.track();
+        if let Some(field) = moves.focus_after_move.get_value() {
+            moves.focus_after_move.set_value(None);
+            focus_header(field);
+        }
+    });
+
     let row_count = move || total.get().map(|t| (t + 1).to_string());
     let column_count = move || columns.with(Vec::len);
 
     view! {
+        <p class="visually-hidden column-announcer" aria-live="assertive" aria-atomic="true">
+            {move || moves.announcement.get()}
+        </p>
+        <p id="column-move-help" class="visually-hidden">
+            "Alt+Shift+Left or Right moves this column; Alt+Shift+Home or End moves it first or last."
+        </p>
         <div class="table-scroll" node_ref=scroller on:scroll=move |_| measure()>
             <table class="data-table" aria-rowcount=row_count aria-label="User Provisioning report">
                 <colgroup>
@@ -119,12 +152,15 @@ pub fn DataTable(
                     }}
                 </colgroup>
                 <thead>
-                    <tr aria-rowindex="1">
+                    <tr aria-rowindex="1" on:dragover=move |event| moves.drag_over_row(&event)>
                         {move || {
                             columns
                                 .get()
                                 .into_iter()
-                                .map(|field| view! { <HeaderCell field sort on_sort /> })
+                                .enumerate()
+                                .map(|(index, field)| {
+                                    view! { <HeaderCell field index sort on_sort moves /> }
+                                })
                                 .collect_view()
                         }}
                     </tr>
@@ -170,11 +206,148 @@ pub fn DataTable(
     }
 }
 
+/// Drag, keyboard and menu state shared by the header cells.
+#[derive(Clone, Copy)]
+struct HeaderMoves {
+    columns: Signal<Vec<ReportField>>,
+    /// The header being dragged.
+    dragging: RwSignal<Option<ReportField>>,
+    /// Where a drop would insert it: before the column at this index, or at the end.
+    drop_at: RwSignal<Option<usize>>,
+    /// The header whose menu is open.
+    menu_open: RwSignal<Option<ReportField>>,
+    announcement: RwSignal<String>,
+    focus_after_move: StoredValue<Option<ReportField>>,
+    on_move: Callback<(ReportField, usize)>,
+    on_hide: Callback<ReportField>,
+}
+
+impl HeaderMoves {
+    fn count(self) -> usize {
+        self.columns.with_untracked(Vec::len)
+    }
+
+    fn position(self, field: ReportField) -> Option<usize> {
+        self.columns
+            .with_untracked(|columns| columns.iter().position(|f| *f == field))
+    }
+
+    /// Moves `field` to visible position `to`, announces it and keeps focus on it.
+    fn move_to(self, field: ReportField, to: usize) {
+        let last = self.count().saturating_sub(1);
+        let to = to.min(last);
+        self.menu_open.set(None);
+        if self.position(field) == Some(to) {
+            self.announce_position(field, to);
+            return;
+        }
+        self.focus_after_move.set_value(Some(field));
+        self.on_move.run((field, to));
+        self.announce_position(field, to);
+    }
+
+    fn announce_position(self, field: ReportField, to: usize) {
+        self.announcement.set(format!(
+            "{} moved to position {} of {}",
+            field.label(),
+            to + 1,
+            self.count()
+        ));
+    }
+
+    fn step(self, field: ReportField, step: Step) {
+        let Some(from) = self.position(field) else {
+            return;
+        };
+        let to = match step {
+            Step::First => 0,
+            Step::Left => from.saturating_sub(1),
+            Step::Right => from + 1,
+            Step::Last => usize::MAX,
+        };
+        self.move_to(field, to);
+    }
+
+    fn hide(self, field: ReportField) {
+        self.menu_open.set(None);
+        if self.count() <= 1 {
+            self.announcement
+                .set("The last visible column cannot be hidden".to_owned());
+            return;
+        }
+        self.on_hide.run(field);
+        self.announcement.set(format!("{} hidden", field.label()));
+    }
+
+    /// Dropping on the header row's empty end (past the last header) appends.
+    fn drag_over_row(self, event: &web_sys::DragEvent) {
+        if self.dragging.get_untracked().is_some() {
+            event.prevent_default();
+        }
+    }
+
+    fn drop(self) {
+        if let (Some(field), Some(at)) =
+            (self.dragging.get_untracked(), self.drop_at.get_untracked())
+        {
+            if let Some(from) = self.position(field) {
+                // Removing the dragged column first shifts later insertion points left by one.
+                let to = if at > from { at - 1 } else { at };
+                self.move_to(field, to);
+            }
+        }
+        self.end_drag();
+    }
+
+    fn end_drag(self) {
+        self.dragging.set(None);
+        self.drop_at.set(None);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    First,
+    Left,
+    Right,
+    Last,
+}
+
+/// The step an Alt+Shift shortcut asks for, if the key is one.
+fn step_for_key(event: &web_sys::KeyboardEvent) -> Option<Step> {
+    if !(event.alt_key() && event.shift_key()) {
+        return None;
+    }
+    match event.key().as_str() {
+        "ArrowLeft" => Some(Step::Left),
+        "ArrowRight" => Some(Step::Right),
+        "Home" => Some(Step::First),
+        "End" => Some(Step::Last),
+        _ => None,
+    }
+}
+
+fn focus_header(field: ReportField) {
+    use wasm_bindgen::JsCast;
+    let selector = format!("th[data-field='{}'] .sort-button", field.key());
+    let found = document()
+        .query_selector(&selector)
+        .ok()
+        .flatten()
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(button) = found {
+        let _ = button.focus();
+    }
+}
+
 #[component]
 fn HeaderCell(
     field: ReportField,
+    /// Position among the visible columns.
+    index: usize,
     #[prop(into)] sort: Signal<Sort>,
     on_sort: Callback<ReportField>,
+    moves: HeaderMoves,
 ) -> impl IntoView {
     let aria_sort = move || {
         let sort = sort.get();
@@ -189,17 +362,121 @@ fn HeaderCell(
         "descending" => "▼",
         _ => "",
     };
+    let is_last = move || index + 1 == moves.columns.with(Vec::len);
+    let drop_before = move || moves.dragging.get().is_some() && moves.drop_at.get() == Some(index);
+    let drop_after = move || {
+        moves.dragging.get().is_some() && is_last() && moves.drop_at.get() == Some(index + 1)
+    };
+    let menu_open = move || moves.menu_open.get() == Some(field);
+    let menu_id = format!("column-menu-{}", field.key());
+
+    let on_drag_start = move |event: web_sys::DragEvent| {
+        if let Some(transfer) = event.data_transfer() {
+            transfer.set_effect_allowed("move");
+            // Firefox starts a drag only when some data is set.
+            let _ = transfer.set_data("text/plain", field.label());
+        }
+        moves.menu_open.set(None);
+        moves.dragging.set(Some(field));
+    };
+    let on_drag_over = move |event: web_sys::DragEvent| {
+        if moves.dragging.get_untracked().is_none() {
+            return;
+        }
+        event.prevent_default();
+        if let Some(transfer) = event.data_transfer() {
+            transfer.set_drop_effect("move");
+        }
+        use wasm_bindgen::JsCast;
+        let after = event
+            .current_target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .map(|cell| {
+                let rect = cell.get_bounding_client_rect();
+                f64::from(event.client_x()) > rect.left() + rect.width() / 2.0
+            })
+            .unwrap_or(false);
+        moves
+            .drop_at
+            .set(Some(if after { index + 1 } else { index }));
+    };
+    let on_drop = move |event: web_sys::DragEvent| {
+        event.prevent_default();
+        moves.drop();
+    };
+    let on_key = move |event: web_sys::KeyboardEvent| {
+        if let Some(step) = step_for_key(&event) {
+            event.prevent_default();
+            moves.step(field, step);
+        }
+    };
+    let on_menu_key = move |event: web_sys::KeyboardEvent| {
+        if event.key() == "Escape" {
+            moves.menu_open.set(None);
+            focus_header(field);
+        }
+    };
+    let menu_item = move |label: &'static str, action: Box<dyn Fn() + Send + Sync>| {
+        view! {
+            <li role="none">
+                <button type="button" role="menuitem" class="menu-item" on:click=move |_| action()>
+                    {label}
+                </button>
+            </li>
+        }
+    };
+
     view! {
-        <th scope="col" aria-sort=aria_sort data-field=field.key()>
-            <button
-                type="button"
-                class="sort-button"
-                title=format!("Sort by {}", field.label())
-                on:click=move |_| on_sort.run(field)
-            >
-                <span class="header-label">{field.label()}</span>
-                <span class="sort-indicator" aria-hidden="true">{indicator}</span>
-            </button>
+        <th
+            scope="col"
+            aria-sort=aria_sort
+            data-field=field.key()
+            draggable="true"
+            class:dragging=move || moves.dragging.get() == Some(field)
+            class:drop-before=drop_before
+            class:drop-after=drop_after
+            on:dragstart=on_drag_start
+            on:dragover=on_drag_over
+            on:drop=on_drop
+            on:dragend=move |_| moves.end_drag()
+        >
+            <div class="header-cell">
+                <button
+                    type="button"
+                    class="sort-button"
+                    title=format!("Sort by {}. Alt+Shift+Arrow keys move the column.", field.label())
+                    aria-describedby="column-move-help"
+                    on:click=move |_| on_sort.run(field)
+                    on:keydown=on_key
+                >
+                    <span class="header-label">{field.label()}</span>
+                    <span class="sort-indicator" aria-hidden="true">{indicator}</span>
+                </button>
+                <button
+                    type="button"
+                    class="column-menu-button"
+                    aria-haspopup="menu"
+                    aria-expanded=move || menu_open().to_string()
+                    aria-controls=menu_id.clone()
+                    aria-label=format!("{} column options", field.label())
+                    on:click=move |_| {
+                        moves.menu_open.update(|open| {
+                            *open = if *open == Some(field) { None } else { Some(field) };
+                        })
+                    }
+                >
+                    "⋮"
+                </button>
+            </div>
+            <Show when=menu_open>
+                <ul class="column-menu" role="menu" id=menu_id.clone() on:keydown=on_menu_key>
+                    {menu_item("Move first", Box::new(move || moves.step(field, Step::First)))}
+                    {menu_item("Move left", Box::new(move || moves.step(field, Step::Left)))}
+                    {menu_item("Move right", Box::new(move || moves.step(field, Step::Right)))}
+                    {menu_item("Move last", Box::new(move || moves.step(field, Step::Last)))}
+                    {menu_item("Hide column", Box::new(move || moves.hide(field)))}
+                </ul>
+            </Show>
         </th>
     }
 }

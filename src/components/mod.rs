@@ -1,7 +1,10 @@
 //! Reusable pieces of the UI.
 
+pub mod column_panel;
 pub mod data_table;
+pub mod export_menu;
 pub mod facet_checklist;
 pub mod filter_bar;
 pub mod filter_editor;
 pub mod multi_select;
+pub mod view_bar;

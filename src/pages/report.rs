@@ -1,18 +1,26 @@
-//! The User Provisioning report, the app's home. The URL holds the filters, service plans and
-//! sort, so a copied link reopens the same view and Back/Forward step through changes.
+//! The User Provisioning report, the app's home. The URL holds the filters, service plans, sort,
+//! and (when they differ from the admin's own layout) the columns and the saved view, so a copied
+//! link reopens the same view and Back/Forward step through changes.
+//!
+//! Without `cols` in the URL the table shows the admin's own column layout, kept on the server;
+//! with them (a view, a shared link) rearranging edits the URL instead.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use provisio_api::report::{
-    decode_pairs, Filter, Operator, QueryError, ReportFacets, ReportField, ReportQuery, ReportRow,
+    decode_pairs, ColumnLayout, ExportFormat, Filter, Operator, QueryError, ReportFacets,
+    ReportField, ReportLink, ReportQuery, ReportRow, SavedView, SavedViewList,
 };
 
 use crate::api;
+use crate::components::column_panel::ColumnPanel;
 use crate::components::data_table::DataTable;
+use crate::components::export_menu::ExportMenu;
 use crate::components::filter_bar::FilterBar;
 use crate::components::multi_select::MultiSelect;
+use crate::components::view_bar::{CurrentArrangement, ViewBar};
 use crate::format;
 use crate::session::Session;
 
@@ -26,21 +34,33 @@ enum Load {
     Failed(String),
 }
 
-/// Reads the report query from the address bar's query string.
-pub fn query_from_search(search: &str) -> Result<ReportQuery, QueryError> {
+/// Reads the report link (view, query, columns) from the address bar's query string.
+pub fn link_from_search(search: &str) -> Result<ReportLink, QueryError> {
     let pairs = decode_pairs(search.trim_start_matches('?'))?;
-    ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    ReportLink::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// The link that opens a saved view.
+fn link_to_view(view: &SavedView) -> ReportLink {
+    ReportLink {
+        view: Some(view.id),
+        query: link_from_search(&view.query)
+            .map(|link| link.query)
+            .unwrap_or_default(),
+        columns: Some(view.columns.clone()),
+    }
 }
 
 #[component]
 pub fn ReportPage() -> impl IntoView {
     let location = use_location();
-    let parsed = Memo::new(move |_| query_from_search(&location.search.get()));
-    let query = Memo::new(move |_| parsed.get().unwrap_or_default());
+    let parsed = Memo::new(move |_| link_from_search(&location.search.get()));
+    let link = Memo::new(move |_| parsed.get().unwrap_or_default());
+    let query = Memo::new(move |_| link.with(|l| l.query.clone()));
     let link_error = move || parsed.get().err().map(|err| err.message);
 
     let navigate = use_navigate();
-    let set_query = Callback::new(move |next: ReportQuery| {
+    let go = Callback::new(move |(next, replace): (ReportLink, bool)| {
         let search = next.to_query_string();
         let path = if search.is_empty() {
             "/".to_owned()
@@ -51,9 +71,16 @@ pub fn ReportPage() -> impl IntoView {
             &path,
             NavigateOptions {
                 scroll: false,
+                replace,
                 ..Default::default()
             },
         );
+    });
+    let set_link = Callback::new(move |next: ReportLink| go.run((next, false)));
+    let set_query = Callback::new(move |next: ReportQuery| {
+        let mut link = link.get_untracked();
+        link.query = next;
+        set_link.run(link);
     });
     let change = move |edit: &dyn Fn(&mut ReportQuery)| {
         let mut next = query.get_untracked();
@@ -62,6 +89,109 @@ pub fn ReportPage() -> impl IntoView {
     };
 
     let session = Session::expect();
+
+    // The admin's own layout; the table waits for it so the default order never flashes.
+    let saved_layout = RwSignal::new(None::<ColumnLayout>);
+    let layout_error = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        let loaded = api::report_layout().await;
+        if let Err(failure) = &loaded {
+            layout_error.set(Some(format!(
+                "Your column layout could not be loaded ({failure}); showing the default."
+            )));
+        }
+        saved_layout.set(Some(loaded.unwrap_or_default()));
+    });
+    let layout = Memo::new(move |_| match link.with(|l| l.columns.clone()) {
+        Some(columns) => Some(ColumnLayout::from_visible(&columns)),
+        None => saved_layout.get(),
+    });
+    // The page body depends on whether a layout is there, not on which: rearranging columns
+    // must not rebuild the table (and lose focus and scroll position).
+    let layout_ready = Memo::new(move |_| layout.with(Option::is_some));
+    let columns = Signal::derive(move || {
+        layout.with(|l| l.as_ref().map(ColumnLayout::visible).unwrap_or_default())
+    });
+    let on_layout = Callback::new(move |next: ColumnLayout| {
+        if link.with_untracked(|l| l.columns.is_some()) {
+            let mut moved = link.get_untracked();
+            moved.columns = Some(next.visible());
+            set_link.run(moved);
+            return;
+        }
+        saved_layout.set(Some(next.clone()));
+        spawn_local(async move {
+            if let Err(failure) = api::save_report_layout(&next).await {
+                layout_error.set(Some(format!(
+                    "Your column layout could not be saved: {failure}"
+                )));
+            }
+        });
+    });
+    let edit_layout = move |edit: &dyn Fn(&mut ColumnLayout)| {
+        let mut next = layout.get_untracked().unwrap_or_default();
+        edit(&mut next);
+        on_layout.run(next);
+    };
+    let on_move = Callback::new(move |(field, to): (ReportField, usize)| {
+        edit_layout(&|l| l.move_visible(field, to))
+    });
+    let on_hide = Callback::new(move |field: ReportField| {
+        edit_layout(&|l| {
+            l.set_hidden(field, true);
+        })
+    });
+    let on_reset_layout = Callback::new(move |()| {
+        if link.with_untracked(|l| l.columns.is_some()) {
+            let mut plain = link.get_untracked();
+            plain.columns = None;
+            set_link.run(plain);
+        }
+        saved_layout.set(Some(ColumnLayout::default()));
+        spawn_local(async move {
+            if let Err(failure) = api::reset_report_layout().await {
+                layout_error.set(Some(format!(
+                    "Your column layout could not be reset: {failure}"
+                )));
+            }
+        });
+    });
+    let panel_layout = Signal::derive(move || layout.get().unwrap_or_default());
+
+    // Saved views; a bare report address opens the admin's default view, if they chose one.
+    let views = RwSignal::new(None::<SavedViewList>);
+    let opened_bare = location
+        .search
+        .get_untracked()
+        .trim_start_matches('?')
+        .is_empty();
+    let views_settled = RwSignal::new(!opened_bare);
+    spawn_local(async move {
+        let list = api::saved_views().await.ok();
+        if opened_bare {
+            let default = list.as_ref().and_then(|list| {
+                let id = list.default_view?;
+                list.views.iter().find(|v| v.id == id).cloned()
+            });
+            if let Some(view) = default {
+                go.run((link_to_view(&view), true));
+            }
+        }
+        views.set(list);
+        views_settled.set(true);
+    });
+    let on_open_view = Callback::new(move |view: Option<SavedView>| match view {
+        Some(view) => set_link.run(link_to_view(&view)),
+        None => set_link.run(ReportLink::default()),
+    });
+    let arrangement = Signal::derive(move || CurrentArrangement {
+        view: link.with(|l| l.view),
+        query: query.with(ReportQuery::to_query_string),
+        columns: columns.get(),
+    });
+    let export_url = Callback::new(move |format: ExportFormat| {
+        api::export_url(&query.get_untracked(), &columns.get_untracked(), format)
+    });
     let rows = RwSignal::new(Vec::<ReportRow>::new());
     let total = RwSignal::new(None::<u64>);
     let next_cursor = RwSignal::new(None::<String>);
@@ -196,7 +326,6 @@ pub fn ReportPage() -> impl IntoView {
     let sort = Signal::derive(move || query.with(|q| q.sort));
     let on_sort =
         Callback::new(move |field: ReportField| change(&|q| q.sort = q.sort.toggled(field)));
-    let columns = Signal::derive(|| ReportField::ALL.to_vec());
     let has_filters = move || query.with(|q| !q.filters.is_empty() || !q.service_plans.is_empty());
 
     let summary = move || match (status.get(), total.get()) {
@@ -216,6 +345,13 @@ pub fn ReportPage() -> impl IntoView {
                 <button type="button" class="button primary" on:click=move |_| load_first(query.get_untracked())>
                     "Retry"
                 </button>
+            </div>
+        }
+        .into_any(),
+        _ if !layout_ready.get() || !views_settled.get() => view! {
+            <div class="state loading-state" aria-busy="true">
+                <div class="spinner" aria-hidden="true"></div>
+                <p>"Loading users…"</p>
             </div>
         }
         .into_any(),
@@ -246,6 +382,8 @@ pub fn ReportPage() -> impl IntoView {
                     total
                     sort
                     on_sort
+                    on_move
+                    on_hide
                     on_near_end=load_more
                     loading_more
                 />
@@ -293,8 +431,16 @@ pub fn ReportPage() -> impl IntoView {
                 </label>
             </div>
             <FilterBar filters facets on_change=on_filters />
+            <ViewBar views current=arrangement on_open=on_open_view />
+            <Show when=move || layout_error.get().is_some()>
+                <div class="banner warning" role="alert">{move || layout_error.get()}</div>
+            </Show>
             <div class="result-meta">
                 <p class="total" aria-live="polite">{summary}</p>
+                <div class="result-actions">
+                    <ColumnPanel layout=panel_layout on_change=on_layout on_reset=on_reset_layout />
+                    <ExportMenu url_for=export_url total />
+                </div>
                 <Show when=move || more_error.get().is_some()>
                     <p class="inline-error" role="alert">
                         {move || more_error.get()}

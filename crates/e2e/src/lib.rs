@@ -18,6 +18,8 @@ pub struct TestServer {
     pub base_url: String,
     /// The demo admins with their one-time passwords.
     pub admins: Vec<DemoAdmin>,
+    /// The server's database, for arranging data a test needs.
+    pub pool: sqlx::SqlitePool,
     _dir: tempfile::TempDir,
 }
 
@@ -37,7 +39,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let router = app(
-            AppState::new(pool),
+            AppState::new(pool.clone()),
             &AppOptions {
                 static_dir: Some(dist),
             },
@@ -49,6 +51,7 @@ impl TestServer {
         Ok(TestServer {
             base_url: format!("http://{address}"),
             admins: seeded.admins,
+            pool,
             _dir: dir,
         })
     }
@@ -74,6 +77,8 @@ fn dist_dir() -> PathBuf {
 /// Headless Chromium under its own chromedriver; both end when this is dropped.
 pub struct Browser {
     pub client: Client,
+    /// Where the browser saves downloads.
+    pub downloads: PathBuf,
     driver: Child,
 }
 
@@ -90,9 +95,15 @@ impl Browser {
             .spawn()
             .with_context(|| format!("starting {chromedriver}"))?;
         let profile = tempfile::tempdir()?;
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads)?;
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": chromium,
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                },
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update",
@@ -123,7 +134,11 @@ impl Browser {
         };
         // The profile directory must outlive the browser; it is small and in the temp dir.
         std::mem::forget(profile);
-        Ok(Browser { client, driver })
+        Ok(Browser {
+            client,
+            downloads,
+            driver,
+        })
     }
 
     /// Signs in through the sign-in page as the demo admin of `role`, then opens `path`.
@@ -173,6 +188,28 @@ impl Browser {
         let script = "return Array.from(document.querySelectorAll('tbody tr.row[data-row-id]'))\
             .map(r => Array.from(r.cells).map(c => c.textContent));";
         Ok(serde_json::from_value(self.eval(script).await?)?)
+    }
+
+    /// The report's header fields, in display order.
+    pub async fn header_fields(&self) -> Result<Vec<String>> {
+        let script =
+            "return Array.from(document.querySelectorAll('thead th')).map(th => th.dataset.field);";
+        Ok(serde_json::from_value(self.eval(script).await?)?)
+    }
+
+    /// Waits for a finished download whose name ends with `suffix`; returns its path.
+    pub async fn wait_for_download(&self, suffix: &str) -> Result<PathBuf> {
+        self.eventually(&format!("a downloaded *{suffix} file"), || async {
+            let found = std::fs::read_dir(&self.downloads)?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .find(|path| {
+                    path.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(suffix))
+                });
+            Ok(found)
+        })
+        .await
     }
 
     /// Where the report column of `field` currently stands.

@@ -361,7 +361,9 @@ mod tests {
     #[test]
     fn bad_columns_name_the_parameter() {
         assert_eq!(
-            decode_columns("user_email,nope").expect_err("refused").parameter,
+            decode_columns("user_email,nope")
+                .expect_err("refused")
+                .parameter,
             "cols"
         );
         assert!(decode_columns("user_email,user_email").is_err());

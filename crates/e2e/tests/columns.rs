@@ -1,0 +1,288 @@
+//! Arranging the report's columns and exporting what is shown, in real headless Chromium.
+
+use anyhow::{Context, Result};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use provisio_api::auth::Role;
+use provisio_e2e::{Browser, TestServer};
+use std::time::Duration;
+
+const DEMO_USERS: u64 = 600;
+
+/// Drags the header of `field` with real pointer actions and drops it on the left half of the
+/// header of `onto`.
+async fn drag_header(browser: &Browser, field: &str, onto: &str) -> Result<()> {
+    let (source, target) = (
+        format!("th[data-field='{field}']"),
+        format!("th[data-field='{onto}']"),
+    );
+    let source = browser.client.find(Locator::Css(&source)).await?;
+    let target = browser.client.find(Locator::Css(&target)).await?;
+    // The drag travels in small steps, as a hand would: Chromium's drag session turns each
+    // step into dragover events on whatever lies beneath.
+    let mut actions = MouseActions::new("mouse".to_owned())
+        .then(PointerAction::MoveToElement {
+            element: source,
+            duration: None,
+            x: 0,
+            y: 0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    for _ in 0..3 {
+        actions = actions.then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(50)),
+            x: -5,
+            y: 0,
+        });
+    }
+    actions = actions
+        .then(PointerAction::MoveToElement {
+            element: target.clone(),
+            duration: Some(Duration::from_millis(200)),
+            x: -40,
+            y: 0,
+        })
+        .then(PointerAction::MoveToElement {
+            element: target,
+            duration: Some(Duration::from_millis(100)),
+            x: -45,
+            y: 0,
+        })
+        .then(PointerAction::Pause {
+            duration: Duration::from_millis(100),
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    browser.client.perform_actions(actions).await?;
+    Ok(())
+}
+
+/// The first rendered row's email lands in the column where the User Email header stands.
+async fn first_row_email_column(browser: &Browser) -> Result<usize> {
+    let rows = browser.rendered_rows().await?;
+    rows.first()
+        .context("a rendered row")?
+        .iter()
+        .position(|cell| cell.contains('@'))
+        .context("an email cell")
+}
+
+#[tokio::test]
+async fn dragging_a_header_reorders_the_table_persists_and_stays_per_admin() -> Result<()> {
+    let server = TestServer::start(DEMO_USERS).await?;
+    let browser = Browser::start().await?;
+    browser.sign_in(&server, Role::MspAdmin, "/").await?;
+    browser.wait_for_rows().await?;
+    assert_eq!(browser.column_index("user_email").await?, 4);
+    assert_eq!(first_row_email_column(&browser).await?, 4);
+
+    drag_header(&browser, "user_email", "global_customer_id").await?;
+    browser
+        .eventually("User Email to be first", || async {
+            Ok((browser.column_index("user_email").await? == 0).then_some(()))
+        })
+        .await?;
+    assert_eq!(
+        first_row_email_column(&browser).await?,
+        0,
+        "the cells follow their header"
+    );
+    assert_eq!(
+        browser.header_fields().await?[1],
+        "global_customer_id",
+        "the others shift right"
+    );
+
+    // The order is the admin's, kept on the server: a reload shows it before any rows.
+    browser.client.refresh().await?;
+    browser.wait_for_rows().await?;
+    assert_eq!(browser.column_index("user_email").await?, 0);
+    browser.close().await?;
+
+    // Another admin, in another browser, still has the report's own order.
+    let other = Browser::start().await?;
+    other.sign_in(&server, Role::ReadOnly, "/").await?;
+    other.wait_for_rows().await?;
+    assert_eq!(other.column_index("user_email").await?, 4);
+    other.close().await
+}
+
+#[tokio::test]
+async fn keyboard_moves_are_announced_and_hidden_columns_leave_the_table() -> Result<()> {
+    let server = TestServer::start(DEMO_USERS).await?;
+    let browser = Browser::start().await?;
+    browser.sign_in(&server, Role::MspAdmin, "/").await?;
+    browser.wait_for_rows().await?;
+
+    let button = browser
+        .client
+        .find(Locator::Css("th[data-field='customer_name'] .sort-button"))
+        .await?;
+    let chord: String = [Key::Alt, Key::Shift, Key::Right]
+        .into_iter()
+        .map(char::from)
+        .collect();
+    button.send_keys(&chord).await?;
+    browser
+        .eventually("Customer Name to move right", || async {
+            Ok((browser.column_index("customer_name").await? == 2).then_some(()))
+        })
+        .await?;
+    let announced = browser
+        .eval("return document.querySelector('.column-announcer').textContent;")
+        .await?;
+    assert_eq!(announced, "Customer Name moved to position 3 of 13");
+    let focused = browser
+        .eval("return document.activeElement.closest('th')?.dataset.field ?? null;")
+        .await?;
+    assert_eq!(focused, "customer_name", "focus stays on the moved header");
+
+    // Hide Profile from its header menu.
+    browser
+        .client
+        .find(Locator::Css("th[data-field='profile'] .column-menu-button"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .client
+        .find(Locator::XPath(
+            "//th[@data-field='profile']//button[@role='menuitem'][normalize-space()='Hide column']",
+        ))
+        .await?
+        .click()
+        .await?;
+    browser
+        .eventually("Profile to be hidden", || async {
+            Ok((!browser
+                .header_fields()
+                .await?
+                .contains(&"profile".to_owned()))
+            .then_some(()))
+        })
+        .await?;
+    let rows = browser.rendered_rows().await?;
+    assert!(rows.iter().all(|r| r.len() == 12), "the cells went too");
+
+    // The Columns panel shows it unchecked and brings it back.
+    browser
+        .client
+        .find(Locator::Css(".columns-panel summary"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .client
+        .find(Locator::Css(".column-option[data-field='profile'] input"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .eventually("Profile to be back", || async {
+            Ok((browser.header_fields().await?.len() == 13).then_some(()))
+        })
+        .await?;
+    browser.close().await
+}
+
+#[tokio::test]
+async fn the_csv_download_holds_the_visible_columns_in_order_and_every_filtered_row() -> Result<()>
+{
+    let server = TestServer::start(DEMO_USERS).await?;
+    sqlx::query(
+        "UPDATE users SET user_name = '=cmd|'' /C calc''!A0' \
+         WHERE id = (SELECT MIN(u.id) FROM users u WHERE u.status = 'Active')",
+    )
+    .execute(&server.pool)
+    .await?;
+    let browser = Browser::start().await?;
+    browser
+        .sign_in(
+            &server,
+            Role::MspAdmin,
+            "/?filter=user_status.any_of%3AActive&sort=-user_name&cols=user_name%2Cuser_email%2Ccustomer_name",
+        )
+        .await?;
+    let total = browser.wait_for_rows().await?;
+    assert_eq!(
+        total,
+        browser
+            .api_total("filter=user_status.any_of%3AActive")
+            .await?
+    );
+    assert_eq!(
+        browser.header_fields().await?,
+        ["user_name", "user_email", "customer_name"]
+    );
+
+    browser
+        .client
+        .find(Locator::Css(".export-menu summary"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .client
+        .find(Locator::Css(".export-menu button[data-format='csv']"))
+        .await?
+        .click()
+        .await?;
+    let path = browser.wait_for_download(".csv").await?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("file name")?;
+    assert!(
+        name.starts_with("user-provisioning_all-customers_") && name.ends_with("Z.csv"),
+        "{name}"
+    );
+    let mut reader = csv::Reader::from_path(&path)?;
+    assert_eq!(
+        reader.headers()?.iter().collect::<Vec<_>>(),
+        ["User Name", "User Email", "Customer Name"]
+    );
+    let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
+    assert_eq!(
+        records.len() as u64,
+        total,
+        "every filtered row, not only those loaded"
+    );
+    assert!(
+        records.iter().any(|r| &r[0] == "'=cmd|' /C calc'!A0"),
+        "the formula arrives neutralised"
+    );
+    assert!(records.iter().all(|r| !r[0].starts_with('=')));
+    let status = browser
+        .eval("return document.querySelector('.export-status')?.textContent ?? '';")
+        .await?;
+    assert_eq!(status, format!("Downloaded {name}"));
+
+    // The JSON download of the same view round-trips to the same rows.
+    browser
+        .client
+        .find(Locator::Css(".export-menu summary"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .client
+        .find(Locator::Css(".export-menu button[data-format='json']"))
+        .await?
+        .click()
+        .await?;
+    let json_path = browser.wait_for_download(".json").await?;
+    let exported: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(&std::fs::read(json_path)?)?;
+    assert_eq!(exported.len(), records.len());
+    for (object, record) in exported.iter().zip(&records) {
+        let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 3);
+        assert_eq!(object["user_email"], record[1]);
+        assert_eq!(object["customer_name"], record[2]);
+    }
+    browser.close().await
+}
