@@ -286,3 +286,113 @@ async fn the_csv_download_holds_the_visible_columns_in_order_and_every_filtered_
     }
     browser.close().await
 }
+
+#[tokio::test]
+async fn a_saved_view_names_the_url_opens_by_default_and_is_shared_read_only() -> Result<()> {
+    let server = TestServer::start(DEMO_USERS).await?;
+    let browser = Browser::start().await?;
+    browser
+        .sign_in(
+            &server,
+            Role::MspAdmin,
+            "/?sort=-user_email&cols=user_email%2Cuser_status",
+        )
+        .await?;
+    browser.wait_for_rows().await?;
+
+    browser
+        .client
+        .find(Locator::Css(".save-view"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .client
+        .find(Locator::Css(".view-name"))
+        .await?
+        .send_keys("Emails Z to A")
+        .await?;
+    browser
+        .client
+        .find(Locator::Css(".view-shared"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .client
+        .find(Locator::Css(".save-view-form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let url = browser
+        .eventually("the URL to name the view", || async {
+            let url = browser.client.current_url().await?;
+            Ok(url
+                .query()
+                .is_some_and(|q| q.contains("view="))
+                .then_some(url))
+        })
+        .await?;
+    let query = url.query().unwrap_or_default().to_owned();
+    assert!(query.contains("sort=-user_email"), "{query}");
+    assert!(query.contains("cols=user_email%2Cuser_status"), "{query}");
+
+    browser
+        .client
+        .find(Locator::Css(".toggle-default-view"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .eventually("the view to be the default", || async {
+            let pressed = browser
+                .eval("return document.querySelector('.toggle-default-view')?.getAttribute('aria-pressed');")
+                .await?;
+            Ok((pressed == "true").then_some(()))
+        })
+        .await?;
+
+    // The bare report address now opens the default view, columns and all.
+    browser.client.goto(&server.url("/")).await?;
+    browser
+        .eventually("the default view to open", || async {
+            let url = browser.client.current_url().await?;
+            Ok(url
+                .query()
+                .is_some_and(|q| q.contains("view=") && q.contains("cols="))
+                .then_some(()))
+        })
+        .await?;
+    browser.wait_for_rows().await?;
+    assert_eq!(
+        browser.header_fields().await?,
+        ["user_email", "user_status"]
+    );
+    browser.close().await?;
+
+    // The MSP's read-only viewer can pick the shared view but not change or delete it.
+    let reader = Browser::start().await?;
+    reader.sign_in(&server, Role::ReadOnly, "/").await?;
+    reader.wait_for_rows().await?;
+    let option = reader
+        .eventually("the shared view in the picker", || async {
+            let text = reader
+                .eval("return Array.from(document.querySelectorAll('.view-select option')).map(o => o.textContent).join('|');")
+                .await?;
+            Ok(text
+                .as_str()
+                .filter(|t| t.contains("Emails Z to A (shared by"))
+                .map(str::to_owned))
+        })
+        .await?;
+    assert!(option.contains("Standard report"));
+    reader.client.goto(url.as_str()).await?;
+    reader.wait_for_rows().await?;
+    assert_eq!(reader.header_fields().await?, ["user_email", "user_status"]);
+    assert!(reader
+        .client
+        .find(Locator::Css(".delete-view"))
+        .await
+        .is_err());
+    reader.close().await
+}
