@@ -6,5 +6,6 @@
 pub mod auth;
 pub mod error;
 pub mod report;
+pub mod scim;
 
 pub use error::ErrorBody;

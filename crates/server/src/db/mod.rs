@@ -5,6 +5,7 @@ pub mod audit;
 pub mod customers;
 pub mod demo;
 pub mod report;
+pub mod scim_tokens;
 pub mod views;
 
 use std::str::FromStr;

@@ -7,6 +7,7 @@ mod health;
 mod json;
 mod openapi;
 mod report;
+mod scim_tokens;
 mod security;
 mod session;
 mod views;
@@ -43,6 +44,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .merge(audit::router())
         .merge(report::router())
         .merge(views::router())
+        .merge(scim_tokens::router())
         .split_for_parts();
     let mut app = api
         .merge(openapi::router(document))

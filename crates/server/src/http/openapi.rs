@@ -17,6 +17,7 @@ use crate::AppState;
         (name = "admins", description = "Admin accounts (MSP admins)"),
         (name = "customers", description = "Customers in the caller's scope"),
         (name = "audit", description = "Who did what (MSP admins)"),
+        (name = "scim", description = "SCIM provisioning tokens per customer"),
         (name = "health", description = "Liveness"),
     )
 )]
