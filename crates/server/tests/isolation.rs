@@ -74,6 +74,23 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
         view_ids.push(created.body["id"].as_i64().expect("view id"));
     }
     let views = "/api/v1/reports/user-provisioning/views";
+    let northwind_id: i64 =
+        sqlx::query_scalar("SELECT id FROM customers WHERE name = 'Northwind Traders'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("Northwind");
+    let tokens = format!("/api/v1/customers/{northwind_id}/scim-tokens");
+    let new_token = json!({"name": "Entra", "identity_provider": "entra_id", "lifetime_days": 90});
+    let revocable = app
+        .send(
+            Method::POST,
+            &tokens,
+            Some(&msp_cookie),
+            Some(new_token.clone()),
+        )
+        .await;
+    assert_eq!(revocable.status, StatusCode::CREATED, "{}", revocable.body);
+    let revocable_id = revocable.body["details"]["id"].as_i64().expect("token id");
     let mut cases = vec![
         case(
             Method::GET,
@@ -228,6 +245,28 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             Some(json!({"view_id": view_ids[0]})),
             [204, 404, 204, 401],
         ),
+        case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/scim-tokens",
+            &tokens,
+            None,
+            [200, 200, 200, 401],
+        ),
+        // Revoked by the MSP admin first; afterwards there is nothing left to revoke.
+        case(
+            Method::DELETE,
+            "/api/v1/customers/{customer_id}/scim-tokens/{id}",
+            &format!("{tokens}/{revocable_id}"),
+            None,
+            [204, 404, 403, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/customers/{customer_id}/scim-tokens",
+            &tokens,
+            Some(new_token.clone()),
+            [201, 201, 403, 401],
+        ),
     ]);
 
     let (_, document) = app.get("/api/openapi.json").await;
@@ -316,6 +355,11 @@ fn assert_only_northwind(path: &str, body: &Value, northwind: &str) {
                 rows.iter().all(|r| r["customer_name"] == northwind),
                 "the export holds only Northwind rows"
             );
+        }
+        "/api/v1/customers/{customer_id}/scim-tokens" => {
+            let listed = body.as_array().expect("tokens");
+            assert!(listed.iter().all(|t| t.get("token").is_none()
+                && t["prefix"].as_str().is_some_and(|p| p.starts_with("pvs_"))));
         }
         "/api/v1/reports/user-provisioning/views" => {
             let views = body["views"].as_array().expect("views");

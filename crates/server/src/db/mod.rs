@@ -4,8 +4,10 @@ pub mod admins;
 pub mod audit;
 pub mod customers;
 pub mod demo;
+pub mod provisioning;
 pub mod report;
 pub mod scim_tokens;
+pub mod scim_users;
 pub mod views;
 
 use std::str::FromStr;

@@ -87,7 +87,11 @@ pub async fn insert(pool: &SqlitePool, token: &NewToken<'_>) -> Result<ScimToken
     .bind(token.token_hash)
     .bind(token.created_by)
     .bind(now_text())
-    .bind(token.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    .bind(
+        token
+            .expires_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
     .fetch_one(pool)
     .await?;
     let record: TokenRecord = sqlx::query_as(&format!("{SELECT_TOKENS} WHERE id = ?"))
@@ -120,27 +124,30 @@ pub struct TokenGrant {
     pub usable: bool,
 }
 
+/// A token row as a SCIM request needs it: id, customer, IdP, hash, expiry, revocation.
+type GrantRow = (i64, i64, String, String, DateTime<Utc>, Option<String>);
+
 /// The token with this hash, and whether it may be used now (not revoked, not expired).
 pub async fn find_by_hash(
     pool: &SqlitePool,
     token_hash: &str,
 ) -> Result<Option<TokenGrant>, sqlx::Error> {
-    let found: Option<(i64, i64, String, String, DateTime<Utc>, Option<String>)> = sqlx::query_as(
+    let found: Option<GrantRow> = sqlx::query_as(
         "SELECT id, customer_id, identity_provider, token_hash, expires_at, revoked_at \
          FROM scim_tokens WHERE token_hash = ?",
     )
     .bind(token_hash)
     .fetch_optional(pool)
     .await?;
-    Ok(
-        found.map(|(token_id, customer_id, idp, hash, expires_at, revoked_at)| TokenGrant {
+    Ok(found.map(
+        |(token_id, customer_id, idp, hash, expires_at, revoked_at)| TokenGrant {
             token_id,
             customer_id,
             identity_provider: IdentityProvider::from_key(&idp).unwrap_or(IdentityProvider::Other),
             token_hash: hash,
             usable: revoked_at.is_none() && expires_at > Utc::now(),
-        }),
-    )
+        },
+    ))
 }
 
 /// Records a use; written at most once a minute per token so reads stay reads.
@@ -150,7 +157,8 @@ pub async fn touch(
     address: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let now = Utc::now();
-    let cutoff = (now - chrono::Duration::seconds(60)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let cutoff =
+        (now - chrono::Duration::seconds(60)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     sqlx::query(
         "UPDATE scim_tokens SET last_used_at = ?, last_used_address = ? \
          WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ? OR last_used_address IS NOT ?)",

@@ -7,6 +7,7 @@ mod health;
 mod json;
 mod openapi;
 mod report;
+mod scim;
 mod scim_tokens;
 mod security;
 mod session;
@@ -48,6 +49,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .split_for_parts();
     let mut app = api
         .merge(openapi::router(document))
+        .merge(scim::router())
         .route("/api/{*rest}", any(unknown_api_route))
         .with_state(state);
     if let Some(dir) = &options.static_dir {

@@ -187,7 +187,10 @@ fn new_token() -> (String, String) {
         "pvs_{}",
         id.iter().map(|b| format!("{b:02x}")).collect::<String>()
     );
-    (format!("{prefix}_{}", URL_SAFE_NO_PAD.encode(secret)), prefix)
+    (
+        format!("{prefix}_{}", URL_SAFE_NO_PAD.encode(secret)),
+        prefix,
+    )
 }
 
 /// `<scheme>://<host>/scim/v2`, as the identity provider must reach it.

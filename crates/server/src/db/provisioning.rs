@@ -1,0 +1,43 @@
+//! The provisioning log: one event per SCIM request that changed, or failed to change, a user.
+
+use sqlx::SqlitePool;
+
+use super::admins::now_text;
+
+pub struct Event<'a> {
+    pub customer_id: i64,
+    pub token_id: i64,
+    /// `create`, `update`, `preserve`, `restore`, `delete`.
+    pub action: &'a str,
+    pub succeeded: bool,
+    /// The identity provider's id of the user (externalId), when known.
+    pub source_id: Option<&'a str>,
+    /// Provisio's SCIM id of the user, when there is one.
+    pub target_id: Option<&'a str>,
+    /// `{"property": {"before": …, "after": …}}`
+    pub changes: serde_json::Value,
+    pub error: Option<&'a str>,
+}
+
+pub async fn record(pool: &SqlitePool, event: &Event<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO provisioning_events (at, customer_id, token_id, action, outcome, source_id, \
+         target_id, changes, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(now_text())
+    .bind(event.customer_id)
+    .bind(event.token_id)
+    .bind(event.action)
+    .bind(if event.succeeded {
+        "success"
+    } else {
+        "failure"
+    })
+    .bind(event.source_id)
+    .bind(event.target_id)
+    .bind(event.changes.to_string())
+    .bind(event.error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! Users as SCIM sees them: one customer's users that a SCIM client created, by SCIM id.
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use super::admins::now_text;
+
+/// The SCIM attributes Provisio keeps for a user.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserFields {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub email: String,
+    pub active: bool,
+}
+
+impl UserFields {
+    /// The report's "User Name": the display name, else given and family name, else userName.
+    pub fn report_name(&self) -> String {
+        if let Some(display) = self.display_name.as_ref().filter(|d| !d.trim().is_empty()) {
+            return display.clone();
+        }
+        let full = [self.given_name.as_deref(), self.family_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if full.trim().is_empty() {
+            self.user_name.clone()
+        } else {
+            full
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ScimUser {
+    pub scim_id: String,
+    pub fields: UserFields,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRecord {
+    scim_id: String,
+    scim_user_name: String,
+    external_id: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    user_name: String,
+    email: String,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: Option<DateTime<Utc>>,
+    version: i64,
+}
+
+impl From<UserRecord> for ScimUser {
+    fn from(r: UserRecord) -> Self {
+        ScimUser {
+            scim_id: r.scim_id,
+            fields: UserFields {
+                user_name: r.scim_user_name,
+                external_id: r.external_id,
+                given_name: r.given_name,
+                family_name: r.family_name,
+                display_name: Some(r.user_name),
+                email: r.email,
+                active: r.status != "Preserved",
+            },
+            updated_at: r.updated_at.unwrap_or(r.created_at),
+            created_at: r.created_at,
+            version: r.version,
+        }
+    }
+}
+
+const SELECT_USERS: &str = "SELECT scim_id, scim_user_name, external_id, given_name, family_name, \
+     user_name, email, status, created_at, updated_at, version FROM users u";
+
+/// A condition on SCIM users, built by the SCIM filter translation: fixed SQL with bound values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// `column = value`, case-insensitively for text.
+    Equals(&'static str, String),
+    Active(bool),
+    And(Box<Condition>, Box<Condition>),
+}
+
+fn push_condition(sql: &mut QueryBuilder<'_, Sqlite>, condition: &Condition) {
+    match condition {
+        Condition::Equals(column, value) => {
+            sql.push(format!(" u.{column} = "));
+            sql.push_bind(value.clone());
+            sql.push(" COLLATE NOCASE");
+        }
+        Condition::Active(true) => {
+            sql.push(" u.status != 'Preserved'");
+        }
+        Condition::Active(false) => {
+            sql.push(" u.status = 'Preserved'");
+        }
+        Condition::And(left, right) => {
+            sql.push(" (");
+            push_condition(sql, left);
+            sql.push(" AND");
+            push_condition(sql, right);
+            sql.push(")");
+        }
+    }
+}
+
+fn push_base(sql: &mut QueryBuilder<'_, Sqlite>, customer_id: i64, condition: Option<&Condition>) {
+    sql.push(" WHERE u.customer_id = ");
+    sql.push_bind(customer_id);
+    sql.push(" AND u.scim_id IS NOT NULL AND u.scim_deleted = 0");
+    if let Some(condition) = condition {
+        sql.push(" AND");
+        push_condition(sql, condition);
+    }
+}
+
+/// One page (1-based `start_index`) of the customer's SCIM users, in creation order, and the total.
+pub async fn list(
+    pool: &SqlitePool,
+    customer_id: i64,
+    condition: Option<&Condition>,
+    start_index: i64,
+    count: i64,
+) -> Result<(Vec<ScimUser>, i64), sqlx::Error> {
+    let mut total_sql = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users u");
+    push_base(&mut total_sql, customer_id, condition);
+    let total: i64 = total_sql.build_query_scalar().fetch_one(pool).await?;
+    let mut sql = QueryBuilder::<Sqlite>::new(SELECT_USERS);
+    push_base(&mut sql, customer_id, condition);
+    sql.push(" ORDER BY u.id LIMIT ");
+    sql.push_bind(count);
+    sql.push(" OFFSET ");
+    sql.push_bind(start_index.saturating_sub(1).max(0));
+    let records: Vec<UserRecord> = sql.build_query_as().fetch_all(pool).await?;
+    Ok((records.into_iter().map(ScimUser::from).collect(), total))
+}
+
+pub async fn find(
+    pool: &SqlitePool,
+    customer_id: i64,
+    scim_id: &str,
+) -> Result<Option<ScimUser>, sqlx::Error> {
+    let mut sql = QueryBuilder::<Sqlite>::new(SELECT_USERS);
+    push_base(&mut sql, customer_id, None);
+    sql.push(" AND u.scim_id = ");
+    sql.push_bind(scim_id.to_owned());
+    let record: Option<UserRecord> = sql.build_query_as().fetch_optional(pool).await?;
+    Ok(record.map(ScimUser::from))
+}
+
+/// Whether another live SCIM user of the customer has this userName or email.
+pub async fn taken(
+    pool: &SqlitePool,
+    customer_id: i64,
+    fields: &UserFields,
+    except_scim_id: Option<&str>,
+) -> Result<Option<&'static str>, sqlx::Error> {
+    let by_name: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE customer_id = ? AND scim_deleted = 0 AND \
+         scim_user_name = ? COLLATE NOCASE AND scim_id IS NOT ?",
+    )
+    .bind(customer_id)
+    .bind(&fields.user_name)
+    .bind(except_scim_id)
+    .fetch_optional(pool)
+    .await?;
+    if by_name.is_some() {
+        return Ok(Some("userName"));
+    }
+    let by_email: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE customer_id = ? AND email = ? COLLATE NOCASE AND scim_id IS NOT ?",
+    )
+    .bind(customer_id)
+    .bind(&fields.email)
+    .bind(except_scim_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(by_email.map(|_| "emails"))
+}
+
+fn status_and_license(active: bool) -> (&'static str, &'static str) {
+    if active {
+        ("Active", "active")
+    } else {
+        ("Preserved", "preserved")
+    }
+}
+
+/// Creates a user for the customer, on its first backup profile, managed by `managed_by`.
+pub async fn insert(
+    pool: &SqlitePool,
+    customer_id: i64,
+    fields: &UserFields,
+    managed_by: &str,
+) -> Result<ScimUser, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let profile: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM profiles WHERE customer_id = ? ORDER BY id LIMIT 1")
+            .bind(customer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let profile = match profile {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO profiles (customer_id, name) VALUES (?, 'Default') RETURNING id",
+            )
+            .bind(customer_id)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    let scim_id = uuid::Uuid::new_v4().to_string();
+    let (status, license) = status_and_license(fields.active);
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO users (customer_id, user_name, email, profile_id, status, license, created_at, \
+         managed_by, scim_id, scim_user_name, external_id, given_name, family_name, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(customer_id)
+    .bind(fields.report_name())
+    .bind(&fields.email)
+    .bind(profile)
+    .bind(status)
+    .bind(license)
+    .bind(&now)
+    .bind(managed_by)
+    .bind(&scim_id)
+    .bind(&fields.user_name)
+    .bind(&fields.external_id)
+    .bind(&fields.given_name)
+    .bind(&fields.family_name)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    find(pool, customer_id, &scim_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Replaces the SCIM attributes of a live user; `active` preserves or restores it.
+pub async fn update(
+    pool: &SqlitePool,
+    customer_id: i64,
+    scim_id: &str,
+    fields: &UserFields,
+) -> Result<Option<ScimUser>, sqlx::Error> {
+    let (status, license) = status_and_license(fields.active);
+    let done = sqlx::query(
+        "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, scim_user_name = ?, \
+         external_id = ?, given_name = ?, family_name = ?, updated_at = ?, version = version + 1 \
+         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0",
+    )
+    .bind(fields.report_name())
+    .bind(&fields.email)
+    .bind(status)
+    .bind(license)
+    .bind(&fields.user_name)
+    .bind(&fields.external_id)
+    .bind(&fields.given_name)
+    .bind(&fields.family_name)
+    .bind(now_text())
+    .bind(customer_id)
+    .bind(scim_id)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    find(pool, customer_id, scim_id).await
+}
+
+/// Ends the SCIM resource but keeps the user and their data in Provisio, preserved.
+pub async fn delete(
+    pool: &SqlitePool,
+    customer_id: i64,
+    scim_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET scim_deleted = 1, status = 'Preserved', license = 'preserved', \
+         updated_at = ?, version = version + 1 \
+         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0",
+    )
+    .bind(now_text())
+    .bind(customer_id)
+    .bind(scim_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

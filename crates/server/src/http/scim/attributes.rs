@@ -1,0 +1,332 @@
+//! SCIM attributes in and out of [`UserFields`]: full resources (POST, PUT), PATCH operations
+//! with the quirks Entra ID and Okta send, and `filter` expressions as SQL conditions.
+//!
+//! Bodies are read as plain JSON rather than strict models because identity providers send
+//! values a strict model refuses (`"active": "False"`, `"op": "Replace"`, dotted keys in a
+//! path-less value); the filter and path grammar comes from the `scim_v2` crate.
+
+use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, PatchPath, ValFilter};
+use serde_json::{Map, Value};
+
+use super::ScimError;
+use crate::db::scim_users::{Condition, UserFields};
+
+/// Reads a POSTed or PUT User resource.
+pub fn fields_from_resource(body: &Value) -> Result<UserFields, ScimError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "The body must be a JSON object."))?;
+    let mut fields = UserFields {
+        active: true,
+        ..UserFields::default()
+    };
+    for (key, value) in object {
+        set_attribute(&mut fields, key, value)?;
+    }
+    check(&fields)?;
+    Ok(fields)
+}
+
+/// What every stored user must have.
+pub fn check(fields: &UserFields) -> Result<(), ScimError> {
+    if fields.user_name.trim().is_empty() {
+        return Err(ScimError::bad("invalidValue", "userName is required."));
+    }
+    if fields.email.trim().is_empty() {
+        return Err(ScimError::bad(
+            "invalidValue",
+            "emails is required: Provisio needs a work email for every user.",
+        ));
+    }
+    Ok(())
+}
+
+/// Applies one attribute by its (possibly dotted, possibly schema-qualified) name.
+fn set_attribute(fields: &mut UserFields, key: &str, value: &Value) -> Result<(), ScimError> {
+    let key = key
+        .strip_prefix("urn:ietf:params:scim:schemas:core:2.0:User:")
+        .unwrap_or(key);
+    match key.to_ascii_lowercase().as_str() {
+        "username" => fields.user_name = text(value, "userName")?.unwrap_or_default(),
+        "externalid" => fields.external_id = text(value, "externalId")?,
+        "displayname" => fields.display_name = text(value, "displayName")?,
+        "name.givenname" => fields.given_name = text(value, "name.givenName")?,
+        "name.familyname" => fields.family_name = text(value, "name.familyName")?,
+        "name" => {
+            if let Some(name) = value.as_object() {
+                for (sub, v) in name {
+                    set_attribute(fields, &format!("name.{sub}"), v)?;
+                }
+            }
+        }
+        "active" => fields.active = boolean(value)?,
+        "emails" => fields.email = work_email(value)?.unwrap_or_default(),
+        "emails.value" => fields.email = text(value, "emails")?.unwrap_or_default(),
+        // Read-only, or attributes Provisio does not keep: accepted and ignored (RFC 7644 §3.3).
+        _ => {}
+    }
+    Ok(())
+}
+
+fn text(value: &Value, attribute: &str) -> Result<Option<String>, ScimError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
+        Value::Array(values) if values.len() == 1 => text(&values[0], attribute),
+        Value::Object(map) if map.contains_key("value") => text(&map["value"], attribute),
+        _ => Err(ScimError::bad(
+            "invalidValue",
+            format!("{attribute} must be a string."),
+        )),
+    }
+}
+
+/// `true`, `false`, or the strings Entra ID sends ("True", "False").
+fn boolean(value: &Value) -> Result<bool, ScimError> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(ScimError::bad(
+            "invalidValue",
+            "active must be true or false.",
+        )),
+    }
+}
+
+/// The primary email, else the work one, else the first.
+fn work_email(value: &Value) -> Result<Option<String>, ScimError> {
+    let Some(emails) = value.as_array() else {
+        return text(value, "emails");
+    };
+    let pick = emails
+        .iter()
+        .find(|e| {
+            e.get("primary")
+                .is_some_and(|p| boolean(p).unwrap_or(false))
+        })
+        .or_else(|| {
+            emails
+                .iter()
+                .find(|e| e.get("type").and_then(Value::as_str) == Some("work"))
+        })
+        .or_else(|| emails.first());
+    match pick {
+        Some(email) => text(email.get("value").unwrap_or(&Value::Null), "emails"),
+        None => Ok(None),
+    }
+}
+
+/// Applies a PATCH request's `Operations` to the stored fields.
+pub fn apply_patch(fields: &mut UserFields, body: &Value) -> Result<(), ScimError> {
+    let operations = body
+        .get("Operations")
+        .or_else(|| body.get("operations"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "A PATCH needs an Operations array."))?;
+    for operation in operations {
+        let op = operation
+            .get("op")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .ok_or_else(|| ScimError::bad("invalidSyntax", "Each operation needs an op."))?;
+        let value = operation.get("value").cloned().unwrap_or(Value::Null);
+        let path = operation.get("path").and_then(Value::as_str);
+        match (op.as_str(), path) {
+            ("add" | "replace", None) => {
+                let object: &Map<String, Value> = value.as_object().ok_or_else(|| {
+                    ScimError::bad(
+                        "invalidValue",
+                        "A path-less operation needs an object value.",
+                    )
+                })?;
+                for (key, v) in object {
+                    set_attribute(fields, key, v)?;
+                }
+            }
+            ("add" | "replace", Some(path)) => set_path(fields, path, &value)?,
+            ("remove", Some(path)) => set_path(fields, path, &Value::Null)?,
+            ("remove", None) => {
+                return Err(ScimError::bad(
+                    "noTarget",
+                    "A remove operation needs a path.",
+                ))
+            }
+            (other, _) => {
+                return Err(ScimError::bad(
+                    "invalidSyntax",
+                    format!("'{other}' is not a PATCH op; use add, replace or remove."),
+                ))
+            }
+        }
+    }
+    check(fields)
+}
+
+fn set_path(fields: &mut UserFields, path: &str, value: &Value) -> Result<(), ScimError> {
+    let parsed: PatchPath = path
+        .parse()
+        .map_err(|_| ScimError::bad("invalidPath", format!("'{path}' is not a valid path.")))?;
+    match parsed {
+        PatchPath::Attr(attr) => set_attribute(fields, &dotted(&attr), value),
+        // emails[type eq "work"].value, or the whole matching email.
+        PatchPath::Value(value_path) if value_path.attr.name.eq_ignore_ascii_case("emails") => {
+            let email = match value {
+                Value::Object(map) => map.get("value").cloned().unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            set_attribute(fields, "emails.value", &email)
+        }
+        PatchPath::Value(_) => Ok(()),
+    }
+}
+
+fn dotted(attr: &AttrPath) -> String {
+    match &attr.sub_attr {
+        Some(sub) => format!("{}.{sub}", attr.name),
+        None => attr.name.clone(),
+    }
+}
+
+/// Translates a `filter` into a condition on users, or refuses it as `invalidFilter`.
+pub fn condition(filter: &str) -> Result<Condition, ScimError> {
+    let parsed: Filter = filter.parse().map_err(|_| {
+        ScimError::bad(
+            "invalidFilter",
+            format!("'{filter}' is not a valid filter."),
+        )
+    })?;
+    translate(&parsed)
+}
+
+fn unsupported(what: impl std::fmt::Display) -> ScimError {
+    ScimError::bad(
+        "invalidFilter",
+        format!(
+            "'{what}' is not supported; filter with eq on userName, externalId, displayName, \
+             id, active or emails, joined by and."
+        ),
+    )
+}
+
+fn translate(filter: &Filter) -> Result<Condition, ScimError> {
+    match filter {
+        Filter::And(left, right) => Ok(Condition::And(
+            Box::new(translate(left)?),
+            Box::new(translate(right)?),
+        )),
+        Filter::Attr(AttrExp::Comparison(path, CompareOp::Eq, value)) => comparison(path, value),
+        // emails[type eq "work" and value eq "x"] and the like: the value test decides.
+        Filter::ValuePath(value_path) if value_path.attr.name.eq_ignore_ascii_case("emails") => {
+            email_condition(&value_path.filter).ok_or_else(|| unsupported(filter))
+        }
+        other => Err(unsupported(other)),
+    }
+}
+
+fn email_condition(filter: &ValFilter) -> Option<Condition> {
+    match filter {
+        ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, CompValue::Str(value)))
+            if path.name.eq_ignore_ascii_case("value") =>
+        {
+            Some(Condition::Equals("email", value.clone()))
+        }
+        ValFilter::And(left, right) => email_condition(left).or_else(|| email_condition(right)),
+        _ => None,
+    }
+}
+
+fn comparison(path: &AttrPath, value: &CompValue) -> Result<Condition, ScimError> {
+    let name = dotted(path).to_ascii_lowercase();
+    let column = match name.as_str() {
+        "username" => "scim_user_name",
+        "externalid" => "external_id",
+        "displayname" => "user_name",
+        "id" => "scim_id",
+        "emails" | "emails.value" => "email",
+        "active" => {
+            return match value {
+                CompValue::True => Ok(Condition::Active(true)),
+                CompValue::False => Ok(Condition::Active(false)),
+                _ => Err(unsupported(format!("{name} eq {value:?}"))),
+            }
+        }
+        _ => return Err(unsupported(dotted(path))),
+    };
+    match value {
+        CompValue::Str(text) => Ok(Condition::Equals(column, text.clone())),
+        other => Err(unsupported(format!("{} eq {other:?}", dotted(path)))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored() -> UserFields {
+        UserFields {
+            user_name: "ada@contoso.example".into(),
+            email: "ada@contoso.example".into(),
+            active: true,
+            ..UserFields::default()
+        }
+    }
+
+    #[test]
+    fn entra_style_patches_with_capitalised_ops_string_booleans_and_dotted_keys() {
+        let mut fields = stored();
+        apply_patch(
+            &mut fields,
+            &json!({"Operations": [
+                {"op": "Replace", "path": "active", "value": "False"},
+                {"op": "replace", "value": {"name.givenName": "Ada", "name.familyName": "Lovelace"}},
+                {"op": "Add", "path": "emails[type eq \"work\"].value", "value": "ada.l@contoso.example"},
+                {"op": "replace", "path": "displayName", "value": "Ada L."}
+            ]}),
+        )
+        .expect("applies");
+        assert!(!fields.active);
+        assert_eq!(fields.given_name.as_deref(), Some("Ada"));
+        assert_eq!(fields.email, "ada.l@contoso.example");
+        assert_eq!(fields.report_name(), "Ada L.");
+    }
+
+    #[test]
+    fn okta_style_path_less_active_and_removing_the_email_is_refused() {
+        let mut fields = stored();
+        apply_patch(
+            &mut fields,
+            &json!({"Operations": [{"op": "replace", "value": {"active": false}}]}),
+        )
+        .expect("applies");
+        assert!(!fields.active);
+        let err = apply_patch(
+            &mut fields,
+            &json!({"Operations": [{"op": "remove", "path": "emails"}]}),
+        )
+        .expect_err("an email is mandatory");
+        assert!(err.detail().contains("emails"));
+        let err = apply_patch(
+            &mut fields,
+            &json!({"Operations": [{"op": "move", "path": "x"}]}),
+        )
+        .expect_err("unknown op");
+        assert!(err.detail().contains("move"));
+    }
+
+    #[test]
+    fn filters_idps_send_become_conditions_and_others_are_refused() {
+        assert_eq!(
+            condition("userName eq \"Ada@Contoso.example\"").expect("supported"),
+            Condition::Equals("scim_user_name", "Ada@Contoso.example".into())
+        );
+        assert!(matches!(
+            condition("externalId eq \"1\" and emails[type eq \"work\" and value eq \"a@b.c\"]"),
+            Ok(Condition::And(_, _))
+        ));
+        assert!(condition("userName co \"a\"").is_err());
+        assert!(condition("userName eq").is_err());
+        assert!(condition("title pr").is_err());
+    }
+}

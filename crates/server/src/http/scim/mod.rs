@@ -1,0 +1,256 @@
+//! `/scim/v2`: the SCIM 2.0 service provider (RFC 7643/7644) that identity providers call with
+//! a bearer token from the token generator. Each token is bound to one customer; every query
+//! below is scoped to that customer, so a token can never see or touch another's users.
+//!
+//! Tenant URL: one `<origin>/scim/v2` for every customer; the token alone decides whose users
+//! a request reaches.
+
+mod attributes;
+mod users;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use crate::auth::{client_address, hash_token};
+use crate::db;
+use crate::AppState;
+
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/scim/v2/Users", get(users::list).post(users::create))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(users::fetch)
+                .put(users::replace)
+                .patch(users::patch)
+                .delete(users::delete),
+        )
+        .route(
+            "/scim/v2/ServiceProviderConfig",
+            get(service_provider_config),
+        )
+        .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/scim/v2/Schemas", get(schemas))
+        .route(
+            "/scim/v2/{*rest}",
+            axum::routing::any(|| async { ScimError::not_found("No such SCIM endpoint.") }),
+        )
+}
+
+/// An RFC 7644 §3.12 error.
+#[derive(Debug)]
+pub struct ScimError {
+    status: StatusCode,
+    scim_type: Option<&'static str>,
+    detail: String,
+}
+
+impl ScimError {
+    pub fn bad(scim_type: &'static str, detail: impl Into<String>) -> ScimError {
+        ScimError {
+            status: StatusCode::BAD_REQUEST,
+            scim_type: Some(scim_type),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> ScimError {
+        ScimError {
+            status: StatusCode::NOT_FOUND,
+            scim_type: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> ScimError {
+        ScimError {
+            status: StatusCode::CONFLICT,
+            scim_type: Some("uniqueness"),
+            detail: detail.into(),
+        }
+    }
+
+    fn unauthorized(detail: &str) -> ScimError {
+        ScimError {
+            status: StatusCode::UNAUTHORIZED,
+            scim_type: None,
+            detail: detail.to_owned(),
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl From<sqlx::Error> for ScimError {
+    fn from(err: sqlx::Error) -> Self {
+        tracing::error!(error = %err, "database error in SCIM");
+        ScimError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            scim_type: None,
+            detail: "The server could not complete the request; retry.".to_owned(),
+        }
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(scim_type) = self.scim_type {
+            body["scimType"] = json!(scim_type);
+        }
+        let mut response = scim_json(self.status, &body);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"provisio-scim\""),
+            );
+        }
+        response
+    }
+}
+
+/// A SCIM JSON answer.
+pub fn scim_json(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, SCIM_CONTENT_TYPE)],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The identity provider behind a request: its token's customer and "Managed By".
+#[derive(Debug, Clone)]
+pub struct ScimClient {
+    pub token_id: i64,
+    pub customer_id: i64,
+    pub managed_by: &'static str,
+}
+
+impl FromRequestParts<AppState> for ScimClient {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ScimError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                let (scheme, token) = value.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| ScimError::unauthorized("Send the SCIM token as a Bearer token."))?;
+        let hash = hash_token(token);
+        let grant = db::scim_tokens::find_by_hash(&state.pool, &hash).await?;
+        let Some(grant) =
+            grant.filter(|g| bool::from(g.token_hash.as_bytes().ct_eq(hash.as_bytes())))
+        else {
+            return Err(ScimError::unauthorized("The token is not valid."));
+        };
+        if !grant.usable {
+            return Err(ScimError::unauthorized(
+                "The token has expired or was revoked; generate a new one in Provisio.",
+            ));
+        }
+        db::scim_tokens::touch(
+            &state.pool,
+            grant.token_id,
+            client_address(parts).as_deref(),
+        )
+        .await?;
+        Ok(ScimClient {
+            token_id: grant.token_id,
+            customer_id: grant.customer_id,
+            managed_by: grant.identity_provider.label(),
+        })
+    }
+}
+
+async fn service_provider_config(_: ScimClient) -> Response {
+    scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "patch": {"supported": true},
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": true, "maxResults": users::MAX_COUNT},
+            "changePassword": {"supported": false},
+            "sort": {"supported": false},
+            "etag": {"supported": false},
+            "authenticationSchemes": [{
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "A token from Provisio's SCIM provisioning page",
+                "primary": true
+            }],
+            "meta": {"resourceType": "ServiceProviderConfig", "location": "/scim/v2/ServiceProviderConfig"}
+        }),
+    )
+}
+
+async fn resource_types(_: ScimClient) -> Response {
+    scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
+            "Resources": [{
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+                "id": "User", "name": "User", "endpoint": "/Users",
+                "schema": users::USER_SCHEMA,
+                "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User"}
+            }]
+        }),
+    )
+}
+
+async fn schemas(_: ScimClient, State(_): State<AppState>) -> Response {
+    let attribute = |name: &str, kind: &str, required: bool, uniqueness: &str| {
+        json!({"name": name, "type": kind, "multiValued": false, "required": required,
+               "caseExact": false, "mutability": "readWrite", "returned": "default",
+               "uniqueness": uniqueness})
+    };
+    scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
+            "Resources": [{
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+                "id": users::USER_SCHEMA, "name": "User", "description": "User Account",
+                "attributes": [
+                    attribute("userName", "string", true, "server"),
+                    attribute("externalId", "string", false, "none"),
+                    attribute("displayName", "string", false, "none"),
+                    attribute("active", "boolean", false, "none"),
+                    {"name": "name", "type": "complex", "multiValued": false, "required": false,
+                     "mutability": "readWrite", "returned": "default",
+                     "subAttributes": [attribute("givenName", "string", false, "none"),
+                                       attribute("familyName", "string", false, "none")]},
+                    {"name": "emails", "type": "complex", "multiValued": true, "required": true,
+                     "mutability": "readWrite", "returned": "default",
+                     "subAttributes": [attribute("value", "string", true, "none"),
+                                       attribute("type", "string", false, "none"),
+                                       attribute("primary", "boolean", false, "none")]}
+                ],
+                "meta": {"resourceType": "Schema", "location": format!("/scim/v2/Schemas/{}", users::USER_SCHEMA)}
+            }]
+        }),
+    )
+}

@@ -1,0 +1,336 @@
+//! `/scim/v2/Users`: list with filter and paging, read, create, replace, patch, delete.
+//!
+//! `active: false` preserves the user (status and license `preserved`, data kept, still served
+//! with `active: false`); `active: true` restores them. DELETE also keeps the user's data in
+//! Provisio, preserved, but the SCIM resource is gone (404 afterwards).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::attributes::{apply_patch, condition, fields_from_resource};
+use super::{scim_json, ScimClient, ScimError};
+use crate::db::scim_users::{ScimUser, UserFields};
+use crate::db::{self, provisioning::Event};
+use crate::AppState;
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// Most resources one list page returns.
+pub const MAX_COUNT: i64 = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    filter: Option<String>,
+    start_index: Option<String>,
+    count: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Query(params): Query<ListParams>,
+) -> Result<Response, ScimError> {
+    let number = |text: &Option<String>, default: i64| -> Result<i64, ScimError> {
+        match text {
+            None => Ok(default),
+            Some(t) => t
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| ScimError::bad("invalidValue", format!("'{t}' is not a number."))),
+        }
+    };
+    // RFC 7644 §3.4.2.4: startIndex below 1 means 1; a negative count means 0.
+    let start_index = number(&params.start_index, 1)?.max(1);
+    let count = number(&params.count, 100)?.clamp(0, MAX_COUNT);
+    let condition = params
+        .filter
+        .as_deref()
+        .filter(|f| !f.trim().is_empty())
+        .map(condition)
+        .transpose()?;
+    let (users, total) = db::scim_users::list(
+        &state.pool,
+        client.customer_id,
+        condition.as_ref(),
+        start_index,
+        count,
+    )
+    .await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": total,
+            "startIndex": start_index,
+            "itemsPerPage": users.len(),
+            "Resources": users.iter().map(resource).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+pub async fn fetch(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
+    let user = db::scim_users::find(&state.pool, client.customer_id, &id)
+        .await?
+        .ok_or_else(|| no_user(&id))?;
+    Ok(scim_json(StatusCode::OK, &resource(&user)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    client: ScimClient,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let outcome = async {
+        let fields = fields_from_resource(&parse(&body)?)?;
+        if let Some(attribute) =
+            db::scim_users::taken(&state.pool, client.customer_id, &fields, None).await?
+        {
+            return Err(ScimError::conflict(format!(
+                "A user with this {attribute} already exists."
+            )));
+        }
+        let user =
+            db::scim_users::insert(&state.pool, client.customer_id, &fields, client.managed_by)
+                .await?;
+        Ok(user)
+    }
+    .await;
+    let source = source_id(&body);
+    match outcome {
+        Ok(user) => {
+            log(
+                &state,
+                &client,
+                "create",
+                source.as_deref(),
+                Some(&user.scim_id),
+                changes(None, &user.fields),
+                None,
+            )
+            .await?;
+            Ok(scim_json(StatusCode::CREATED, &resource(&user)))
+        }
+        Err(err) => {
+            log(
+                &state,
+                &client,
+                "create",
+                source.as_deref(),
+                None,
+                json!({}),
+                Some(err.detail()),
+            )
+            .await?;
+            Err(err)
+        }
+    }
+}
+
+pub async fn replace(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let parsed = parse(&body);
+    change(&state, &client, &id, move |_| {
+        fields_from_resource(&parsed?)
+    })
+    .await
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let parsed = parse(&body);
+    change(&state, &client, &id, move |stored| {
+        let mut fields = stored.clone();
+        apply_patch(&mut fields, &parsed?)?;
+        Ok(fields)
+    })
+    .await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ScimError> {
+    if !db::scim_users::delete(&state.pool, client.customer_id, &id).await? {
+        return Err(no_user(&id));
+    }
+    log(
+        &state,
+        &client,
+        "delete",
+        None,
+        Some(&id),
+        json!({"active": {"before": true, "after": false}}),
+        None,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reads the stored user, computes the new fields, stores them and logs what changed.
+async fn change(
+    state: &AppState,
+    client: &ScimClient,
+    id: &str,
+    edit: impl FnOnce(&UserFields) -> Result<UserFields, ScimError>,
+) -> Result<Response, ScimError> {
+    let stored = db::scim_users::find(&state.pool, client.customer_id, id)
+        .await?
+        .ok_or_else(|| no_user(id))?;
+    let outcome = async {
+        let fields = edit(&stored.fields)?;
+        if let Some(attribute) =
+            db::scim_users::taken(&state.pool, client.customer_id, &fields, Some(id)).await?
+        {
+            return Err(ScimError::conflict(format!(
+                "Another user has this {attribute}."
+            )));
+        }
+        db::scim_users::update(&state.pool, client.customer_id, id, &fields)
+            .await?
+            .ok_or_else(|| no_user(id))
+    }
+    .await;
+    let source = stored.fields.external_id.clone();
+    match outcome {
+        Ok(user) => {
+            let action = match (stored.fields.active, user.fields.active) {
+                (true, false) => "preserve",
+                (false, true) => "restore",
+                _ => "update",
+            };
+            log(
+                state,
+                client,
+                action,
+                source.as_deref(),
+                Some(id),
+                changes(Some(&stored.fields), &user.fields),
+                None,
+            )
+            .await?;
+            Ok(scim_json(StatusCode::OK, &resource(&user)))
+        }
+        Err(err) => {
+            log(
+                state,
+                client,
+                "update",
+                source.as_deref(),
+                Some(id),
+                json!({}),
+                Some(err.detail()),
+            )
+            .await?;
+            Err(err)
+        }
+    }
+}
+
+fn parse(body: &Bytes) -> Result<Value, ScimError> {
+    serde_json::from_slice(body)
+        .map_err(|_| ScimError::bad("invalidSyntax", "The body is not valid JSON."))
+}
+
+fn source_id(body: &Bytes) -> Option<String> {
+    serde_json::from_slice::<Value>(body)
+        .ok()?
+        .get("externalId")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn no_user(id: &str) -> ScimError {
+    ScimError::not_found(format!("No user with id {id}."))
+}
+
+/// The properties that differ, each with its value before and after.
+fn changes(before: Option<&UserFields>, after: &UserFields) -> Value {
+    let describe = |f: &UserFields| {
+        json!({
+            "userName": f.user_name, "externalId": f.external_id, "givenName": f.given_name,
+            "familyName": f.family_name, "displayName": f.report_name(), "email": f.email,
+            "active": f.active,
+        })
+    };
+    let after = describe(after);
+    let before = before.map(describe).unwrap_or(Value::Null);
+    let mut diff = serde_json::Map::new();
+    if let Some(properties) = after.as_object() {
+        for (key, value) in properties {
+            let old = before.get(key).cloned().unwrap_or(Value::Null);
+            if &old != value {
+                diff.insert(key.clone(), json!({"before": old, "after": value}));
+            }
+        }
+    }
+    Value::Object(diff)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn log(
+    state: &AppState,
+    client: &ScimClient,
+    action: &str,
+    source_id: Option<&str>,
+    target_id: Option<&str>,
+    changes: Value,
+    error: Option<&str>,
+) -> Result<(), ScimError> {
+    db::provisioning::record(
+        &state.pool,
+        &Event {
+            customer_id: client.customer_id,
+            token_id: client.token_id,
+            action,
+            succeeded: error.is_none(),
+            source_id,
+            target_id,
+            changes,
+            error,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A user as a SCIM resource.
+fn resource(user: &ScimUser) -> Value {
+    let f = &user.fields;
+    let mut value = json!({
+        "schemas": [USER_SCHEMA],
+        "id": user.scim_id,
+        "userName": f.user_name,
+        "displayName": f.report_name(),
+        "active": f.active,
+        "emails": [{"value": f.email, "type": "work", "primary": true}],
+        "name": {"givenName": f.given_name, "familyName": f.family_name},
+        "meta": {
+            "resourceType": "User",
+            "created": user.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "lastModified": user.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "location": format!("/scim/v2/Users/{}", user.scim_id),
+            "version": format!("W/\"{}\"", user.version),
+        }
+    });
+    if let Some(external_id) = &f.external_id {
+        value["externalId"] = json!(external_id);
+    }
+    value
+}

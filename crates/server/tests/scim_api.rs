@@ -1,0 +1,353 @@
+//! SCIM 2.0 through the real router and SQLite: tokens, RFC behaviours and IdP quirks.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{Answer, TestApp};
+use provisio_api::auth::Role;
+use serde_json::{json, Value};
+
+async fn customer_id(app: &TestApp, name: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM customers WHERE name = ?")
+        .bind(name)
+        .fetch_one(&app.pool)
+        .await
+        .expect("customer")
+}
+
+async fn token_for(app: &TestApp, customer: i64, idp: &str) -> (String, i64) {
+    let answer = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{customer}/scim-tokens"),
+            Some(&app.msp_cookie),
+            Some(json!({"name": "IdP", "identity_provider": idp, "lifetime_days": 30})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    assert!(answer.body["tenant_url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("/scim/v2")));
+    (
+        answer.body["token"].as_str().expect("token").to_owned(),
+        answer.body["details"]["id"].as_i64().expect("id"),
+    )
+}
+
+async fn scim(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) -> Answer {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let body = match body {
+        Some(body) => {
+            request = request.header(header::CONTENT_TYPE, "application/scim+json");
+            Body::from(body.to_string())
+        }
+        None => Body::empty(),
+    };
+    app.send_request(request.body(body).expect("request")).await
+}
+
+fn entra_user(user_name: &str, external_id: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "externalId": external_id, "userName": user_name, "active": true,
+        "displayName": "Ada Lovelace",
+        "emails": [{"primary": true, "type": "work", "value": user_name}],
+        "name": {"givenName": "Ada", "familyName": "Lovelace"}
+    })
+}
+
+#[tokio::test]
+async fn an_idp_creates_finds_updates_preserves_restores_and_deletes_a_user() {
+    let app = TestApp::with_demo_users(50).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+
+    let created = scim(
+        &app,
+        &token,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(entra_user("ada@northwind.example", "e-1")),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(
+        created.headers[header::CONTENT_TYPE],
+        "application/scim+json"
+    );
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        created.body["meta"]["location"],
+        format!("/scim/v2/Users/{id}")
+    );
+
+    // It is in the report at once, Active, licensed, managed by the token's IdP.
+    let (_, report) = app
+        .get("/api/v1/reports/user-provisioning?filter=user_email.equals%3Aada%40northwind.example")
+        .await;
+    let row = &report["rows"][0];
+    assert_eq!(row["customer_name"], "Northwind Traders");
+    assert_eq!(row["user_status"], "Active");
+    assert_eq!(row["endpoints_license"], "active");
+    assert_eq!(row["managed_by"], "Microsoft Entra ID");
+    assert_eq!(row["user_name"], "Ada Lovelace");
+
+    // A duplicate userName, in another case, is a uniqueness conflict.
+    let duplicate = scim(
+        &app,
+        &token,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(entra_user("ADA@northwind.example", "e-2")),
+    )
+    .await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    assert_eq!(duplicate.body["scimType"], "uniqueness");
+
+    // Entra's lookup filter finds it; an unsupported filter is invalidFilter.
+    let found = scim(
+        &app,
+        &token,
+        Method::GET,
+        "/scim/v2/Users?filter=userName+eq+%22Ada%40Northwind.example%22",
+        None,
+    )
+    .await;
+    assert_eq!(found.body["totalResults"], 1);
+    assert_eq!(found.body["Resources"][0]["id"], id);
+    let none = scim(
+        &app,
+        &token,
+        Method::GET,
+        "/scim/v2/Users?filter=externalId+eq+%22nope%22",
+        None,
+    )
+    .await;
+    assert_eq!(none.body["totalResults"], 0);
+    let bad = scim(
+        &app,
+        &token,
+        Method::GET,
+        "/scim/v2/Users?filter=userName+co+%22a%22",
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["scimType"], "invalidFilter");
+
+    // Entra disables with "False" as a string: the user is preserved, not gone.
+    let user_uri = format!("/scim/v2/Users/{id}");
+    let disabled = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &user_uri,
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Replace", "path": "active", "value": "False"}]
+        })),
+    )
+    .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.text);
+    assert_eq!(disabled.body["active"], false);
+    let (_, report) = app
+        .get("/api/v1/reports/user-provisioning?filter=user_email.equals%3Aada%40northwind.example")
+        .await;
+    assert_eq!(report["rows"][0]["user_status"], "Preserved");
+    assert_eq!(report["rows"][0]["endpoints_license"], "preserved");
+
+    // Okta restores with a path-less value.
+    let restored = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &user_uri,
+        Some(json!({
+            "Operations": [{"op": "replace", "value": {"active": true}}]
+        })),
+    )
+    .await;
+    assert_eq!(restored.body["active"], true);
+
+    // PUT without an email is refused, naming the attribute.
+    let mut no_email = entra_user("ada@northwind.example", "e-1");
+    no_email.as_object_mut().expect("object").remove("emails");
+    let refused = scim(&app, &token, Method::PUT, &user_uri, Some(no_email)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.body["scimType"], "invalidValue");
+    assert!(refused.body["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("emails")));
+
+    // DELETE ends the SCIM resource but keeps the user in Provisio, preserved.
+    let deleted = scim(&app, &token, Method::DELETE, &user_uri, None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        scim(&app, &token, Method::GET, &user_uri, None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let (_, report) = app
+        .get("/api/v1/reports/user-provisioning?filter=user_email.equals%3Aada%40northwind.example")
+        .await;
+    assert_eq!(report["total"], 1);
+    assert_eq!(report["rows"][0]["user_status"], "Preserved");
+
+    let events: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, outcome FROM provisioning_events ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("events");
+    let actions: Vec<&str> = events.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["create", "create", "preserve", "restore", "update", "delete"]
+    );
+    assert_eq!(events[1].1, "failure");
+}
+
+#[tokio::test]
+async fn tokens_are_bound_to_one_customer_and_revocation_is_immediate() {
+    let app = TestApp::with_demo_users(50).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let woodgrove = customer_id(&app, "Woodgrove Bank").await;
+    let (north_token, north_id) = token_for(&app, northwind, "okta").await;
+    let (wood_token, _) = token_for(&app, woodgrove, "entra_id").await;
+
+    let created = scim(
+        &app,
+        &wood_token,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(entra_user("w@woodgrove.example", "w-1")),
+    )
+    .await;
+    let wood_user = created.body["id"].as_str().expect("id").to_owned();
+    let uri = format!("/scim/v2/Users/{wood_user}");
+    assert_eq!(
+        scim(&app, &north_token, Method::GET, &uri, None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let patch = json!({"Operations": [{"op": "replace", "path": "active", "value": false}]});
+    assert_eq!(
+        scim(&app, &north_token, Method::PATCH, &uri, Some(patch))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        scim(&app, &north_token, Method::DELETE, &uri, None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let listed = scim(&app, &north_token, Method::GET, "/scim/v2/Users", None).await;
+    assert_eq!(
+        listed.body["totalResults"], 0,
+        "Northwind's token sees none of Woodgrove's users"
+    );
+
+    for bad in ["", "pvs_nope", &format!("{north_token}x")] {
+        let answer = scim(&app, bad, Method::GET, "/scim/v2/Users", None).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{bad}");
+        assert_eq!(
+            answer.body["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
+    }
+    let customer_admin = app.sign_in_as(Role::CustomerAdmin).await;
+    let revoked = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/customers/{northwind}/scim-tokens/{north_id}"),
+            Some(&customer_admin),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        scim(&app, &north_token, Method::GET, "/scim/v2/Users", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let foreign = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/customers/{woodgrove}/scim-tokens"),
+            Some(&customer_admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::NOT_FOUND,
+        "a customer admin cannot reach another customer's tokens"
+    );
+
+    let (_, listed) = app
+        .get(&format!("/api/v1/customers/{northwind}/scim-tokens"))
+        .await;
+    assert_eq!(listed[0]["status"], "revoked");
+    assert!(listed[0]["last_used_at"].is_string());
+    assert!(
+        !listed.to_string().contains(&north_token),
+        "the secret is never listed"
+    );
+}
+
+#[tokio::test]
+async fn at_most_two_active_tokens_and_discovery_endpoints_answer() {
+    let app = TestApp::with_demo_users(10).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "okta").await;
+    token_for(&app, northwind, "okta").await;
+    let third = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{northwind}/scim-tokens"),
+            Some(&app.msp_cookie),
+            Some(json!({"name": "Third", "identity_provider": "okta", "lifetime_days": 30})),
+        )
+        .await;
+    assert_eq!(third.status, StatusCode::CONFLICT);
+    let bad = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{northwind}/scim-tokens"),
+            Some(&app.msp_cookie),
+            Some(json!({"name": "x", "identity_provider": "okta", "lifetime_days": 7})),
+        )
+        .await;
+    assert_eq!(bad.body["error"]["parameter"], "lifetime_days");
+    for path in [
+        "/scim/v2/ServiceProviderConfig",
+        "/scim/v2/ResourceTypes",
+        "/scim/v2/Schemas",
+    ] {
+        let answer = scim(&app, &token, Method::GET, path, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert!(answer.body["schemas"].is_array(), "{path}");
+    }
+    assert_eq!(
+        scim(&app, &token, Method::GET, "/scim/v2/Nope", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let garbage = scim(&app, &token, Method::POST, "/scim/v2/Users", None).await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+}
