@@ -190,6 +190,12 @@ impl Browser {
         Ok(serde_json::from_value(self.eval(script).await?)?)
     }
 
+    /// Clicks the element `css` selects.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.client.find(Locator::Css(css)).await?.click().await?;
+        Ok(())
+    }
+
     /// The report's header fields, in display order.
     pub async fn header_fields(&self) -> Result<Vec<String>> {
         let script =

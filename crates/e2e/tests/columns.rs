@@ -143,10 +143,7 @@ async fn keyboard_moves_are_announced_and_hidden_columns_leave_the_table() -> Re
 
     // Hide Profile from its header menu.
     browser
-        .client
-        .find(Locator::Css("th[data-field='profile'] .column-menu-button"))
-        .await?
-        .click()
+        .click("th[data-field='profile'] .column-menu-button")
         .await?;
     browser
         .client
@@ -168,18 +165,22 @@ async fn keyboard_moves_are_announced_and_hidden_columns_leave_the_table() -> Re
     let rows = browser.rendered_rows().await?;
     assert!(rows.iter().all(|r| r.len() == 12), "the cells went too");
 
-    // The Columns panel shows it unchecked and brings it back.
+    // The download leaves the hidden column out and keeps the moved one where it stands.
+    browser.click(".export-menu summary").await?;
     browser
-        .client
-        .find(Locator::Css(".columns-panel summary"))
-        .await?
-        .click()
+        .click(".export-menu button[data-format='csv']")
         .await?;
+    let path = browser.wait_for_download(".csv").await?;
+    let mut reader = csv::Reader::from_path(&path)?;
+    let labels: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    assert_eq!(labels.len(), 12);
+    assert!(!labels.contains(&"Profile".to_owned()));
+    assert_eq!(labels[2], "Customer Name");
+
+    // The Columns panel shows it unchecked and brings it back.
+    browser.click(".columns-panel summary").await?;
     browser
-        .client
-        .find(Locator::Css(".column-option[data-field='profile'] input"))
-        .await?
-        .click()
+        .click(".column-option[data-field='profile'] input")
         .await?;
     browser
         .eventually("Profile to be back", || async {
@@ -219,17 +220,9 @@ async fn the_csv_download_holds_the_visible_columns_in_order_and_every_filtered_
         ["user_name", "user_email", "customer_name"]
     );
 
+    browser.click(".export-menu summary").await?;
     browser
-        .client
-        .find(Locator::Css(".export-menu summary"))
-        .await?
-        .click()
-        .await?;
-    browser
-        .client
-        .find(Locator::Css(".export-menu button[data-format='csv']"))
-        .await?
-        .click()
+        .click(".export-menu button[data-format='csv']")
         .await?;
     let path = browser.wait_for_download(".csv").await?;
     let name = path
@@ -262,17 +255,9 @@ async fn the_csv_download_holds_the_visible_columns_in_order_and_every_filtered_
     assert_eq!(status, format!("Downloaded {name}"));
 
     // The JSON download of the same view round-trips to the same rows.
+    browser.click(".export-menu summary").await?;
     browser
-        .client
-        .find(Locator::Css(".export-menu summary"))
-        .await?
-        .click()
-        .await?;
-    browser
-        .client
-        .find(Locator::Css(".export-menu button[data-format='json']"))
-        .await?
-        .click()
+        .click(".export-menu button[data-format='json']")
         .await?;
     let json_path = browser.wait_for_download(".json").await?;
     let exported: Vec<serde_json::Map<String, serde_json::Value>> =
@@ -300,30 +285,15 @@ async fn a_saved_view_names_the_url_opens_by_default_and_is_shared_read_only() -
         .await?;
     browser.wait_for_rows().await?;
 
-    browser
-        .client
-        .find(Locator::Css(".save-view"))
-        .await?
-        .click()
-        .await?;
+    browser.click(".save-view").await?;
     browser
         .client
         .find(Locator::Css(".view-name"))
         .await?
         .send_keys("Emails Z to A")
         .await?;
-    browser
-        .client
-        .find(Locator::Css(".view-shared"))
-        .await?
-        .click()
-        .await?;
-    browser
-        .client
-        .find(Locator::Css(".save-view-form button[type=submit]"))
-        .await?
-        .click()
-        .await?;
+    browser.click(".view-shared").await?;
+    browser.click(".save-view-form button[type=submit]").await?;
     let url = browser
         .eventually("the URL to name the view", || async {
             let url = browser.client.current_url().await?;
@@ -337,12 +307,7 @@ async fn a_saved_view_names_the_url_opens_by_default_and_is_shared_read_only() -
     assert!(query.contains("sort=-user_email"), "{query}");
     assert!(query.contains("cols=user_email%2Cuser_status"), "{query}");
 
-    browser
-        .client
-        .find(Locator::Css(".toggle-default-view"))
-        .await?
-        .click()
-        .await?;
+    browser.click(".toggle-default-view").await?;
     browser
         .eventually("the view to be the default", || async {
             let pressed = browser
