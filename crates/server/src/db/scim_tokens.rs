@@ -115,60 +115,71 @@ pub async fn revoke(pool: &SqlitePool, customer_id: i64, id: i64) -> Result<bool
 }
 
 /// What a SCIM request's bearer token stands for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenGrant {
+    #[sqlx(rename = "id")]
     pub token_id: i64,
     pub customer_id: i64,
-    pub identity_provider: IdentityProvider,
+    #[sqlx(try_from = "String")]
+    pub identity_provider: IdentityProviderKey,
     pub token_hash: String,
-    pub usable: bool,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<String>,
+    last_used_at: Option<DateTime<Utc>>,
+    last_used_address: Option<String>,
 }
 
-/// A token row as a SCIM request needs it: id, customer, IdP, hash, expiry, revocation.
-type GrantRow = (i64, i64, String, String, DateTime<Utc>, Option<String>);
+/// An identity provider read from its stored key (unknown keys read as Other).
+#[derive(Debug, Clone, Copy)]
+pub struct IdentityProviderKey(pub IdentityProvider);
 
-/// The token with this hash, and whether it may be used now (not revoked, not expired).
+impl From<String> for IdentityProviderKey {
+    fn from(key: String) -> Self {
+        IdentityProviderKey(IdentityProvider::from_key(&key).unwrap_or(IdentityProvider::Other))
+    }
+}
+
+impl TokenGrant {
+    /// Not revoked and not expired.
+    pub fn usable(&self) -> bool {
+        self.revoked_at.is_none() && self.expires_at > Utc::now()
+    }
+
+    /// Whether recording this use would change what the token list shows: a new address, or
+    /// the last record is over a minute old. Saves a write on nearly every SCIM request.
+    pub fn needs_touch(&self, address: Option<&str>) -> bool {
+        self.last_used_address.as_deref() != address
+            || self
+                .last_used_at
+                .is_none_or(|at| Utc::now() - at > chrono::Duration::seconds(60))
+    }
+}
+
+/// The token with this hash, whether or not it may still be used.
 pub async fn find_by_hash(
     pool: &SqlitePool,
     token_hash: &str,
 ) -> Result<Option<TokenGrant>, sqlx::Error> {
-    let found: Option<GrantRow> = sqlx::query_as(
-        "SELECT id, customer_id, identity_provider, token_hash, expires_at, revoked_at \
-         FROM scim_tokens WHERE token_hash = ?",
+    sqlx::query_as(
+        "SELECT id, customer_id, identity_provider, token_hash, expires_at, revoked_at, \
+         last_used_at, last_used_address FROM scim_tokens WHERE token_hash = ?",
     )
     .bind(token_hash)
     .fetch_optional(pool)
-    .await?;
-    Ok(found.map(
-        |(token_id, customer_id, idp, hash, expires_at, revoked_at)| TokenGrant {
-            token_id,
-            customer_id,
-            identity_provider: IdentityProvider::from_key(&idp).unwrap_or(IdentityProvider::Other),
-            token_hash: hash,
-            usable: revoked_at.is_none() && expires_at > Utc::now(),
-        },
-    ))
+    .await
 }
 
-/// Records a use; written at most once a minute per token so reads stay reads.
+/// Records a use of the token: when and from where.
 pub async fn touch(
     pool: &SqlitePool,
     token_id: i64,
     address: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
-    let cutoff =
-        (now - chrono::Duration::seconds(60)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    sqlx::query(
-        "UPDATE scim_tokens SET last_used_at = ?, last_used_address = ? \
-         WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ? OR last_used_address IS NOT ?)",
-    )
-    .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    .bind(address)
-    .bind(token_id)
-    .bind(cutoff)
-    .bind(address)
-    .execute(pool)
-    .await?;
+    sqlx::query("UPDATE scim_tokens SET last_used_at = ?, last_used_address = ? WHERE id = ?")
+        .bind(now_text())
+        .bind(address)
+        .bind(token_id)
+        .execute(pool)
+        .await?;
     Ok(())
 }

@@ -8,7 +8,7 @@
 mod attributes;
 mod users;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -163,7 +163,7 @@ impl FromRequestParts<AppState> for ScimClient {
         else {
             return Err(ScimError::unauthorized("The token is not valid."));
         };
-        if !grant.usable {
+        if !grant.usable() {
             return Err(ScimError::unauthorized(
                 "The token has expired or was revoked; generate a new one in Provisio.",
             ));
@@ -177,7 +177,7 @@ impl FromRequestParts<AppState> for ScimClient {
         Ok(ScimClient {
             token_id: grant.token_id,
             customer_id: grant.customer_id,
-            managed_by: grant.identity_provider.label(),
+            managed_by: grant.identity_provider.0.label(),
         })
     }
 }
@@ -220,7 +220,7 @@ async fn resource_types(_: ScimClient) -> Response {
     )
 }
 
-async fn schemas(_: ScimClient, State(_): State<AppState>) -> Response {
+async fn schemas(_: ScimClient) -> Response {
     let attribute = |name: &str, kind: &str, required: bool, uniqueness: &str| {
         json!({"name": name, "type": kind, "multiValued": false, "required": required,
                "caseExact": false, "mutability": "readWrite", "returned": "default",
