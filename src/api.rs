@@ -9,6 +9,7 @@ use provisio_api::report::{
     encode_columns, encode_pairs, ColumnLayout, DefaultViewRequest, ExportFormat, ReportFacets,
     ReportField, ReportPage, ReportQuery, SaveViewRequest, SavedView, SavedViewList,
 };
+use provisio_api::scim::{CreateScimTokenRequest, CreatedScimToken, ScimToken};
 use provisio_api::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -245,6 +246,25 @@ pub async fn update_admin(
     request: &UpdateAdminRequest,
 ) -> Result<AdminAccount, ApiFailure> {
     send_json(Request::patch(&format!("/api/v1/admins/{id}")), request).await
+}
+
+/// A customer's SCIM tokens (never the secrets).
+pub async fn scim_tokens(customer_id: i64) -> Result<Vec<ScimToken>, ApiFailure> {
+    get_json(&format!("/api/v1/customers/{customer_id}/scim-tokens")).await
+}
+
+/// Generates a token; the answer holds the secret, which the server never shows again.
+pub async fn create_scim_token(
+    customer_id: i64,
+    request: &CreateScimTokenRequest,
+) -> Result<CreatedScimToken, ApiFailure> {
+    let url = format!("/api/v1/customers/{customer_id}/scim-tokens");
+    send_json(Request::post(&url), request).await
+}
+
+pub async fn revoke_scim_token(customer_id: i64, token_id: i64) -> Result<(), ApiFailure> {
+    let url = format!("/api/v1/customers/{customer_id}/scim-tokens/{token_id}");
+    send_empty(Request::delete(&url)).await
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {

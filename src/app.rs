@@ -12,6 +12,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::admins::AdminsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::report::ReportPage;
+use crate::pages::scim::ScimPage;
 use crate::pages::sign_in::SignInPage;
 use crate::session::{Session, SessionState};
 
@@ -30,6 +31,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=SignInPage />
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("/") view=ReportPage />
+                    <Route path=path!("/scim") view=ScimPage />
                     <Route path=path!("/admins") view=AdminsPage />
                     <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>
@@ -75,6 +77,12 @@ fn Shell() -> impl IntoView {
                 <ul class="nav-list">
                     <li>
                         <A href="/" exact=true>"User Provisioning"</A>
+                    </li>
+                </ul>
+                <p class="nav-section">"Provisioning"</p>
+                <ul class="nav-list">
+                    <li>
+                        <A href="/scim">"SCIM provisioning"</A>
                     </li>
                 </ul>
                 <Show when=is_msp_admin>

@@ -1,6 +1,7 @@
 //! Reusable pieces of the UI.
 
 pub mod column_panel;
+pub mod copy_field;
 pub mod data_table;
 pub mod export_menu;
 pub mod facet_checklist;

@@ -4,4 +4,5 @@ pub mod account;
 pub mod admins;
 pub mod not_found;
 pub mod report;
+pub mod scim;
 pub mod sign_in;

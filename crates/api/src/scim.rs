@@ -54,7 +54,7 @@ pub const MAX_ACTIVE_TOKENS: usize = 2;
 /// A token this close to expiry shows as expiring soon.
 pub const EXPIRING_SOON_DAYS: i64 = 14;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenStatus {
