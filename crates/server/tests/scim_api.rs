@@ -351,3 +351,174 @@ async fn at_most_two_active_tokens_and_discovery_endpoints_answer() {
     let garbage = scim(&app, &token, Method::POST, "/scim/v2/Users", None).await;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
 }
+
+async fn create_user(app: &TestApp, token: &str, user_name: &str) -> String {
+    let created = scim(
+        app,
+        token,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(entra_user(user_name, user_name)),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.body["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn groups_hold_members_that_idps_add_remove_and_query() {
+    let app = TestApp::with_demo_users(10).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let woodgrove = customer_id(&app, "Woodgrove Bank").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+    let (wood_token, _) = token_for(&app, woodgrove, "okta").await;
+    let ada = create_user(&app, &token, "ada@northwind.example").await;
+    let grace = create_user(&app, &token, "grace@northwind.example").await;
+    let stranger = create_user(&app, &wood_token, "w@woodgrove.example").await;
+
+    // Okta creates a group with members; a duplicate name in another case is a conflict.
+    let created = scim(
+        &app,
+        &token,
+        Method::POST,
+        "/scim/v2/Groups",
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Sales", "externalId": "okta-g1",
+            "members": [{"value": ada, "display": "Ada"}]
+        })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let group = created.body["id"].as_str().expect("id").to_owned();
+    let uri = format!("/scim/v2/Groups/{group}");
+    assert_eq!(created.body["members"][0]["value"], ada.as_str());
+    assert_eq!(created.body["meta"]["location"], uri.as_str());
+    let duplicate = scim(
+        &app,
+        &token,
+        Method::POST,
+        "/scim/v2/Groups",
+        Some(json!({"displayName": "SALES"})),
+    )
+    .await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    assert_eq!(duplicate.body["scimType"], "uniqueness");
+
+    // Entra adds by value array; a user of another customer is not a user here.
+    let added = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &uri,
+        Some(json!({"Operations": [{"op": "Add", "path": "members",
+                                    "value": [{"$ref": null, "value": grace}]}]})),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    assert_eq!(added.body["members"].as_array().map(Vec::len), Some(2));
+    let foreign = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &uri,
+        Some(json!({"Operations": [{"op": "Add", "path": "members", "value": [{"value": stranger}]}]})),
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::BAD_REQUEST);
+    assert_eq!(foreign.body["scimType"], "invalidValue");
+
+    // Entra's membership check and name lookup, with members left out.
+    let check = |filter: String| {
+        let app = &app;
+        let token = &token;
+        async move {
+            scim(
+                app,
+                token,
+                Method::GET,
+                &format!("/scim/v2/Groups?excludedAttributes=members&filter={filter}"),
+                None,
+            )
+            .await
+        }
+    };
+    let member = check(format!("id+eq+%22{group}%22+and+members+eq+%22{grace}%22")).await;
+    assert_eq!(member.body["totalResults"], 1, "{}", member.text);
+    assert!(member.body["Resources"][0].get("members").is_none());
+    let by_name = check("displayName+eq+%22sales%22".to_owned()).await;
+    assert_eq!(by_name.body["totalResults"], 1);
+    let bad = check("userName+eq+%22x%22".to_owned()).await;
+    assert_eq!(bad.body["scimType"], "invalidFilter");
+
+    // Okta removes by value filter and renames with a path-less replace carrying the id.
+    let renamed = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &uri,
+        Some(json!({"Operations": [
+            {"op": "remove", "path": format!("members[value eq \"{ada}\"]")},
+            {"op": "replace", "value": {"id": group, "displayName": "Sales EMEA"}}
+        ]})),
+    )
+    .await;
+    assert_eq!(renamed.body["displayName"], "Sales EMEA");
+    assert_eq!(renamed.body["members"][0]["value"], grace.as_str());
+    assert_eq!(renamed.body["members"].as_array().map(Vec::len), Some(1));
+    let not_member = check(format!("id+eq+%22{group}%22+and+members+eq+%22{ada}%22")).await;
+    assert_eq!(not_member.body["totalResults"], 0);
+
+    // A user deleted over SCIM leaves the member list; the group stays.
+    scim(
+        &app,
+        &token,
+        Method::DELETE,
+        &format!("/scim/v2/Users/{grace}"),
+        None,
+    )
+    .await;
+    let fetched = scim(&app, &token, Method::GET, &uri, None).await;
+    assert_eq!(fetched.body["members"].as_array().map(Vec::len), Some(0));
+
+    // Another customer's token cannot see the group; DELETE removes it.
+    let listed = scim(&app, &wood_token, Method::GET, "/scim/v2/Groups", None).await;
+    assert_eq!(listed.body["totalResults"], 0);
+    assert_eq!(
+        scim(&app, &wood_token, Method::DELETE, &uri, None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        scim(&app, &token, Method::DELETE, &uri, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        scim(&app, &token, Method::GET, &uri, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let events: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT action, outcome, changes FROM provisioning_events \
+         WHERE action LIKE '%group' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("events");
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .map(|(a, o, _)| (a.as_str(), o.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("create_group", "success"),
+            ("create_group", "failure"),
+            ("update_group", "success"),
+            ("update_group", "failure"),
+            ("update_group", "success"),
+            ("delete_group", "success"),
+        ]
+    );
+    assert!(events[2].2.contains(&grace), "the added member is logged");
+}

@@ -6,6 +6,8 @@ pub mod customers;
 pub mod demo;
 pub mod provisioning;
 pub mod report;
+pub mod scim_filter;
+pub mod scim_groups;
 pub mod scim_tokens;
 pub mod scim_users;
 pub mod views;

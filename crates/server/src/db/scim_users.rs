@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::admins::now_text;
+use super::scim_filter::{push_condition, Condition};
 
 /// The SCIM attributes Provisio keeps for a user.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -82,38 +83,6 @@ impl From<UserRecord> for ScimUser {
 
 const SELECT_USERS: &str = "SELECT scim_id, scim_user_name, external_id, given_name, family_name, \
      user_name, email, status, created_at, updated_at, version FROM users u";
-
-/// A condition on SCIM users, built by the SCIM filter translation: fixed SQL with bound values.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Condition {
-    /// `column = value`, case-insensitively for text.
-    Equals(&'static str, String),
-    Active(bool),
-    And(Box<Condition>, Box<Condition>),
-}
-
-fn push_condition(sql: &mut QueryBuilder<'_, Sqlite>, condition: &Condition) {
-    match condition {
-        Condition::Equals(column, value) => {
-            sql.push(format!(" u.{column} = "));
-            sql.push_bind(value.clone());
-            sql.push(" COLLATE NOCASE");
-        }
-        Condition::Active(true) => {
-            sql.push(" u.status != 'Preserved'");
-        }
-        Condition::Active(false) => {
-            sql.push(" u.status = 'Preserved'");
-        }
-        Condition::And(left, right) => {
-            sql.push(" (");
-            push_condition(sql, left);
-            sql.push(" AND");
-            push_condition(sql, right);
-            sql.push(")");
-        }
-    }
-}
 
 fn push_base(sql: &mut QueryBuilder<'_, Sqlite>, customer_id: i64, condition: Option<&Condition>) {
     sql.push(" WHERE u.customer_id = ");

@@ -1,15 +1,16 @@
-//! SCIM attributes in and out of [`UserFields`]: full resources (POST, PUT), PATCH operations
-//! with the quirks Entra ID and Okta send, and `filter` expressions as SQL conditions.
+//! SCIM User attributes in and out of [`UserFields`]: full resources (POST, PUT) and PATCH
+//! operations with the quirks Entra ID and Okta send.
 //!
 //! Bodies are read as plain JSON rather than strict models because identity providers send
 //! values a strict model refuses (`"active": "False"`, `"op": "Replace"`, dotted keys in a
-//! path-less value); the filter and path grammar comes from the `scim_v2` crate.
+//! path-less value); the path grammar comes from the `scim_v2` crate.
 
-use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, PatchPath, ValFilter};
+use scim_v2::filter::PatchPath;
 use serde_json::{Map, Value};
 
+use super::filter::dotted;
 use super::ScimError;
-use crate::db::scim_users::{Condition, UserFields};
+use crate::db::scim_users::UserFields;
 
 /// Reads a POSTed or PUT User resource.
 pub fn fields_from_resource(body: &Value) -> Result<UserFields, ScimError> {
@@ -68,7 +69,7 @@ fn set_attribute(fields: &mut UserFields, key: &str, value: &Value) -> Result<()
     Ok(())
 }
 
-fn text(value: &Value, attribute: &str) -> Result<Option<String>, ScimError> {
+pub fn text(value: &Value, attribute: &str) -> Result<Option<String>, ScimError> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
@@ -117,21 +118,52 @@ fn work_email(value: &Value) -> Result<Option<String>, ScimError> {
     }
 }
 
-/// Applies a PATCH request's `Operations` to the stored fields.
-pub fn apply_patch(fields: &mut UserFields, body: &Value) -> Result<(), ScimError> {
+/// One PATCH operation, with its op lower-cased (IdPs send `Replace`, `Add`…).
+pub struct Operation {
+    pub op: String,
+    pub path: Option<String>,
+    pub value: Value,
+}
+
+/// A PATCH request's `Operations`.
+pub fn operations(body: &Value) -> Result<Vec<Operation>, ScimError> {
     let operations = body
         .get("Operations")
         .or_else(|| body.get("operations"))
         .and_then(Value::as_array)
         .ok_or_else(|| ScimError::bad("invalidSyntax", "A PATCH needs an Operations array."))?;
-    for operation in operations {
-        let op = operation
-            .get("op")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_lowercase)
-            .ok_or_else(|| ScimError::bad("invalidSyntax", "Each operation needs an op."))?;
-        let value = operation.get("value").cloned().unwrap_or(Value::Null);
-        let path = operation.get("path").and_then(Value::as_str);
+    operations
+        .iter()
+        .map(|operation| {
+            let op = operation
+                .get("op")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase)
+                .ok_or_else(|| ScimError::bad("invalidSyntax", "Each operation needs an op."))?;
+            Ok(Operation {
+                op,
+                path: operation
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                value: operation.get("value").cloned().unwrap_or(Value::Null),
+            })
+        })
+        .collect()
+}
+
+/// The op names a PATCH may use, for the error about any other.
+pub fn unknown_op(op: &str) -> ScimError {
+    ScimError::bad(
+        "invalidSyntax",
+        format!("'{op}' is not a PATCH op; use add, replace or remove."),
+    )
+}
+
+/// Applies a PATCH request's `Operations` to the stored fields.
+pub fn apply_patch(fields: &mut UserFields, body: &Value) -> Result<(), ScimError> {
+    for Operation { op, path, value } in operations(body)? {
+        let path = path.as_deref();
         match (op.as_str(), path) {
             ("add" | "replace", None) => {
                 let object: &Map<String, Value> = value.as_object().ok_or_else(|| {
@@ -152,12 +184,7 @@ pub fn apply_patch(fields: &mut UserFields, body: &Value) -> Result<(), ScimErro
                     "A remove operation needs a path.",
                 ))
             }
-            (other, _) => {
-                return Err(ScimError::bad(
-                    "invalidSyntax",
-                    format!("'{other}' is not a PATCH op; use add, replace or remove."),
-                ))
-            }
+            (other, _) => return Err(unknown_op(other)),
         }
     }
     check(fields)
@@ -178,84 +205,6 @@ fn set_path(fields: &mut UserFields, path: &str, value: &Value) -> Result<(), Sc
             set_attribute(fields, "emails.value", &email)
         }
         PatchPath::Value(_) => Ok(()),
-    }
-}
-
-fn dotted(attr: &AttrPath) -> String {
-    match &attr.sub_attr {
-        Some(sub) => format!("{}.{sub}", attr.name),
-        None => attr.name.clone(),
-    }
-}
-
-/// Translates a `filter` into a condition on users, or refuses it as `invalidFilter`.
-pub fn condition(filter: &str) -> Result<Condition, ScimError> {
-    let parsed: Filter = filter.parse().map_err(|_| {
-        ScimError::bad(
-            "invalidFilter",
-            format!("'{filter}' is not a valid filter."),
-        )
-    })?;
-    translate(&parsed)
-}
-
-fn unsupported(what: impl std::fmt::Display) -> ScimError {
-    ScimError::bad(
-        "invalidFilter",
-        format!(
-            "'{what}' is not supported; filter with eq on userName, externalId, displayName, \
-             id, active or emails, joined by and."
-        ),
-    )
-}
-
-fn translate(filter: &Filter) -> Result<Condition, ScimError> {
-    match filter {
-        Filter::And(left, right) => Ok(Condition::And(
-            Box::new(translate(left)?),
-            Box::new(translate(right)?),
-        )),
-        Filter::Attr(AttrExp::Comparison(path, CompareOp::Eq, value)) => comparison(path, value),
-        // emails[type eq "work" and value eq "x"] and the like: the value test decides.
-        Filter::ValuePath(value_path) if value_path.attr.name.eq_ignore_ascii_case("emails") => {
-            email_condition(&value_path.filter).ok_or_else(|| unsupported(filter))
-        }
-        other => Err(unsupported(other)),
-    }
-}
-
-fn email_condition(filter: &ValFilter) -> Option<Condition> {
-    match filter {
-        ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, CompValue::Str(value)))
-            if path.name.eq_ignore_ascii_case("value") =>
-        {
-            Some(Condition::Equals("email", value.clone()))
-        }
-        ValFilter::And(left, right) => email_condition(left).or_else(|| email_condition(right)),
-        _ => None,
-    }
-}
-
-fn comparison(path: &AttrPath, value: &CompValue) -> Result<Condition, ScimError> {
-    let name = dotted(path).to_ascii_lowercase();
-    let column = match name.as_str() {
-        "username" => "scim_user_name",
-        "externalid" => "external_id",
-        "displayname" => "user_name",
-        "id" => "scim_id",
-        "emails" | "emails.value" => "email",
-        "active" => {
-            return match value {
-                CompValue::True => Ok(Condition::Active(true)),
-                CompValue::False => Ok(Condition::Active(false)),
-                _ => Err(unsupported(format!("{name} eq {value:?}"))),
-            }
-        }
-        _ => return Err(unsupported(dotted(path))),
-    };
-    match value {
-        CompValue::Str(text) => Ok(Condition::Equals(column, text.clone())),
-        other => Err(unsupported(format!("{} eq {other:?}", dotted(path)))),
     }
 }
 
@@ -313,20 +262,5 @@ mod tests {
         )
         .expect_err("unknown op");
         assert!(err.detail().contains("move"));
-    }
-
-    #[test]
-    fn filters_idps_send_become_conditions_and_others_are_refused() {
-        assert_eq!(
-            condition("userName eq \"Ada@Contoso.example\"").expect("supported"),
-            Condition::Equals("scim_user_name", "Ada@Contoso.example".into())
-        );
-        assert!(matches!(
-            condition("externalId eq \"1\" and emails[type eq \"work\" and value eq \"a@b.c\"]"),
-            Ok(Condition::And(_, _))
-        ));
-        assert!(condition("userName co \"a\"").is_err());
-        assert!(condition("userName eq").is_err());
-        assert!(condition("title pr").is_err());
     }
 }

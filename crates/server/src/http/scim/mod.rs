@@ -6,6 +6,8 @@
 //! a request reaches.
 
 mod attributes;
+mod filter;
+mod groups;
 mod users;
 
 use axum::extract::FromRequestParts;
@@ -14,6 +16,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
@@ -33,6 +36,14 @@ pub fn router() -> Router<AppState> {
                 .put(users::replace)
                 .patch(users::patch)
                 .delete(users::delete),
+        )
+        .route("/scim/v2/Groups", get(groups::list).post(groups::create))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(groups::fetch)
+                .put(groups::replace)
+                .patch(groups::patch)
+                .delete(groups::delete),
         )
         .route(
             "/scim/v2/ServiceProviderConfig",
@@ -94,6 +105,13 @@ impl ScimError {
 
 impl From<sqlx::Error> for ScimError {
     fn from(err: sqlx::Error) -> Self {
+        // Two requests racing to create the same userName or group name: the loser's answer
+        // is the same 409 as when the first had finished before it came.
+        if let sqlx::Error::Database(db) = &err {
+            if db.is_unique_violation() {
+                return ScimError::conflict("A resource with this name already exists.");
+            }
+        }
         tracing::error!(error = %err, "database error in SCIM");
         ScimError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -132,6 +150,66 @@ pub fn scim_json(status: StatusCode, body: &Value) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// Most resources one list page returns.
+pub const MAX_COUNT: i64 = 200;
+
+/// The query of a list request (RFC 7644 §3.4.2).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    filter: Option<String>,
+    start_index: Option<String>,
+    count: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+impl ListParams {
+    /// `startIndex` (1-based) and `count`: below 1 means 1, a negative count means 0
+    /// (§3.4.2.4), and no page is longer than [`MAX_COUNT`].
+    pub fn page(&self) -> Result<(i64, i64), ScimError> {
+        let number = |text: &Option<String>, default: i64| -> Result<i64, ScimError> {
+            match text {
+                None => Ok(default),
+                Some(t) => t
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| ScimError::bad("invalidValue", format!("'{t}' is not a number."))),
+            }
+        };
+        Ok((
+            number(&self.start_index, 1)?.max(1),
+            number(&self.count, 100)?.clamp(0, MAX_COUNT),
+        ))
+    }
+
+    /// The filter, when one is given.
+    pub fn filter(&self) -> Option<&str> {
+        self.filter.as_deref().filter(|f| !f.trim().is_empty())
+    }
+
+    /// Whether `excludedAttributes` names `attribute`.
+    pub fn excludes(&self, attribute: &str) -> bool {
+        self.excluded_attributes.as_deref().is_some_and(|list| {
+            list.split(',')
+                .any(|a| a.trim().eq_ignore_ascii_case(attribute))
+        })
+    }
+}
+
+/// A ListResponse page.
+pub fn list_response(resources: Vec<Value>, total: i64, start_index: i64) -> Response {
+    scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": total,
+            "startIndex": start_index,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    )
 }
 
 /// The identity provider behind a request: its token's customer and "Managed By".
@@ -189,7 +267,7 @@ async fn service_provider_config(_: ScimClient) -> Response {
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
             "patch": {"supported": true},
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": true, "maxResults": users::MAX_COUNT},
+            "filter": {"supported": true, "maxResults": MAX_COUNT},
             "changePassword": {"supported": false},
             "sort": {"supported": false},
             "etag": {"supported": false},
@@ -209,12 +287,17 @@ async fn resource_types(_: ScimClient) -> Response {
         StatusCode::OK,
         &json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-            "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
+            "totalResults": 2, "startIndex": 1, "itemsPerPage": 2,
             "Resources": [{
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
                 "id": "User", "name": "User", "endpoint": "/Users",
                 "schema": users::USER_SCHEMA,
                 "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User"}
+            }, {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+                "id": "Group", "name": "Group", "endpoint": "/Groups",
+                "schema": groups::GROUP_SCHEMA,
+                "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/Group"}
             }]
         }),
     )
@@ -230,7 +313,7 @@ async fn schemas(_: ScimClient) -> Response {
         StatusCode::OK,
         &json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-            "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
+            "totalResults": 2, "startIndex": 1, "itemsPerPage": 2,
             "Resources": [{
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
                 "id": users::USER_SCHEMA, "name": "User", "description": "User Account",
@@ -250,6 +333,24 @@ async fn schemas(_: ScimClient) -> Response {
                                        attribute("primary", "boolean", false, "none")]}
                 ],
                 "meta": {"resourceType": "Schema", "location": format!("/scim/v2/Schemas/{}", users::USER_SCHEMA)}
+            }, {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+                "id": groups::GROUP_SCHEMA, "name": "Group", "description": "Group",
+                "attributes": [
+                    attribute("displayName", "string", true, "server"),
+                    attribute("externalId", "string", false, "none"),
+                    {"name": "members", "type": "complex", "multiValued": true, "required": false,
+                     "mutability": "readWrite", "returned": "default",
+                     "subAttributes": [
+                        {"name": "value", "type": "string", "multiValued": false, "required": false,
+                         "caseExact": false, "mutability": "immutable", "returned": "default", "uniqueness": "none"},
+                        {"name": "display", "type": "string", "multiValued": false, "required": false,
+                         "caseExact": false, "mutability": "readOnly", "returned": "default", "uniqueness": "none"},
+                        {"name": "$ref", "type": "reference", "referenceTypes": ["User"], "multiValued": false,
+                         "required": false, "caseExact": false, "mutability": "immutable", "returned": "default", "uniqueness": "none"}
+                     ]}
+                ],
+                "meta": {"resourceType": "Schema", "location": format!("/scim/v2/Schemas/{}", groups::GROUP_SCHEMA)}
             }]
         }),
     )

@@ -8,49 +8,26 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::attributes::{apply_patch, condition, fields_from_resource};
-use super::{scim_json, ScimClient, ScimError};
+use super::attributes::{apply_patch, fields_from_resource};
+use super::filter::{condition, Resource};
+use super::{list_response, scim_json, ListParams, ScimClient, ScimError};
 use crate::db::scim_users::{ScimUser, UserFields};
 use crate::db::{self, provisioning::Event};
 use crate::AppState;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-/// Most resources one list page returns.
-pub const MAX_COUNT: i64 = 200;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListParams {
-    filter: Option<String>,
-    start_index: Option<String>,
-    count: Option<String>,
-}
 
 pub async fn list(
     State(state): State<AppState>,
     client: ScimClient,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
-    let number = |text: &Option<String>, default: i64| -> Result<i64, ScimError> {
-        match text {
-            None => Ok(default),
-            Some(t) => t
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| ScimError::bad("invalidValue", format!("'{t}' is not a number."))),
-        }
-    };
-    // RFC 7644 §3.4.2.4: startIndex below 1 means 1; a negative count means 0.
-    let start_index = number(&params.start_index, 1)?.max(1);
-    let count = number(&params.count, 100)?.clamp(0, MAX_COUNT);
+    let (start_index, count) = params.page()?;
     let condition = params
-        .filter
-        .as_deref()
-        .filter(|f| !f.trim().is_empty())
-        .map(condition)
+        .filter()
+        .map(|filter| condition(filter, Resource::User))
         .transpose()?;
     let (users, total) = db::scim_users::list(
         &state.pool,
@@ -60,16 +37,8 @@ pub async fn list(
         count,
     )
     .await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &json!({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-            "totalResults": total,
-            "startIndex": start_index,
-            "itemsPerPage": users.len(),
-            "Resources": users.iter().map(resource).collect::<Vec<_>>(),
-        }),
-    ))
+    let resources = users.iter().map(resource).collect();
+    Ok(list_response(resources, total, start_index))
 }
 
 pub async fn fetch(
@@ -243,12 +212,12 @@ async fn change(
     }
 }
 
-fn parse(body: &Bytes) -> Result<Value, ScimError> {
+pub(super) fn parse(body: &Bytes) -> Result<Value, ScimError> {
     serde_json::from_slice(body)
         .map_err(|_| ScimError::bad("invalidSyntax", "The body is not valid JSON."))
 }
 
-fn source_id(body: &Bytes) -> Option<String> {
+pub(super) fn source_id(body: &Bytes) -> Option<String> {
     serde_json::from_slice::<Value>(body)
         .ok()?
         .get("externalId")?
@@ -284,7 +253,7 @@ fn changes(before: Option<&UserFields>, after: &UserFields) -> Value {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn log(
+pub(super) async fn log(
     state: &AppState,
     client: &ScimClient,
     action: &str,

@@ -1,0 +1,177 @@
+//! SCIM `filter` expressions as SQL conditions. The grammar comes from the `scim_v2` crate;
+//! what is translated is what Entra ID and Okta send: `eq` comparisons joined by `and`.
+
+use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ValFilter};
+
+use super::ScimError;
+use crate::db::scim_filter::Condition;
+
+/// The resource type a filter selects, which decides the attributes it may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Group,
+}
+
+/// Translates a `filter` into a condition, or refuses it as `invalidFilter`.
+pub fn condition(filter: &str, resource: Resource) -> Result<Condition, ScimError> {
+    let parsed: Filter = filter.parse().map_err(|_| {
+        ScimError::bad(
+            "invalidFilter",
+            format!("'{filter}' is not a valid filter."),
+        )
+    })?;
+    translate(&parsed, resource)
+}
+
+/// `name.givenName` for a sub-attribute path, `userName` for a plain one.
+pub fn dotted(attr: &AttrPath) -> String {
+    match &attr.sub_attr {
+        Some(sub) => format!("{}.{sub}", attr.name),
+        None => attr.name.clone(),
+    }
+}
+
+fn unsupported(what: impl std::fmt::Display, resource: Resource) -> ScimError {
+    let attributes = match resource {
+        Resource::User => "userName, externalId, displayName, id, active or emails",
+        Resource::Group => "displayName, externalId, id or members",
+    };
+    ScimError::bad(
+        "invalidFilter",
+        format!("'{what}' is not supported; filter with eq on {attributes}, joined by and."),
+    )
+}
+
+fn translate(filter: &Filter, resource: Resource) -> Result<Condition, ScimError> {
+    match filter {
+        Filter::And(left, right) => Ok(Condition::And(
+            Box::new(translate(left, resource)?),
+            Box::new(translate(right, resource)?),
+        )),
+        Filter::Attr(AttrExp::Comparison(path, CompareOp::Eq, value)) => {
+            comparison(path, value, resource)
+        }
+        // emails[type eq "work" and value eq "x"], members[value eq "x"]: the value test decides.
+        Filter::ValuePath(value_path) => {
+            let target = match (resource, value_path.attr.name.to_ascii_lowercase().as_str()) {
+                (Resource::User, "emails") => Target::Column("u.email"),
+                (Resource::Group, "members") => Target::Member,
+                _ => return Err(unsupported(filter, resource)),
+            };
+            value_test(&value_path.filter)
+                .map(|value| target_condition(target, value))
+                .ok_or_else(|| unsupported(filter, resource))
+        }
+        other => Err(unsupported(other, resource)),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Column(&'static str),
+    Member,
+}
+
+fn target_condition(target: Target, value: String) -> Condition {
+    match target {
+        Target::Column(column) => Condition::Equals(column, value),
+        Target::Member => Condition::HasMember(value),
+    }
+}
+
+/// The string a `[value eq "…"]` test inside a value path compares with.
+pub fn value_test(filter: &ValFilter) -> Option<String> {
+    match filter {
+        ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, CompValue::Str(value)))
+            if path.name.eq_ignore_ascii_case("value") =>
+        {
+            Some(value.clone())
+        }
+        ValFilter::And(left, right) => value_test(left).or_else(|| value_test(right)),
+        _ => None,
+    }
+}
+
+fn comparison(
+    path: &AttrPath,
+    value: &CompValue,
+    resource: Resource,
+) -> Result<Condition, ScimError> {
+    let name = dotted(path).to_ascii_lowercase();
+    let target = match (resource, name.as_str()) {
+        (Resource::User, "username") => Target::Column("u.scim_user_name"),
+        (Resource::User, "externalid") => Target::Column("u.external_id"),
+        (Resource::User, "displayname") => Target::Column("u.user_name"),
+        (Resource::User, "id") => Target::Column("u.scim_id"),
+        (Resource::User, "emails" | "emails.value") => Target::Column("u.email"),
+        (Resource::User, "active") => {
+            return match value {
+                CompValue::True => Ok(Condition::Active(true)),
+                CompValue::False => Ok(Condition::Active(false)),
+                _ => Err(unsupported(format!("{name} eq {value:?}"), resource)),
+            }
+        }
+        (Resource::Group, "displayname") => Target::Column("g.display_name"),
+        (Resource::Group, "externalid") => Target::Column("g.external_id"),
+        (Resource::Group, "id") => Target::Column("g.scim_id"),
+        (Resource::Group, "members" | "members.value") => Target::Member,
+        _ => return Err(unsupported(dotted(path), resource)),
+    };
+    match value {
+        CompValue::Str(text) => Ok(target_condition(target, text.clone())),
+        other => Err(unsupported(
+            format!("{} eq {other:?}", dotted(path)),
+            resource,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_filters_idps_send_become_conditions_and_others_are_refused() {
+        assert_eq!(
+            condition("userName eq \"Ada@Contoso.example\"", Resource::User).expect("supported"),
+            Condition::Equals("u.scim_user_name", "Ada@Contoso.example".into())
+        );
+        assert_eq!(
+            condition(
+                "externalId eq \"1\" and emails[type eq \"work\" and value eq \"a@b.c\"]",
+                Resource::User
+            )
+            .expect("supported"),
+            Condition::And(
+                Box::new(Condition::Equals("u.external_id", "1".into())),
+                Box::new(Condition::Equals("u.email", "a@b.c".into()))
+            )
+        );
+        assert!(condition("userName co \"a\"", Resource::User).is_err());
+        assert!(condition("userName eq", Resource::User).is_err());
+        assert!(condition("title pr", Resource::User).is_err());
+        assert!(condition("members eq \"x\"", Resource::User).is_err());
+    }
+
+    #[test]
+    fn group_filters_name_members_and_refuse_user_attributes() {
+        assert_eq!(
+            condition("displayName eq \"Sales\"", Resource::Group).expect("supported"),
+            Condition::Equals("g.display_name", "Sales".into())
+        );
+        assert_eq!(
+            condition("id eq \"g1\" and members eq \"u1\"", Resource::Group).expect("supported"),
+            Condition::And(
+                Box::new(Condition::Equals("g.scim_id", "g1".into())),
+                Box::new(Condition::HasMember("u1".into()))
+            )
+        );
+        assert_eq!(
+            condition("members[value eq \"u2\"]", Resource::Group).expect("supported"),
+            Condition::HasMember("u2".into())
+        );
+        let refused = condition("userName eq \"a\"", Resource::Group).expect_err("user attribute");
+        assert!(refused.detail().contains("members"));
+    }
+}

@@ -1,0 +1,521 @@
+//! `/scim/v2/Groups`: a customer's groups and their members, which mapping rules match on.
+//!
+//! Members are the customer's live SCIM users, by id. Adding an id that is not one is refused
+//! with `invalidValue`; removing one that is not a member is a no-op, as IdPs retry removals.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use scim_v2::filter::PatchPath;
+use serde_json::{json, Map, Value};
+
+use super::attributes::{operations, text, unknown_op, Operation};
+use super::filter::{condition, dotted, value_test, Resource};
+use super::users::{log, parse, source_id};
+use super::{list_response, scim_json, ListParams, ScimClient, ScimError};
+use crate::db;
+use crate::db::scim_groups::{GroupFields, ScimGroup};
+use crate::AppState;
+
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+pub async fn list(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Query(params): Query<ListParams>,
+) -> Result<Response, ScimError> {
+    let (start_index, count) = params.page()?;
+    let condition = params
+        .filter()
+        .map(|filter| condition(filter, Resource::Group))
+        .transpose()?;
+    let with_members = !params.excludes("members");
+    let (groups, total) = db::scim_groups::list(
+        &state.pool,
+        client.customer_id,
+        condition.as_ref(),
+        start_index,
+        count,
+        with_members,
+    )
+    .await?;
+    let resources = groups.iter().map(|g| resource(g, with_members)).collect();
+    Ok(list_response(resources, total, start_index))
+}
+
+pub async fn fetch(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, ScimError> {
+    let with_members = !params.excludes("members");
+    let group = db::scim_groups::find(&state.pool, client.customer_id, &id, with_members)
+        .await?
+        .ok_or_else(|| no_group(&id))?;
+    Ok(scim_json(StatusCode::OK, &resource(&group, with_members)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    client: ScimClient,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let outcome: Result<ScimGroup, ScimError> = async {
+        let fields = fields_from_resource(&parse(&body)?)?;
+        check(&state, &client, &fields, None).await?;
+        Ok(db::scim_groups::insert(&state.pool, client.customer_id, &fields).await?)
+    }
+    .await;
+    let source = source_id(&body);
+    let (target, changes, error) = match &outcome {
+        Ok(group) => (
+            Some(group.scim_id.as_str()),
+            changes(&GroupFields::default(), &group.fields()),
+            None,
+        ),
+        Err(err) => (None, json!({}), Some(err.detail())),
+    };
+    log(
+        &state,
+        &client,
+        "create_group",
+        source.as_deref(),
+        target,
+        changes,
+        error,
+    )
+    .await?;
+    let group = outcome?;
+    Ok(scim_json(StatusCode::CREATED, &resource(&group, true)))
+}
+
+pub async fn replace(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let parsed = parse(&body);
+    change(&state, &client, &id, move |_| {
+        fields_from_resource(&parsed?)
+    })
+    .await
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let parsed = parse(&body);
+    change(&state, &client, &id, move |stored| {
+        let mut fields = stored.clone();
+        apply_patch(&mut fields, &parsed?)?;
+        Ok(fields)
+    })
+    .await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    client: ScimClient,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ScimError> {
+    if !db::scim_groups::delete(&state.pool, client.customer_id, &id).await? {
+        return Err(no_group(&id));
+    }
+    log(
+        &state,
+        &client,
+        "delete_group",
+        None,
+        Some(&id),
+        json!({}),
+        None,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reads the stored group, computes the new fields, stores them and logs what changed.
+async fn change(
+    state: &AppState,
+    client: &ScimClient,
+    id: &str,
+    edit: impl FnOnce(&GroupFields) -> Result<GroupFields, ScimError>,
+) -> Result<Response, ScimError> {
+    let stored = db::scim_groups::find(&state.pool, client.customer_id, id, true)
+        .await?
+        .ok_or_else(|| no_group(id))?
+        .fields();
+    let outcome = async {
+        let fields = edit(&stored)?;
+        check(state, client, &fields, Some(id)).await?;
+        db::scim_groups::update(&state.pool, client.customer_id, id, &fields)
+            .await?
+            .ok_or_else(|| no_group(id))
+    }
+    .await;
+    let (changes, error) = match &outcome {
+        Ok(group) => (changes(&stored, &group.fields()), None),
+        Err(err) => (json!({}), Some(err.detail())),
+    };
+    log(
+        state,
+        client,
+        "update_group",
+        stored.external_id.as_deref(),
+        Some(id),
+        changes,
+        error,
+    )
+    .await?;
+    Ok(scim_json(StatusCode::OK, &resource(&outcome?, true)))
+}
+
+/// A unique name, and members that are this customer's users.
+async fn check(
+    state: &AppState,
+    client: &ScimClient,
+    fields: &GroupFields,
+    except: Option<&str>,
+) -> Result<(), ScimError> {
+    if db::scim_groups::name_taken(
+        &state.pool,
+        client.customer_id,
+        &fields.display_name,
+        except,
+    )
+    .await?
+    {
+        return Err(ScimError::conflict(
+            "A group with this displayName already exists.",
+        ));
+    }
+    let unknown =
+        db::scim_groups::unknown_members(&state.pool, client.customer_id, &fields.members).await?;
+    if let Some(first) = unknown.first() {
+        return Err(ScimError::bad(
+            "invalidValue",
+            format!("members: no user with id {first}."),
+        ));
+    }
+    Ok(())
+}
+
+fn no_group(id: &str) -> ScimError {
+    ScimError::not_found(format!("No group with id {id}."))
+}
+
+/// Reads a POSTed or PUT Group resource.
+fn fields_from_resource(body: &Value) -> Result<GroupFields, ScimError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "The body must be a JSON object."))?;
+    let mut fields = GroupFields::default();
+    set_attributes(&mut fields, object, Mode::Replace)?;
+    require_name(&fields)?;
+    Ok(fields)
+}
+
+fn require_name(fields: &GroupFields) -> Result<(), ScimError> {
+    if fields.display_name.trim().is_empty() {
+        return Err(ScimError::bad("invalidValue", "displayName is required."));
+    }
+    Ok(())
+}
+
+/// How a value lands on the members: appended, or instead of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Add,
+    Replace,
+}
+
+fn set_attributes(
+    fields: &mut GroupFields,
+    object: &Map<String, Value>,
+    mode: Mode,
+) -> Result<(), ScimError> {
+    for (key, value) in object {
+        let key = key
+            .strip_prefix("urn:ietf:params:scim:schemas:core:2.0:Group:")
+            .unwrap_or(key);
+        match key.to_ascii_lowercase().as_str() {
+            "displayname" => {
+                fields.display_name = text(value, "displayName")?.unwrap_or_default();
+            }
+            "externalid" => fields.external_id = text(value, "externalId")?,
+            "members" => {
+                let ids = member_ids(value)?;
+                if mode == Mode::Replace {
+                    fields.members.clear();
+                }
+                add_members(fields, ids);
+            }
+            // `id`, `schemas`, `meta`: read-only or not kept (Okta sends `id` in renames).
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `[{"value": "<id>"}, …]` (or a single such object) as ids.
+fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
+    let items = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items.as_slice(),
+        single => std::slice::from_ref(single),
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.get("value")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ScimError::bad(
+                        "invalidValue",
+                        "Each member needs a string value (a user id).",
+                    )
+                })
+        })
+        .collect()
+}
+
+fn add_members(fields: &mut GroupFields, ids: Vec<String>) {
+    for id in ids {
+        if !fields.members.contains(&id) {
+            fields.members.push(id);
+        }
+    }
+}
+
+fn apply_patch(fields: &mut GroupFields, body: &Value) -> Result<(), ScimError> {
+    for Operation { op, path, value } in operations(body)? {
+        let mode = match op.as_str() {
+            "add" => Some(Mode::Add),
+            "replace" => Some(Mode::Replace),
+            "remove" => None,
+            other => return Err(unknown_op(other)),
+        };
+        match (mode, path) {
+            (Some(mode), None) => {
+                let object = value.as_object().ok_or_else(|| {
+                    ScimError::bad(
+                        "invalidValue",
+                        "A path-less operation needs an object value.",
+                    )
+                })?;
+                set_attributes(fields, object, mode)?;
+            }
+            (Some(mode), Some(path)) => {
+                let attribute = attribute_of(&path)?;
+                let mut object = Map::new();
+                object.insert(attribute, value);
+                set_attributes(fields, &object, mode)?;
+            }
+            (None, None) => {
+                return Err(ScimError::bad(
+                    "noTarget",
+                    "A remove operation needs a path.",
+                ))
+            }
+            (None, Some(path)) => remove(fields, &path, &value)?,
+        }
+    }
+    require_name(fields)
+}
+
+fn parse_path(path: &str) -> Result<PatchPath, ScimError> {
+    path.parse()
+        .map_err(|_| ScimError::bad("invalidPath", format!("'{path}' is not a valid path.")))
+}
+
+/// The attribute a plain path names (`displayName`, `members`).
+fn attribute_of(path: &str) -> Result<String, ScimError> {
+    match parse_path(path)? {
+        PatchPath::Attr(attr) => Ok(dotted(&attr)),
+        PatchPath::Value(_) => Err(ScimError::bad(
+            "invalidPath",
+            format!("'{path}' selects members; use it with remove."),
+        )),
+    }
+}
+
+/// `remove` of `members` (all, or those in the value array), `members[value eq "…"]`,
+/// or `externalId`.
+fn remove(fields: &mut GroupFields, path: &str, value: &Value) -> Result<(), ScimError> {
+    let gone: BTreeSet<String> = match parse_path(path)? {
+        PatchPath::Attr(attr) if attr.name.eq_ignore_ascii_case("members") => {
+            if value.is_null() {
+                fields.members.clear();
+                return Ok(());
+            }
+            member_ids(value)?.into_iter().collect()
+        }
+        PatchPath::Attr(attr) if attr.name.eq_ignore_ascii_case("externalId") => {
+            fields.external_id = None;
+            return Ok(());
+        }
+        PatchPath::Attr(attr) if attr.name.eq_ignore_ascii_case("displayName") => {
+            return Err(ScimError::bad(
+                "mutability",
+                "displayName cannot be removed.",
+            ));
+        }
+        PatchPath::Value(value_path) if value_path.attr.name.eq_ignore_ascii_case("members") => {
+            let id = value_test(&value_path.filter).ok_or_else(|| {
+                ScimError::bad("invalidPath", format!("'{path}' must test members' value."))
+            })?;
+            BTreeSet::from([id])
+        }
+        _ => {
+            return Err(ScimError::bad(
+                "noTarget",
+                format!("'{path}' cannot be removed."),
+            ))
+        }
+    };
+    fields.members.retain(|m| !gone.contains(m));
+    Ok(())
+}
+
+/// What differs: the name and external id before and after, and members added and removed.
+fn changes(before: &GroupFields, after: &GroupFields) -> Value {
+    let mut diff = Map::new();
+    if before.display_name != after.display_name {
+        diff.insert(
+            "displayName".into(),
+            json!({"before": before.display_name, "after": after.display_name}),
+        );
+    }
+    if before.external_id != after.external_id {
+        diff.insert(
+            "externalId".into(),
+            json!({"before": before.external_id, "after": after.external_id}),
+        );
+    }
+    let added: Vec<&String> = after
+        .members
+        .iter()
+        .filter(|m| !before.members.contains(m))
+        .collect();
+    let removed: Vec<&String> = before
+        .members
+        .iter()
+        .filter(|m| !after.members.contains(m))
+        .collect();
+    if !added.is_empty() || !removed.is_empty() {
+        diff.insert(
+            "members".into(),
+            json!({"added": added, "removed": removed}),
+        );
+    }
+    Value::Object(diff)
+}
+
+/// A group as a SCIM resource; `members` left out when excluded.
+fn resource(group: &ScimGroup, with_members: bool) -> Value {
+    let mut value = json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": group.scim_id,
+        "displayName": group.display_name,
+        "meta": {
+            "resourceType": "Group",
+            "created": group.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "lastModified": group.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "location": format!("/scim/v2/Groups/{}", group.scim_id),
+            "version": format!("W/\"{}\"", group.version),
+        }
+    });
+    if let Some(external_id) = &group.external_id {
+        value["externalId"] = json!(external_id);
+    }
+    if with_members {
+        value["members"] = group
+            .members
+            .iter()
+            .map(|m| {
+                json!({"value": m.scim_id, "display": m.display,
+                       "$ref": format!("/scim/v2/Users/{}", m.scim_id), "type": "User"})
+            })
+            .collect();
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sales() -> GroupFields {
+        GroupFields {
+            display_name: "Sales".into(),
+            external_id: None,
+            members: vec!["u1".into(), "u2".into()],
+        }
+    }
+
+    #[test]
+    fn entra_adds_and_removes_members_by_value_arrays() {
+        let mut fields = sales();
+        apply_patch(
+            &mut fields,
+            &json!({"Operations": [
+                {"op": "Add", "path": "members", "value": [{"$ref": null, "value": "u3"}, {"value": "u1"}]},
+                {"op": "Remove", "path": "members", "value": [{"value": "u2"}]}
+            ]}),
+        )
+        .expect("applies");
+        assert_eq!(fields.members, ["u1", "u3"]);
+    }
+
+    #[test]
+    fn okta_removes_by_value_filter_renames_path_less_and_replaces_members() {
+        let mut fields = sales();
+        apply_patch(
+            &mut fields,
+            &json!({"Operations": [
+                {"op": "remove", "path": "members[value eq \"u1\"]"},
+                {"op": "replace", "value": {"id": "g1", "displayName": "Sales EMEA"}}
+            ]}),
+        )
+        .expect("applies");
+        assert_eq!(fields.members, ["u2"]);
+        assert_eq!(fields.display_name, "Sales EMEA");
+        apply_patch(
+            &mut fields,
+            &json!({"Operations": [{"op": "replace", "path": "members", "value": [{"value": "u9"}]}]}),
+        )
+        .expect("applies");
+        assert_eq!(fields.members, ["u9"]);
+        apply_patch(
+            &mut fields,
+            &json!({"Operations": [{"op": "remove", "path": "members"}]}),
+        )
+        .expect("applies");
+        assert!(fields.members.is_empty());
+    }
+
+    #[test]
+    fn a_group_without_a_name_or_with_a_bad_member_is_refused() {
+        let err = fields_from_resource(&json!({"members": []})).expect_err("no name");
+        assert!(err.detail().contains("displayName"));
+        let err = fields_from_resource(&json!({"displayName": "x", "members": [{"id": 1}]}))
+            .expect_err("member without value");
+        assert!(err.detail().contains("member"));
+        let mut fields = sales();
+        let err = apply_patch(
+            &mut fields,
+            &json!({"Operations": [{"op": "remove", "path": "displayName"}]}),
+        )
+        .expect_err("name is required");
+        assert!(err.detail().contains("displayName"));
+    }
+}
