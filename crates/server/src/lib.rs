@@ -21,6 +21,8 @@ pub use error::ApiError;
 pub struct AppState {
     pub pool: SqlitePool,
     pub throttle: Arc<auth::throttle::SignInThrottle>,
+    /// Each SCIM token's request budget.
+    pub scim_rate: Arc<auth::scim_rate::ScimRateLimit>,
     /// Mark the session cookie Secure: set when clients reach the server over TLS.
     pub secure_cookies: bool,
 }
@@ -30,6 +32,7 @@ impl AppState {
         AppState {
             pool,
             throttle: Arc::default(),
+            scim_rate: Arc::default(),
             secure_cookies: false,
         }
     }

@@ -1,11 +1,14 @@
 //! `provisio-server`: serves the Provisio REST API and the built web app.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use provisio_api::auth::Role;
+use provisio_server::auth::scim_rate::ScimRateLimit;
 use provisio_server::{app, auth, db, demo, AppOptions, AppState};
 use tracing_subscriber::EnvFilter;
 
@@ -59,6 +62,11 @@ struct ServeArgs {
     /// Mark the session cookie Secure; set this when clients reach Provisio over HTTPS.
     #[arg(long, env = "PROVISIO_SECURE_COOKIES")]
     secure_cookies: bool,
+
+    /// SCIM requests per second each token may make (bursts of twice that); more get 429.
+    #[arg(long, env = "PROVISIO_SCIM_RATE_LIMIT", default_value_t = auth::scim_rate::DEFAULT_PER_SECOND,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    scim_rate_limit: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +146,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
     }
     let state = AppState {
         secure_cookies: args.secure_cookies,
+        scim_rate: Arc::new(ScimRateLimit::new(
+            NonZeroU32::new(args.scim_rate_limit).ok_or("--scim-rate-limit must be at least 1")?,
+        )),
         ..AppState::new(pool)
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

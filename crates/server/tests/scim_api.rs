@@ -2,59 +2,11 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use common::{Answer, TestApp};
+use axum::http::{header, Method, StatusCode};
+use common::scim::{customer_id, scim, token_for};
+use common::TestApp;
 use provisio_api::auth::Role;
 use serde_json::{json, Value};
-
-async fn customer_id(app: &TestApp, name: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM customers WHERE name = ?")
-        .bind(name)
-        .fetch_one(&app.pool)
-        .await
-        .expect("customer")
-}
-
-async fn token_for(app: &TestApp, customer: i64, idp: &str) -> (String, i64) {
-    let answer = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/customers/{customer}/scim-tokens"),
-            Some(&app.msp_cookie),
-            Some(json!({"name": "IdP", "identity_provider": idp, "lifetime_days": 30})),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
-    assert!(answer.body["tenant_url"]
-        .as_str()
-        .is_some_and(|u| u.ends_with("/scim/v2")));
-    (
-        answer.body["token"].as_str().expect("token").to_owned(),
-        answer.body["details"]["id"].as_i64().expect("id"),
-    )
-}
-
-async fn scim(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    uri: &str,
-    body: Option<Value>,
-) -> Answer {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/scim+json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    app.send_request(request.body(body).expect("request")).await
-}
 
 fn entra_user(user_name: &str, external_id: &str) -> Value {
     json!({
@@ -521,4 +473,121 @@ async fn groups_hold_members_that_idps_add_remove_and_query() {
         ]
     );
     assert!(events[2].2.contains(&grace), "the added member is logged");
+}
+
+#[tokio::test]
+async fn versions_guard_writes_with_if_match_and_reads_with_if_none_match() {
+    let app = TestApp::with_demo_users(10).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+    let id = create_user(&app, &token, "ada@northwind.example").await;
+    let uri = format!("/scim/v2/Users/{id}");
+    let read = scim(&app, &token, Method::GET, &uri, None).await;
+    let etag = read.headers[header::ETAG]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    assert_eq!(read.body["meta"]["version"], etag.as_str());
+
+    let send = |method: Method, headers: Vec<(header::HeaderName, String)>, body: Option<Value>| {
+        let mut request = axum::http::Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/scim+json");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        app.send_request(request.body(axum::body::Body::from(body)).expect("request"))
+    };
+    let unchanged = send(
+        Method::GET,
+        vec![(header::IF_NONE_MATCH, etag.clone())],
+        None,
+    )
+    .await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+
+    let rename =
+        json!({"Operations": [{"op": "replace", "path": "displayName", "value": "Ada L."}]});
+    let patched = send(
+        Method::PATCH,
+        vec![(header::IF_MATCH, etag.clone())],
+        Some(rename.clone()),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    let newer = patched.headers[header::ETAG]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    assert_ne!(newer, etag, "a change makes a new version");
+
+    // The old version no longer matches: the write is refused and nothing changes.
+    let stale = send(
+        Method::PATCH,
+        vec![(header::IF_MATCH, etag.clone())],
+        Some(json!({"Operations": [{"op": "replace", "path": "displayName", "value": "Lost"}]})),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    let stale_delete = send(Method::DELETE, vec![(header::IF_MATCH, etag)], None).await;
+    assert_eq!(stale_delete.status, StatusCode::PRECONDITION_FAILED);
+    let current = scim(&app, &token, Method::GET, &uri, None).await;
+    assert_eq!(current.body["displayName"], "Ada L.");
+    let changed = send(
+        Method::GET,
+        vec![(header::IF_NONE_MATCH, "W/\"1\"".to_owned())],
+        None,
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let deleted = send(Method::DELETE, vec![(header::IF_MATCH, newer)], None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_token_past_its_rate_gets_429_with_retry_after_and_others_carry_on() {
+    let app = TestApp::with_state(10, |state| provisio_server::AppState {
+        scim_rate: std::sync::Arc::new(provisio_server::auth::scim_rate::ScimRateLimit::new(
+            std::num::NonZeroU32::MIN,
+        )),
+        ..state
+    })
+    .await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let woodgrove = customer_id(&app, "Woodgrove Bank").await;
+    let (busy, _) = token_for(&app, northwind, "entra_id").await;
+    let (calm, _) = token_for(&app, woodgrove, "okta").await;
+    let first = scim(&app, &busy, Method::GET, "/scim/v2/Users", None).await;
+    assert_eq!(first.status, StatusCode::OK);
+    // A burst of two is allowed at one request per second; a dozen in a row cannot all pass.
+    let mut limited = None;
+    for _ in 0..12 {
+        let answer = scim(&app, &busy, Method::GET, "/scim/v2/Users", None).await;
+        if answer.status != StatusCode::OK {
+            limited = Some(answer);
+            break;
+        }
+    }
+    let limited = limited.expect("the token is limited");
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = limited.headers[header::RETRY_AFTER]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        limited.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(
+        scim(&app, &calm, Method::GET, "/scim/v2/Users", None)
+            .await
+            .status,
+        StatusCode::OK,
+        "another customer's token has its own budget"
+    );
 }

@@ -1,6 +1,7 @@
 //! Who is calling: sessions, the signed-in admin and what their role allows.
 
 pub mod password;
+pub mod scim_rate;
 pub mod throttle;
 
 use std::net::SocketAddr;

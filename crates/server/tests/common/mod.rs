@@ -1,6 +1,8 @@
 //! A real server router over a real temporary SQLite file, seeded with demo data.
 #![allow(dead_code)] // Each test binary uses a different part of this harness.
 
+pub mod scim;
+
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
@@ -32,11 +34,19 @@ pub struct Answer {
 
 impl TestApp {
     pub async fn with_demo_users(users: u64) -> TestApp {
+        TestApp::with_state(users, |state| state).await
+    }
+
+    /// A seeded app whose state `configure` adjusts first (limits, say).
+    pub async fn with_state(users: u64, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         let pool = db::connect(&url).await.expect("database opens");
         let seeded = demo::seed(&pool, users).await.expect("demo data seeds");
-        let router = app(AppState::new(pool.clone()), &AppOptions::default());
+        let router = app(
+            configure(AppState::new(pool.clone())),
+            &AppOptions::default(),
+        );
         let mut test_app = TestApp {
             router,
             pool,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use scim_v2::filter::PatchPath;
 use serde_json::{json, Map, Value};
@@ -15,7 +15,10 @@ use serde_json::{json, Map, Value};
 use super::attributes::{operations, text, unknown_op, Operation};
 use super::filter::{condition, dotted, value_test, Resource};
 use super::users::{log, parse, source_id};
-use super::{list_response, scim_json, ListParams, ScimClient, ScimError};
+use super::{
+    check_if_match, etag, list_response, not_modified, resource_json, ListParams, ScimClient,
+    ScimError,
+};
 use crate::db;
 use crate::db::scim_groups::{GroupFields, ScimGroup};
 use crate::AppState;
@@ -49,6 +52,7 @@ pub async fn list(
 pub async fn fetch(
     State(state): State<AppState>,
     client: ScimClient,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
@@ -56,7 +60,14 @@ pub async fn fetch(
     let group = db::scim_groups::find(&state.pool, client.customer_id, &id, with_members)
         .await?
         .ok_or_else(|| no_group(&id))?;
-    Ok(scim_json(StatusCode::OK, &resource(&group, with_members)))
+    if let Some(unchanged) = not_modified(&headers, group.version) {
+        return Ok(unchanged);
+    }
+    Ok(resource_json(
+        StatusCode::OK,
+        &resource(&group, with_members),
+        group.version,
+    ))
 }
 
 pub async fn create(
@@ -90,17 +101,22 @@ pub async fn create(
     )
     .await?;
     let group = outcome?;
-    Ok(scim_json(StatusCode::CREATED, &resource(&group, true)))
+    Ok(resource_json(
+        StatusCode::CREATED,
+        &resource(&group, true),
+        group.version,
+    ))
 }
 
 pub async fn replace(
     State(state): State<AppState>,
     client: ScimClient,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let parsed = parse(&body);
-    change(&state, &client, &id, move |_| {
+    change(&state, &client, &headers, &id, move |_| {
         fields_from_resource(&parsed?)
     })
     .await
@@ -109,11 +125,12 @@ pub async fn replace(
 pub async fn patch(
     State(state): State<AppState>,
     client: ScimClient,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let parsed = parse(&body);
-    change(&state, &client, &id, move |stored| {
+    change(&state, &client, &headers, &id, move |stored| {
         let mut fields = stored.clone();
         apply_patch(&mut fields, &parsed?)?;
         Ok(fields)
@@ -124,8 +141,13 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<AppState>,
     client: ScimClient,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ScimError> {
+    let stored = db::scim_groups::find(&state.pool, client.customer_id, &id, false)
+        .await?
+        .ok_or_else(|| no_group(&id))?;
+    check_if_match(&headers, stored.version)?;
     if !db::scim_groups::delete(&state.pool, client.customer_id, &id).await? {
         return Err(no_group(&id));
     }
@@ -146,14 +168,17 @@ pub async fn delete(
 async fn change(
     state: &AppState,
     client: &ScimClient,
+    headers: &HeaderMap,
     id: &str,
     edit: impl FnOnce(&GroupFields) -> Result<GroupFields, ScimError>,
 ) -> Result<Response, ScimError> {
     let stored = db::scim_groups::find(&state.pool, client.customer_id, id, true)
         .await?
-        .ok_or_else(|| no_group(id))?
-        .fields();
+        .ok_or_else(|| no_group(id))?;
+    let version = stored.version;
+    let stored = stored.fields();
     let outcome = async {
+        check_if_match(headers, version)?;
         let fields = edit(&stored)?;
         check(state, client, &fields, Some(id)).await?;
         db::scim_groups::update(&state.pool, client.customer_id, id, &fields)
@@ -175,7 +200,12 @@ async fn change(
         error,
     )
     .await?;
-    Ok(scim_json(StatusCode::OK, &resource(&outcome?, true)))
+    let group = outcome?;
+    Ok(resource_json(
+        StatusCode::OK,
+        &resource(&group, true),
+        group.version,
+    ))
 }
 
 /// A unique name, and members that are this customer's users.
@@ -431,7 +461,7 @@ fn resource(group: &ScimGroup, with_members: bool) -> Value {
             "created": group.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "lastModified": group.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "location": format!("/scim/v2/Groups/{}", group.scim_id),
-            "version": format!("W/\"{}\"", group.version),
+            "version": etag(group.version),
         }
     });
     if let Some(external_id) = &group.external_id {

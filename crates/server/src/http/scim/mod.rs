@@ -12,7 +12,7 @@ mod users;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -63,38 +63,54 @@ pub struct ScimError {
     status: StatusCode,
     scim_type: Option<&'static str>,
     detail: String,
+    /// Seconds a client should wait before retrying (429).
+    retry_after: Option<u64>,
 }
 
 impl ScimError {
-    pub fn bad(scim_type: &'static str, detail: impl Into<String>) -> ScimError {
+    fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
         ScimError {
-            status: StatusCode::BAD_REQUEST,
-            scim_type: Some(scim_type),
+            status,
+            scim_type,
             detail: detail.into(),
+            retry_after: None,
         }
+    }
+
+    pub fn bad(scim_type: &'static str, detail: impl Into<String>) -> ScimError {
+        ScimError::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> ScimError {
-        ScimError {
-            status: StatusCode::NOT_FOUND,
-            scim_type: None,
-            detail: detail.into(),
-        }
+        ScimError::new(StatusCode::NOT_FOUND, None, detail)
     }
 
     pub fn conflict(detail: impl Into<String>) -> ScimError {
-        ScimError {
-            status: StatusCode::CONFLICT,
-            scim_type: Some("uniqueness"),
-            detail: detail.into(),
-        }
+        ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), detail)
+    }
+
+    /// An `If-Match` that names another version than the stored one.
+    pub fn version_mismatch() -> ScimError {
+        ScimError::new(
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            "The resource changed since the version in If-Match; read it again.",
+        )
     }
 
     fn unauthorized(detail: &str) -> ScimError {
+        ScimError::new(StatusCode::UNAUTHORIZED, None, detail)
+    }
+
+    fn too_many_requests(wait: std::time::Duration) -> ScimError {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         ScimError {
-            status: StatusCode::UNAUTHORIZED,
-            scim_type: None,
-            detail: detail.to_owned(),
+            retry_after: Some(seconds),
+            ..ScimError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                format!("Too many requests with this token; retry after {seconds} s."),
+            )
         }
     }
 
@@ -113,11 +129,11 @@ impl From<sqlx::Error> for ScimError {
             }
         }
         tracing::error!(error = %err, "database error in SCIM");
-        ScimError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            scim_type: None,
-            detail: "The server could not complete the request; retry.".to_owned(),
-        }
+        ScimError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            "The server could not complete the request; retry.",
+        )
     }
 }
 
@@ -132,6 +148,11 @@ impl IntoResponse for ScimError {
             body["scimType"] = json!(scim_type);
         }
         let mut response = scim_json(self.status, &body);
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -140,6 +161,58 @@ impl IntoResponse for ScimError {
         }
         response
     }
+}
+
+/// The weak entity tag of a resource version, as `meta.version` and the `ETag` header carry it.
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// Whether an `If-Match`/`If-None-Match` header value names this version (or is `*`).
+fn names_version(header_value: &str, version: i64) -> bool {
+    let wanted = version.to_string();
+    header_value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == wanted)
+}
+
+/// RFC 7644 §3.14: a write with `If-Match` proceeds only on the version it names.
+pub fn check_if_match(headers: &HeaderMap, version: i64) -> Result<(), ScimError> {
+    match headers.get(header::IF_MATCH).map(|v| v.to_str()) {
+        None => Ok(()),
+        Some(Ok(value)) if names_version(value, version) => Ok(()),
+        Some(_) => Err(ScimError::version_mismatch()),
+    }
+}
+
+/// A read with `If-None-Match` naming the current version: 304, no body.
+pub fn not_modified(headers: &HeaderMap, version: i64) -> Option<Response> {
+    let value = headers.get(header::IF_NONE_MATCH)?.to_str().ok()?;
+    names_version(value, version).then(|| {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(tag) = HeaderValue::from_str(&etag(version)) {
+            response.headers_mut().insert(header::ETAG, tag);
+        }
+        response
+    })
+}
+
+/// One resource as a SCIM JSON answer with its `ETag` (and `Location` when created).
+pub fn resource_json(status: StatusCode, body: &Value, version: i64) -> Response {
+    let mut response = scim_json(status, body);
+    if let Ok(tag) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    if status == StatusCode::CREATED {
+        if let Some(location) = body["meta"]["location"]
+            .as_str()
+            .and_then(|l| HeaderValue::from_str(l).ok())
+        {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+    }
+    response
 }
 
 /// A SCIM JSON answer.
@@ -246,6 +319,10 @@ impl FromRequestParts<AppState> for ScimClient {
                 "The token has expired or was revoked; generate a new one in Provisio.",
             ));
         }
+        state
+            .scim_rate
+            .check(grant.token_id)
+            .map_err(ScimError::too_many_requests)?;
         db::scim_tokens::touch(
             &state.pool,
             grant.token_id,
@@ -270,7 +347,7 @@ async fn service_provider_config(_: ScimClient) -> Response {
             "filter": {"supported": true, "maxResults": MAX_COUNT},
             "changePassword": {"supported": false},
             "sort": {"supported": false},
-            "etag": {"supported": false},
+            "etag": {"supported": true},
             "authenticationSchemes": [{
                 "type": "oauthbearertoken",
                 "name": "OAuth Bearer Token",

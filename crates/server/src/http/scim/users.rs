@@ -6,13 +6,16 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::attributes::{apply_patch, fields_from_resource};
 use super::filter::{condition, Resource};
-use super::{list_response, scim_json, ListParams, ScimClient, ScimError};
+use super::{
+    check_if_match, etag, list_response, not_modified, resource_json, ListParams, ScimClient,
+    ScimError,
+};
 use crate::db::scim_users::{ScimUser, UserFields};
 use crate::db::{self, provisioning::Event};
 use crate::AppState;
@@ -44,12 +47,20 @@ pub async fn list(
 pub async fn fetch(
     State(state): State<AppState>,
     client: ScimClient,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
     let user = db::scim_users::find(&state.pool, client.customer_id, &id)
         .await?
         .ok_or_else(|| no_user(&id))?;
-    Ok(scim_json(StatusCode::OK, &resource(&user)))
+    if let Some(unchanged) = not_modified(&headers, user.version) {
+        return Ok(unchanged);
+    }
+    Ok(resource_json(
+        StatusCode::OK,
+        &resource(&user),
+        user.version,
+    ))
 }
 
 pub async fn create(
@@ -85,7 +96,11 @@ pub async fn create(
                 None,
             )
             .await?;
-            Ok(scim_json(StatusCode::CREATED, &resource(&user)))
+            Ok(resource_json(
+                StatusCode::CREATED,
+                &resource(&user),
+                user.version,
+            ))
         }
         Err(err) => {
             log(
@@ -106,11 +121,12 @@ pub async fn create(
 pub async fn replace(
     State(state): State<AppState>,
     client: ScimClient,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let parsed = parse(&body);
-    change(&state, &client, &id, move |_| {
+    change(&state, &client, &headers, &id, move |_| {
         fields_from_resource(&parsed?)
     })
     .await
@@ -119,11 +135,12 @@ pub async fn replace(
 pub async fn patch(
     State(state): State<AppState>,
     client: ScimClient,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let parsed = parse(&body);
-    change(&state, &client, &id, move |stored| {
+    change(&state, &client, &headers, &id, move |stored| {
         let mut fields = stored.clone();
         apply_patch(&mut fields, &parsed?)?;
         Ok(fields)
@@ -134,8 +151,13 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<AppState>,
     client: ScimClient,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ScimError> {
+    let stored = db::scim_users::find(&state.pool, client.customer_id, &id)
+        .await?
+        .ok_or_else(|| no_user(&id))?;
+    check_if_match(&headers, stored.version)?;
     if !db::scim_users::delete(&state.pool, client.customer_id, &id).await? {
         return Err(no_user(&id));
     }
@@ -156,6 +178,7 @@ pub async fn delete(
 async fn change(
     state: &AppState,
     client: &ScimClient,
+    headers: &HeaderMap,
     id: &str,
     edit: impl FnOnce(&UserFields) -> Result<UserFields, ScimError>,
 ) -> Result<Response, ScimError> {
@@ -163,6 +186,7 @@ async fn change(
         .await?
         .ok_or_else(|| no_user(id))?;
     let outcome = async {
+        check_if_match(headers, stored.version)?;
         let fields = edit(&stored.fields)?;
         if let Some(attribute) =
             db::scim_users::taken(&state.pool, client.customer_id, &fields, Some(id)).await?
@@ -194,7 +218,11 @@ async fn change(
                 None,
             )
             .await?;
-            Ok(scim_json(StatusCode::OK, &resource(&user)))
+            Ok(resource_json(
+                StatusCode::OK,
+                &resource(&user),
+                user.version,
+            ))
         }
         Err(err) => {
             log(
@@ -295,7 +323,7 @@ fn resource(user: &ScimUser) -> Value {
             "created": user.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "lastModified": user.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "location": format!("/scim/v2/Users/{}", user.scim_id),
-            "version": format!("W/\"{}\"", user.version),
+            "version": etag(user.version),
         }
     });
     if let Some(external_id) = &f.external_id {
