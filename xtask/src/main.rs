@@ -85,6 +85,7 @@ struct Tally {
 fn test(root: &Path) -> Result<()> {
     tools::ensure_build_tools(root)?;
     tools::ensure_browser()?;
+    let scim2_cli = tools::ensure_scim_tester(root)?;
     let mut tally = Tally::default();
 
     check(
@@ -158,7 +159,8 @@ fn test(root: &Path) -> Result<()> {
                     "--test-threads",
                     "1",
                 ])
-                .env("PROVISIO_E2E_DIST", root.join("dist")),
+                .env("PROVISIO_E2E_DIST", root.join("dist"))
+                .env("PROVISIO_SCIM2_CLI", &scim2_cli),
         ),
         Err(err) => {
             eprintln!("{err:#}");

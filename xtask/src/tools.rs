@@ -1,6 +1,6 @@
 //! Installs the build and test tools when they are missing, and stays quiet when they are present.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
@@ -9,6 +9,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const SCIM2_TESTER_VERSION: &str = "0.5.2";
+pub const SCIM2_CLI_VERSION: &str = "0.6.0";
 
 /// Puts the project's own `node_modules/.bin` (wasm-opt) and cargo's bin directory first on PATH.
 pub fn put_on_path(root: &Path) -> Result<()> {
@@ -90,6 +92,50 @@ pub fn ensure_browser() -> Result<()> {
         bail!("could not install chromium and chromium-driver with apt-get (run as root?)");
     }
     Ok(())
+}
+
+/// The SCIM compliance suite (python-scim's scim2-tester behind its `scim2` command line), pinned,
+/// in the project's own `.venv`. Returns the path of `scim2`.
+pub fn ensure_scim_tester(root: &Path) -> Result<PathBuf> {
+    let venv = root.join(".venv");
+    let cli = venv.join("bin").join("scim2");
+    let pip = venv.join("bin").join("pip");
+    let wanted = format!("scim2-tester=={SCIM2_TESTER_VERSION}");
+    let installed = output_of(&pip.to_string_lossy(), &["freeze"]);
+    if cli.exists() && installed.lines().any(|l| l == wanted) {
+        return Ok(cli);
+    }
+    let venv_made = || {
+        Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    if !pip.exists() && !venv_made() {
+        // Debian ships the venv module separately.
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "python3-venv"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status();
+        if !venv_made() {
+            bail!("could not create {} with python3 -m venv", venv.display());
+        }
+    }
+    install(
+        "scim2-tester and scim2-cli",
+        Command::new(&pip).args([
+            "install",
+            "--quiet",
+            &wanted,
+            &format!("scim2-cli=={SCIM2_CLI_VERSION}"),
+            // Their own dependencies, pinned too, so a release upstream cannot change a result.
+            "scim2-client==0.13.2",
+            "scim2-models==0.12.3",
+        ]),
+    )?;
+    Ok(cli)
 }
 
 /// The wasm-bindgen version Cargo.lock resolved; the CLI must match it exactly.

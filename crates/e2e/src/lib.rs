@@ -25,6 +25,14 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(demo_users: u64) -> Result<TestServer> {
+        TestServer::start_with(demo_users, |state| state).await
+    }
+
+    /// A server whose state `configure` adjusts first (limits, say).
+    pub async fn start_with(
+        demo_users: u64,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> Result<TestServer> {
         let dist = dist_dir();
         if !dist.join("index.html").exists() {
             bail!(
@@ -39,7 +47,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let router = app(
-            AppState::new(pool.clone()),
+            configure(AppState::new(pool.clone())),
             &AppOptions {
                 static_dir: Some(dist),
             },

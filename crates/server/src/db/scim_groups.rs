@@ -16,19 +16,13 @@ pub struct GroupFields {
     pub members: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Member {
-    pub scim_id: String,
-    pub display: String,
-}
-
 #[derive(Debug, Clone)]
 pub struct ScimGroup {
     pub scim_id: String,
     pub display_name: String,
     pub external_id: Option<String>,
-    /// Empty when the members were not asked for.
-    pub members: Vec<Member>,
+    /// The members' SCIM ids; empty when the members were not asked for.
+    pub members: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -39,7 +33,7 @@ impl ScimGroup {
         GroupFields {
             display_name: self.display_name.clone(),
             external_id: self.external_id.clone(),
-            members: self.members.iter().map(|m| m.scim_id.clone()).collect(),
+            members: self.members.clone(),
         }
     }
 }
@@ -113,10 +107,10 @@ async fn with_member_lists(
     records: Vec<GroupRecord>,
     with_members: bool,
 ) -> Result<Vec<ScimGroup>, sqlx::Error> {
-    let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+    let mut members: HashMap<i64, Vec<String>> = HashMap::new();
     if with_members && !records.is_empty() {
         let mut sql = QueryBuilder::<Sqlite>::new(
-            "SELECT m.group_id, u.scim_id, u.user_name FROM scim_group_members m \
+            "SELECT m.group_id, u.scim_id FROM scim_group_members m \
              JOIN users u ON u.id = m.user_id WHERE u.scim_deleted = 0 AND m.group_id IN (",
         );
         let mut ids = sql.separated(", ");
@@ -124,12 +118,9 @@ async fn with_member_lists(
             ids.push_bind(record.id);
         }
         sql.push(") ORDER BY m.group_id, u.id");
-        let rows: Vec<(i64, String, String)> = sql.build_query_as().fetch_all(pool).await?;
-        for (group_id, scim_id, display) in rows {
-            members
-                .entry(group_id)
-                .or_default()
-                .push(Member { scim_id, display });
+        let rows: Vec<(i64, String)> = sql.build_query_as().fetch_all(pool).await?;
+        for (group_id, scim_id) in rows {
+            members.entry(group_id).or_default().push(scim_id);
         }
     }
     Ok(records

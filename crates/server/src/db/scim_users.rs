@@ -15,6 +15,8 @@ pub struct UserFields {
     pub family_name: Option<String>,
     pub display_name: Option<String>,
     pub email: String,
+    /// The email's `type` (`work` unless the IdP says otherwise).
+    pub email_type: Option<String>,
     pub active: bool,
 }
 
@@ -53,8 +55,9 @@ struct UserRecord {
     external_id: Option<String>,
     given_name: Option<String>,
     family_name: Option<String>,
-    user_name: String,
+    scim_display_name: Option<String>,
     email: String,
+    email_type: Option<String>,
     status: String,
     created_at: DateTime<Utc>,
     updated_at: Option<DateTime<Utc>>,
@@ -70,8 +73,9 @@ impl From<UserRecord> for ScimUser {
                 external_id: r.external_id,
                 given_name: r.given_name,
                 family_name: r.family_name,
-                display_name: Some(r.user_name),
+                display_name: r.scim_display_name,
                 email: r.email,
+                email_type: r.email_type,
                 active: r.status != "Preserved",
             },
             updated_at: r.updated_at.unwrap_or(r.created_at),
@@ -82,7 +86,7 @@ impl From<UserRecord> for ScimUser {
 }
 
 const SELECT_USERS: &str = "SELECT scim_id, scim_user_name, external_id, given_name, family_name, \
-     user_name, email, status, created_at, updated_at, version FROM users u";
+     scim_display_name, email, email_type, status, created_at, updated_at, version FROM users u";
 
 fn push_base(sql: &mut QueryBuilder<'_, Sqlite>, customer_id: i64, condition: Option<&Condition>) {
     sql.push(" WHERE u.customer_id = ");
@@ -195,8 +199,8 @@ pub async fn insert(
     let now = now_text();
     sqlx::query(
         "INSERT INTO users (customer_id, user_name, email, profile_id, status, license, created_at, \
-         managed_by, scim_id, scim_user_name, external_id, given_name, family_name, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         managed_by, scim_id, scim_user_name, external_id, given_name, family_name, updated_at, \
+         scim_display_name, email_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(customer_id)
     .bind(fields.report_name())
@@ -212,6 +216,8 @@ pub async fn insert(
     .bind(&fields.given_name)
     .bind(&fields.family_name)
     .bind(&now)
+    .bind(&fields.display_name)
+    .bind(&fields.email_type)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -230,7 +236,8 @@ pub async fn update(
     let (status, license) = status_and_license(fields.active);
     let done = sqlx::query(
         "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, scim_user_name = ?, \
-         external_id = ?, given_name = ?, family_name = ?, updated_at = ?, version = version + 1 \
+         external_id = ?, given_name = ?, family_name = ?, scim_display_name = ?, email_type = ?, \
+         updated_at = ?, version = version + 1 \
          WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0",
     )
     .bind(fields.report_name())
@@ -241,6 +248,8 @@ pub async fn update(
     .bind(&fields.external_id)
     .bind(&fields.given_name)
     .bind(&fields.family_name)
+    .bind(&fields.display_name)
+    .bind(&fields.email_type)
     .bind(now_text())
     .bind(customer_id)
     .bind(scim_id)

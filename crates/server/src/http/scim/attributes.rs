@@ -53,15 +53,27 @@ fn set_attribute(fields: &mut UserFields, key: &str, value: &Value) -> Result<()
         "displayname" => fields.display_name = text(value, "displayName")?,
         "name.givenname" => fields.given_name = text(value, "name.givenName")?,
         "name.familyname" => fields.family_name = text(value, "name.familyName")?,
-        "name" => {
-            if let Some(name) = value.as_object() {
+        "name" => match value {
+            Value::Object(name) => {
                 for (sub, v) in name {
                     set_attribute(fields, &format!("name.{sub}"), v)?;
                 }
             }
+            Value::Null => (fields.given_name, fields.family_name) = (None, None),
+            _ => return Err(ScimError::bad("invalidValue", "name must be an object.")),
+        },
+        "active" if value.is_null() => {
+            return Err(ScimError::bad(
+                "mutability",
+                "active cannot be removed; replace it with false to preserve the user.",
+            ))
         }
         "active" => fields.active = boolean(value)?,
-        "emails" => fields.email = work_email(value)?.unwrap_or_default(),
+        "emails" => {
+            let (email, kind) = work_email(value)?;
+            fields.email = email.unwrap_or_default();
+            fields.email_type = kind;
+        }
         "emails.value" => fields.email = text(value, "emails")?.unwrap_or_default(),
         // Read-only, or attributes Provisio does not keep: accepted and ignored (RFC 7644 §3.3).
         _ => {}
@@ -95,10 +107,10 @@ fn boolean(value: &Value) -> Result<bool, ScimError> {
     }
 }
 
-/// The primary email, else the work one, else the first.
-fn work_email(value: &Value) -> Result<Option<String>, ScimError> {
+/// The primary email, else the work one, else the first; with its type.
+fn work_email(value: &Value) -> Result<(Option<String>, Option<String>), ScimError> {
     let Some(emails) = value.as_array() else {
-        return text(value, "emails");
+        return Ok((text(value, "emails")?, None));
     };
     let pick = emails
         .iter()
@@ -113,8 +125,11 @@ fn work_email(value: &Value) -> Result<Option<String>, ScimError> {
         })
         .or_else(|| emails.first());
     match pick {
-        Some(email) => text(email.get("value").unwrap_or(&Value::Null), "emails"),
-        None => Ok(None),
+        Some(email) => Ok((
+            text(email.get("value").unwrap_or(&Value::Null), "emails")?,
+            email.get("type").and_then(Value::as_str).map(str::to_owned),
+        )),
+        None => Ok((None, None)),
     }
 }
 

@@ -102,7 +102,7 @@ fn comparison(
     let target = match (resource, name.as_str()) {
         (Resource::User, "username") => Target::Column("u.scim_user_name"),
         (Resource::User, "externalid") => Target::Column("u.external_id"),
-        (Resource::User, "displayname") => Target::Column("u.user_name"),
+        (Resource::User, "displayname") => Target::Column("u.scim_display_name"),
         (Resource::User, "id") => Target::Column("u.scim_id"),
         (Resource::User, "emails" | "emails.value") => Target::Column("u.email"),
         (Resource::User, "active") => {

@@ -45,7 +45,10 @@ pub async fn list(
         with_members,
     )
     .await?;
-    let resources = groups.iter().map(|g| resource(g, with_members)).collect();
+    let resources = groups
+        .iter()
+        .map(|g| params.project(resource(g, with_members)))
+        .collect();
     Ok(list_response(resources, total, start_index))
 }
 
@@ -65,7 +68,7 @@ pub async fn fetch(
     }
     Ok(resource_json(
         StatusCode::OK,
-        &resource(&group, with_members),
+        &params.project(resource(&group, with_members)),
         group.version,
     ))
 }
@@ -471,10 +474,7 @@ fn resource(group: &ScimGroup, with_members: bool) -> Value {
         value["members"] = group
             .members
             .iter()
-            .map(|m| {
-                json!({"value": m.scim_id, "display": m.display,
-                       "$ref": format!("/scim/v2/Users/{}", m.scim_id), "type": "User"})
-            })
+            .map(|m| json!({"value": m, "$ref": format!("/scim/v2/Users/{m}")}))
             .collect();
     }
     value

@@ -6,6 +6,7 @@
 //! a request reaches.
 
 mod attributes;
+mod discovery;
 mod filter;
 mod groups;
 mod users;
@@ -47,10 +48,23 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/scim/v2/ServiceProviderConfig",
-            get(service_provider_config),
+            get(discovery::service_provider_config),
         )
-        .route("/scim/v2/ResourceTypes", get(resource_types))
-        .route("/scim/v2/Schemas", get(schemas))
+        .route("/scim/v2/ResourceTypes", get(discovery::resource_types))
+        .route("/scim/v2/ResourceTypes/{id}", get(discovery::resource_type))
+        .route("/scim/v2/Schemas", get(discovery::schemas))
+        .route("/scim/v2/Schemas/{id}", get(discovery::schema))
+        .route(
+            "/scim/v2/.search",
+            axum::routing::post(|_: ScimClient| async {
+                ScimError::new(
+                    StatusCode::NOT_IMPLEMENTED,
+                    None,
+                    "Searching several resource types at once is not supported; \
+                     GET /Users or /Groups with a filter.",
+                )
+            }),
+        )
         .route(
             "/scim/v2/{*rest}",
             axum::routing::any(|| async { ScimError::not_found("No such SCIM endpoint.") }),
@@ -235,6 +249,7 @@ pub struct ListParams {
     filter: Option<String>,
     start_index: Option<String>,
     count: Option<String>,
+    attributes: Option<String>,
     excluded_attributes: Option<String>,
 }
 
@@ -262,13 +277,94 @@ impl ListParams {
         self.filter.as_deref().filter(|f| !f.trim().is_empty())
     }
 
-    /// Whether `excludedAttributes` names `attribute`.
+    /// Whether the answer leaves `attribute` out (`excludedAttributes`, or `attributes`
+    /// without it).
     pub fn excludes(&self, attribute: &str) -> bool {
-        self.excluded_attributes.as_deref().is_some_and(|list| {
-            list.split(',')
-                .any(|a| a.trim().eq_ignore_ascii_case(attribute))
-        })
+        let names = |list: &Option<String>| attribute_names(list.as_deref());
+        names(&self.excluded_attributes)
+            .iter()
+            .any(|(name, sub)| name == &attribute.to_ascii_lowercase() && sub.is_none())
+            || (self.attributes.is_some()
+                && !names(&self.attributes)
+                    .iter()
+                    .any(|(name, _)| name == &attribute.to_ascii_lowercase()))
     }
+
+    /// A resource with only the attributes asked for (§3.4.2.5): `attributes` keeps the
+    /// named ones, `excludedAttributes` drops them; `schemas`, `id` and `meta` always stay.
+    pub fn project(&self, mut resource: Value) -> Value {
+        let Some(object) = resource.as_object_mut() else {
+            return resource;
+        };
+        const ALWAYS: [&str; 3] = ["schemas", "id", "meta"];
+        if self.attributes.is_some() {
+            let wanted = attribute_names(self.attributes.as_deref());
+            object.retain(|key, value| {
+                let key = key.to_ascii_lowercase();
+                if ALWAYS.contains(&key.as_str()) {
+                    return true;
+                }
+                let subs: Vec<&String> = wanted
+                    .iter()
+                    .filter(|(name, _)| *name == key)
+                    .filter_map(|(_, sub)| sub.as_ref())
+                    .collect();
+                let whole = wanted
+                    .iter()
+                    .any(|(name, sub)| *name == key && sub.is_none());
+                if !whole && !subs.is_empty() {
+                    if let Some(inner) = value.as_object_mut() {
+                        inner.retain(|sub, _| subs.contains(&&sub.to_ascii_lowercase()));
+                    }
+                }
+                whole || !subs.is_empty()
+            });
+        }
+        for (name, sub) in attribute_names(self.excluded_attributes.as_deref()) {
+            if ALWAYS.contains(&name.as_str()) {
+                continue;
+            }
+            let Some(key) = object
+                .keys()
+                .find(|k| k.to_ascii_lowercase() == name)
+                .cloned()
+            else {
+                continue;
+            };
+            match sub {
+                None => {
+                    object.remove(&key);
+                }
+                Some(sub) => {
+                    if let Some(inner) = object.get_mut(&key).and_then(Value::as_object_mut) {
+                        inner.retain(|k, _| k.to_ascii_lowercase() != sub);
+                    }
+                }
+            }
+        }
+        resource
+    }
+}
+
+/// `"userName, name.givenName, urn:…:User:emails"` → lower-cased (attribute, sub-attribute).
+fn attribute_names(list: Option<&str>) -> Vec<(String, Option<String>)> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            let short = a
+                .strip_prefix(users::USER_SCHEMA)
+                .or_else(|| a.strip_prefix(groups::GROUP_SCHEMA))
+                .map(|rest| rest.trim_start_matches(':'))
+                .unwrap_or(a)
+                .to_ascii_lowercase();
+            match short.split_once('.') {
+                Some((name, sub)) => (name.to_owned(), Some(sub.to_owned())),
+                None => (short, None),
+            }
+        })
+        .collect()
 }
 
 /// A ListResponse page.
@@ -337,98 +433,47 @@ impl FromRequestParts<AppState> for ScimClient {
     }
 }
 
-async fn service_provider_config(_: ScimClient) -> Response {
-    scim_json(
-        StatusCode::OK,
-        &json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-            "patch": {"supported": true},
-            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": true, "maxResults": MAX_COUNT},
-            "changePassword": {"supported": false},
-            "sort": {"supported": false},
-            "etag": {"supported": true},
-            "authenticationSchemes": [{
-                "type": "oauthbearertoken",
-                "name": "OAuth Bearer Token",
-                "description": "A token from Provisio's SCIM provisioning page",
-                "primary": true
-            }],
-            "meta": {"resourceType": "ServiceProviderConfig", "location": "/scim/v2/ServiceProviderConfig"}
-        }),
-    )
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn resource_types(_: ScimClient) -> Response {
-    scim_json(
-        StatusCode::OK,
-        &json!({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-            "totalResults": 2, "startIndex": 1, "itemsPerPage": 2,
-            "Resources": [{
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-                "id": "User", "name": "User", "endpoint": "/Users",
-                "schema": users::USER_SCHEMA,
-                "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User"}
-            }, {
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-                "id": "Group", "name": "Group", "endpoint": "/Groups",
-                "schema": groups::GROUP_SCHEMA,
-                "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/Group"}
-            }]
-        }),
-    )
-}
+    fn params(attributes: Option<&str>, excluded: Option<&str>) -> ListParams {
+        ListParams {
+            filter: None,
+            start_index: None,
+            count: None,
+            attributes: attributes.map(str::to_owned),
+            excluded_attributes: excluded.map(str::to_owned),
+        }
+    }
 
-async fn schemas(_: ScimClient) -> Response {
-    let attribute = |name: &str, kind: &str, required: bool, uniqueness: &str| {
-        json!({"name": name, "type": kind, "multiValued": false, "required": required,
-               "caseExact": false, "mutability": "readWrite", "returned": "default",
-               "uniqueness": uniqueness})
-    };
-    scim_json(
-        StatusCode::OK,
-        &json!({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-            "totalResults": 2, "startIndex": 1, "itemsPerPage": 2,
-            "Resources": [{
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-                "id": users::USER_SCHEMA, "name": "User", "description": "User Account",
-                "attributes": [
-                    attribute("userName", "string", true, "server"),
-                    attribute("externalId", "string", false, "none"),
-                    attribute("displayName", "string", false, "none"),
-                    attribute("active", "boolean", false, "none"),
-                    {"name": "name", "type": "complex", "multiValued": false, "required": false,
-                     "mutability": "readWrite", "returned": "default",
-                     "subAttributes": [attribute("givenName", "string", false, "none"),
-                                       attribute("familyName", "string", false, "none")]},
-                    {"name": "emails", "type": "complex", "multiValued": true, "required": true,
-                     "mutability": "readWrite", "returned": "default",
-                     "subAttributes": [attribute("value", "string", true, "none"),
-                                       attribute("type", "string", false, "none"),
-                                       attribute("primary", "boolean", false, "none")]}
-                ],
-                "meta": {"resourceType": "Schema", "location": format!("/scim/v2/Schemas/{}", users::USER_SCHEMA)}
-            }, {
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-                "id": groups::GROUP_SCHEMA, "name": "Group", "description": "Group",
-                "attributes": [
-                    attribute("displayName", "string", true, "server"),
-                    attribute("externalId", "string", false, "none"),
-                    {"name": "members", "type": "complex", "multiValued": true, "required": false,
-                     "mutability": "readWrite", "returned": "default",
-                     "subAttributes": [
-                        {"name": "value", "type": "string", "multiValued": false, "required": false,
-                         "caseExact": false, "mutability": "immutable", "returned": "default", "uniqueness": "none"},
-                        {"name": "display", "type": "string", "multiValued": false, "required": false,
-                         "caseExact": false, "mutability": "readOnly", "returned": "default", "uniqueness": "none"},
-                        {"name": "$ref", "type": "reference", "referenceTypes": ["User"], "multiValued": false,
-                         "required": false, "caseExact": false, "mutability": "immutable", "returned": "default", "uniqueness": "none"}
-                     ]}
-                ],
-                "meta": {"resourceType": "Schema", "location": format!("/scim/v2/Schemas/{}", groups::GROUP_SCHEMA)}
-            }]
-        }),
-    )
+    fn ada() -> Value {
+        json!({"schemas": [users::USER_SCHEMA], "id": "1", "userName": "ada", "displayName": "Ada",
+               "name": {"givenName": "Ada", "familyName": "Lovelace"}, "meta": {"version": "W/\"1\""}})
+    }
+
+    #[test]
+    fn attributes_keep_only_what_is_named_and_the_always_returned() {
+        let kept = params(Some("userName, name.familyName"), None).project(ada());
+        assert_eq!(
+            kept,
+            json!({"schemas": [users::USER_SCHEMA], "id": "1", "userName": "ada",
+                   "name": {"familyName": "Lovelace"}, "meta": {"version": "W/\"1\""}})
+        );
+        let qualified =
+            params(Some(&format!("{}:displayName", users::USER_SCHEMA)), None).project(ada());
+        assert_eq!(qualified["displayName"], "Ada");
+        assert!(qualified.get("userName").is_none());
+    }
+
+    #[test]
+    fn excluded_attributes_drop_what_is_named_but_never_the_id() {
+        let trimmed = params(None, Some("displayName,name.givenName,id")).project(ada());
+        assert!(trimmed.get("displayName").is_none());
+        assert_eq!(trimmed["name"], json!({"familyName": "Lovelace"}));
+        assert_eq!(trimmed["id"], "1");
+        assert!(params(None, Some("Members")).excludes("members"));
+        assert!(params(Some("displayName"), None).excludes("members"));
+        assert!(!params(Some("members"), None).excludes("members"));
+    }
 }

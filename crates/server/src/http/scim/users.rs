@@ -40,7 +40,7 @@ pub async fn list(
         count,
     )
     .await?;
-    let resources = users.iter().map(resource).collect();
+    let resources = users.iter().map(|u| params.project(resource(u))).collect();
     Ok(list_response(resources, total, start_index))
 }
 
@@ -49,6 +49,7 @@ pub async fn fetch(
     client: ScimClient,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
     let user = db::scim_users::find(&state.pool, client.customer_id, &id)
         .await?
@@ -58,7 +59,7 @@ pub async fn fetch(
     }
     Ok(resource_json(
         StatusCode::OK,
-        &resource(&user),
+        &params.project(resource(&user)),
         user.version,
     ))
 }
@@ -314,10 +315,8 @@ fn resource(user: &ScimUser) -> Value {
         "schemas": [USER_SCHEMA],
         "id": user.scim_id,
         "userName": f.user_name,
-        "displayName": f.report_name(),
         "active": f.active,
-        "emails": [{"value": f.email, "type": "work", "primary": true}],
-        "name": {"givenName": f.given_name, "familyName": f.family_name},
+        "emails": [{"value": f.email, "type": f.email_type.as_deref().unwrap_or("work"), "primary": true}],
         "meta": {
             "resourceType": "User",
             "created": user.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -328,6 +327,20 @@ fn resource(user: &ScimUser) -> Value {
     });
     if let Some(external_id) = &f.external_id {
         value["externalId"] = json!(external_id);
+    }
+    if let Some(display_name) = &f.display_name {
+        value["displayName"] = json!(display_name);
+    }
+    // A removed name is absent, not an object of nulls (RFC 7643 §2.5: unassigned).
+    let mut name = serde_json::Map::new();
+    if let Some(given) = &f.given_name {
+        name.insert("givenName".into(), json!(given));
+    }
+    if let Some(family) = &f.family_name {
+        name.insert("familyName".into(), json!(family));
+    }
+    if !name.is_empty() {
+        value["name"] = Value::Object(name);
     }
     value
 }
