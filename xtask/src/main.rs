@@ -8,10 +8,11 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <run | test | bench report>
+const USAGE: &str = "usage: cargo xtask <run | test | bench report | bench scim>
   run           install missing tools, build the web app (release) and serve it with demo data
   test          install missing tools, then fmt, clippy (native + wasm32), native, browser and end-to-end tests
-  bench report  report paging cost at the start and deep into 1,000,000 users (PROVISIO_BENCH_USERS)";
+  bench report  report paging cost at the start and deep into 1,000,000 users (PROVISIO_BENCH_USERS)
+  bench scim    SCIM creates and PATCHes per second with concurrent clients on loopback";
 
 fn main() -> Result<()> {
     let root = workspace_root();
@@ -21,14 +22,14 @@ fn main() -> Result<()> {
         Some("run") => run(&root),
         Some("test") => test(&root),
         Some("bench") => match std::env::args().nth(2).as_deref() {
-            Some("report") => step(
-                "report benchmark",
+            Some(name @ ("report" | "scim")) => step(
+                &format!("{name} benchmark"),
                 Command::new("cargo").args([
                     "bench",
                     "--package",
                     "provisio-server",
                     "--bench",
-                    "report",
+                    name,
                 ]),
             ),
             _ => {

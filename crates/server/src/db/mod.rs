@@ -27,6 +27,51 @@ pub enum Scope {
     Customer(i64),
 }
 
+/// Writers take turns here rather than in SQLite: SQLite makes a blocked writer sleep and
+/// poll (its busy handler), which wastes most of the time under concurrent writes, while this
+/// queue hands the turn over the moment the writer before finishes.
+static WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A transaction that holds the write turn and SQLite's write lock from its start. (A deferred
+/// transaction that reads first fails at once with SQLITE_BUSY when another connection wrote
+/// in between; no busy timeout helps a snapshot that is already stale.)
+pub struct WriteTransaction {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl WriteTransaction {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+pub async fn write_transaction(pool: &SqlitePool) -> Result<WriteTransaction, sqlx::Error> {
+    let turn = WRITER.lock().await;
+    Ok(WriteTransaction {
+        tx: pool.begin_with("BEGIN IMMEDIATE").await?,
+        _turn: turn,
+    })
+}
+
 /// Opens (creating when missing) the SQLite database at `url`, in WAL mode, and migrates it.
 pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?

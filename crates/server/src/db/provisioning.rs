@@ -1,6 +1,6 @@
 //! The provisioning log: one event per SCIM request that changed, or failed to change, a user.
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqliteExecutor};
 
 use super::admins::now_text;
 
@@ -19,7 +19,43 @@ pub struct Event<'a> {
     pub error: Option<&'a str>,
 }
 
-pub async fn record(pool: &SqlitePool, event: &Event<'_>) -> Result<(), sqlx::Error> {
+/// A successful change's entry, written in the same transaction as the change itself, so a
+/// change is never without its entry (and costs one commit, not two).
+pub struct Change<'a> {
+    pub token_id: i64,
+    pub action: &'a str,
+    pub source_id: Option<&'a str>,
+    pub changes: serde_json::Value,
+}
+
+impl Change<'_> {
+    pub(super) async fn record(
+        &self,
+        tx: &mut SqliteConnection,
+        customer_id: i64,
+        target_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        record(
+            tx,
+            &Event {
+                customer_id,
+                token_id: self.token_id,
+                action: self.action,
+                succeeded: true,
+                source_id: self.source_id,
+                target_id: Some(target_id),
+                changes: self.changes.clone(),
+                error: None,
+            },
+        )
+        .await
+    }
+}
+
+pub async fn record<'c>(
+    executor: impl SqliteExecutor<'c>,
+    event: &Event<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO provisioning_events (at, customer_id, token_id, action, outcome, source_id, \
          target_id, changes, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -37,7 +73,7 @@ pub async fn record(pool: &SqlitePool, event: &Event<'_>) -> Result<(), sqlx::Er
     .bind(event.target_id)
     .bind(event.changes.to_string())
     .bind(event.error)
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::admins::now_text;
+use super::provisioning::Change;
 use super::scim_filter::{push_condition, Condition};
 
 /// What a client sets on a group; `members` are users' SCIM ids.
@@ -178,14 +179,16 @@ pub async fn unknown_members(
     Ok(unknown)
 }
 
+/// Creates a group and logs `change` with it.
 pub async fn insert(
     pool: &SqlitePool,
     customer_id: i64,
     fields: &GroupFields,
+    change: &Change<'_>,
 ) -> Result<ScimGroup, sqlx::Error> {
     let scim_id = uuid::Uuid::new_v4().to_string();
     let now = now_text();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::write_transaction(pool).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO scim_groups (customer_id, scim_id, display_name, external_id, created_at, \
          updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -199,20 +202,22 @@ pub async fn insert(
     .fetch_one(&mut *tx)
     .await?;
     set_members(&mut tx, id, customer_id, &fields.members).await?;
+    change.record(&mut tx, customer_id, &scim_id).await?;
     tx.commit().await?;
     find(pool, customer_id, &scim_id, true)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
 }
 
-/// Replaces a group's name, external id and members.
+/// Replaces a group's name, external id and members, and logs `change` with it.
 pub async fn update(
     pool: &SqlitePool,
     customer_id: i64,
     scim_id: &str,
     fields: &GroupFields,
+    change: &Change<'_>,
 ) -> Result<Option<ScimGroup>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::write_transaction(pool).await?;
     let id: Option<i64> = sqlx::query_scalar(
         "UPDATE scim_groups SET display_name = ?, external_id = ?, updated_at = ?, \
          version = version + 1 WHERE customer_id = ? AND scim_id = ? RETURNING id",
@@ -232,6 +237,7 @@ pub async fn update(
         .execute(&mut *tx)
         .await?;
     set_members(&mut tx, id, customer_id, &fields.members).await?;
+    change.record(&mut tx, customer_id, scim_id).await?;
     tx.commit().await?;
     find(pool, customer_id, scim_id, true).await
 }
@@ -258,12 +264,14 @@ async fn set_members(
     Ok(())
 }
 
+/// Deletes a group and its memberships, and logs `change` with it.
 pub async fn delete(
     pool: &SqlitePool,
     customer_id: i64,
     scim_id: &str,
+    change: &Change<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::write_transaction(pool).await?;
     let id: Option<i64> =
         sqlx::query_scalar("SELECT id FROM scim_groups WHERE customer_id = ? AND scim_id = ?")
             .bind(customer_id)
@@ -281,6 +289,7 @@ pub async fn delete(
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    change.record(&mut tx, customer_id, scim_id).await?;
     tx.commit().await?;
     Ok(true)
 }

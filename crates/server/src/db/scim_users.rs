@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::admins::now_text;
+use super::provisioning::Change;
 use super::scim_filter::{push_condition, Condition};
 
 /// The SCIM attributes Provisio keeps for a user.
@@ -132,34 +133,28 @@ pub async fn find(
     Ok(record.map(ScimUser::from))
 }
 
-/// Whether another live SCIM user of the customer has this userName or email.
+/// Whether another live SCIM user of the customer has this userName or email (one query:
+/// each side uses its unique index).
 pub async fn taken(
     pool: &SqlitePool,
     customer_id: i64,
     fields: &UserFields,
     except_scim_id: Option<&str>,
 ) -> Result<Option<&'static str>, sqlx::Error> {
-    let by_name: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE customer_id = ? AND scim_deleted = 0 AND \
-         scim_user_name = ? COLLATE NOCASE AND scim_id IS NOT ?",
+    let clash: Option<bool> = sqlx::query_scalar(
+        "SELECT scim_user_name = ? COLLATE NOCASE AND scim_deleted = 0 FROM users \
+         WHERE customer_id = ? AND scim_id IS NOT ? AND \
+         ((scim_user_name = ? COLLATE NOCASE AND scim_deleted = 0) OR email = ? COLLATE NOCASE) \
+         ORDER BY 1 DESC LIMIT 1",
     )
-    .bind(customer_id)
     .bind(&fields.user_name)
-    .bind(except_scim_id)
-    .fetch_optional(pool)
-    .await?;
-    if by_name.is_some() {
-        return Ok(Some("userName"));
-    }
-    let by_email: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE customer_id = ? AND email = ? COLLATE NOCASE AND scim_id IS NOT ?",
-    )
     .bind(customer_id)
-    .bind(&fields.email)
     .bind(except_scim_id)
+    .bind(&fields.user_name)
+    .bind(&fields.email)
     .fetch_optional(pool)
     .await?;
-    Ok(by_email.map(|_| "emails"))
+    Ok(clash.map(|by_name| if by_name { "userName" } else { "emails" }))
 }
 
 fn status_and_license(active: bool) -> (&'static str, &'static str) {
@@ -170,14 +165,16 @@ fn status_and_license(active: bool) -> (&'static str, &'static str) {
     }
 }
 
-/// Creates a user for the customer, on its first backup profile, managed by `managed_by`.
+/// Creates a user for the customer, on its first backup profile, managed by `managed_by`,
+/// and logs `change` with it.
 pub async fn insert(
     pool: &SqlitePool,
     customer_id: i64,
     fields: &UserFields,
     managed_by: &str,
+    change: &Change<'_>,
 ) -> Result<ScimUser, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::write_transaction(pool).await?;
     let profile: Option<i64> =
         sqlx::query_scalar("SELECT id FROM profiles WHERE customer_id = ? ORDER BY id LIMIT 1")
             .bind(customer_id)
@@ -220,25 +217,41 @@ pub async fn insert(
     .bind(&fields.email_type)
     .execute(&mut *tx)
     .await?;
+    change.record(&mut tx, customer_id, &scim_id).await?;
     tx.commit().await?;
-    find(pool, customer_id, &scim_id)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)
+    let at = parse_time(&now);
+    Ok(ScimUser {
+        scim_id,
+        fields: fields.clone(),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    })
 }
 
-/// Replaces the SCIM attributes of a live user; `active` preserves or restores it.
+fn parse_time(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now())
+}
+
+/// Replaces the SCIM attributes of a live user (`active` preserves or restores it) and logs
+/// `change` with it.
 pub async fn update(
     pool: &SqlitePool,
     customer_id: i64,
     scim_id: &str,
     fields: &UserFields,
+    change: &Change<'_>,
 ) -> Result<Option<ScimUser>, sqlx::Error> {
     let (status, license) = status_and_license(fields.active);
-    let done = sqlx::query(
+    let now = now_text();
+    let mut tx = super::write_transaction(pool).await?;
+    let stored: Option<(DateTime<Utc>, i64)> = sqlx::query_as(
         "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, scim_user_name = ?, \
          external_id = ?, given_name = ?, family_name = ?, scim_display_name = ?, email_type = ?, \
          updated_at = ?, version = version + 1 \
-         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0",
+         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0 RETURNING created_at, version",
     )
     .bind(fields.report_name())
     .bind(&fields.email)
@@ -250,23 +263,34 @@ pub async fn update(
     .bind(&fields.family_name)
     .bind(&fields.display_name)
     .bind(&fields.email_type)
-    .bind(now_text())
+    .bind(&now)
     .bind(customer_id)
     .bind(scim_id)
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
+    let Some((created_at, version)) = stored else {
         return Ok(None);
-    }
-    find(pool, customer_id, scim_id).await
+    };
+    change.record(&mut tx, customer_id, scim_id).await?;
+    tx.commit().await?;
+    Ok(Some(ScimUser {
+        scim_id: scim_id.to_owned(),
+        fields: fields.clone(),
+        created_at,
+        updated_at: parse_time(&now),
+        version,
+    }))
 }
 
-/// Ends the SCIM resource but keeps the user and their data in Provisio, preserved.
+/// Ends the SCIM resource but keeps the user and their data in Provisio, preserved; logs
+/// `change` with it.
 pub async fn delete(
     pool: &SqlitePool,
     customer_id: i64,
     scim_id: &str,
+    change: &Change<'_>,
 ) -> Result<bool, sqlx::Error> {
+    let mut tx = super::write_transaction(pool).await?;
     let done = sqlx::query(
         "UPDATE users SET scim_deleted = 1, status = 'Preserved', license = 'preserved', \
          updated_at = ?, version = version + 1 \
@@ -275,7 +299,12 @@ pub async fn delete(
     .bind(now_text())
     .bind(customer_id)
     .bind(scim_id)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    change.record(&mut tx, customer_id, scim_id).await?;
+    tx.commit().await?;
+    Ok(true)
 }

@@ -215,7 +215,7 @@ pub async fn delete(
     report: &str,
     id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::write_transaction(pool).await?;
     sqlx::query("DELETE FROM default_views WHERE view_id = ?")
         .bind(id)
         .execute(&mut *tx)

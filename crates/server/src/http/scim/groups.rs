@@ -14,12 +14,13 @@ use serde_json::{json, Map, Value};
 
 use super::attributes::{operations, text, unknown_op, Operation};
 use super::filter::{condition, dotted, value_test, Resource};
-use super::users::{log, parse, source_id};
+use super::users::{log_failure, parse, source_id};
 use super::{
     check_if_match, etag, list_response, not_modified, resource_json, ListParams, ScimClient,
     ScimError,
 };
 use crate::db;
+use crate::db::provisioning::Change;
 use crate::db::scim_groups::{GroupFields, ScimGroup};
 use crate::AppState;
 
@@ -78,37 +79,38 @@ pub async fn create(
     client: ScimClient,
     body: Bytes,
 ) -> Result<Response, ScimError> {
+    let source = source_id(&body);
     let outcome: Result<ScimGroup, ScimError> = async {
         let fields = fields_from_resource(&parse(&body)?)?;
         check(&state, &client, &fields, None).await?;
-        Ok(db::scim_groups::insert(&state.pool, client.customer_id, &fields).await?)
+        let change = Change {
+            token_id: client.token_id,
+            action: "create_group",
+            source_id: source.as_deref(),
+            changes: changes(&GroupFields::default(), &fields),
+        };
+        Ok(db::scim_groups::insert(&state.pool, client.customer_id, &fields, &change).await?)
     }
     .await;
-    let source = source_id(&body);
-    let (target, changes, error) = match &outcome {
-        Ok(group) => (
-            Some(group.scim_id.as_str()),
-            changes(&GroupFields::default(), &group.fields()),
-            None,
-        ),
-        Err(err) => (None, json!({}), Some(err.detail())),
-    };
-    log(
-        &state,
-        &client,
-        "create_group",
-        source.as_deref(),
-        target,
-        changes,
-        error,
-    )
-    .await?;
-    let group = outcome?;
-    Ok(resource_json(
-        StatusCode::CREATED,
-        &resource(&group, true),
-        group.version,
-    ))
+    match outcome {
+        Ok(group) => Ok(resource_json(
+            StatusCode::CREATED,
+            &resource(&group, true),
+            group.version,
+        )),
+        Err(err) => {
+            log_failure(
+                &state,
+                &client,
+                "create_group",
+                source.as_deref(),
+                None,
+                &err,
+            )
+            .await?;
+            Err(err)
+        }
+    }
 }
 
 pub async fn replace(
@@ -151,23 +153,19 @@ pub async fn delete(
         .await?
         .ok_or_else(|| no_group(&id))?;
     check_if_match(&headers, stored.version)?;
-    if !db::scim_groups::delete(&state.pool, client.customer_id, &id).await? {
+    let change = Change {
+        token_id: client.token_id,
+        action: "delete_group",
+        source_id: stored.external_id.as_deref(),
+        changes: json!({"displayName": {"before": stored.display_name, "after": null}}),
+    };
+    if !db::scim_groups::delete(&state.pool, client.customer_id, &id, &change).await? {
         return Err(no_group(&id));
     }
-    log(
-        &state,
-        &client,
-        "delete_group",
-        None,
-        Some(&id),
-        json!({}),
-        None,
-    )
-    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Reads the stored group, computes the new fields, stores them and logs what changed.
+/// Reads the stored group, computes the new fields, then stores them with what changed.
 async fn change(
     state: &AppState,
     client: &ScimClient,
@@ -180,35 +178,33 @@ async fn change(
         .ok_or_else(|| no_group(id))?;
     let version = stored.version;
     let stored = stored.fields();
+    let source = stored.external_id.as_deref();
     let outcome = async {
         check_if_match(headers, version)?;
         let fields = edit(&stored)?;
         check(state, client, &fields, Some(id)).await?;
-        db::scim_groups::update(&state.pool, client.customer_id, id, &fields)
+        let change = Change {
+            token_id: client.token_id,
+            action: "update_group",
+            source_id: source,
+            changes: changes(&stored, &fields),
+        };
+        db::scim_groups::update(&state.pool, client.customer_id, id, &fields, &change)
             .await?
             .ok_or_else(|| no_group(id))
     }
     .await;
-    let (changes, error) = match &outcome {
-        Ok(group) => (changes(&stored, &group.fields()), None),
-        Err(err) => (json!({}), Some(err.detail())),
-    };
-    log(
-        state,
-        client,
-        "update_group",
-        stored.external_id.as_deref(),
-        Some(id),
-        changes,
-        error,
-    )
-    .await?;
-    let group = outcome?;
-    Ok(resource_json(
-        StatusCode::OK,
-        &resource(&group, true),
-        group.version,
-    ))
+    match outcome {
+        Ok(group) => Ok(resource_json(
+            StatusCode::OK,
+            &resource(&group, true),
+            group.version,
+        )),
+        Err(err) => {
+            log_failure(state, client, "update_group", source, Some(id), &err).await?;
+            Err(err)
+        }
+    }
 }
 
 /// A unique name, and members that are this customer's users.

@@ -419,12 +419,10 @@ impl FromRequestParts<AppState> for ScimClient {
             .scim_rate
             .check(grant.token_id)
             .map_err(ScimError::too_many_requests)?;
-        db::scim_tokens::touch(
-            &state.pool,
-            grant.token_id,
-            client_address(parts).as_deref(),
-        )
-        .await?;
+        let address = client_address(parts);
+        if grant.needs_touch(address.as_deref()) {
+            db::scim_tokens::touch(&state.pool, grant.token_id, address.as_deref()).await?;
+        }
         Ok(ScimClient {
             token_id: grant.token_id,
             customer_id: grant.customer_id,

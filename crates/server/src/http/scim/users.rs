@@ -16,8 +16,9 @@ use super::{
     check_if_match, etag, list_response, not_modified, resource_json, ListParams, ScimClient,
     ScimError,
 };
+use crate::db;
+use crate::db::provisioning::{Change, Event};
 use crate::db::scim_users::{ScimUser, UserFields};
-use crate::db::{self, provisioning::Event};
 use crate::AppState;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -69,6 +70,7 @@ pub async fn create(
     client: ScimClient,
     body: Bytes,
 ) -> Result<Response, ScimError> {
+    let source = source_id(&body);
     let outcome = async {
         let fields = fields_from_resource(&parse(&body)?)?;
         if let Some(attribute) =
@@ -78,42 +80,30 @@ pub async fn create(
                 "A user with this {attribute} already exists."
             )));
         }
-        let user =
-            db::scim_users::insert(&state.pool, client.customer_id, &fields, client.managed_by)
-                .await?;
-        Ok(user)
+        let change = Change {
+            token_id: client.token_id,
+            action: "create",
+            source_id: source.as_deref(),
+            changes: changes(None, &fields),
+        };
+        Ok(db::scim_users::insert(
+            &state.pool,
+            client.customer_id,
+            &fields,
+            client.managed_by,
+            &change,
+        )
+        .await?)
     }
     .await;
-    let source = source_id(&body);
     match outcome {
-        Ok(user) => {
-            log(
-                &state,
-                &client,
-                "create",
-                source.as_deref(),
-                Some(&user.scim_id),
-                changes(None, &user.fields),
-                None,
-            )
-            .await?;
-            Ok(resource_json(
-                StatusCode::CREATED,
-                &resource(&user),
-                user.version,
-            ))
-        }
+        Ok(user) => Ok(resource_json(
+            StatusCode::CREATED,
+            &resource(&user),
+            user.version,
+        )),
         Err(err) => {
-            log(
-                &state,
-                &client,
-                "create",
-                source.as_deref(),
-                None,
-                json!({}),
-                Some(err.detail()),
-            )
-            .await?;
+            log_failure(&state, &client, "create", source.as_deref(), None, &err).await?;
             Err(err)
         }
     }
@@ -159,23 +149,19 @@ pub async fn delete(
         .await?
         .ok_or_else(|| no_user(&id))?;
     check_if_match(&headers, stored.version)?;
-    if !db::scim_users::delete(&state.pool, client.customer_id, &id).await? {
+    let change = Change {
+        token_id: client.token_id,
+        action: "delete",
+        source_id: stored.fields.external_id.as_deref(),
+        changes: json!({"active": {"before": stored.fields.active, "after": false}}),
+    };
+    if !db::scim_users::delete(&state.pool, client.customer_id, &id, &change).await? {
         return Err(no_user(&id));
     }
-    log(
-        &state,
-        &client,
-        "delete",
-        None,
-        Some(&id),
-        json!({"active": {"before": true, "after": false}}),
-        None,
-    )
-    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Reads the stored user, computes the new fields, stores them and logs what changed.
+/// Reads the stored user, computes the new fields, then stores them with what changed.
 async fn change(
     state: &AppState,
     client: &ScimClient,
@@ -186,6 +172,7 @@ async fn change(
     let stored = db::scim_users::find(&state.pool, client.customer_id, id)
         .await?
         .ok_or_else(|| no_user(id))?;
+    let source = stored.fields.external_id.as_deref();
     let outcome = async {
         check_if_match(headers, stored.version)?;
         let fields = edit(&stored.fields)?;
@@ -196,46 +183,29 @@ async fn change(
                 "Another user has this {attribute}."
             )));
         }
-        db::scim_users::update(&state.pool, client.customer_id, id, &fields)
+        let change = Change {
+            token_id: client.token_id,
+            action: match (stored.fields.active, fields.active) {
+                (true, false) => "preserve",
+                (false, true) => "restore",
+                _ => "update",
+            },
+            source_id: source,
+            changes: changes(Some(&stored.fields), &fields),
+        };
+        db::scim_users::update(&state.pool, client.customer_id, id, &fields, &change)
             .await?
             .ok_or_else(|| no_user(id))
     }
     .await;
-    let source = stored.fields.external_id.clone();
     match outcome {
-        Ok(user) => {
-            let action = match (stored.fields.active, user.fields.active) {
-                (true, false) => "preserve",
-                (false, true) => "restore",
-                _ => "update",
-            };
-            log(
-                state,
-                client,
-                action,
-                source.as_deref(),
-                Some(id),
-                changes(Some(&stored.fields), &user.fields),
-                None,
-            )
-            .await?;
-            Ok(resource_json(
-                StatusCode::OK,
-                &resource(&user),
-                user.version,
-            ))
-        }
+        Ok(user) => Ok(resource_json(
+            StatusCode::OK,
+            &resource(&user),
+            user.version,
+        )),
         Err(err) => {
-            log(
-                state,
-                client,
-                "update",
-                source.as_deref(),
-                Some(id),
-                json!({}),
-                Some(err.detail()),
-            )
-            .await?;
+            log_failure(state, client, "update", source, Some(id), &err).await?;
             Err(err)
         }
     }
@@ -281,15 +251,14 @@ fn changes(before: Option<&UserFields>, after: &UserFields) -> Value {
     Value::Object(diff)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn log(
+/// Logs a request that failed to change a resource: nothing changed, so nothing else is written.
+pub(super) async fn log_failure(
     state: &AppState,
     client: &ScimClient,
     action: &str,
     source_id: Option<&str>,
     target_id: Option<&str>,
-    changes: Value,
-    error: Option<&str>,
+    error: &ScimError,
 ) -> Result<(), ScimError> {
     db::provisioning::record(
         &state.pool,
@@ -297,11 +266,11 @@ pub(super) async fn log(
             customer_id: client.customer_id,
             token_id: client.token_id,
             action,
-            succeeded: error.is_none(),
+            succeeded: false,
             source_id,
             target_id,
-            changes,
-            error,
+            changes: json!({}),
+            error: Some(error.detail()),
         },
     )
     .await?;
