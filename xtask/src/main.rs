@@ -126,7 +126,13 @@ fn test(root: &Path) -> Result<()> {
     run_tests(
         &mut tally,
         "native tests",
-        Command::new("cargo").args(["test", "--workspace", "--exclude", "provisio-e2e"]),
+        Command::new("cargo").args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "provisio-e2e",
+            "--no-fail-fast",
+        ]),
     );
     run_tests(
         &mut tally,
@@ -156,6 +162,7 @@ fn test(root: &Path) -> Result<()> {
                     "test",
                     "--package",
                     "provisio-e2e",
+                    "--no-fail-fast",
                     "--",
                     "--test-threads",
                     "1",

@@ -142,7 +142,11 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
                 .then_some(()))
         })
         .await?;
-    let row = text_of(&browser, ".tokens-table tbody tr").await?;
+    let row = browser
+        .eventually("the new token in the list", || async {
+            Ok(text_of(&browser, ".tokens-table tbody tr").await.ok())
+        })
+        .await?;
     assert!(
         row.contains("Okta production") && row.contains("Active"),
         "{row}"
@@ -280,7 +284,9 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
     browser.click(".tokens-table .confirm-yes").await?;
     browser
         .eventually("the revoked status", || async {
-            let row = text_of(&browser, ".tokens-table tbody tr").await?;
+            let row = text_of(&browser, ".tokens-table tbody tr")
+                .await
+                .unwrap_or_default();
             Ok(row.contains("Revoked").then_some(()))
         })
         .await?;

@@ -18,6 +18,8 @@ pub struct UserFields {
     pub email: String,
     /// The email's `type` (`work` unless the IdP says otherwise).
     pub email_type: Option<String>,
+    /// The email's `primary` flag (true unless the IdP says otherwise).
+    pub email_primary: Option<bool>,
     pub active: bool,
 }
 
@@ -59,6 +61,7 @@ struct UserRecord {
     scim_display_name: Option<String>,
     email: String,
     email_type: Option<String>,
+    email_primary: Option<bool>,
     status: String,
     created_at: DateTime<Utc>,
     updated_at: Option<DateTime<Utc>>,
@@ -77,6 +80,7 @@ impl From<UserRecord> for ScimUser {
                 display_name: r.scim_display_name,
                 email: r.email,
                 email_type: r.email_type,
+                email_primary: r.email_primary,
                 active: r.status != "Preserved",
             },
             updated_at: r.updated_at.unwrap_or(r.created_at),
@@ -87,7 +91,8 @@ impl From<UserRecord> for ScimUser {
 }
 
 const SELECT_USERS: &str = "SELECT scim_id, scim_user_name, external_id, given_name, family_name, \
-     scim_display_name, email, email_type, status, created_at, updated_at, version FROM users u";
+     scim_display_name, email, email_type, email_primary, status, created_at, updated_at, version \
+     FROM users u";
 
 fn push_base(sql: &mut QueryBuilder<'_, Sqlite>, customer_id: i64, condition: Option<&Condition>) {
     sql.push(" WHERE u.customer_id = ");
@@ -197,7 +202,8 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO users (customer_id, user_name, email, profile_id, status, license, created_at, \
          managed_by, scim_id, scim_user_name, external_id, given_name, family_name, updated_at, \
-         scim_display_name, email_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         scim_display_name, email_type, email_primary) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(customer_id)
     .bind(fields.report_name())
@@ -215,6 +221,7 @@ pub async fn insert(
     .bind(&now)
     .bind(&fields.display_name)
     .bind(&fields.email_type)
+    .bind(fields.email_primary)
     .execute(&mut *tx)
     .await?;
     change.record(&mut tx, customer_id, &scim_id).await?;
@@ -250,7 +257,7 @@ pub async fn update(
     let stored: Option<(DateTime<Utc>, i64)> = sqlx::query_as(
         "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, scim_user_name = ?, \
          external_id = ?, given_name = ?, family_name = ?, scim_display_name = ?, email_type = ?, \
-         updated_at = ?, version = version + 1 \
+         email_primary = ?, updated_at = ?, version = version + 1 \
          WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0 RETURNING created_at, version",
     )
     .bind(fields.report_name())
@@ -263,6 +270,7 @@ pub async fn update(
     .bind(&fields.family_name)
     .bind(&fields.display_name)
     .bind(&fields.email_type)
+    .bind(fields.email_primary)
     .bind(&now)
     .bind(customer_id)
     .bind(scim_id)

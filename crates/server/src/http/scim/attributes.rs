@@ -70,9 +70,10 @@ fn set_attribute(fields: &mut UserFields, key: &str, value: &Value) -> Result<()
         }
         "active" => fields.active = boolean(value)?,
         "emails" => {
-            let (email, kind) = work_email(value)?;
-            fields.email = email.unwrap_or_default();
-            fields.email_type = kind;
+            let picked = work_email(value)?;
+            fields.email = picked.value.unwrap_or_default();
+            fields.email_type = picked.kind;
+            fields.email_primary = picked.primary;
         }
         "emails.value" => fields.email = text(value, "emails")?.unwrap_or_default(),
         // Read-only, or attributes Provisio does not keep: accepted and ignored (RFC 7644 §3.3).
@@ -107,10 +108,21 @@ fn boolean(value: &Value) -> Result<bool, ScimError> {
     }
 }
 
-/// The primary email, else the work one, else the first; with its type.
-fn work_email(value: &Value) -> Result<(Option<String>, Option<String>), ScimError> {
+/// The email Provisio keeps, with its type and primary flag as sent.
+struct PickedEmail {
+    value: Option<String>,
+    kind: Option<String>,
+    primary: Option<bool>,
+}
+
+/// The primary email, else the work one, else the first.
+fn work_email(value: &Value) -> Result<PickedEmail, ScimError> {
     let Some(emails) = value.as_array() else {
-        return Ok((text(value, "emails")?, None));
+        return Ok(PickedEmail {
+            value: text(value, "emails")?,
+            kind: None,
+            primary: None,
+        });
     };
     let pick = emails
         .iter()
@@ -125,11 +137,16 @@ fn work_email(value: &Value) -> Result<(Option<String>, Option<String>), ScimErr
         })
         .or_else(|| emails.first());
     match pick {
-        Some(email) => Ok((
-            text(email.get("value").unwrap_or(&Value::Null), "emails")?,
-            email.get("type").and_then(Value::as_str).map(str::to_owned),
-        )),
-        None => Ok((None, None)),
+        Some(email) => Ok(PickedEmail {
+            value: text(email.get("value").unwrap_or(&Value::Null), "emails")?,
+            kind: email.get("type").and_then(Value::as_str).map(str::to_owned),
+            primary: email.get("primary").and_then(|p| boolean(p).ok()),
+        }),
+        None => Ok(PickedEmail {
+            value: None,
+            kind: None,
+            primary: None,
+        }),
     }
 }
 

@@ -285,7 +285,8 @@ fn resource(user: &ScimUser) -> Value {
         "id": user.scim_id,
         "userName": f.user_name,
         "active": f.active,
-        "emails": [{"value": f.email, "type": f.email_type.as_deref().unwrap_or("work"), "primary": true}],
+        "emails": [{"value": f.email, "type": f.email_type.as_deref().unwrap_or("work"),
+                    "primary": f.email_primary.unwrap_or(true)}],
         "meta": {
             "resourceType": "User",
             "created": user.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
