@@ -10,6 +10,9 @@ use provisio_api::report::{
     ReportField, ReportPage, ReportQuery, SaveViewRequest, SavedView, SavedViewList,
 };
 use provisio_api::scim::{CreateScimTokenRequest, CreatedScimToken, ScimToken};
+use provisio_api::subscription::{
+    AssignOwnerRequest, Delivery, SaveSubscriptionRequest, Subscription,
+};
 use provisio_api::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -265,6 +268,49 @@ pub async fn create_scim_token(
 pub async fn revoke_scim_token(customer_id: i64, token_id: i64) -> Result<(), ApiFailure> {
     let url = format!("/api/v1/customers/{customer_id}/scim-tokens/{token_id}");
     send_empty(Request::delete(&url)).await
+}
+
+pub async fn subscriptions() -> Result<Vec<Subscription>, ApiFailure> {
+    get_json("/api/v1/subscriptions").await
+}
+
+pub async fn create_subscription(
+    request: &SaveSubscriptionRequest,
+) -> Result<Subscription, ApiFailure> {
+    send_json(Request::post("/api/v1/subscriptions"), request).await
+}
+
+pub async fn update_subscription(
+    id: i64,
+    request: &SaveSubscriptionRequest,
+) -> Result<Subscription, ApiFailure> {
+    send_json(
+        Request::put(&format!("/api/v1/subscriptions/{id}")),
+        request,
+    )
+    .await
+}
+
+pub async fn delete_subscription(id: i64) -> Result<(), ApiFailure> {
+    send_empty(Request::delete(&format!("/api/v1/subscriptions/{id}"))).await
+}
+
+/// Delivers now; answers the delivery as recorded (sent, skipped or failed).
+pub async fn send_subscription_now(id: i64) -> Result<Delivery, ApiFailure> {
+    let request = Request::post(&format!("/api/v1/subscriptions/{id}/send"));
+    decode(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+pub async fn deliveries(id: i64) -> Result<Vec<Delivery>, ApiFailure> {
+    get_json(&format!("/api/v1/subscriptions/{id}/deliveries")).await
+}
+
+pub async fn assign_subscription_owner(id: i64, owner_id: i64) -> Result<Subscription, ApiFailure> {
+    send_json(
+        Request::put(&format!("/api/v1/subscriptions/{id}/owner")),
+        &AssignOwnerRequest { owner_id },
+    )
+    .await
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {

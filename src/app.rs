@@ -14,6 +14,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::report::ReportPage;
 use crate::pages::scim::ScimPage;
 use crate::pages::sign_in::SignInPage;
+use crate::pages::subscriptions::SubscriptionsPage;
 use crate::session::{Session, SessionState};
 
 #[component]
@@ -31,6 +32,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=SignInPage />
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("/") view=ReportPage />
+                    <Route path=path!("/subscriptions") view=SubscriptionsPage />
                     <Route path=path!("/scim") view=ScimPage />
                     <Route path=path!("/admins") view=AdminsPage />
                     <Route path=path!("/account") view=AccountPage />
@@ -77,6 +79,9 @@ fn Shell() -> impl IntoView {
                 <ul class="nav-list">
                     <li>
                         <A href="/" exact=true>"User Provisioning"</A>
+                    </li>
+                    <li>
+                        <A href="/subscriptions">"Subscriptions"</A>
                     </li>
                 </ul>
                 <p class="nav-section">"Provisioning"</p>

@@ -6,3 +6,4 @@ pub mod not_found;
 pub mod report;
 pub mod scim;
 pub mod sign_in;
+pub mod subscriptions;

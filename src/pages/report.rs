@@ -10,8 +10,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use provisio_api::report::{
-    decode_pairs, ColumnLayout, ExportFormat, Filter, Operator, QueryError, ReportFacets,
-    ReportField, ReportLink, ReportQuery, ReportRow, SavedView, SavedViewList,
+    decode_pairs, encode_columns, ColumnLayout, ExportFormat, Filter, Operator, QueryError,
+    ReportFacets, ReportField, ReportLink, ReportQuery, ReportRow, SavedView, SavedViewList,
 };
 
 use crate::api;
@@ -20,6 +20,8 @@ use crate::components::data_table::DataTable;
 use crate::components::export_menu::ExportMenu;
 use crate::components::filter_bar::FilterBar;
 use crate::components::multi_select::MultiSelect;
+use crate::components::subscription_form::CurrentView;
+use crate::components::subscription_panel::SubscriptionPanel;
 use crate::components::view_bar::{CurrentArrangement, ViewBar};
 use crate::format;
 use crate::session::Session;
@@ -188,6 +190,14 @@ pub fn ReportPage() -> impl IntoView {
         view: link.with(|l| l.view),
         query: query.with(ReportQuery::to_query_string),
         columns: columns.get(),
+    });
+    let subscription_view = Signal::derive(move || CurrentView {
+        query: query.with(ReportQuery::to_query_string),
+        columns: encode_columns(&columns.get()),
+        chips: query.with(|q| CurrentView::chips_of(q, columns.with(Vec::len))),
+    });
+    let saved_view_list = Signal::derive(move || {
+        views.with(|v| v.as_ref().map(|l| l.views.clone()).unwrap_or_default())
     });
     let export_url = Callback::new(move |format: ExportFormat| {
         api::export_url(&query.get_untracked(), &columns.get_untracked(), format)
@@ -402,6 +412,7 @@ pub fn ReportPage() -> impl IntoView {
                         "Every user provisioned in Endpoints, across customers. Times are in UTC."
                     </p>
                 </div>
+                <SubscriptionPanel current=subscription_view saved_views=saved_view_list />
             </header>
             <Show when=move || link_error().is_some()>
                 <div class="banner warning" role="alert">

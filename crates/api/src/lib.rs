@@ -7,5 +7,6 @@ pub mod auth;
 pub mod error;
 pub mod report;
 pub mod scim;
+pub mod subscription;
 
 pub use error::ErrorBody;

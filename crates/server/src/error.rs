@@ -32,6 +32,9 @@ pub enum ApiError {
     Database(#[from] sqlx::Error),
     #[error("{0}")]
     Internal(&'static str),
+    /// A part of the server this request needs is not set up (503).
+    #[error("{0}")]
+    Unavailable(&'static str),
 }
 
 impl ApiError {
@@ -101,6 +104,10 @@ impl IntoResponse for ApiError {
                 tracing::error!(what, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, internal_body())
             }
+            ApiError::Unavailable(what) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorBody::new("unavailable", format!("Not available: {what}."), None),
+            ),
         };
         (status, Json(body)).into_response()
     }

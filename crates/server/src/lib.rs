@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cursor;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod error;
 pub mod export;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub throttle: Arc<auth::throttle::SignInThrottle>,
     /// Each SCIM token's request budget.
     pub scim_rate: Arc<auth::scim_rate::ScimRateLimit>,
+    /// Sends subscription deliveries; None where mail is not set up ("Send now" answers 503).
+    pub deliverer: Option<delivery::Deliverer>,
     /// Mark the session cookie Secure: set when clients reach the server over TLS.
     pub secure_cookies: bool,
 }
@@ -33,6 +36,7 @@ impl AppState {
             pool,
             throttle: Arc::default(),
             scim_rate: Arc::default(),
+            deliverer: None,
             secure_cookies: false,
         }
     }

@@ -4,11 +4,13 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use provisio_api::auth::Role;
 use provisio_server::auth::scim_rate::ScimRateLimit;
+use provisio_server::delivery::mail::Mailer;
+use provisio_server::delivery::{self, Deliverer, MailSettings};
 use provisio_server::{app, auth, db, demo, AppOptions, AppState};
 use tracing_subscriber::EnvFilter;
 
@@ -31,6 +33,9 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 }
+
+/// How often the scheduler looks for due subscriptions.
+const SCHEDULER_INTERVAL: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Args)]
 struct ServeArgs {
@@ -67,6 +72,29 @@ struct ServeArgs {
     #[arg(long, env = "PROVISIO_SCIM_RATE_LIMIT", default_value_t = auth::scim_rate::DEFAULT_PER_SECOND,
           value_parser = clap::value_parser!(u32).range(1..))]
     scim_rate_limit: u32,
+
+    /// Send subscription mail through this SMTP server: `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://user:password@host:465` (TLS), `smtp://localhost:25` (plain).
+    /// Without it, messages are written as .eml files into the outbox folder.
+    #[arg(long, env = "PROVISIO_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+
+    /// Where messages go when no SMTP server is set.
+    #[arg(long, env = "PROVISIO_OUTBOX_DIR", default_value = "data/outbox")]
+    outbox_dir: PathBuf,
+
+    /// The sender of subscription mail.
+    #[arg(
+        long,
+        env = "PROVISIO_MAIL_FROM",
+        default_value = "Provisio <provisio@localhost>"
+    )]
+    mail_from: String,
+
+    /// The console's address as mail recipients reach it, for links in messages
+    /// (default: http:// and the listen address).
+    #[arg(long, env = "PROVISIO_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,7 +180,42 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         ..AppState::new(pool)
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!("Provisio is listening on http://{}", listener.local_addr()?);
+    let address = listener.local_addr()?;
+    let mailer = match &args.smtp_url {
+        Some(url) => {
+            println!(
+                "Subscription mail goes through the SMTP server in PROVISIO_SMTP_URL / --smtp-url"
+            );
+            Mailer::smtp(url)?
+        }
+        None => {
+            let outbox = std::path::absolute(&args.outbox_dir)?;
+            println!(
+                "Subscription mail is written as .eml files into {} (set --smtp-url to send it)",
+                outbox.display()
+            );
+            Mailer::outbox(outbox)?
+        }
+    };
+    let from: lettre::message::Mailbox = args
+        .mail_from
+        .parse()
+        .map_err(|e| format!("--mail-from '{}' is not an address: {e}", args.mail_from))?;
+    let settings = MailSettings {
+        mailer,
+        from,
+        public_url: args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}")),
+    };
+    let deliverer = Deliverer::new(state.pool.clone(), settings);
+    delivery::spawn_scheduler(deliverer.clone(), SCHEDULER_INTERVAL);
+    let state = AppState {
+        deliverer: Some(deliverer),
+        ..state
+    };
+    println!("Provisio is listening on http://{address}");
     axum::serve(
         listener,
         app(state, &options).into_make_service_with_connect_info::<SocketAddr>(),

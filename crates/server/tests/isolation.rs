@@ -91,6 +91,29 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
         .await;
     assert_eq!(revocable.status, StatusCode::CREATED, "{}", revocable.body);
     let revocable_id = revocable.body["details"]["id"].as_i64().expect("token id");
+    let subscription = json!({
+        "name": "Morning", "view": {"kind": "snapshot", "query": "sort=-user_email", "columns": ""},
+        "format": "csv", "schedule": {"recurrence": {"every": "day"}, "hour": 7, "minute": 0},
+        "recipients": ["ops@msp.example"], "skip_empty": false, "enabled": true
+    });
+    let mut subscription_ids = Vec::new();
+    for _ in 0..2 {
+        let created = app
+            .send(
+                Method::POST,
+                "/api/v1/subscriptions",
+                Some(&msp_cookie),
+                Some(subscription.clone()),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        subscription_ids.push(created.body["id"].as_i64().expect("subscription id"));
+    }
+    let msp_id: i64 = sqlx::query_scalar("SELECT id FROM admins WHERE role = 'msp_admin'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("the demo MSP admin");
+    let subscribed = format!("/api/v1/subscriptions/{}", subscription_ids[0]);
     let mut cases = vec![
         case(
             Method::GET,
@@ -266,6 +289,63 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             &tokens,
             Some(new_token.clone()),
             [201, 201, 403, 401],
+        ),
+        // Everyone keeps their own subscriptions; only MSP admins see others'.
+        case(
+            Method::GET,
+            "/api/v1/subscriptions",
+            "/api/v1/subscriptions",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/subscriptions",
+            "/api/v1/subscriptions",
+            Some(subscription.clone()),
+            [201, 201, 201, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/subscriptions/{id}",
+            &subscribed,
+            None,
+            [200, 404, 404, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/subscriptions/{id}",
+            &subscribed,
+            Some(subscription.clone()),
+            [200, 404, 404, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/subscriptions/{id}/send",
+            &format!("{subscribed}/send"),
+            None,
+            [200, 404, 404, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/subscriptions/{id}/deliveries",
+            &format!("{subscribed}/deliveries"),
+            None,
+            [200, 404, 404, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/subscriptions/{id}/owner",
+            &format!("{subscribed}/owner"),
+            Some(json!({"owner_id": msp_id})),
+            [200, 403, 403, 401],
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/subscriptions/{id}",
+            &format!("/api/v1/subscriptions/{}", subscription_ids[1]),
+            None,
+            [204, 404, 404, 401],
         ),
     ]);
 

@@ -48,3 +48,15 @@ pub async fn find_by_global_id(
         })
     })
 }
+
+/// Whose rows a scope holds, in words for file names and messages: the customer's name, or
+/// all customers.
+pub async fn label(pool: &SqlitePool, scope: Scope) -> Result<String, sqlx::Error> {
+    Ok(match scope {
+        Scope::AllCustomers => "all customers".to_owned(),
+        Scope::Customer(id) => find(pool, scope, id)
+            .await?
+            .map(|customer| customer.name)
+            .unwrap_or_else(|| format!("customer {id}")),
+    })
+}

@@ -10,6 +10,7 @@ pub mod scim_filter;
 pub mod scim_groups;
 pub mod scim_tokens;
 pub mod scim_users;
+pub mod subscriptions;
 pub mod views;
 
 use std::str::FromStr;

@@ -57,6 +57,9 @@ pub async fn delete_layout(
     Ok(())
 }
 
+/// The User Provisioning report's key in the tables of views and layouts.
+pub const USER_PROVISIONING: &str = "user_provisioning";
+
 /// Who is asking for views: owners see their own, and shared views of admins in the same
 /// tenant (the same customer, or MSP-wide for both).
 #[derive(Debug, Clone, Copy)]

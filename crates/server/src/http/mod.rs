@@ -11,6 +11,7 @@ mod scim;
 mod scim_tokens;
 mod security;
 mod session;
+mod subscriptions;
 mod views;
 
 use std::time::Duration;
@@ -46,6 +47,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .merge(report::router())
         .merge(views::router())
         .merge(scim_tokens::router())
+        .merge(subscriptions::router())
         .split_for_parts();
     let mut app = api
         .merge(openapi::router(document))

@@ -18,7 +18,6 @@ use utoipa_axum::routes;
 use crate::auth::CurrentAdmin;
 use crate::db;
 use crate::db::report::Keyset;
-use crate::db::Scope;
 use crate::{cursor, export, ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -148,7 +147,11 @@ async fn export_rows(
     };
     let scope = admin.scope();
     let now = Utc::now();
-    let file_name = export::file_name(&scope_label(&state, scope).await?, format, now);
+    let file_name = export::file_name(
+        &db::customers::label(&state.pool, scope).await?,
+        format,
+        now,
+    );
     let rows = db::report::stream(state.pool.clone(), scope, query, now);
     let body = export::encode(rows, columns, format).inspect(|chunk| {
         if let Err(err) = chunk {
@@ -167,17 +170,6 @@ async fn export_rows(
         Body::from_stream(body),
     )
         .into_response())
-}
-
-/// Whose rows a file holds, for its name: the customer's name, or all customers.
-pub async fn scope_label(state: &AppState, scope: Scope) -> Result<String, ApiError> {
-    Ok(match scope {
-        Scope::AllCustomers => "all customers".to_owned(),
-        Scope::Customer(id) => db::customers::find(&state.pool, scope, id)
-            .await?
-            .map(|customer| customer.name)
-            .unwrap_or_else(|| format!("customer {id}")),
-    })
 }
 
 /// Decodes the query string, refusing keys the endpoint does not know.

@@ -21,7 +21,7 @@ use crate::db::{self, views::ViewContent, views::Viewer};
 use crate::{ApiError, AppState};
 
 /// The report these preferences belong to, as stored.
-const REPORT: &str = "user_provisioning";
+const REPORT: &str = db::views::USER_PROVISIONING;
 /// Most views one admin may save for a report.
 const MAX_VIEWS_PER_ADMIN: usize = 100;
 

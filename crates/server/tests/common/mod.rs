@@ -2,12 +2,15 @@
 #![allow(dead_code)] // Each test binary uses a different part of this harness.
 
 pub mod scim;
+pub mod smtp;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use provisio_api::auth::Role;
+use provisio_server::delivery::mail::Mailer;
+use provisio_server::delivery::{Deliverer, MailSettings};
 use provisio_server::demo::DemoAdmin;
 use provisio_server::{app, db, demo, AppOptions, AppState};
 use serde_json::Value;
@@ -43,10 +46,13 @@ impl TestApp {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         let pool = db::connect(&url).await.expect("database opens");
         let seeded = demo::seed(&pool, users).await.expect("demo data seeds");
-        let router = app(
-            configure(AppState::new(pool.clone())),
-            &AppOptions::default(),
-        );
+        // Mail goes to an outbox in the test's directory unless `configure` says otherwise.
+        let outbox = Mailer::outbox(dir.path().join("outbox")).expect("outbox");
+        let state = AppState {
+            deliverer: Some(Deliverer::new(pool.clone(), mail_settings(outbox))),
+            ..AppState::new(pool.clone())
+        };
+        let router = app(configure(state), &AppOptions::default());
         let mut test_app = TestApp {
             router,
             pool,
@@ -153,5 +159,16 @@ impl TestApp {
             body,
             text: String::from_utf8_lossy(&bytes).into_owned(),
         }
+    }
+}
+
+/// Mail from Provisio, linking to a console at a fixed address.
+pub fn mail_settings(mailer: Mailer) -> MailSettings {
+    MailSettings {
+        mailer,
+        from: "Provisio <provisio@provisio.example>"
+            .parse()
+            .expect("address"),
+        public_url: "https://provisio.example".to_owned(),
     }
 }

@@ -1,0 +1,477 @@
+//! Report subscriptions and their deliveries.
+
+use chrono::{DateTime, Utc};
+use provisio_api::report::ExportFormat;
+use provisio_api::subscription::{
+    Delivery, DeliveryOutcome, Schedule, SubscribedView, Subscription, SubscriptionOwner,
+};
+use sqlx::SqlitePool;
+
+use super::admins::now_text;
+
+/// Who asks: MSP admins see every subscription, others only their own.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader {
+    Everyone,
+    Owner(i64),
+}
+
+#[derive(sqlx::FromRow)]
+struct SubscriptionRecord {
+    id: i64,
+    name: String,
+    owner_id: i64,
+    owner_email: String,
+    owner_name: String,
+    owner_disabled: bool,
+    view_kind: String,
+    query: String,
+    columns: String,
+    saved_view_id: Option<i64>,
+    view_name: Option<String>,
+    format: String,
+    schedule: String,
+    recipients: String,
+    skip_empty: bool,
+    enabled: bool,
+    next_run_at: Option<DateTime<Utc>>,
+}
+
+const SELECT_SUBSCRIPTIONS: &str = "SELECT s.id, s.name, s.owner_id, o.email AS owner_email, \
+     o.display_name AS owner_name, o.disabled AS owner_disabled, s.view_kind, s.query, s.columns, \
+     s.saved_view_id, v.name AS view_name, s.format, s.schedule, s.recipients, s.skip_empty, \
+     s.enabled, s.next_run_at \
+     FROM subscriptions s JOIN admins o ON o.id = s.owner_id \
+     LEFT JOIN saved_views v ON v.id = s.saved_view_id";
+
+impl SubscriptionRecord {
+    fn into_subscription(self, last_delivery: Option<Delivery>) -> Subscription {
+        // The columns are written only from checked requests; a damaged row reads as defaults.
+        let schedule: Schedule = serde_json::from_str(&self.schedule).unwrap_or(Schedule {
+            recurrence: provisio_api::subscription::Recurrence::Day,
+            hour: 7,
+            minute: 0,
+        });
+        Subscription {
+            id: self.id,
+            name: self.name,
+            owner: SubscriptionOwner {
+                id: self.owner_id,
+                email: self.owner_email,
+                display_name: self.owner_name,
+                disabled: self.owner_disabled,
+            },
+            view: match (self.view_kind.as_str(), self.saved_view_id) {
+                ("saved_view", Some(view_id)) => SubscribedView::SavedView { view_id },
+                _ => SubscribedView::Snapshot {
+                    query: self.query,
+                    columns: self.columns,
+                },
+            },
+            view_name: self.view_name,
+            format: ExportFormat::from_key(&self.format).unwrap_or(ExportFormat::Csv),
+            schedule_text: schedule.describe(),
+            schedule,
+            recipients: serde_json::from_str(&self.recipients).unwrap_or_default(),
+            skip_empty: self.skip_empty,
+            enabled: self.enabled,
+            next_delivery: self.next_run_at,
+            last_delivery,
+        }
+    }
+}
+
+pub async fn list(pool: &SqlitePool, reader: Reader) -> Result<Vec<Subscription>, sqlx::Error> {
+    let records: Vec<SubscriptionRecord> = match reader {
+        Reader::Everyone => {
+            sqlx::query_as(&format!(
+                "{SELECT_SUBSCRIPTIONS} ORDER BY s.name COLLATE NOCASE, s.id"
+            ))
+            .fetch_all(pool)
+            .await?
+        }
+        Reader::Owner(owner) => {
+            sqlx::query_as(&format!(
+                "{SELECT_SUBSCRIPTIONS} WHERE s.owner_id = ? ORDER BY s.name COLLATE NOCASE, s.id"
+            ))
+            .bind(owner)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let mut subscriptions = Vec::with_capacity(records.len());
+    for record in records {
+        let last = last_delivery(pool, record.id).await?;
+        subscriptions.push(record.into_subscription(last));
+    }
+    Ok(subscriptions)
+}
+
+/// One subscription `reader` may see.
+pub async fn find(
+    pool: &SqlitePool,
+    reader: Reader,
+    id: i64,
+) -> Result<Option<Subscription>, sqlx::Error> {
+    let record: Option<SubscriptionRecord> = match reader {
+        Reader::Everyone => {
+            sqlx::query_as(&format!("{SELECT_SUBSCRIPTIONS} WHERE s.id = ?"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }
+        Reader::Owner(owner) => {
+            sqlx::query_as(&format!(
+                "{SELECT_SUBSCRIPTIONS} WHERE s.id = ? AND s.owner_id = ?"
+            ))
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(pool)
+            .await?
+        }
+    };
+    match record {
+        Some(record) => {
+            let last = last_delivery(pool, record.id).await?;
+            Ok(Some(record.into_subscription(last)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// What a subscription stores, checked by the caller.
+pub struct SubscriptionContent<'a> {
+    pub name: &'a str,
+    pub view: &'a SubscribedView,
+    pub format: ExportFormat,
+    pub schedule: &'a Schedule,
+    pub recipients: &'a [String],
+    pub skip_empty: bool,
+    pub enabled: bool,
+    /// The next delivery, computed from the schedule; None while paused.
+    pub next_run_at: Option<DateTime<Utc>>,
+}
+
+fn view_columns(view: &SubscribedView) -> (&'static str, String, String, Option<i64>) {
+    match view {
+        SubscribedView::Snapshot { query, columns } => {
+            ("snapshot", query.clone(), columns.clone(), None)
+        }
+        SubscribedView::SavedView { view_id } => {
+            ("saved_view", String::new(), String::new(), Some(*view_id))
+        }
+    }
+}
+
+fn time_text(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+pub async fn insert(
+    pool: &SqlitePool,
+    owner_id: i64,
+    content: &SubscriptionContent<'_>,
+) -> Result<i64, sqlx::Error> {
+    let (kind, query, columns, view_id) = view_columns(content.view);
+    let now = now_text();
+    sqlx::query_scalar(
+        "INSERT INTO subscriptions (owner_id, name, view_kind, query, columns, saved_view_id, \
+         format, schedule, recipients, skip_empty, enabled, next_run_at, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(owner_id)
+    .bind(content.name)
+    .bind(kind)
+    .bind(query)
+    .bind(columns)
+    .bind(view_id)
+    .bind(content.format.key())
+    .bind(serde_json::to_string(content.schedule).unwrap_or_default())
+    .bind(serde_json::to_string(content.recipients).unwrap_or_default())
+    .bind(content.skip_empty)
+    .bind(content.enabled)
+    .bind(time_text(content.next_run_at))
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn update(
+    pool: &SqlitePool,
+    id: i64,
+    content: &SubscriptionContent<'_>,
+) -> Result<bool, sqlx::Error> {
+    let (kind, query, columns, view_id) = view_columns(content.view);
+    let done = sqlx::query(
+        "UPDATE subscriptions SET name = ?, view_kind = ?, query = ?, columns = ?, \
+         saved_view_id = ?, format = ?, schedule = ?, recipients = ?, skip_empty = ?, \
+         enabled = ?, next_run_at = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(content.name)
+    .bind(kind)
+    .bind(query)
+    .bind(columns)
+    .bind(view_id)
+    .bind(content.format.key())
+    .bind(serde_json::to_string(content.schedule).unwrap_or_default())
+    .bind(serde_json::to_string(content.recipients).unwrap_or_default())
+    .bind(content.skip_empty)
+    .bind(content.enabled)
+    .bind(time_text(content.next_run_at))
+    .bind(now_text())
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_owner(pool: &SqlitePool, id: i64, owner_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE subscriptions SET owner_id = ?, updated_at = ? WHERE id = ?")
+        .bind(owner_id)
+        .bind(now_text())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a subscription and its history.
+pub async fn delete(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = super::write_transaction(pool).await?;
+    sqlx::query("DELETE FROM deliveries WHERE subscription_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let done = sqlx::query("DELETE FROM subscriptions WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRecord {
+    id: i64,
+    scheduled_for: DateTime<Utc>,
+    on_demand: bool,
+    finished_at: Option<DateTime<Utc>>,
+    recipients: String,
+    rows: Option<i64>,
+    bytes: Option<i64>,
+    attempts: i64,
+    status: String,
+    error: Option<String>,
+}
+
+impl From<DeliveryRecord> for Delivery {
+    fn from(r: DeliveryRecord) -> Self {
+        Delivery {
+            id: r.id,
+            scheduled_for: r.scheduled_for,
+            on_demand: r.on_demand,
+            finished_at: r.finished_at,
+            recipients: serde_json::from_str(&r.recipients).unwrap_or_default(),
+            rows: r.rows.and_then(|n| u64::try_from(n).ok()),
+            bytes: r.bytes.and_then(|n| u64::try_from(n).ok()),
+            attempts: u32::try_from(r.attempts).unwrap_or(0),
+            outcome: DeliveryOutcome::from_key(&r.status).unwrap_or(DeliveryOutcome::Failed),
+            error: r.error,
+        }
+    }
+}
+
+const SELECT_DELIVERIES: &str = "SELECT id, scheduled_for, on_demand, finished_at, recipients, \
+     rows, bytes, attempts, status, error FROM deliveries";
+
+async fn last_delivery(
+    pool: &SqlitePool,
+    subscription_id: i64,
+) -> Result<Option<Delivery>, sqlx::Error> {
+    let record: Option<DeliveryRecord> = sqlx::query_as(&format!(
+        "{SELECT_DELIVERIES} WHERE subscription_id = ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(subscription_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(record.map(Delivery::from))
+}
+
+/// A subscription's deliveries, newest first.
+pub async fn deliveries(
+    pool: &SqlitePool,
+    subscription_id: i64,
+    limit: i64,
+) -> Result<Vec<Delivery>, sqlx::Error> {
+    let records: Vec<DeliveryRecord> = sqlx::query_as(&format!(
+        "{SELECT_DELIVERIES} WHERE subscription_id = ? ORDER BY id DESC LIMIT ?"
+    ))
+    .bind(subscription_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(records.into_iter().map(Delivery::from).collect())
+}
+
+/// Records every due scheduled delivery and moves each subscription to its next time after
+/// `now`: however long the server was down, a subscription gets one catch-up delivery, not one
+/// per missed period. The unique (subscription, scheduled time) key makes a second look at the
+/// same due time a no-op. Returns how many deliveries were recorded.
+pub async fn record_due(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    next_after: impl Fn(&Schedule, DateTime<Utc>) -> Option<DateTime<Utc>>,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = super::write_transaction(pool).await?;
+    let due: Vec<(i64, DateTime<Utc>, String, String)> = sqlx::query_as(
+        "SELECT id, next_run_at, schedule, recipients FROM subscriptions \
+         WHERE enabled = 1 AND next_run_at IS NOT NULL AND next_run_at <= ?",
+    )
+    .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut recorded = 0;
+    for (id, scheduled_for, schedule, recipients) in due {
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO deliveries (subscription_id, scheduled_for, on_demand, status, \
+             recipients, created_at) VALUES (?, ?, 0, 'pending', ?, ?)",
+        )
+        .bind(id)
+        .bind(scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .bind(&recipients)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        recorded += done.rows_affected();
+        let next = serde_json::from_str::<Schedule>(&schedule)
+            .ok()
+            .and_then(|s| next_after(&s, now));
+        sqlx::query("UPDATE subscriptions SET next_run_at = ? WHERE id = ?")
+            .bind(time_text(next))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// Records a "Send now" delivery; returns its id.
+pub async fn record_on_demand(pool: &SqlitePool, subscription_id: i64) -> Result<i64, sqlx::Error> {
+    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    sqlx::query_scalar(
+        "INSERT INTO deliveries (subscription_id, scheduled_for, on_demand, status, recipients, \
+         created_at) SELECT id, ?, 1, 'pending', recipients, ? FROM subscriptions WHERE id = ? \
+         RETURNING id",
+    )
+    .bind(&now)
+    .bind(&now)
+    .bind(subscription_id)
+    .fetch_one(pool)
+    .await
+}
+
+/// A recorded delivery with what sending it needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingDelivery {
+    pub id: i64,
+    pub subscription_id: i64,
+    pub scheduled_for: DateTime<Utc>,
+    pub attempts: i64,
+}
+
+/// Deliveries recorded but not sent whose (re)try time has come, oldest first.
+pub async fn ready(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<Vec<PendingDelivery>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, subscription_id, scheduled_for, attempts FROM deliveries \
+         WHERE status = 'pending' AND (retry_at IS NULL OR retry_at <= ?) ORDER BY id",
+    )
+    .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    .fetch_all(pool)
+    .await
+}
+
+/// Claims a pending delivery for sending; false when another worker has it.
+pub async fn claim(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1 \
+         WHERE id = ? AND status = 'pending'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A delivery that was being sent when the server stopped: whether the mail left is unknown.
+/// It is marked failed with that said, never sent again (no duplicates) and never hidden.
+pub async fn fail_interrupted(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'failed', finished_at = ?, error = \
+         'The server stopped while sending; the message may not have arrived. Use Send now to resend.' \
+         WHERE status = 'sending'",
+    )
+    .bind(now_text())
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// How a delivery attempt ended.
+pub enum Finish<'a> {
+    Sent {
+        recipients: &'a [String],
+        rows: u64,
+        bytes: u64,
+    },
+    Skipped {
+        rows: u64,
+    },
+    /// Try again at `retry_at`.
+    Retry {
+        error: &'a str,
+        retry_at: DateTime<Utc>,
+    },
+    Failed {
+        error: &'a str,
+    },
+}
+
+pub async fn finish(pool: &SqlitePool, id: i64, finish: Finish<'_>) -> Result<(), sqlx::Error> {
+    let now = now_text();
+    let query = match finish {
+        Finish::Sent {
+            recipients,
+            rows,
+            bytes,
+        } => sqlx::query(
+            "UPDATE deliveries SET status = 'sent', recipients = ?, rows = ?, bytes = ?, \
+             error = NULL, finished_at = ? WHERE id = ?",
+        )
+        .bind(serde_json::to_string(recipients).unwrap_or_default())
+        .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+        .bind(i64::try_from(bytes).unwrap_or(i64::MAX))
+        .bind(now),
+        Finish::Skipped { rows } => sqlx::query(
+            "UPDATE deliveries SET status = 'skipped', rows = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+        .bind(now),
+        Finish::Retry { error, retry_at } => sqlx::query(
+            "UPDATE deliveries SET status = 'pending', error = ?, retry_at = ? WHERE id = ?",
+        )
+        .bind(error.to_owned())
+        .bind(retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        Finish::Failed { error } => sqlx::query(
+            "UPDATE deliveries SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(error.to_owned())
+        .bind(now),
+    };
+    query.bind(id).execute(pool).await?;
+    Ok(())
+}

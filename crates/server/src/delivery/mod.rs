@@ -1,0 +1,483 @@
+//! Subscription deliveries: the scheduler that finds due subscriptions, and the sending of one
+//! delivery (the report export, mailed).
+//!
+//! Exactly once: a delivery is recorded (`pending`) before anything is sent, keyed by
+//! subscription and scheduled time, and claimed (`sending`) before the mail goes out. After a
+//! restart, pending deliveries are sent; one caught mid-send is marked failed with that said,
+//! since whether its mail left is unknown, so nothing is sent twice and nothing vanishes.
+
+pub mod mail;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use lettre::message::Mailbox;
+use provisio_api::report::{
+    decode_columns, decode_pairs, encode_pairs, Direction, ReportField, ReportQuery,
+};
+use provisio_api::subscription::{Delivery, SubscribedView, Subscription};
+
+use crate::db::subscriptions::{Finish, PendingDelivery, Reader};
+use crate::db::{self, views::Viewer, Scope};
+use crate::export;
+use mail::{Mailer, ReportMail};
+
+/// How mail leaves, and what messages link back to.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub mailer: Mailer,
+    pub from: Mailbox,
+    /// The console's address as recipients reach it, for links in messages.
+    pub public_url: String,
+}
+
+/// Sends deliveries; shared by the scheduler and "Send now".
+#[derive(Debug, Clone)]
+pub struct Deliverer {
+    pool: sqlx::SqlitePool,
+    settings: Arc<MailSettings>,
+    /// Waits before the second, third… attempt after a failed send.
+    retry_delays: Vec<Duration>,
+}
+
+/// Waits between attempts when the mail server fails: three more tries over about 35 minutes.
+pub const RETRY_DELAYS: [Duration; 3] = [
+    Duration::from_secs(60),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+];
+
+impl Deliverer {
+    pub fn new(pool: sqlx::SqlitePool, settings: MailSettings) -> Deliverer {
+        Deliverer {
+            pool,
+            settings: Arc::new(settings),
+            retry_delays: RETRY_DELAYS.to_vec(),
+        }
+    }
+
+    /// The same, with other waits between attempts (tests use short ones).
+    pub fn with_retry_delays(mut self, delays: Vec<Duration>) -> Deliverer {
+        self.retry_delays = delays;
+        self
+    }
+
+    pub fn settings(&self) -> &MailSettings {
+        &self.settings
+    }
+
+    /// Once at start-up: deliveries cut off mid-send by a stop are marked failed.
+    pub async fn recover(&self) -> Result<u64, sqlx::Error> {
+        db::subscriptions::fail_interrupted(&self.pool).await
+    }
+
+    /// One pass of the scheduler at `now`: record what is due, then send what is ready.
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        db::subscriptions::record_due(&self.pool, now, |schedule, after| {
+            schedule.next_after(after)
+        })
+        .await?;
+        for pending in db::subscriptions::ready(&self.pool, now).await? {
+            self.deliver(&pending).await?;
+        }
+        Ok(())
+    }
+
+    /// "Send now": a real delivery, recorded like a scheduled one, sent at once.
+    pub async fn send_now(&self, subscription_id: i64) -> Result<Option<Delivery>, sqlx::Error> {
+        let id = db::subscriptions::record_on_demand(&self.pool, subscription_id).await?;
+        let pending = PendingDelivery {
+            id,
+            subscription_id,
+            scheduled_for: Utc::now(),
+            attempts: 0,
+        };
+        self.deliver(&pending).await?;
+        Ok(
+            db::subscriptions::deliveries(&self.pool, subscription_id, 20)
+                .await?
+                .into_iter()
+                .find(|d| d.id == id),
+        )
+    }
+
+    /// Sends one recorded delivery, unless another worker has claimed it.
+    async fn deliver(&self, pending: &PendingDelivery) -> Result<(), sqlx::Error> {
+        if !db::subscriptions::claim(&self.pool, pending.id).await? {
+            return Ok(());
+        }
+        let finish = match self.attempt(pending).await? {
+            Attempt::Sent {
+                recipients,
+                rows,
+                bytes,
+            } => {
+                return db::subscriptions::finish(
+                    &self.pool,
+                    pending.id,
+                    Finish::Sent {
+                        recipients: &recipients,
+                        rows,
+                        bytes,
+                    },
+                )
+                .await;
+            }
+            Attempt::Skipped { rows } => Finish::Skipped { rows },
+            Attempt::Refused(error) => {
+                return db::subscriptions::finish(
+                    &self.pool,
+                    pending.id,
+                    Finish::Failed { error: &error },
+                )
+                .await;
+            }
+            Attempt::MailFailed(error) => {
+                // `attempts` counts the one just made.
+                let made = usize::try_from(pending.attempts).unwrap_or(usize::MAX);
+                return match self.retry_delays.get(made) {
+                    Some(delay) => {
+                        let retry_at = Utc::now()
+                            + chrono::Duration::from_std(*delay).unwrap_or(chrono::Duration::MAX);
+                        let error =
+                            format!("{error}; retrying at {}", retry_at.format("%H:%M:%S UTC"));
+                        db::subscriptions::finish(
+                            &self.pool,
+                            pending.id,
+                            Finish::Retry {
+                                error: &error,
+                                retry_at,
+                            },
+                        )
+                        .await
+                    }
+                    None => {
+                        let error = format!("{error} (gave up after {} attempts)", made + 1);
+                        db::subscriptions::finish(
+                            &self.pool,
+                            pending.id,
+                            Finish::Failed { error: &error },
+                        )
+                        .await
+                    }
+                };
+            }
+        };
+        db::subscriptions::finish(&self.pool, pending.id, finish).await
+    }
+
+    async fn attempt(&self, pending: &PendingDelivery) -> Result<Attempt, sqlx::Error> {
+        let Some(subscription) =
+            db::subscriptions::find(&self.pool, Reader::Everyone, pending.subscription_id).await?
+        else {
+            return Ok(Attempt::Refused(
+                "The subscription no longer exists.".into(),
+            ));
+        };
+        // The owner's access now, not when the subscription was made.
+        let owner = match db::admins::find(&self.pool, subscription.owner.id).await? {
+            Some(owner) if !owner.disabled => owner,
+            _ => {
+                return Ok(Attempt::Refused(format!(
+                    "Its owner {} is disabled; an MSP admin can take the subscription over.",
+                    subscription.owner.email
+                )))
+            }
+        };
+        let scope = match owner.customer_id {
+            Some(customer) => Scope::Customer(customer),
+            None => Scope::AllCustomers,
+        };
+        let (query_text, columns_text) = match &subscription.view {
+            SubscribedView::Snapshot { query, columns } => (query.clone(), columns.clone()),
+            SubscribedView::SavedView { view_id } => {
+                let viewer = Viewer {
+                    admin_id: owner.id,
+                    customer_id: owner.customer_id,
+                };
+                match db::views::find(&self.pool, viewer, db::views::USER_PROVISIONING, *view_id)
+                    .await?
+                {
+                    Some(view) => (
+                        view.query,
+                        provisio_api::report::encode_columns(&view.columns),
+                    ),
+                    None => {
+                        return Ok(Attempt::Refused(
+                            "The saved view it follows was deleted or is no longer shared with its owner."
+                                .into(),
+                        ))
+                    }
+                }
+            }
+        };
+        let query = match decode_pairs(&query_text).and_then(|pairs| {
+            ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        }) {
+            Ok(query) => query,
+            Err(err) => return Ok(Attempt::Refused(format!("Its view is not valid: {err}"))),
+        };
+        let columns = if columns_text.is_empty() {
+            ReportField::ALL.to_vec()
+        } else {
+            match decode_columns(&columns_text) {
+                Ok(columns) => columns,
+                Err(err) => {
+                    return Ok(Attempt::Refused(format!(
+                        "Its columns are not valid: {err}"
+                    )))
+                }
+            }
+        };
+        let recipients: Result<Vec<Mailbox>, _> = subscription
+            .recipients
+            .iter()
+            .map(|r| r.parse::<Mailbox>())
+            .collect();
+        let Ok(recipients) = recipients else {
+            return Ok(Attempt::Refused(
+                "A recipient's address is not valid.".into(),
+            ));
+        };
+
+        let now = Utc::now();
+        let rows_seen = Arc::new(AtomicU64::new(0));
+        let counted = {
+            let rows_seen = Arc::clone(&rows_seen);
+            db::report::stream(self.pool.clone(), scope, query.clone(), now).inspect(move |row| {
+                if row.is_ok() {
+                    rows_seen.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let mut file = Vec::new();
+        let chunks = export::encode(counted, columns, subscription.format);
+        futures_util::pin_mut!(chunks);
+        while let Some(chunk) = chunks.next().await {
+            match chunk {
+                Ok(bytes) => file.extend_from_slice(&bytes),
+                Err(export::ExportError::Database(err)) => return Err(err),
+                Err(err) => return Ok(Attempt::Refused(err.to_string())),
+            }
+        }
+        let rows = rows_seen.load(Ordering::Relaxed);
+        if rows == 0 && subscription.skip_empty {
+            return Ok(Attempt::Skipped { rows });
+        }
+        let scope_label = db::customers::label(&self.pool, scope).await?;
+        let file_name = export::file_name(&scope_label, subscription.format, now);
+        let bytes = file.len() as u64;
+        let summary = Summary {
+            subscription: &subscription,
+            query: &query,
+            query_text: &query_text,
+            columns_text: &columns_text,
+            rows,
+            scope_label: &scope_label,
+            now,
+            file_name: &file_name,
+            public_url: &self.settings.public_url,
+        };
+        let message = ReportMail {
+            from: &self.settings.from,
+            to: &recipients,
+            subject: &summary.subject(),
+            text: summary.text(),
+            html: summary.html(),
+            file_name: &file_name,
+            content_type: subscription.format.content_type(),
+            attachment: file,
+        }
+        .build();
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => return Ok(Attempt::Refused(error)),
+        };
+        match self.settings.mailer.send(message).await {
+            Ok(()) => Ok(Attempt::Sent {
+                recipients: subscription.recipients.clone(),
+                rows,
+                bytes,
+            }),
+            Err(error) => Ok(Attempt::MailFailed(error)),
+        }
+    }
+}
+
+enum Attempt {
+    Sent {
+        recipients: Vec<String>,
+        rows: u64,
+        bytes: u64,
+    },
+    Skipped {
+        rows: u64,
+    },
+    /// Nothing to send, for a reason retrying will not fix.
+    Refused(String),
+    /// The mail server failed; worth retrying.
+    MailFailed(String),
+}
+
+/// Runs the scheduler until the process ends: a pass every `every`.
+pub fn spawn_scheduler(deliverer: Deliverer, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        match deliverer.recover().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                deliveries = n,
+                "deliveries interrupted by a stop are marked failed"
+            ),
+            Err(err) => tracing::error!(error = %err, "could not check for interrupted deliveries"),
+        }
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = deliverer.tick(Utc::now()).await {
+                tracing::error!(error = %err, "subscription scheduler pass failed");
+            }
+        }
+    })
+}
+
+/// The words of a report message.
+struct Summary<'a> {
+    subscription: &'a Subscription,
+    query: &'a ReportQuery,
+    query_text: &'a str,
+    columns_text: &'a str,
+    rows: u64,
+    scope_label: &'a str,
+    now: DateTime<Utc>,
+    file_name: &'a str,
+    public_url: &'a str,
+}
+
+impl Summary<'_> {
+    fn subject(&self) -> String {
+        format!(
+            "{}: {} {} in User Provisioning ({} UTC)",
+            self.subscription.name,
+            self.rows,
+            if self.rows == 1 { "user" } else { "users" },
+            self.now.format("%Y-%m-%d %H:%M")
+        )
+    }
+
+    fn link(&self) -> String {
+        let base = self.public_url.trim_end_matches('/');
+        match self.subscription.view {
+            SubscribedView::SavedView { view_id } => format!("{base}/?view={view_id}"),
+            SubscribedView::Snapshot { .. } => {
+                let mut pairs = decode_pairs(self.query_text).unwrap_or_default();
+                if !self.columns_text.is_empty() {
+                    pairs.push(("cols".to_owned(), self.columns_text.to_owned()));
+                }
+                if pairs.is_empty() {
+                    format!("{base}/")
+                } else {
+                    format!("{base}/?{}", encode_pairs(&pairs))
+                }
+            }
+        }
+    }
+
+    /// (label, value) lines describing the view.
+    fn facts(&self) -> Vec<(&'static str, String)> {
+        let filters = if self.query.filters.is_empty() {
+            "none".to_owned()
+        } else {
+            self.query
+                .filters
+                .iter()
+                .map(|f| f.describe())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let plans = if self.query.service_plans.is_empty() {
+            "all".to_owned()
+        } else {
+            self.query.service_plans.join(", ")
+        };
+        let direction = match self.query.sort.direction {
+            Direction::Ascending => "ascending",
+            Direction::Descending => "descending",
+        };
+        vec![
+            ("Users", self.rows.to_string()),
+            ("Customers", self.scope_label.to_owned()),
+            ("Filters", filters),
+            ("Service plans", plans),
+            (
+                "Sorted by",
+                format!("{} ({direction})", self.query.sort.field.label()),
+            ),
+            ("Schedule", self.subscription.schedule_text.clone()),
+            ("Attached", self.file_name.to_owned()),
+        ]
+    }
+
+    fn text(&self) -> String {
+        let mut text = format!(
+            "{}\n\nThe User Provisioning report as of {} UTC.\n\n",
+            self.subscription.name,
+            self.now.format("%Y-%m-%d %H:%M")
+        );
+        for (label, value) in self.facts() {
+            text.push_str(&format!("{label}: {value}\n"));
+        }
+        text.push_str(&format!(
+            "\nOpen this view in Provisio: {}\nManage your subscriptions: {}/subscriptions\n",
+            self.link(),
+            self.public_url.trim_end_matches('/')
+        ));
+        text
+    }
+
+    fn html(&self) -> String {
+        let rows: String = self
+            .facts()
+            .into_iter()
+            .map(|(label, value)| {
+                format!(
+                    "<tr><th align=\"left\" style=\"padding:4px 12px 4px 0\">{}</th><td>{}</td></tr>",
+                    escape(label),
+                    escape(&value)
+                )
+            })
+            .collect();
+        format!(
+            "<!DOCTYPE html><html><body style=\"font-family:sans-serif;color:#1d2433\">\
+             <h2 style=\"margin:0 0 8px\">{}</h2>\
+             <p>The User Provisioning report as of {} UTC.</p>\
+             <table style=\"border-collapse:collapse\">{rows}</table>\
+             <p><a href=\"{}\">Open this view in Provisio</a> · \
+             <a href=\"{}/subscriptions\">Manage your subscriptions</a></p>\
+             </body></html>",
+            escape(&self.subscription.name),
+            self.now.format("%Y-%m-%d %H:%M"),
+            escape(&self.link()),
+            escape(self.public_url.trim_end_matches('/'))
+        )
+    }
+}
+
+/// Text as HTML text or attribute value.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -1,0 +1,413 @@
+//! Create or edit a subscription: what it delivers, in which format, when, and to whom, with
+//! the next three deliveries previewed in UTC and in the browser's time.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use provisio_api::report::{decode_pairs, ExportFormat, ReportQuery, SavedView};
+use provisio_api::subscription::{
+    plausible_email, MonthDay, Recurrence, SaveSubscriptionRequest, Schedule, SubscribedView,
+    Subscription, Weekday, MAX_RECIPIENTS,
+};
+
+use crate::api::{self, ApiFailure};
+use crate::format;
+
+/// The report as it is on screen, offered as a snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrentView {
+    pub query: String,
+    pub columns: String,
+    /// Chip texts: filters, service plans, sort and column count.
+    pub chips: Vec<String>,
+}
+
+impl CurrentView {
+    pub fn chips_of(query: &ReportQuery, column_count: usize) -> Vec<String> {
+        let mut chips: Vec<String> = query.filters.iter().map(|f| f.describe()).collect();
+        if !query.service_plans.is_empty() {
+            chips.push(format!("Service plan: {}", query.service_plans.join(", ")));
+        }
+        chips.push(format!("Sorted by {}", query.sort.field.label()));
+        chips.push(format!("{column_count} columns"));
+        chips
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Every {
+    Day,
+    Week,
+    Month,
+}
+
+/// Now, from the browser's clock (chrono's clock is not available in WebAssembly).
+pub fn browser_now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// A time in the browser's own time zone, as the browser writes it.
+pub fn local_time(at: DateTime<Utc>) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        at.timestamp_millis() as f64
+    ));
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+#[component]
+pub fn SubscriptionForm(
+    /// The subscription being edited, or None for a new one.
+    #[prop(optional)]
+    existing: Option<Subscription>,
+    /// The report's current view, offered as a snapshot (absent outside the report).
+    #[prop(optional)]
+    current: Option<CurrentView>,
+    saved_views: Signal<Vec<SavedView>>,
+    on_saved: Callback<Subscription>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let editing = existing.as_ref().map(|s| s.id);
+    let name = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| "Daily user provisioning".to_owned()),
+    );
+    // What it delivers: the existing snapshot, the report's current view, or a saved view.
+    let existing_snapshot = existing.as_ref().and_then(|s| match &s.view {
+        SubscribedView::Snapshot { query, columns } => Some(CurrentView {
+            query: query.clone(),
+            columns: columns.clone(),
+            chips: decode_pairs(query)
+                .ok()
+                .and_then(|pairs| {
+                    ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                        .ok()
+                })
+                .map(|q| {
+                    CurrentView::chips_of(
+                        &q,
+                        columns
+                            .split(',')
+                            .filter(|c| !c.is_empty())
+                            .count()
+                            .max(if columns.is_empty() { 13 } else { 0 }),
+                    )
+                })
+                .unwrap_or_default(),
+        }),
+        SubscribedView::SavedView { .. } => None,
+    });
+    let snapshot = StoredValue::new(current.or(existing_snapshot));
+    let follows_view = RwSignal::new(match existing.as_ref().map(|s| &s.view) {
+        Some(SubscribedView::SavedView { view_id }) => Some(*view_id),
+        _ => None,
+    });
+    let use_saved = RwSignal::new(
+        follows_view.get_untracked().is_some() || snapshot.with_value(Option::is_none),
+    );
+    let format_choice = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|s| s.format)
+            .unwrap_or(ExportFormat::Csv),
+    );
+    let schedule = existing.as_ref().map(|s| s.schedule.clone());
+    let every = RwSignal::new(match schedule.as_ref().map(|s| &s.recurrence) {
+        Some(Recurrence::Week { .. }) => Every::Week,
+        Some(Recurrence::Month { .. }) => Every::Month,
+        _ => Every::Day,
+    });
+    let weekdays = RwSignal::new(match schedule.as_ref().map(|s| &s.recurrence) {
+        Some(Recurrence::Week { weekdays }) => weekdays.clone(),
+        _ => vec![Weekday::Mon],
+    });
+    let month_day = RwSignal::new(match schedule.as_ref().map(|s| &s.recurrence) {
+        Some(Recurrence::Month { day }) => *day,
+        _ => MonthDay::Day(1),
+    });
+    let time = RwSignal::new(
+        schedule
+            .as_ref()
+            .map(|s| format!("{:02}:{:02}", s.hour, s.minute))
+            .unwrap_or_else(|| "07:00".to_owned()),
+    );
+    let recipients = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|s| s.recipients.join(", "))
+            .unwrap_or_default(),
+    );
+    let skip_empty = RwSignal::new(existing.as_ref().is_some_and(|s| s.skip_empty));
+    let enabled = RwSignal::new(existing.as_ref().is_none_or(|s| s.enabled));
+    let error = RwSignal::new(None::<ApiFailure>);
+    let busy = RwSignal::new(false);
+
+    let built_schedule = Memo::new(move |_| {
+        let (hour, minute) = time.with(|t| {
+            let (h, m) = t.split_once(':').unwrap_or(("7", "0"));
+            (h.parse::<u8>().unwrap_or(7), m.parse::<u8>().unwrap_or(0))
+        });
+        Schedule {
+            recurrence: match every.get() {
+                Every::Day => Recurrence::Day,
+                Every::Week => Recurrence::Week {
+                    weekdays: weekdays.get(),
+                },
+                Every::Month => Recurrence::Month {
+                    day: month_day.get(),
+                },
+            },
+            hour,
+            minute,
+        }
+    });
+    let preview = move || {
+        let schedule = built_schedule.get();
+        match schedule.check() {
+            Err(problem) => view! { <p class="field-error">{problem.0}</p> }.into_any(),
+            Ok(()) => {
+                let times = schedule.upcoming(browser_now(), 3);
+                view! {
+                    <p class="hint">{schedule.describe()}</p>
+                    <ol class="next-deliveries" aria-label="Next deliveries">
+                        {times
+                            .into_iter()
+                            .map(|at| view! {
+                                <li>
+                                    <span class="utc">{format::utc(at)}</span>
+                                    <span class="local">{format!(" · {} your time", local_time(at))}</span>
+                                </li>
+                            })
+                            .collect_view()}
+                    </ol>
+                }
+                .into_any()
+            }
+        }
+    };
+    let recipient_problem = move || {
+        recipients.with(|text| {
+            let list: Vec<&str> = split_recipients(text);
+            if let Some(bad) = list.iter().find(|r| !plausible_email(r)) {
+                Some(format!("'{bad}' is not an email address."))
+            } else if list.len() > MAX_RECIPIENTS {
+                Some(format!("At most {MAX_RECIPIENTS} recipients."))
+            } else {
+                None
+            }
+        })
+    };
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let view = if use_saved.get_untracked() {
+            match follows_view.get_untracked() {
+                Some(view_id) => SubscribedView::SavedView { view_id },
+                None => {
+                    error.set(Some(ApiFailure {
+                        message: "Choose the saved view to follow.".into(),
+                        status: None,
+                        parameter: Some("view".into()),
+                    }));
+                    return;
+                }
+            }
+        } else {
+            match snapshot.get_value() {
+                Some(current) => SubscribedView::Snapshot {
+                    query: current.query,
+                    columns: current.columns,
+                },
+                None => return,
+            }
+        };
+        let request = SaveSubscriptionRequest {
+            name: name.get_untracked(),
+            view,
+            format: format_choice.get_untracked(),
+            schedule: built_schedule.get_untracked(),
+            recipients: recipients
+                .with_untracked(|t| split_recipients(t).into_iter().map(str::to_owned).collect()),
+            skip_empty: skip_empty.get_untracked(),
+            enabled: enabled.get_untracked(),
+        };
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let saved = match editing {
+                Some(id) => api::update_subscription(id, &request).await,
+                None => api::create_subscription(&request).await,
+            };
+            match saved {
+                Ok(subscription) => on_saved.run(subscription),
+                Err(failure) => error.set(Some(failure)),
+            }
+            busy.set(false);
+        });
+    };
+    let field_error = move |field: &'static str| {
+        error.with(|e| {
+            e.as_ref()
+                .filter(|f| f.parameter.as_deref() == Some(field))
+                .map(|f| f.message.clone())
+        })
+    };
+    let general_error = move || {
+        error.with(|e| {
+            e.as_ref()
+                .filter(|f| {
+                    !matches!(
+                        f.parameter.as_deref(),
+                        Some("name" | "recipients" | "schedule" | "view")
+                    )
+                })
+                .map(|f| f.message.clone())
+        })
+    };
+    let has_snapshot = snapshot.with_value(Option::is_some);
+
+    view! {
+        <form class="panel subscription-form" on:submit=submit aria-label=if editing.is_some() { "Edit subscription" } else { "New subscription" }>
+            <div class="form-grid">
+                <label class="field">
+                    <span>"Name"</span>
+                    <input type="text" name="subscription_name" maxlength="80" required bind:value=name />
+                    <small class="field-error">{move || field_error("name")}</small>
+                </label>
+                <label class="field">
+                    <span>"Format"</span>
+                    <select name="format" on:change=move |e| {
+                        if let Some(f) = ExportFormat::from_key(&event_target_value(&e)) {
+                            format_choice.set(f);
+                        }
+                    }>
+                        {[ExportFormat::Csv, ExportFormat::Json]
+                            .into_iter()
+                            .map(|f| view! { <option value=f.key() selected=move || format_choice.get() == f>{f.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            </div>
+            <fieldset class="field-set">
+                <legend>"Delivers"</legend>
+                <Show when=move || has_snapshot>
+                    <label class="choice">
+                        <input type="radio" name="view_kind" value="snapshot" prop:checked=move || !use_saved.get() on:change=move |_| use_saved.set(false) />
+                        "This view as it is now (a snapshot: later changes on screen do not change it)"
+                    </label>
+                    <ul class="chips snapshot-chips" aria-label="Snapshot of the view">
+                        {snapshot.get_value().map(|c| c.chips).unwrap_or_default().into_iter().map(|chip| view! { <li class="chip"><span class="chip-label">{chip}</span></li> }).collect_view()}
+                    </ul>
+                </Show>
+                <label class="choice">
+                    <input type="radio" name="view_kind" value="saved_view" prop:checked=move || use_saved.get() on:change=move |_| use_saved.set(true) />
+                    "A saved view, followed as it changes"
+                </label>
+                <select
+                    name="saved_view"
+                    aria-label="Saved view to follow"
+                    disabled=move || !use_saved.get()
+                    on:change=move |e| follows_view.set(event_target_value(&e).parse().ok())
+                >
+                    <option value="">"Choose a saved view…"</option>
+                    {move || saved_views.get().into_iter().map(|v| {
+                        let id = v.id;
+                        view! { <option value=id.to_string() selected=move || follows_view.get() == Some(id)>{v.name}</option> }
+                    }).collect_view()}
+                </select>
+                <small class="field-error">{move || field_error("view")}</small>
+            </fieldset>
+            <fieldset class="field-set">
+                <legend>"Schedule (UTC)"</legend>
+                <div class="schedule-row">
+                    <select name="every" aria-label="Repeats" on:change=move |e| every.set(match event_target_value(&e).as_str() {
+                        "week" => Every::Week,
+                        "month" => Every::Month,
+                        _ => Every::Day,
+                    })>
+                        <option value="day" selected=move || every.get() == Every::Day>"Every day"</option>
+                        <option value="week" selected=move || every.get() == Every::Week>"Every week"</option>
+                        <option value="month" selected=move || every.get() == Every::Month>"Every month"</option>
+                    </select>
+                    <label class="inline-field">
+                        "at"
+                        <input type="time" name="time" required bind:value=time />
+                        "UTC"
+                    </label>
+                </div>
+                <Show when=move || every.get() == Every::Week>
+                    <div class="weekdays" role="group" aria-label="Weekdays">
+                        {Weekday::ALL.into_iter().map(|day| view! {
+                            <label class="choice">
+                                <input
+                                    type="checkbox"
+                                    name="weekday"
+                                    value=day.short()
+                                    prop:checked=move || weekdays.with(|w| w.contains(&day))
+                                    on:change=move |e| {
+                                        let on = event_target_checked(&e);
+                                        weekdays.update(|w| {
+                                            w.retain(|d| *d != day);
+                                            if on {
+                                                w.push(day);
+                                                w.sort();
+                                            }
+                                        });
+                                    }
+                                />
+                                {day.short()}
+                            </label>
+                        }).collect_view()}
+                    </div>
+                </Show>
+                <Show when=move || every.get() == Every::Month>
+                    <label class="inline-field">
+                        "On day"
+                        <select name="month_day" on:change=move |e| {
+                            let value = event_target_value(&e);
+                            month_day.set(match value.parse::<u8>() {
+                                Ok(day) => MonthDay::Day(day),
+                                Err(_) => MonthDay::Last,
+                            });
+                        }>
+                            {(1..=31u8).map(|d| view! { <option value=d.to_string() selected=move || month_day.get() == MonthDay::Day(d)>{d.to_string()}</option> }).collect_view()}
+                            <option value="last" selected=move || month_day.get() == MonthDay::Last>"Last day"</option>
+                        </select>
+                    </label>
+                </Show>
+                <div class="schedule-preview" aria-live="polite">{preview}</div>
+                <small class="field-error">{move || field_error("schedule")}</small>
+            </fieldset>
+            <label class="field">
+                <span>{format!("Recipients (comma or line separated, up to {MAX_RECIPIENTS})")}</span>
+                <textarea name="recipients" rows="2" required prop:value=recipients on:input=move |e| recipients.set(event_target_value(&e))></textarea>
+                <small class="field-error">{move || field_error("recipients").or_else(recipient_problem)}</small>
+            </label>
+            <label class="choice">
+                <input type="checkbox" name="skip_empty" bind:checked=skip_empty />
+                "Skip the delivery when the report is empty"
+            </label>
+            <label class="choice">
+                <input type="checkbox" name="enabled" bind:checked=enabled />
+                "Enabled (uncheck to pause)"
+            </label>
+            <Show when=move || general_error().is_some()>
+                <p class="form-error" role="alert">{general_error}</p>
+            </Show>
+            <div class="actions">
+                <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button type="submit" class="button primary save-subscription" disabled=move || busy.get() || recipient_problem().is_some()>
+                    {if editing.is_some() { "Save changes" } else { "Subscribe" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+fn split_recipients(text: &str) -> Vec<&str> {
+    text.split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .collect()
+}

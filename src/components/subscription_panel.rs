@@ -1,0 +1,112 @@
+//! "Manage Subscription" on the report: the admin's subscriptions, and a form to subscribe to
+//! the view on screen.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use provisio_api::report::SavedView;
+use provisio_api::subscription::Subscription;
+
+use crate::api;
+use crate::components::subscription_form::{local_time, CurrentView, SubscriptionForm};
+use crate::format;
+use crate::session::Session;
+
+#[component]
+pub fn SubscriptionPanel(
+    /// The report view on screen, as a snapshot to subscribe to.
+    current: Signal<CurrentView>,
+    saved_views: Signal<Vec<SavedView>>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let creating = RwSignal::new(false);
+    let mine = RwSignal::new(None::<Result<Vec<Subscription>, String>>);
+    let notice = RwSignal::new(None::<String>);
+    let me = Session::expect().me().map(|m| m.id);
+    let load = move || {
+        spawn_local(async move {
+            mine.set(Some(
+                api::subscriptions()
+                    .await
+                    .map(|list| {
+                        list.into_iter()
+                            .filter(|s| Some(s.owner.id) == me)
+                            .collect()
+                    })
+                    .map_err(|f| f.message),
+            ));
+        });
+    };
+    let toggle = move |_| {
+        let next = !open.get_untracked();
+        open.set(next);
+        if next {
+            notice.set(None);
+            load();
+        }
+    };
+    let list = move || {
+        match mine.get() {
+        None => view! { <p class="hint" aria-busy="true">"Loading your subscriptions…"</p> }.into_any(),
+        Some(Err(message)) => view! { <p class="inline-error" role="alert">{message}</p> }.into_any(),
+        Some(Ok(list)) if list.is_empty() => {
+            view! { <p class="hint">"You have no subscriptions to this report yet."</p> }.into_any()
+        }
+        Some(Ok(list)) => view! {
+            <ul class="my-subscriptions">
+                {list.into_iter().map(|s| {
+                    let next = s.next_delivery.map(|at| format!("next {} ({} your time)", format::utc(at), local_time(at))).unwrap_or_else(|| "paused".to_owned());
+                    view! {
+                        <li>
+                            <strong>{s.name}</strong>
+                            <span class="hint">{format!(" · {} · {next}", s.schedule_text)}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    }
+    };
+    view! {
+        <div class="subscription-panel">
+            <button
+                type="button"
+                class="button secondary manage-subscription"
+                aria-expanded=move || open.get().to_string()
+                aria-controls="subscription-panel"
+                on:click=toggle
+            >
+                "Manage Subscription"
+            </button>
+            <Show when=move || open.get()>
+                <section id="subscription-panel" class="panel subscription-drawer" aria-label="Subscriptions to this report">
+                    <div class="section-header">
+                        <h2>"Your subscriptions"</h2>
+                        <a href="/subscriptions">"All subscriptions and history →"</a>
+                    </div>
+                    <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
+                    {list}
+                    <Show
+                        when=move || creating.get()
+                        fallback=move || view! {
+                            <button type="button" class="button primary new-subscription" on:click=move |_| creating.set(true)>
+                                "+ Subscribe to this view"
+                            </button>
+                        }
+                    >
+                        <SubscriptionForm
+                            current=current.get_untracked()
+                            saved_views
+                            on_saved=Callback::new(move |saved: Subscription| {
+                                creating.set(false);
+                                notice.set(Some(format!("Subscribed: “{}”, {}.", saved.name, saved.schedule_text)));
+                                load();
+                            })
+                            on_cancel=Callback::new(move |()| creating.set(false))
+                        />
+                    </Show>
+                </section>
+            </Show>
+        </div>
+    }
+}
