@@ -31,6 +31,8 @@ pub fn SubscriptionsPage() -> impl IntoView {
     let status = RwSignal::new(Load::Loading);
     let notice = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<i64>);
+    // Which histories are open survives a card being rebuilt with fresh data.
+    let open_histories = RwSignal::new(Vec::<i64>::new());
 
     let load = move || {
         status.set(Load::Loading);
@@ -50,6 +52,16 @@ pub fn SubscriptionsPage() -> impl IntoView {
         });
     };
     load();
+    // After an action: fresh data without the loading state (the list stays in place).
+    let refresh = move || {
+        spawn_local(async move {
+            match api::subscriptions().await {
+                Ok(list) => subscriptions.set(list),
+                Err(failure) if failure.is_unauthorized() => session.ended(),
+                Err(_) => {}
+            }
+        });
+    };
     spawn_local(async move {
         if let Ok(list) = api::saved_views().await {
             saved_views.set(list.views);
@@ -81,11 +93,12 @@ pub fn SubscriptionsPage() -> impl IntoView {
         admins,
         saved_views,
         editing,
+        open_histories,
         notice,
         replace,
         removed,
         failed,
-        reload: Callback::new(move |()| load()),
+        refresh: Callback::new(move |()| refresh()),
     };
 
     let body = move || {
@@ -153,11 +166,12 @@ struct RowContext {
     admins: RwSignal<Vec<AdminAccount>>,
     saved_views: RwSignal<Vec<SavedView>>,
     editing: RwSignal<Option<i64>>,
+    open_histories: RwSignal<Vec<i64>>,
     notice: RwSignal<Option<String>>,
     replace: Callback<Subscription>,
     removed: Callback<i64>,
     failed: Callback<ApiFailure>,
-    reload: Callback<()>,
+    refresh: Callback<()>,
 }
 
 #[component]
@@ -165,7 +179,16 @@ fn SubscriptionCard(subscription: Subscription, context: RowContext) -> impl Int
     let id = subscription.id;
     let stored = StoredValue::new(subscription.clone());
     let confirming_delete = RwSignal::new(false);
-    let history_open = RwSignal::new(false);
+    let history_open =
+        Signal::derive(move || context.open_histories.with(|open| open.contains(&id)));
+    let set_history_open = move |open: bool| {
+        context.open_histories.update(|list| {
+            list.retain(|other| *other != id);
+            if open {
+                list.push(id);
+            }
+        });
+    };
     let history = RwSignal::new(None::<Result<Vec<Delivery>, String>>);
     let sending = RwSignal::new(false);
     let load_history = move || {
@@ -173,9 +196,12 @@ fn SubscriptionCard(subscription: Subscription, context: RowContext) -> impl Int
             history.set(Some(api::deliveries(id).await.map_err(|f| f.message)));
         });
     };
+    if history_open.get_untracked() {
+        load_history();
+    }
     let toggle_history = move |_| {
         let open = !history_open.get_untracked();
-        history_open.set(open);
+        set_history_open(open);
         if open {
             load_history();
         }
@@ -199,9 +225,9 @@ fn SubscriptionCard(subscription: Subscription, context: RowContext) -> impl Int
                             delivery.error.unwrap_or_default()
                         ),
                     }));
-                    history_open.set(true);
+                    set_history_open(true);
                     load_history();
-                    context.reload.run(());
+                    context.refresh.run(());
                 }
                 Err(failure) => context.failed.run(failure),
             }

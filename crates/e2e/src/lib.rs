@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder, Locator};
 use provisio_api::auth::Role;
+use provisio_server::delivery::mail::Mailer;
+use provisio_server::delivery::{Deliverer, MailSettings};
 use provisio_server::demo::DemoAdmin;
 use provisio_server::{app, db, demo, AppOptions, AppState};
 use serde_json::{json, Value};
@@ -20,6 +22,8 @@ pub struct TestServer {
     pub admins: Vec<DemoAdmin>,
     /// The server's database, for arranging data a test needs.
     pub pool: sqlx::SqlitePool,
+    /// Where the server writes subscription mail (.eml files).
+    pub outbox: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -46,8 +50,18 @@ impl TestServer {
         let seeded = demo::seed(&pool, demo_users).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
+        let outbox = dir.path().join("outbox");
+        let settings = MailSettings {
+            mailer: Mailer::outbox(outbox.clone())?,
+            from: "Provisio <provisio@provisio.example>".parse()?,
+            public_url: format!("http://{address}"),
+        };
+        let state = AppState {
+            deliverer: Some(Deliverer::new(pool.clone(), settings)),
+            ..AppState::new(pool.clone())
+        };
         let router = app(
-            configure(AppState::new(pool.clone())),
+            configure(state),
             &AppOptions {
                 static_dir: Some(dist),
             },
@@ -60,6 +74,7 @@ impl TestServer {
             base_url: format!("http://{address}"),
             admins: seeded.admins,
             pool,
+            outbox,
             _dir: dir,
         })
     }
