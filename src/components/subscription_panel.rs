@@ -19,6 +19,7 @@ pub fn SubscriptionPanel(
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let creating = RwSignal::new(false);
+    let editing = RwSignal::new(None::<Subscription>);
     let mine = RwSignal::new(None::<Result<Vec<Subscription>, String>>);
     let notice = RwSignal::new(None::<String>);
     let me = Session::expect().me().map(|m| m.id);
@@ -55,10 +56,24 @@ pub fn SubscriptionPanel(
             <ul class="my-subscriptions">
                 {list.into_iter().map(|s| {
                     let next = s.next_delivery.map(|at| format!("next {} ({} your time)", format::utc(at), local_time(at))).unwrap_or_else(|| "paused".to_owned());
+                    let name = s.name.clone();
+                    let schedule_text = s.schedule_text.clone();
+                    let stored = StoredValue::new(s);
                     view! {
                         <li>
-                            <strong>{s.name}</strong>
-                            <span class="hint">{format!(" · {} · {next}", s.schedule_text)}</span>
+                            <strong>{name.clone()}</strong>
+                            <span class="hint">{format!(" · {schedule_text} · {next} ")}</span>
+                            <button
+                                type="button"
+                                class="button link small edit-subscription"
+                                aria-label=format!("Edit {name}")
+                                on:click=move |_| {
+                                    creating.set(false);
+                                    editing.set(Some(stored.get_value()));
+                                }
+                            >
+                                "Edit"
+                            </button>
                         </li>
                     }
                 }).collect_view()}
@@ -86,10 +101,25 @@ pub fn SubscriptionPanel(
                     </div>
                     <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
                     {list}
+                    {move || editing.get().map(|existing| view! {
+                        <SubscriptionForm
+                            existing
+                            saved_views
+                            on_saved=Callback::new(move |saved: Subscription| {
+                                editing.set(None);
+                                notice.set(Some(format!("Saved: “{}”, {}.", saved.name, saved.schedule_text)));
+                                load();
+                            })
+                            on_cancel=Callback::new(move |()| editing.set(None))
+                        />
+                    })}
                     <Show
                         when=move || creating.get()
                         fallback=move || view! {
-                            <button type="button" class="button primary new-subscription" on:click=move |_| creating.set(true)>
+                            <button type="button" class="button primary new-subscription" on:click=move |_| {
+                                editing.set(None);
+                                creating.set(true);
+                            }>
                                 "+ Subscribe to this view"
                             </button>
                         }

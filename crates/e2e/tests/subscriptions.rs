@@ -97,6 +97,56 @@ async fn subscribe_to_the_view_see_next_deliveries_send_now_and_find_the_message
         })
         .await?;
 
+    // Edit it from the same panel: pause it, then resume on the Subscriptions page below.
+    browser
+        .eventually("the subscription in the panel", || async {
+            Ok(browser
+                .client
+                .find(Locator::Css(".edit-subscription"))
+                .await
+                .ok())
+        })
+        .await?
+        .click()
+        .await?;
+    let edit = browser
+        .client
+        .find(Locator::Css("form[aria-label='Edit subscription']"))
+        .await?;
+    let name_field = edit
+        .find(Locator::Css("input[name=subscription_name]"))
+        .await?;
+    assert_eq!(
+        name_field.prop("value").await?.as_deref(),
+        Some("Active users every morning")
+    );
+    edit.find(Locator::Css("input[name=enabled]"))
+        .await?
+        .click()
+        .await?;
+    edit.find(Locator::Css("button.save-subscription"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .eventually("the saved notice", || async {
+            let text = browser
+                .client
+                .find(Locator::Css(".subscription-drawer .notice"))
+                .await?
+                .text()
+                .await?;
+            Ok(text.contains("Saved").then_some(()))
+        })
+        .await?;
+    let listed = browser
+        .client
+        .find(Locator::Css(".my-subscriptions"))
+        .await?
+        .text()
+        .await?;
+    assert!(listed.contains("paused"), "{listed}");
+
     // The Subscriptions page: the schedule in words, the next delivery, Send now, the history.
     browser.client.goto(&server.url("/subscriptions")).await?;
     let card = browser
@@ -115,8 +165,26 @@ async fn subscribe_to_the_view_see_next_deliveries_send_now_and_find_the_message
         card_text.contains("Every Monday and Thursday at 07:00 UTC"),
         "{card_text}"
     );
-    assert!(card_text.contains("Not delivered yet"), "{card_text}");
-    card.find(Locator::Css(".send-now")).await?.click().await?;
+    assert!(
+        card_text.contains("Not delivered yet") && card_text.contains("Paused"),
+        "{card_text}"
+    );
+    card.find(Locator::Css(".pause")).await?.click().await?;
+    // The card is rebuilt with the fresh data: read it afresh each time.
+    let card_selector = "[data-subscription='Active users every morning']";
+    browser
+        .eventually("the resumed subscription", || async {
+            let text = browser
+                .eval(&format!(
+                    "const c = document.querySelector(\"{card_selector}\"); return c ? c.textContent : '';"
+                ))
+                .await?;
+            let text = text.as_str().unwrap_or_default();
+            Ok((text.contains("Active") && !text.contains("Paused") && text.contains("your time"))
+                .then_some(()))
+        })
+        .await?;
+    browser.click(&format!("{card_selector} .send-now")).await?;
     browser
         .eventually("the sent notice", || async {
             let text = browser
@@ -128,18 +196,14 @@ async fn subscribe_to_the_view_see_next_deliveries_send_now_and_find_the_message
             Ok(text.contains("was sent to").then_some(()))
         })
         .await?;
+    // The card is rebuilt when fresh data arrives: read the row's text in one go.
     let history = browser
         .eventually("the delivery in the history", || async {
-            Ok(browser
-                .client
-                .find(Locator::Css(
-                    ".history-table tr.delivery[data-outcome=sent]",
-                ))
-                .await
-                .ok())
+            let text = browser
+                .eval("const r = document.querySelector('.history-table tr.delivery[data-outcome=sent]'); return r ? r.textContent : '';")
+                .await?;
+            Ok(text.as_str().filter(|t| !t.is_empty()).map(str::to_owned))
         })
-        .await?
-        .text()
         .await?;
     assert!(
         history.contains("Send now") && history.contains("ops@msp.example"),
