@@ -8,6 +8,7 @@ pub mod facet_checklist;
 pub mod filter_bar;
 pub mod filter_editor;
 pub mod multi_select;
+pub mod states;
 pub mod subscription_form;
 pub mod subscription_panel;
 pub mod view_bar;

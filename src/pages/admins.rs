@@ -5,14 +5,8 @@ use leptos::task::spawn_local;
 use provisio_api::auth::{AdminAccount, CreateAdminRequest, CustomerRef, Role, UpdateAdminRequest};
 
 use crate::api::{self, ApiFailure};
+use crate::components::states::{ErrorState, Load, LoadingState};
 use crate::session::Session;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Load {
-    Loading,
-    Ready,
-    Failed(String),
-}
 
 #[component]
 pub fn AdminsPage() -> impl IntoView {
@@ -80,21 +74,7 @@ pub fn AdminsPage() -> impl IntoView {
 
     let body = move || {
         match status.get() {
-        Load::Loading => view! {
-            <div class="state loading-state" aria-busy="true">
-                <div class="spinner" aria-hidden="true"></div>
-                <p>"Loading admins…"</p>
-            </div>
-        }
-        .into_any(),
-        Load::Failed(message) => view! {
-            <div class="state error-state" role="alert">
-                <h2>"Admins could not be loaded"</h2>
-                <p>{message}</p>
-                <button type="button" class="button primary" on:click=move |_| load()>"Retry"</button>
-            </div>
-        }
-        .into_any(),
+        Load::Loading => view! { <LoadingState message="Loading admins…" /> }.into_any(),        Load::Failed(message) => view! {            <ErrorState title="Admins could not be loaded" message on_retry=Callback::new(move |()| load()) />        }        .into_any(),
         Load::Ready => view! {
             <div class="table-frame">
                 <div class="table-scroll">

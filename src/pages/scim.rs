@@ -12,15 +12,9 @@ use provisio_api::scim::{
 
 use crate::api::{self, ApiFailure};
 use crate::components::copy_field::CopyField;
+use crate::components::states::{ErrorState, Load, LoadingState};
 use crate::format;
 use crate::session::Session;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Load {
-    Loading,
-    Ready,
-    Failed(String),
-}
 
 /// The expiry a new token gets unless the admin picks another.
 const DEFAULT_LIFETIME_DAYS: u32 = 180;
@@ -123,21 +117,7 @@ pub fn ScimPage() -> impl IntoView {
 
     let token_list = move || {
         match status.get() {
-        Load::Loading => view! {
-            <div class="state loading-state" aria-busy="true">
-                <div class="spinner" aria-hidden="true"></div>
-                <p>"Loading tokens…"</p>
-            </div>
-        }
-        .into_any(),
-        Load::Failed(message) => view! {
-            <div class="state error-state" role="alert">
-                <h2>"Tokens could not be loaded"</h2>
-                <p>{message}</p>
-                <button type="button" class="button primary" on:click=move |_| load_tokens()>"Retry"</button>
-            </div>
-        }
-        .into_any(),
+        Load::Loading => view! { <LoadingState message="Loading tokens…" /> }.into_any(),        Load::Failed(message) => view! {            <ErrorState title="Tokens could not be loaded" message on_retry=Callback::new(move |()| load_tokens()) />        }        .into_any(),
         Load::Ready if customer.get().is_none() => view! {
             <div class="state empty-state">
                 <h2>"No customers yet"</h2>

@@ -10,16 +10,10 @@ use provisio_api::subscription::{
 };
 
 use crate::api::{self, ApiFailure};
+use crate::components::states::{ErrorState, Load, LoadingState};
 use crate::components::subscription_form::{local_time, SubscriptionForm};
 use crate::format;
 use crate::session::Session;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Load {
-    Loading,
-    Ready,
-    Failed(String),
-}
 
 #[component]
 pub fn SubscriptionsPage() -> impl IntoView {
@@ -103,21 +97,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
 
     let body = move || {
         match status.get() {
-        Load::Loading => view! {
-            <div class="state loading-state" aria-busy="true">
-                <div class="spinner" aria-hidden="true"></div>
-                <p>"Loading subscriptions…"</p>
-            </div>
-        }
-        .into_any(),
-        Load::Failed(message) => view! {
-            <div class="state error-state" role="alert">
-                <h2>"Subscriptions could not be loaded"</h2>
-                <p>{message}</p>
-                <button type="button" class="button primary" on:click=move |_| load()>"Retry"</button>
-            </div>
-        }
-        .into_any(),
+        Load::Loading => view! { <LoadingState message="Loading subscriptions…" /> }.into_any(),        Load::Failed(message) => view! {            <ErrorState title="Subscriptions could not be loaded" message on_retry=Callback::new(move |()| load()) />        }        .into_any(),
         Load::Ready if subscriptions.with(Vec::is_empty) => view! {
             <div class="state empty-state">
                 <h2>"No subscriptions yet"</h2>

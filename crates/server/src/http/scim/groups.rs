@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::attributes::{operations, text, unknown_op, Operation};
 use super::filter::{condition, dotted, value_test, Resource};
-use super::users::{log_failure, parse, source_id};
+use super::users::{answer, parse, source_id, Attempted};
 use super::{
     check_if_match, etag, list_response, not_modified, resource_json, ListParams, ScimClient,
     ScimError,
@@ -92,25 +92,13 @@ pub async fn create(
         Ok(db::scim_groups::insert(&state.pool, client.customer_id, &fields, &change).await?)
     }
     .await;
-    match outcome {
-        Ok(group) => Ok(resource_json(
-            StatusCode::CREATED,
-            &resource(&group, true),
-            group.version,
-        )),
-        Err(err) => {
-            log_failure(
-                &state,
-                &client,
-                "create_group",
-                source.as_deref(),
-                None,
-                &err,
-            )
-            .await?;
-            Err(err)
-        }
-    }
+    let attempted = Attempted {
+        action: "create_group",
+        source_id: source.as_deref(),
+        target_id: None,
+    };
+    let outcome = outcome.map(|group| (resource(&group, true), group.version));
+    answer(&state, &client, StatusCode::CREATED, outcome, attempted).await
 }
 
 pub async fn replace(
@@ -194,17 +182,13 @@ async fn change(
             .ok_or_else(|| no_group(id))
     }
     .await;
-    match outcome {
-        Ok(group) => Ok(resource_json(
-            StatusCode::OK,
-            &resource(&group, true),
-            group.version,
-        )),
-        Err(err) => {
-            log_failure(state, client, "update_group", source, Some(id), &err).await?;
-            Err(err)
-        }
-    }
+    let attempted = Attempted {
+        action: "update_group",
+        source_id: source,
+        target_id: Some(id),
+    };
+    let outcome = outcome.map(|group| (resource(&group, true), group.version));
+    answer(state, client, StatusCode::OK, outcome, attempted).await
 }
 
 /// A unique name, and members that are this customer's users.

@@ -96,17 +96,13 @@ pub async fn create(
         .await?)
     }
     .await;
-    match outcome {
-        Ok(user) => Ok(resource_json(
-            StatusCode::CREATED,
-            &resource(&user),
-            user.version,
-        )),
-        Err(err) => {
-            log_failure(&state, &client, "create", source.as_deref(), None, &err).await?;
-            Err(err)
-        }
-    }
+    let attempted = Attempted {
+        action: "create",
+        source_id: source.as_deref(),
+        target_id: None,
+    };
+    let outcome = outcome.map(|user| (resource(&user), user.version));
+    answer(&state, &client, StatusCode::CREATED, outcome, attempted).await
 }
 
 pub async fn replace(
@@ -198,17 +194,13 @@ async fn change(
             .ok_or_else(|| no_user(id))
     }
     .await;
-    match outcome {
-        Ok(user) => Ok(resource_json(
-            StatusCode::OK,
-            &resource(&user),
-            user.version,
-        )),
-        Err(err) => {
-            log_failure(state, client, "update", source, Some(id), &err).await?;
-            Err(err)
-        }
-    }
+    let attempted = Attempted {
+        action: "update",
+        source_id: source,
+        target_id: Some(id),
+    };
+    let outcome = outcome.map(|user| (resource(&user), user.version));
+    answer(state, client, StatusCode::OK, outcome, attempted).await
 }
 
 pub(super) fn parse(body: &Bytes) -> Result<Value, ScimError> {
@@ -251,30 +243,41 @@ fn changes(before: Option<&UserFields>, after: &UserFields) -> Value {
     Value::Object(diff)
 }
 
-/// Logs a request that failed to change a resource: nothing changed, so nothing else is written.
-pub(super) async fn log_failure(
+/// What a request tried, for the provisioning log when it fails.
+pub(super) struct Attempted<'a> {
+    pub action: &'a str,
+    pub source_id: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+}
+
+/// The answer to a write: the resource with its version, or the error once it is logged
+/// (nothing changed, so nothing else is written).
+pub(super) async fn answer(
     state: &AppState,
     client: &ScimClient,
-    action: &str,
-    source_id: Option<&str>,
-    target_id: Option<&str>,
-    error: &ScimError,
-) -> Result<(), ScimError> {
+    status: StatusCode,
+    outcome: Result<(Value, i64), ScimError>,
+    attempted: Attempted<'_>,
+) -> Result<Response, ScimError> {
+    let err = match outcome {
+        Ok((body, version)) => return Ok(resource_json(status, &body, version)),
+        Err(err) => err,
+    };
     db::provisioning::record(
         &state.pool,
         &Event {
             customer_id: client.customer_id,
             token_id: client.token_id,
-            action,
+            action: attempted.action,
             succeeded: false,
-            source_id,
-            target_id,
+            source_id: attempted.source_id,
+            target_id: attempted.target_id,
             changes: json!({}),
-            error: Some(error.detail()),
+            error: Some(err.detail()),
         },
     )
     .await?;
-    Ok(())
+    Err(err)
 }
 
 /// A user as a SCIM resource.
