@@ -86,8 +86,13 @@ struct Tally {
 fn test(root: &Path) -> Result<()> {
     tools::ensure_build_tools(root)?;
     tools::ensure_browser()?;
-    let scim2_cli = tools::ensure_scim_tester(root)?;
     let mut tally = Tally::default();
+    // Without it only the compliance test fails (saying what is missing); the rest still runs.
+    let scim2_cli = tools::ensure_scim_tester(root).unwrap_or_else(|err| {
+        eprintln!("{err:#}");
+        tally.failed_steps.push("installing scim2-tester".to_owned());
+        root.join(".venv/bin/scim2")
+    });
 
     check(
         &mut tally,
