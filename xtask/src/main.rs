@@ -90,7 +90,9 @@ fn test(root: &Path) -> Result<()> {
     // Without it only the compliance test fails (saying what is missing); the rest still runs.
     let scim2_cli = tools::ensure_scim_tester(root).unwrap_or_else(|err| {
         eprintln!("{err:#}");
-        tally.failed_steps.push("installing scim2-tester".to_owned());
+        tally
+            .failed_steps
+            .push("installing scim2-tester".to_owned());
         root.join(".venv/bin/scim2")
     });
 

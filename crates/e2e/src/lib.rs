@@ -213,6 +213,19 @@ impl Browser {
         Ok(serde_json::from_value(self.eval(script).await?)?)
     }
 
+    /// The text of the element `css` selects, or "" when there is none, read in one step (an
+    /// element found in one call may be re-rendered before a second call reads it).
+    pub async fn text_of(&self, css: &str) -> Result<String> {
+        let text = self
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+                vec![Value::String(css.to_owned())],
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
     /// Clicks the element `css` selects.
     pub async fn click(&self, css: &str) -> Result<()> {
         self.client.find(Locator::Css(css)).await?.click().await?;

@@ -194,13 +194,13 @@ async fn clicking_a_header_sorts_the_rows_both_ways() -> Result<()> {
             .await?;
         let values = browser
             .eventually(&format!("{direction} usage"), || async {
+                // One read: the header may be re-rendered between a find and an attribute read.
                 let sorted = browser
-                    .client
-                    .find(Locator::Css(header))
-                    .await?
-                    .attr("aria-sort")
+                    .eval(&format!(
+                        "const h = document.querySelector(\"{header}\"); return h ? h.getAttribute('aria-sort') : null;"
+                    ))
                     .await?;
-                if sorted.as_deref() != Some(direction) {
+                if sorted.as_str() != Some(direction) {
                     return Ok(None);
                 }
                 let values = usages(browser.rendered_rows().await?);

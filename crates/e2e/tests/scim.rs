@@ -52,10 +52,6 @@ fn okta_user(user_name: &str) -> Value {
     })
 }
 
-async fn text_of(browser: &Browser, css: &str) -> Result<String> {
-    Ok(browser.client.find(Locator::Css(css)).await?.text().await?)
-}
-
 #[tokio::test]
 async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result<()> {
     let server = TestServer::start(60).await?;
@@ -120,7 +116,7 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
     browser.click(".token-dialog .copy-button").await?;
     let copy_status = browser
         .eventually("the copy outcome", || async {
-            let text = text_of(&browser, ".token-dialog .copy-status").await?;
+            let text = browser.text_of(".token-dialog .copy-status").await?;
             Ok((!text.is_empty()).then_some(text))
         })
         .await?;
@@ -144,7 +140,8 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
         .await?;
     let row = browser
         .eventually("the new token in the list", || async {
-            Ok(text_of(&browser, ".tokens-table tbody tr").await.ok())
+            let row = browser.text_of(".tokens-table tbody tr").await?;
+            Ok((!row.is_empty()).then_some(row))
         })
         .await?;
     assert!(
@@ -284,7 +281,8 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
     browser.click(".tokens-table .confirm-yes").await?;
     browser
         .eventually("the revoked status", || async {
-            let row = text_of(&browser, ".tokens-table tbody tr")
+            let row = browser
+                .text_of(".tokens-table tbody tr")
                 .await
                 .unwrap_or_default();
             Ok(row.contains("Revoked").then_some(()))

@@ -207,12 +207,7 @@ async fn an_msp_admin_creates_and_disables_an_admin_then_signs_out() -> Result<(
         .await?;
     browser
         .eventually("the disabled status", || async {
-            let text = browser
-                .client
-                .find(Locator::Css(&format!("{row} td:nth-child(5)")))
-                .await?
-                .text()
-                .await?;
+            let text = browser.text_of(&format!("{row} td:nth-child(5)")).await?;
             Ok((text == "Disabled").then_some(()))
         })
         .await?;

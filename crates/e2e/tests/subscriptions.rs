@@ -87,12 +87,7 @@ async fn subscribe_to_the_view_see_next_deliveries_send_now_and_find_the_message
         .await?;
     browser
         .eventually("the confirmation", || async {
-            let text = browser
-                .client
-                .find(Locator::Css(".subscription-drawer .notice"))
-                .await?
-                .text()
-                .await?;
+            let text = browser.text_of(".subscription-drawer .notice").await?;
             Ok(text.contains("Subscribed").then_some(()))
         })
         .await?;
@@ -130,12 +125,7 @@ async fn subscribe_to_the_view_see_next_deliveries_send_now_and_find_the_message
         .await?;
     browser
         .eventually("the saved notice", || async {
-            let text = browser
-                .client
-                .find(Locator::Css(".subscription-drawer .notice"))
-                .await?
-                .text()
-                .await?;
+            let text = browser.text_of(".subscription-drawer .notice").await?;
             Ok(text.contains("Saved").then_some(()))
         })
         .await?;
@@ -187,12 +177,7 @@ async fn subscribe_to_the_view_see_next_deliveries_send_now_and_find_the_message
     browser.click(&format!("{card_selector} .send-now")).await?;
     browser
         .eventually("the sent notice", || async {
-            let text = browser
-                .client
-                .find(Locator::Css(".notice"))
-                .await?
-                .text()
-                .await?;
+            let text = browser.text_of(".notice").await?;
             Ok(text.contains("was sent to").then_some(()))
         })
         .await?;
