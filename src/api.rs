@@ -32,6 +32,19 @@ impl ApiFailure {
     pub fn is_unauthorized(&self) -> bool {
         self.status == Some(401)
     }
+
+    /// The message, when the server named `field`: shown beside that field.
+    pub fn about(&self, field: &str) -> Option<String> {
+        (self.parameter.as_deref() == Some(field)).then(|| self.message.clone())
+    }
+
+    /// The message, unless it names one of the form's `fields`: shown for the whole form.
+    pub fn beyond(&self, fields: &[&str]) -> Option<String> {
+        match self.parameter.as_deref() {
+            Some(field) if fields.contains(&field) => None,
+            _ => Some(self.message.clone()),
+        }
+    }
 }
 
 impl std::fmt::Display for ApiFailure {

@@ -246,23 +246,12 @@ pub fn SubscriptionForm(
             busy.set(false);
         });
     };
-    let field_error = move |field: &'static str| {
-        error.with(|e| {
-            e.as_ref()
-                .filter(|f| f.parameter.as_deref() == Some(field))
-                .map(|f| f.message.clone())
-        })
-    };
+    let field_error =
+        move |field: &'static str| error.with(|e| e.as_ref().and_then(|f| f.about(field)));
     let general_error = move || {
         error.with(|e| {
             e.as_ref()
-                .filter(|f| {
-                    !matches!(
-                        f.parameter.as_deref(),
-                        Some("name" | "recipients" | "schedule" | "view")
-                    )
-                })
-                .map(|f| f.message.clone())
+                .and_then(|f| f.beyond(&["name", "recipients", "schedule", "view"]))
         })
     };
     let has_snapshot = snapshot.with_value(Option::is_some);

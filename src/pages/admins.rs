@@ -240,23 +240,12 @@ fn CreateAdminForm(
             busy.set(false);
         });
     };
-    let field_error = move |field: &'static str| {
-        error.with(|e| {
-            e.as_ref()
-                .filter(|f| f.parameter.as_deref() == Some(field))
-                .map(|f| f.message.clone())
-        })
-    };
+    let field_error =
+        move |field: &'static str| error.with(|e| e.as_ref().and_then(|f| f.about(field)));
     let general_error = move || {
         error.with(|e| {
             e.as_ref()
-                .filter(|f| {
-                    !matches!(
-                        f.parameter.as_deref(),
-                        Some("email" | "display_name" | "password" | "customer_id")
-                    )
-                })
-                .map(|f| f.message.clone())
+                .and_then(|f| f.beyond(&["email", "display_name", "password", "customer_id"]))
         })
     };
 

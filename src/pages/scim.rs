@@ -276,18 +276,12 @@ fn GenerateForm(
             busy.set(false);
         });
     };
-    let field_error = move |field: &'static str| {
-        error.with(|e| {
-            e.as_ref()
-                .filter(|f| f.parameter.as_deref() == Some(field))
-                .map(|f| f.message.clone())
-        })
-    };
+    let field_error =
+        move |field: &'static str| error.with(|e| e.as_ref().and_then(|f| f.about(field)));
     let general_error = move || {
         error.with(|e| {
             e.as_ref()
-                .filter(|f| !matches!(f.parameter.as_deref(), Some("name" | "lifetime_days")))
-                .map(|f| f.message.clone())
+                .and_then(|f| f.beyond(&["name", "lifetime_days"]))
         })
     };
     view! {

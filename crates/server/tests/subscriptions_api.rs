@@ -63,6 +63,17 @@ async fn subscribe(app: &TestApp, cookie: &str, body: Value) -> i64 {
     created.body["id"].as_i64().expect("id")
 }
 
+/// "Send now" as the admin whose session `cookie` is.
+async fn send_now(app: &TestApp, cookie: &str, id: i64) -> common::Answer {
+    app.send(
+        Method::POST,
+        &format!("/api/v1/subscriptions/{id}/send"),
+        Some(cookie),
+        None,
+    )
+    .await
+}
+
 async fn deliveries(app: &TestApp, id: i64) -> Vec<Value> {
     let (status, list) = app
         .get(&format!("/api/v1/subscriptions/{id}/deliveries"))
@@ -95,14 +106,7 @@ async fn send_now_mails_the_download_of_the_same_view_with_text_html_and_attachm
     )
     .await;
 
-    let sent = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/subscriptions/{id}/send"),
-            Some(&app.msp_cookie),
-            None,
-        )
-        .await;
+    let sent = send_now(&app, &app.msp_cookie, id).await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
 
@@ -237,14 +241,7 @@ async fn a_failing_smtp_server_is_retried_and_the_failure_is_in_the_history() {
     let (app, deliverer) = app_with_sink(&sink).await;
     let id = subscribe(&app, &app.msp_cookie, daily("Daily", &["ops@msp.example"])).await;
     sink.refuse(true);
-    let first = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/subscriptions/{id}/send"),
-            Some(&app.msp_cookie),
-            None,
-        )
-        .await;
+    let first = send_now(&app, &app.msp_cookie, id).await;
     assert_eq!(first.body["outcome"], "pending", "{}", first.body);
     assert!(first.body["error"]
         .as_str()
@@ -259,13 +256,7 @@ async fn a_failing_smtp_server_is_retried_and_the_failure_is_in_the_history() {
 
     // A server that keeps failing: given up after the retries, shown as failed.
     sink.refuse(true);
-    app.send(
-        Method::POST,
-        &format!("/api/v1/subscriptions/{id}/send"),
-        Some(&app.msp_cookie),
-        None,
-    )
-    .await;
+    send_now(&app, &app.msp_cookie, id).await;
     for _ in 0..3 {
         deliverer.tick(Utc::now()).await.expect("tick");
     }
@@ -291,14 +282,7 @@ async fn a_customer_admins_subscription_never_holds_another_customers_rows() {
         .execute(&app.pool)
         .await
         .expect("tampered");
-    let sent = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/subscriptions/{id}/send"),
-            Some(&customer_admin),
-            None,
-        )
-        .await;
+    let sent = send_now(&app, &customer_admin, id).await;
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
     assert_eq!(
         sent.body["rows"], 0,
@@ -309,13 +293,7 @@ async fn a_customer_admins_subscription_never_holds_another_customers_rows() {
         .execute(&app.pool)
         .await
         .expect("restored");
-    app.send(
-        Method::POST,
-        &format!("/api/v1/subscriptions/{id}/send"),
-        Some(&customer_admin),
-        None,
-    )
-    .await;
+    send_now(&app, &customer_admin, id).await;
     let messages = sink.messages();
     let message = MessageParser::default()
         .parse(&messages[1].data)
@@ -400,14 +378,7 @@ async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner() {
         Some(json!({"disabled": true})),
     )
     .await;
-    let refused = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/subscriptions/{id}/send"),
-            Some(&app.msp_cookie),
-            None,
-        )
-        .await;
+    let refused = send_now(&app, &app.msp_cookie, id).await;
     assert_eq!(refused.body["outcome"], "failed");
     assert!(refused.body["error"]
         .as_str()
@@ -426,13 +397,6 @@ async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner() {
         .await;
     assert_eq!(taken.status, StatusCode::OK, "{}", taken.text);
     assert_eq!(taken.body["owner"]["id"], msp_id);
-    let sent = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/subscriptions/{id}/send"),
-            Some(&app.msp_cookie),
-            None,
-        )
-        .await;
+    let sent = send_now(&app, &app.msp_cookie, id).await;
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
 }
