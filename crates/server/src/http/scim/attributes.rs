@@ -8,7 +8,7 @@
 use scim_v2::filter::PatchPath;
 use serde_json::{Map, Value};
 
-use super::filter::dotted;
+use super::filter::{dotted, patch_path};
 use super::ScimError;
 use crate::db::scim_users::UserFields;
 
@@ -223,10 +223,7 @@ pub fn apply_patch(fields: &mut UserFields, body: &Value) -> Result<(), ScimErro
 }
 
 fn set_path(fields: &mut UserFields, path: &str, value: &Value) -> Result<(), ScimError> {
-    let parsed: PatchPath = path
-        .parse()
-        .map_err(|_| ScimError::bad("invalidPath", format!("'{path}' is not a valid path.")))?;
-    match parsed {
+    match patch_path(path)? {
         PatchPath::Attr(attr) => set_attribute(fields, &dotted(&attr), value),
         // emails[type eq "work"].value, or the whole matching email.
         PatchPath::Value(value_path) if value_path.attr.name.eq_ignore_ascii_case("emails") => {

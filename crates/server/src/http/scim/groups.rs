@@ -13,7 +13,7 @@ use scim_v2::filter::PatchPath;
 use serde_json::{json, Map, Value};
 
 use super::attributes::{operations, text, unknown_op, Operation};
-use super::filter::{condition, dotted, value_test, Resource};
+use super::filter::{condition, dotted, patch_path, value_test, Resource};
 use super::users::{answer, parse, source_id, Attempted};
 use super::{
     check_if_match, etag, list_response, not_modified, resource_json, ListParams, ScimClient,
@@ -345,14 +345,9 @@ fn apply_patch(fields: &mut GroupFields, body: &Value) -> Result<(), ScimError> 
     require_name(fields)
 }
 
-fn parse_path(path: &str) -> Result<PatchPath, ScimError> {
-    path.parse()
-        .map_err(|_| ScimError::bad("invalidPath", format!("'{path}' is not a valid path.")))
-}
-
 /// The attribute a plain path names (`displayName`, `members`).
 fn attribute_of(path: &str) -> Result<String, ScimError> {
-    match parse_path(path)? {
+    match patch_path(path)? {
         PatchPath::Attr(attr) => Ok(dotted(&attr)),
         PatchPath::Value(_) => Err(ScimError::bad(
             "invalidPath",
@@ -364,7 +359,7 @@ fn attribute_of(path: &str) -> Result<String, ScimError> {
 /// `remove` of `members` (all, or those in the value array), `members[value eq "…"]`,
 /// or `externalId`.
 fn remove(fields: &mut GroupFields, path: &str, value: &Value) -> Result<(), ScimError> {
-    let gone: BTreeSet<String> = match parse_path(path)? {
+    let gone: BTreeSet<String> = match patch_path(path)? {
         PatchPath::Attr(attr) if attr.name.eq_ignore_ascii_case("members") => {
             if value.is_null() {
                 fields.members.clear();
