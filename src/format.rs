@@ -48,6 +48,19 @@ pub fn utc(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// A moment in the browser's own time zone, as the browser writes it.
+pub fn local(at: chrono::DateTime<chrono::Utc>) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        at.timestamp_millis() as f64
+    ));
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+/// "2026-11-24 07:00 UTC (24/11/2026, 08:00:00 your time)".
+pub fn utc_and_local(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{} ({} your time)", utc(at), local(at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::{bytes, thousands};

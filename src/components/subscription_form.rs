@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use provisio_api::report::{decode_pairs, ExportFormat, ReportQuery, SavedView};
+use provisio_api::report::{decode_pairs, ExportFormat, ReportField, ReportQuery, SavedView};
 use provisio_api::subscription::{
     plausible_email, MonthDay, Recurrence, SaveSubscriptionRequest, Schedule, SubscribedView,
     Subscription, Weekday, MAX_RECIPIENTS,
@@ -32,6 +32,25 @@ impl CurrentView {
         chips.push(format!("{column_count} columns"));
         chips
     }
+
+    /// A stored snapshot (query string and `cols=` text; no columns means all of them).
+    pub fn from_snapshot(query: &str, columns: &str) -> CurrentView {
+        let column_count = if columns.is_empty() {
+            ReportField::ALL.len()
+        } else {
+            columns.split(',').count()
+        };
+        let parsed = decode_pairs(query).ok().and_then(|pairs| {
+            ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).ok()
+        });
+        CurrentView {
+            query: query.to_owned(),
+            columns: columns.to_owned(),
+            chips: parsed
+                .map(|q| CurrentView::chips_of(&q, column_count))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,14 +63,6 @@ enum Every {
 /// Now, from the browser's clock (chrono's clock is not available in WebAssembly).
 pub fn browser_now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
-}
-
-/// A time in the browser's own time zone, as the browser writes it.
-pub fn local_time(at: DateTime<Utc>) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-        at.timestamp_millis() as f64
-    ));
-    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
 }
 
 #[component]
@@ -75,27 +86,9 @@ pub fn SubscriptionForm(
     );
     // What it delivers: the existing snapshot, the report's current view, or a saved view.
     let existing_snapshot = existing.as_ref().and_then(|s| match &s.view {
-        SubscribedView::Snapshot { query, columns } => Some(CurrentView {
-            query: query.clone(),
-            columns: columns.clone(),
-            chips: decode_pairs(query)
-                .ok()
-                .and_then(|pairs| {
-                    ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                        .ok()
-                })
-                .map(|q| {
-                    CurrentView::chips_of(
-                        &q,
-                        columns
-                            .split(',')
-                            .filter(|c| !c.is_empty())
-                            .count()
-                            .max(if columns.is_empty() { 13 } else { 0 }),
-                    )
-                })
-                .unwrap_or_default(),
-        }),
+        SubscribedView::Snapshot { query, columns } => {
+            Some(CurrentView::from_snapshot(query, columns))
+        }
         SubscribedView::SavedView { .. } => None,
     });
     let snapshot = StoredValue::new(current.or(existing_snapshot));
@@ -176,7 +169,7 @@ pub fn SubscriptionForm(
                             .map(|at| view! {
                                 <li>
                                     <span class="utc">{format::utc(at)}</span>
-                                    <span class="local">{format!(" · {} your time", local_time(at))}</span>
+                                    <span class="local">{format!(" · {} your time", format::local(at))}</span>
                                 </li>
                             })
                             .collect_view()}

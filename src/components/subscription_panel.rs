@@ -7,7 +7,7 @@ use provisio_api::report::SavedView;
 use provisio_api::subscription::Subscription;
 
 use crate::api;
-use crate::components::subscription_form::{local_time, CurrentView, SubscriptionForm};
+use crate::components::subscription_form::{CurrentView, SubscriptionForm};
 use crate::format;
 use crate::session::Session;
 
@@ -55,7 +55,7 @@ pub fn SubscriptionPanel(
         Some(Ok(list)) => view! {
             <ul class="my-subscriptions">
                 {list.into_iter().map(|s| {
-                    let next = s.next_delivery.map(|at| format!("next {} ({} your time)", format::utc(at), local_time(at))).unwrap_or_else(|| "paused".to_owned());
+                    let next = s.next_delivery.map(|at| format!("next {}", format::utc_and_local(at))).unwrap_or_else(|| "paused".to_owned());
                     let name = s.name.clone();
                     let schedule_text = s.schedule_text.clone();
                     let stored = StoredValue::new(s);

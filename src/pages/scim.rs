@@ -336,22 +336,20 @@ fn GenerateForm(
 #[component]
 fn TokenDialog(answer: CreatedScimToken, on_done: Callback<()>) -> impl IntoView {
     let stored = RwSignal::new(false);
-    let dialog = NodeRef::<html::Div>::new();
+    let dialog = NodeRef::<html::Dialog>::new();
+    // A modal <dialog> keeps keyboard focus inside and makes the page behind it inert.
     Effect::new(move |_| {
         if let Some(dialog) = dialog.get() {
-            let _ = dialog.focus();
+            let _ = dialog.show_modal();
         }
     });
     view! {
-        <div class="overlay">
-            <div
+            <dialog
                 class="dialog token-dialog"
-                role="dialog"
-                aria-modal="true"
                 aria-labelledby="token-dialog-title"
                 aria-describedby="token-dialog-warning"
-                tabindex="-1"
                 node_ref=dialog
+                on:cancel=|event: leptos::ev::Event| event.prevent_default()
             >
                 <h2 id="token-dialog-title">{format!("Token “{}” generated", answer.details.name)}</h2>
                 <p id="token-dialog-warning" class="warning">
@@ -380,8 +378,7 @@ fn TokenDialog(answer: CreatedScimToken, on_done: Callback<()>) -> impl IntoView
                         "Done"
                     </button>
                 </div>
-            </div>
-        </div>
+            </dialog>
     }
 }
 

@@ -11,7 +11,7 @@ use provisio_api::subscription::{
 
 use crate::api::{self, ApiFailure};
 use crate::components::states::{ErrorState, Load, LoadingState};
-use crate::components::subscription_form::{local_time, SubscriptionForm};
+use crate::components::subscription_form::SubscriptionForm;
 use crate::format;
 use crate::session::Session;
 
@@ -287,7 +287,7 @@ fn SubscriptionCard(subscription: Subscription, context: RowContext) -> impl Int
     };
     let next = s
         .next_delivery
-        .map(|at| format!("{} ({} your time)", format::utc(at), local_time(at)))
+        .map(format::utc_and_local)
         .unwrap_or_else(|| "—".to_owned());
     let last = s
         .last_delivery

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{Duration, Utc};
+use fantoccini::key::Key;
 use fantoccini::Locator;
 use provisio_api::auth::Role;
 use provisio_api::scim::IdentityProvider;
@@ -113,6 +114,17 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
         })
         .await?;
     assert!(token.starts_with("pvs_"), "{token}");
+    // Escape does not close it: only the confirmation does, so the secret cannot be lost.
+    browser
+        .client
+        .active_element()
+        .await?
+        .send_keys(&Key::Escape.to_string())
+        .await?;
+    let still_open = browser
+        .eval("const d = document.querySelector('.token-dialog'); return !!(d && d.open);")
+        .await?;
+    assert_eq!(still_open, json!(true));
     browser.click(".token-dialog .copy-button").await?;
     let copy_status = browser
         .eventually("the copy outcome", || async {

@@ -1,11 +1,16 @@
 //! Report subscriptions and their deliveries.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use provisio_api::report::ExportFormat;
 use provisio_api::subscription::{
     Delivery, DeliveryOutcome, Schedule, SubscribedView, Subscription, SubscriptionOwner,
 };
-use sqlx::SqlitePool;
+
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::admins::now_text;
 
@@ -14,6 +19,15 @@ use super::admins::now_text;
 pub enum Reader {
     Everyone,
     Owner(i64),
+}
+
+impl Reader {
+    fn owner(self) -> Option<i64> {
+        match self {
+            Reader::Everyone => None,
+            Reader::Owner(owner) => Some(owner),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -82,29 +96,7 @@ impl SubscriptionRecord {
 }
 
 pub async fn list(pool: &SqlitePool, reader: Reader) -> Result<Vec<Subscription>, sqlx::Error> {
-    let records: Vec<SubscriptionRecord> = match reader {
-        Reader::Everyone => {
-            sqlx::query_as(&format!(
-                "{SELECT_SUBSCRIPTIONS} ORDER BY s.name COLLATE NOCASE, s.id"
-            ))
-            .fetch_all(pool)
-            .await?
-        }
-        Reader::Owner(owner) => {
-            sqlx::query_as(&format!(
-                "{SELECT_SUBSCRIPTIONS} WHERE s.owner_id = ? ORDER BY s.name COLLATE NOCASE, s.id"
-            ))
-            .bind(owner)
-            .fetch_all(pool)
-            .await?
-        }
-    };
-    let mut subscriptions = Vec::with_capacity(records.len());
-    for record in records {
-        let last = last_delivery(pool, record.id).await?;
-        subscriptions.push(record.into_subscription(last));
-    }
-    Ok(subscriptions)
+    select(pool, reader, None).await
 }
 
 /// One subscription `reader` may see.
@@ -113,30 +105,49 @@ pub async fn find(
     reader: Reader,
     id: i64,
 ) -> Result<Option<Subscription>, sqlx::Error> {
-    let record: Option<SubscriptionRecord> = match reader {
-        Reader::Everyone => {
-            sqlx::query_as(&format!("{SELECT_SUBSCRIPTIONS} WHERE s.id = ?"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-        }
-        Reader::Owner(owner) => {
-            sqlx::query_as(&format!(
-                "{SELECT_SUBSCRIPTIONS} WHERE s.id = ? AND s.owner_id = ?"
-            ))
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(pool)
-            .await?
-        }
-    };
-    match record {
-        Some(record) => {
-            let last = last_delivery(pool, record.id).await?;
-            Ok(Some(record.into_subscription(last)))
-        }
-        None => Ok(None),
+    Ok(select(pool, reader, Some(id)).await?.into_iter().next())
+}
+
+/// The subscriptions `reader` may see (only `id`, when given), each with its last delivery:
+/// two queries whatever the count.
+async fn select(
+    pool: &SqlitePool,
+    reader: Reader,
+    id: Option<i64>,
+) -> Result<Vec<Subscription>, sqlx::Error> {
+    let records: Vec<SubscriptionRecord> = sqlx::query_as(&format!(
+        "{SELECT_SUBSCRIPTIONS} WHERE (?1 IS NULL OR s.owner_id = ?1) AND (?2 IS NULL OR s.id = ?2) \
+         ORDER BY s.name COLLATE NOCASE, s.id"
+    ))
+    .bind(reader.owner())
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    if records.is_empty() {
+        return Ok(Vec::new());
     }
+    let mut last = QueryBuilder::<Sqlite>::new(format!(
+        "{SELECT_DELIVERIES} WHERE id IN (SELECT max(id) FROM deliveries WHERE subscription_id IN ("
+    ));
+    let mut ids = last.separated(", ");
+    for record in &records {
+        ids.push_bind(record.id);
+    }
+    last.push(") GROUP BY subscription_id)");
+    let mut last_deliveries: HashMap<i64, Delivery> = last
+        .build_query_as::<DeliveryRecord>()
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.subscription_id, Delivery::from(r)))
+        .collect();
+    Ok(records
+        .into_iter()
+        .map(|r| {
+            let last = last_deliveries.remove(&r.id);
+            r.into_subscription(last)
+        })
+        .collect())
 }
 
 /// What a subscription stores, checked by the caller.
@@ -152,19 +163,38 @@ pub struct SubscriptionContent<'a> {
     pub next_run_at: Option<DateTime<Utc>>,
 }
 
-fn view_columns(view: &SubscribedView) -> (&'static str, String, String, Option<i64>) {
-    match view {
+fn time_text(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// The content's columns, in the order `CONTENT_COLUMNS` names them.
+const CONTENT_COLUMNS: &str = "name, view_kind, query, columns, saved_view_id, format, schedule, \
+     recipients, skip_empty, enabled, next_run_at";
+
+fn bind_content<'q>(
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    content: &SubscriptionContent<'_>,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    let (kind, text, columns, view_id) = match content.view {
         SubscribedView::Snapshot { query, columns } => {
             ("snapshot", query.clone(), columns.clone(), None)
         }
         SubscribedView::SavedView { view_id } => {
             ("saved_view", String::new(), String::new(), Some(*view_id))
         }
-    }
-}
-
-fn time_text(at: Option<DateTime<Utc>>) -> Option<String> {
-    at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    query
+        .bind(content.name.to_owned())
+        .bind(kind)
+        .bind(text)
+        .bind(columns)
+        .bind(view_id)
+        .bind(content.format.key())
+        .bind(serde_json::to_string(content.schedule).unwrap_or_default())
+        .bind(serde_json::to_string(content.recipients).unwrap_or_default())
+        .bind(content.skip_empty)
+        .bind(content.enabled)
+        .bind(time_text(content.next_run_at))
 }
 
 pub async fn insert(
@@ -172,29 +202,18 @@ pub async fn insert(
     owner_id: i64,
     content: &SubscriptionContent<'_>,
 ) -> Result<i64, sqlx::Error> {
-    let (kind, query, columns, view_id) = view_columns(content.view);
     let now = now_text();
-    sqlx::query_scalar(
-        "INSERT INTO subscriptions (owner_id, name, view_kind, query, columns, saved_view_id, \
-         format, schedule, recipients, skip_empty, enabled, next_run_at, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(owner_id)
-    .bind(content.name)
-    .bind(kind)
-    .bind(query)
-    .bind(columns)
-    .bind(view_id)
-    .bind(content.format.key())
-    .bind(serde_json::to_string(content.schedule).unwrap_or_default())
-    .bind(serde_json::to_string(content.recipients).unwrap_or_default())
-    .bind(content.skip_empty)
-    .bind(content.enabled)
-    .bind(time_text(content.next_run_at))
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(pool)
-    .await
+    let sql = format!(
+        "INSERT INTO subscriptions ({CONTENT_COLUMNS}, owner_id, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    );
+    let row = bind_content(sqlx::query(&sql), content)
+        .bind(owner_id)
+        .bind(&now)
+        .bind(&now)
+        .fetch_one(pool)
+        .await?;
+    row.try_get("id")
 }
 
 pub async fn update(
@@ -202,27 +221,17 @@ pub async fn update(
     id: i64,
     content: &SubscriptionContent<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let (kind, query, columns, view_id) = view_columns(content.view);
-    let done = sqlx::query(
-        "UPDATE subscriptions SET name = ?, view_kind = ?, query = ?, columns = ?, \
-         saved_view_id = ?, format = ?, schedule = ?, recipients = ?, skip_empty = ?, \
-         enabled = ?, next_run_at = ?, updated_at = ? WHERE id = ?",
-    )
-    .bind(content.name)
-    .bind(kind)
-    .bind(query)
-    .bind(columns)
-    .bind(view_id)
-    .bind(content.format.key())
-    .bind(serde_json::to_string(content.schedule).unwrap_or_default())
-    .bind(serde_json::to_string(content.recipients).unwrap_or_default())
-    .bind(content.skip_empty)
-    .bind(content.enabled)
-    .bind(time_text(content.next_run_at))
-    .bind(now_text())
-    .bind(id)
-    .execute(pool)
-    .await?;
+    let assignments = CONTENT_COLUMNS
+        .split(", ")
+        .map(|column| format!("{column} = ?"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("UPDATE subscriptions SET {assignments}, updated_at = ? WHERE id = ?");
+    let done = bind_content(sqlx::query(&sql), content)
+        .bind(now_text())
+        .bind(id)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -254,6 +263,7 @@ pub async fn delete(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
 #[derive(sqlx::FromRow)]
 struct DeliveryRecord {
     id: i64,
+    subscription_id: i64,
     scheduled_for: DateTime<Utc>,
     on_demand: bool,
     finished_at: Option<DateTime<Utc>>,
@@ -282,19 +292,16 @@ impl From<DeliveryRecord> for Delivery {
     }
 }
 
-const SELECT_DELIVERIES: &str = "SELECT id, scheduled_for, on_demand, finished_at, recipients, \
-     rows, bytes, attempts, status, error FROM deliveries";
+const SELECT_DELIVERIES: &str = "SELECT id, subscription_id, scheduled_for, on_demand, \
+     finished_at, recipients, rows, bytes, attempts, status, error FROM deliveries";
 
-async fn last_delivery(
-    pool: &SqlitePool,
-    subscription_id: i64,
-) -> Result<Option<Delivery>, sqlx::Error> {
-    let record: Option<DeliveryRecord> = sqlx::query_as(&format!(
-        "{SELECT_DELIVERIES} WHERE subscription_id = ? ORDER BY id DESC LIMIT 1"
-    ))
-    .bind(subscription_id)
-    .fetch_optional(pool)
-    .await?;
+/// One delivery, by id.
+pub async fn delivery(pool: &SqlitePool, id: i64) -> Result<Option<Delivery>, sqlx::Error> {
+    let record: Option<DeliveryRecord> =
+        sqlx::query_as(&format!("{SELECT_DELIVERIES} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
     Ok(record.map(Delivery::from))
 }
 
@@ -323,6 +330,16 @@ pub async fn record_due(
     now: DateTime<Utc>,
     next_after: impl Fn(&Schedule, DateTime<Utc>) -> Option<DateTime<Utc>>,
 ) -> Result<u64, sqlx::Error> {
+    // Most passes find nothing due: look before taking the write turn.
+    let any_due: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM subscriptions WHERE enabled = 1 AND next_run_at <= ? LIMIT 1",
+    )
+    .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    .fetch_optional(pool)
+    .await?;
+    if any_due.is_none() {
+        return Ok(0);
+    }
     let mut tx = super::write_transaction(pool).await?;
     let due: Vec<(i64, DateTime<Utc>, String, String)> = sqlx::query_as(
         "SELECT id, next_run_at, schedule, recipients FROM subscriptions \
@@ -422,9 +439,9 @@ pub async fn fail_interrupted(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
 }
 
 /// How a delivery attempt ended.
-pub enum Finish<'a> {
+pub enum Finish {
     Sent {
-        recipients: &'a [String],
+        recipients: Vec<String>,
         rows: u64,
         bytes: u64,
     },
@@ -433,15 +450,15 @@ pub enum Finish<'a> {
     },
     /// Try again at `retry_at`.
     Retry {
-        error: &'a str,
+        error: String,
         retry_at: DateTime<Utc>,
     },
     Failed {
-        error: &'a str,
+        error: String,
     },
 }
 
-pub async fn finish(pool: &SqlitePool, id: i64, finish: Finish<'_>) -> Result<(), sqlx::Error> {
+pub async fn finish(pool: &SqlitePool, id: i64, finish: Finish) -> Result<(), sqlx::Error> {
     let now = now_text();
     let query = match finish {
         Finish::Sent {
@@ -452,7 +469,7 @@ pub async fn finish(pool: &SqlitePool, id: i64, finish: Finish<'_>) -> Result<()
             "UPDATE deliveries SET status = 'sent', recipients = ?, rows = ?, bytes = ?, \
              error = NULL, finished_at = ? WHERE id = ?",
         )
-        .bind(serde_json::to_string(recipients).unwrap_or_default())
+        .bind(serde_json::to_string(&recipients).unwrap_or_default())
         .bind(i64::try_from(rows).unwrap_or(i64::MAX))
         .bind(i64::try_from(bytes).unwrap_or(i64::MAX))
         .bind(now),
@@ -464,12 +481,12 @@ pub async fn finish(pool: &SqlitePool, id: i64, finish: Finish<'_>) -> Result<()
         Finish::Retry { error, retry_at } => sqlx::query(
             "UPDATE deliveries SET status = 'pending', error = ?, retry_at = ? WHERE id = ?",
         )
-        .bind(error.to_owned())
+        .bind(error)
         .bind(retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         Finish::Failed { error } => sqlx::query(
             "UPDATE deliveries SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
         )
-        .bind(error.to_owned())
+        .bind(error)
         .bind(now),
     };
     query.bind(id).execute(pool).await?;

@@ -96,12 +96,7 @@ impl Deliverer {
             attempts: 0,
         };
         self.deliver(&pending).await?;
-        Ok(
-            db::subscriptions::deliveries(&self.pool, subscription_id, 20)
-                .await?
-                .into_iter()
-                .find(|d| d.id == id),
-        )
+        db::subscriptions::delivery(&self.pool, id).await
     }
 
     /// Sends one recorded delivery, unless another worker has claimed it.
@@ -114,56 +109,32 @@ impl Deliverer {
                 recipients,
                 rows,
                 bytes,
-            } => {
-                return db::subscriptions::finish(
-                    &self.pool,
-                    pending.id,
-                    Finish::Sent {
-                        recipients: &recipients,
-                        rows,
-                        bytes,
-                    },
-                )
-                .await;
-            }
+            } => Finish::Sent {
+                recipients,
+                rows,
+                bytes,
+            },
             Attempt::Skipped { rows } => Finish::Skipped { rows },
-            Attempt::Refused(error) => {
-                return db::subscriptions::finish(
-                    &self.pool,
-                    pending.id,
-                    Finish::Failed { error: &error },
-                )
-                .await;
-            }
+            Attempt::Refused(error) => Finish::Failed { error },
             Attempt::MailFailed(error) => {
-                // `attempts` counts the one just made.
-                let made = usize::try_from(pending.attempts).unwrap_or(usize::MAX);
-                return match self.retry_delays.get(made) {
+                // `attempts` was read before this attempt: 0 on the first.
+                let before = usize::try_from(pending.attempts).unwrap_or(usize::MAX);
+                match self.retry_delays.get(before) {
                     Some(delay) => {
                         let retry_at = Utc::now()
                             + chrono::Duration::from_std(*delay).unwrap_or(chrono::Duration::MAX);
-                        let error =
-                            format!("{error}; retrying at {}", retry_at.format("%H:%M:%S UTC"));
-                        db::subscriptions::finish(
-                            &self.pool,
-                            pending.id,
-                            Finish::Retry {
-                                error: &error,
-                                retry_at,
-                            },
-                        )
-                        .await
+                        Finish::Retry {
+                            error: format!(
+                                "{error}; retrying at {}",
+                                retry_at.format("%H:%M:%S UTC")
+                            ),
+                            retry_at,
+                        }
                     }
-                    None => {
-                        let error = format!("{error} (gave up after {} attempts)", made + 1);
-                        db::subscriptions::finish(
-                            &self.pool,
-                            pending.id,
-                            Finish::Failed { error: &error },
-                        )
-                        .await
-                    }
-                };
+                    None => Finish::Failed {
+                        error: format!("{error} (gave up after {} attempts)", before + 1),
+                    },
+                }
             }
         };
         db::subscriptions::finish(&self.pool, pending.id, finish).await

@@ -78,7 +78,7 @@ async fn create_subscription(
     admin: CurrentAdmin,
     ApiJson(request): ApiJson<SaveSubscriptionRequest>,
 ) -> Result<(StatusCode, Json<Subscription>), ApiError> {
-    let checked = validate(&state, &admin, &request).await?;
+    let checked = validate(&state, admin.id, admin.customer_id, &request).await?;
     let id = db::subscriptions::insert(&state.pool, admin.id, &checked.content(&request)).await?;
     let created = visible(&state, &admin, id).await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -111,7 +111,7 @@ async fn update_subscription(
     let owner = db::admins::find(&state.pool, existing.owner.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let checked = validate_for(&state, owner.id, owner.customer_id, &request).await?;
+    let checked = validate(&state, owner.id, owner.customer_id, &request).await?;
     db::subscriptions::update(&state.pool, id, &checked.content(&request)).await?;
     Ok(Json(visible(&state, &admin, id).await?))
 }
@@ -236,15 +236,8 @@ impl Checked {
     }
 }
 
+/// Checks a request for the subscription's owner (whose access a saved view must pass).
 async fn validate(
-    state: &AppState,
-    admin: &CurrentAdmin,
-    request: &SaveSubscriptionRequest,
-) -> Result<Checked, ApiError> {
-    validate_for(state, admin.id, admin.customer_id, request).await
-}
-
-async fn validate_for(
     state: &AppState,
     owner_id: i64,
     owner_customer: Option<i64>,
