@@ -7,7 +7,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::admins::now_text;
 use super::provisioning::Change;
-use super::scim_filter::{push_condition, Condition};
+use super::scim_filter::{Condition, Listing};
 
 /// What a client sets on a group; `members` are users' SCIM ids.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -54,14 +54,12 @@ const SELECT_GROUPS: &str =
     "SELECT id, scim_id, display_name, external_id, created_at, updated_at, version \
      FROM scim_groups g";
 
-fn push_base(sql: &mut QueryBuilder<'_, Sqlite>, customer_id: i64, condition: Option<&Condition>) {
-    sql.push(" WHERE g.customer_id = ");
-    sql.push_bind(customer_id);
-    if let Some(condition) = condition {
-        sql.push(" AND");
-        push_condition(sql, condition);
-    }
-}
+const GROUPS: Listing = Listing {
+    select: SELECT_GROUPS,
+    from: "FROM scim_groups g",
+    scope: "g.customer_id = ?",
+    order: "g.id",
+};
 
 /// One page (1-based `start_index`) of the customer's groups, in creation order, and the total.
 pub async fn list(
@@ -72,16 +70,9 @@ pub async fn list(
     count: i64,
     with_members: bool,
 ) -> Result<(Vec<ScimGroup>, i64), sqlx::Error> {
-    let mut total_sql = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM scim_groups g");
-    push_base(&mut total_sql, customer_id, condition);
-    let total: i64 = total_sql.build_query_scalar().fetch_one(pool).await?;
-    let mut sql = QueryBuilder::<Sqlite>::new(SELECT_GROUPS);
-    push_base(&mut sql, customer_id, condition);
-    sql.push(" ORDER BY g.id LIMIT ");
-    sql.push_bind(count);
-    sql.push(" OFFSET ");
-    sql.push_bind(start_index.saturating_sub(1).max(0));
-    let records: Vec<GroupRecord> = sql.build_query_as().fetch_all(pool).await?;
+    let (records, total) = GROUPS
+        .page(pool, customer_id, condition, start_index, count)
+        .await?;
     let groups = with_member_lists(pool, records, with_members).await?;
     Ok((groups, total))
 }
@@ -92,13 +83,7 @@ pub async fn find(
     scim_id: &str,
     with_members: bool,
 ) -> Result<Option<ScimGroup>, sqlx::Error> {
-    let record: Option<GroupRecord> = sqlx::query_as(&format!(
-        "{SELECT_GROUPS} WHERE g.customer_id = ? AND g.scim_id = ?"
-    ))
-    .bind(customer_id)
-    .bind(scim_id)
-    .fetch_optional(pool)
-    .await?;
+    let record: Option<GroupRecord> = GROUPS.find(pool, customer_id, "g.scim_id", scim_id).await?;
     let groups = with_member_lists(pool, record.into_iter().collect(), with_members).await?;
     Ok(groups.into_iter().next())
 }

@@ -1,11 +1,11 @@
 //! Users as SCIM sees them: one customer's users that a SCIM client created, by SCIM id.
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::SqlitePool;
 
 use super::admins::now_text;
 use super::provisioning::Change;
-use super::scim_filter::{push_condition, Condition};
+use super::scim_filter::{Condition, Listing};
 
 /// The SCIM attributes Provisio keeps for a user.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -94,15 +94,12 @@ const SELECT_USERS: &str = "SELECT scim_id, scim_user_name, external_id, given_n
      scim_display_name, email, email_type, email_primary, status, created_at, updated_at, version \
      FROM users u";
 
-fn push_base(sql: &mut QueryBuilder<'_, Sqlite>, customer_id: i64, condition: Option<&Condition>) {
-    sql.push(" WHERE u.customer_id = ");
-    sql.push_bind(customer_id);
-    sql.push(" AND u.scim_id IS NOT NULL AND u.scim_deleted = 0");
-    if let Some(condition) = condition {
-        sql.push(" AND");
-        push_condition(sql, condition);
-    }
-}
+const USERS: Listing = Listing {
+    select: SELECT_USERS,
+    from: "FROM users u",
+    scope: "u.customer_id = ? AND u.scim_id IS NOT NULL AND u.scim_deleted = 0",
+    order: "u.id",
+};
 
 /// One page (1-based `start_index`) of the customer's SCIM users, in creation order, and the total.
 pub async fn list(
@@ -112,16 +109,9 @@ pub async fn list(
     start_index: i64,
     count: i64,
 ) -> Result<(Vec<ScimUser>, i64), sqlx::Error> {
-    let mut total_sql = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users u");
-    push_base(&mut total_sql, customer_id, condition);
-    let total: i64 = total_sql.build_query_scalar().fetch_one(pool).await?;
-    let mut sql = QueryBuilder::<Sqlite>::new(SELECT_USERS);
-    push_base(&mut sql, customer_id, condition);
-    sql.push(" ORDER BY u.id LIMIT ");
-    sql.push_bind(count);
-    sql.push(" OFFSET ");
-    sql.push_bind(start_index.saturating_sub(1).max(0));
-    let records: Vec<UserRecord> = sql.build_query_as().fetch_all(pool).await?;
+    let (records, total): (Vec<UserRecord>, i64) = USERS
+        .page(pool, customer_id, condition, start_index, count)
+        .await?;
     Ok((records.into_iter().map(ScimUser::from).collect(), total))
 }
 
@@ -130,11 +120,7 @@ pub async fn find(
     customer_id: i64,
     scim_id: &str,
 ) -> Result<Option<ScimUser>, sqlx::Error> {
-    let mut sql = QueryBuilder::<Sqlite>::new(SELECT_USERS);
-    push_base(&mut sql, customer_id, None);
-    sql.push(" AND u.scim_id = ");
-    sql.push_bind(scim_id.to_owned());
-    let record: Option<UserRecord> = sql.build_query_as().fetch_optional(pool).await?;
+    let record: Option<UserRecord> = USERS.find(pool, customer_id, "u.scim_id", scim_id).await?;
     Ok(record.map(ScimUser::from))
 }
 
