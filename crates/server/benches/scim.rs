@@ -50,8 +50,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             created_by: "benchmark",
             expires_at: Utc::now() + chrono::Duration::days(1),
         },
+        1,
     )
-    .await?;
+    .await?
+    .ok_or("the benchmark customer already has a token")?;
     let state = AppState {
         scim_rate: Arc::new(ScimRateLimit::new(NonZeroU32::MAX)),
         ..AppState::new(pool)

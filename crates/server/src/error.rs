@@ -29,7 +29,7 @@ pub enum ApiError {
     #[error("too many attempts")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("{0}")]
     Internal(&'static str),
     /// A part of the server this request needs is not set up (503).
@@ -43,6 +43,34 @@ impl ApiError {
             parameter,
             message: message.into(),
         }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    /// A write that lost a race into a unique index is the caller's conflict (409), the same
+    /// answer it would have had had the other request finished first; anything else is ours.
+    fn from(err: sqlx::Error) -> Self {
+        match err.as_database_error() {
+            Some(db) if db.is_unique_violation() => {
+                let (parameter, message) = unique_conflict(db.message());
+                ApiError::Conflict {
+                    parameter,
+                    message: message.to_owned(),
+                }
+            }
+            _ => ApiError::Database(err),
+        }
+    }
+}
+
+/// The field and message for a unique constraint, named by SQLite as `table.column, …`.
+fn unique_conflict(constraint: &str) -> (Option<&'static str>, &'static str) {
+    if constraint.contains("admins.email") {
+        (Some("email"), "An admin with this email already exists.")
+    } else if constraint.contains("saved_views.") {
+        (Some("name"), "You already have a view with this name.")
+    } else {
+        (None, "This conflicts with a record that already exists.")
     }
 }
 
@@ -119,4 +147,25 @@ fn internal_body() -> ErrorBody {
         "The server could not complete the request; try again.",
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_conflict;
+
+    #[test]
+    fn unique_constraints_name_the_field_in_conflict() {
+        assert_eq!(
+            unique_conflict("UNIQUE constraint failed: admins.email").0,
+            Some("email")
+        );
+        assert_eq!(
+            unique_conflict(
+                "UNIQUE constraint failed: saved_views.owner_admin_id, saved_views.report, saved_views.name"
+            )
+            .0,
+            Some("name")
+        );
+        assert_eq!(unique_conflict("UNIQUE constraint failed: other.x").0, None);
+    }
 }

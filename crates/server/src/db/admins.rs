@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use provisio_api::auth::{AdminAccount, CustomerRef, Role};
-use sqlx::SqlitePool;
+use sqlx::{SqliteExecutor, SqlitePool};
 
 /// An admin row with what authentication needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -59,13 +59,16 @@ pub async fn find_by_email(
     .await
 }
 
-pub async fn find(pool: &SqlitePool, id: i64) -> Result<Option<AdminRecord>, sqlx::Error> {
+pub async fn find<'c>(
+    executor: impl SqliteExecutor<'c>,
+    id: i64,
+) -> Result<Option<AdminRecord>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, email, display_name, password_hash, role, customer_id, disabled \
          FROM admins WHERE id = ?",
     )
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await
 }
 
@@ -92,35 +95,38 @@ pub async fn account(pool: &SqlitePool, id: i64) -> Result<Option<AdminAccount>,
     Ok(row.map(AdminAccount::from))
 }
 
-/// Active MSP admins other than `except`.
-pub async fn other_active_msp_admins(pool: &SqlitePool, except: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM admins WHERE role = 'msp_admin' AND disabled = 0 AND id != ?",
-    )
-    .bind(except)
-    .fetch_one(pool)
-    .await
+/// What an admin becomes.
+pub struct AdminUpdate<'a> {
+    pub role: Role,
+    pub customer_id: Option<i64>,
+    pub disabled: bool,
+    pub display_name: &'a str,
 }
 
-pub async fn update(
-    pool: &SqlitePool,
+/// Applies `update` unless it would leave no active MSP admin: the check is part of the
+/// statement, so two admins demoting each other at once cannot both succeed. False when the
+/// change was refused for that reason.
+pub async fn update<'c>(
+    executor: impl SqliteExecutor<'c>,
     id: i64,
-    role: Role,
-    customer_id: Option<i64>,
-    disabled: bool,
-    display_name: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE admins SET role = ?, customer_id = ?, disabled = ?, display_name = ? WHERE id = ?",
+    update: &AdminUpdate<'_>,
+) -> Result<bool, sqlx::Error> {
+    let stays_msp_admin = update.role == Role::MspAdmin && !update.disabled;
+    let done = sqlx::query(
+        "UPDATE admins SET role = ?, customer_id = ?, disabled = ?, display_name = ? \
+         WHERE id = ? AND (? OR EXISTS (SELECT 1 FROM admins \
+           WHERE role = 'msp_admin' AND disabled = 0 AND id != ?))",
     )
-    .bind(role.key())
-    .bind(customer_id)
-    .bind(disabled)
-    .bind(display_name)
+    .bind(update.role.key())
+    .bind(update.customer_id)
+    .bind(update.disabled)
+    .bind(update.display_name)
     .bind(id)
-    .execute(pool)
+    .bind(stays_msp_admin)
+    .bind(id)
+    .execute(executor)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn set_password_hash(pool: &SqlitePool, id: i64, hash: &str) -> Result<(), sqlx::Error> {
@@ -197,10 +203,13 @@ pub async fn delete_session(pool: &SqlitePool, token_hash: &str) -> Result<(), s
     Ok(())
 }
 
-pub async fn delete_sessions_of(pool: &SqlitePool, admin_id: i64) -> Result<(), sqlx::Error> {
+pub async fn delete_sessions_of<'c>(
+    executor: impl SqliteExecutor<'c>,
+    admin_id: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE admin_id = ?")
         .bind(admin_id)
-        .execute(pool)
+        .execute(executor)
         .await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! value bound, so a filter can never inject SQL), and the paged, customer-scoped queries.
 
 use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
@@ -104,9 +104,9 @@ impl Listing {
     }
 
     /// The customer's resource whose `column` equals `value`.
-    pub async fn find<R>(
+    pub async fn find<'c, R>(
         &self,
-        pool: &SqlitePool,
+        executor: impl SqliteExecutor<'c>,
         customer_id: i64,
         column: &'static str,
         value: &str,
@@ -118,6 +118,6 @@ impl Listing {
         self.push_where(&mut sql, customer_id, None);
         sql.push(format!(" AND {column} = "));
         sql.push_bind(value.to_owned());
-        sql.build_query_as().fetch_optional(pool).await
+        sql.build_query_as().fetch_optional(executor).await
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 
 use super::admins::now_text;
 use super::provisioning::Change;
@@ -83,13 +83,26 @@ pub async fn find(
     scim_id: &str,
     with_members: bool,
 ) -> Result<Option<ScimGroup>, sqlx::Error> {
-    let record: Option<GroupRecord> = GROUPS.find(pool, customer_id, "g.scim_id", scim_id).await?;
-    let groups = with_member_lists(pool, record.into_iter().collect(), with_members).await?;
+    let mut conn = pool.acquire().await?;
+    find_in(&mut conn, customer_id, scim_id, with_members).await
+}
+
+/// [`find`] on the caller's connection (inside its transaction).
+pub async fn find_in(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    scim_id: &str,
+    with_members: bool,
+) -> Result<Option<ScimGroup>, sqlx::Error> {
+    let record: Option<GroupRecord> = GROUPS
+        .find(&mut *conn, customer_id, "g.scim_id", scim_id)
+        .await?;
+    let groups = with_member_lists(conn, record.into_iter().collect(), with_members).await?;
     Ok(groups.into_iter().next())
 }
 
-async fn with_member_lists(
-    pool: &SqlitePool,
+async fn with_member_lists<'c>(
+    executor: impl SqliteExecutor<'c>,
     records: Vec<GroupRecord>,
     with_members: bool,
 ) -> Result<Vec<ScimGroup>, sqlx::Error> {
@@ -104,7 +117,7 @@ async fn with_member_lists(
             ids.push_bind(record.id);
         }
         sql.push(") ORDER BY m.group_id, u.id");
-        let rows: Vec<(i64, String)> = sql.build_query_as().fetch_all(pool).await?;
+        let rows: Vec<(i64, String)> = sql.build_query_as().fetch_all(executor).await?;
         for (group_id, scim_id) in rows {
             members.entry(group_id).or_default().push(scim_id);
         }
@@ -125,7 +138,7 @@ async fn with_member_lists(
 
 /// Whether another group of the customer has this display name (case-insensitively).
 pub async fn name_taken(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     customer_id: i64,
     display_name: &str,
     except_scim_id: Option<&str>,
@@ -137,14 +150,14 @@ pub async fn name_taken(
     .bind(customer_id)
     .bind(display_name)
     .bind(except_scim_id)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?;
     Ok(found.is_some())
 }
 
 /// The ids among `members` that are not live SCIM users of the customer.
 pub async fn unknown_members(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     customer_id: i64,
     members: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
@@ -155,7 +168,7 @@ pub async fn unknown_members(
         )
         .bind(customer_id)
         .bind(member)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?;
         if found.is_none() {
             unknown.push(member.clone());
@@ -164,16 +177,15 @@ pub async fn unknown_members(
     Ok(unknown)
 }
 
-/// Creates a group and logs `change` with it.
+/// Creates a group and logs `change` with it, in the caller's transaction.
 pub async fn insert(
-    pool: &SqlitePool,
+    tx: &mut SqliteConnection,
     customer_id: i64,
     fields: &GroupFields,
     change: &Change<'_>,
 ) -> Result<ScimGroup, sqlx::Error> {
     let scim_id = uuid::Uuid::new_v4().to_string();
     let now = now_text();
-    let mut tx = super::write_transaction(pool).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO scim_groups (customer_id, scim_id, display_name, external_id, created_at, \
          updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -186,32 +198,33 @@ pub async fn insert(
     .bind(&now)
     .fetch_one(&mut *tx)
     .await?;
-    set_members(&mut tx, id, customer_id, &fields.members).await?;
-    change.record(&mut tx, customer_id, &scim_id).await?;
-    tx.commit().await?;
-    find(pool, customer_id, &scim_id, true)
+    set_members(tx, id, customer_id, &fields.members).await?;
+    change.record(tx, customer_id, &scim_id).await?;
+    find_in(tx, customer_id, &scim_id, true)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
 }
 
-/// Replaces a group's name, external id and members, and logs `change` with it.
+/// Replaces a group's name, external id and members, and logs `change` with it, in the
+/// caller's transaction; only while the group is still at `version` (None otherwise).
 pub async fn update(
-    pool: &SqlitePool,
+    tx: &mut SqliteConnection,
     customer_id: i64,
     scim_id: &str,
+    version: i64,
     fields: &GroupFields,
     change: &Change<'_>,
 ) -> Result<Option<ScimGroup>, sqlx::Error> {
-    let mut tx = super::write_transaction(pool).await?;
     let id: Option<i64> = sqlx::query_scalar(
         "UPDATE scim_groups SET display_name = ?, external_id = ?, updated_at = ?, \
-         version = version + 1 WHERE customer_id = ? AND scim_id = ? RETURNING id",
+         version = version + 1 WHERE customer_id = ? AND scim_id = ? AND version = ? RETURNING id",
     )
     .bind(&fields.display_name)
     .bind(&fields.external_id)
     .bind(now_text())
     .bind(customer_id)
     .bind(scim_id)
+    .bind(version)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
@@ -221,10 +234,9 @@ pub async fn update(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    set_members(&mut tx, id, customer_id, &fields.members).await?;
-    change.record(&mut tx, customer_id, scim_id).await?;
-    tx.commit().await?;
-    find(pool, customer_id, scim_id, true).await
+    set_members(tx, id, customer_id, &fields.members).await?;
+    change.record(tx, customer_id, scim_id).await?;
+    find_in(tx, customer_id, scim_id, true).await
 }
 
 /// Adds the members that are live users of the customer; others are skipped (the caller has
@@ -249,20 +261,23 @@ async fn set_members(
     Ok(())
 }
 
-/// Deletes a group and its memberships, and logs `change` with it.
+/// Deletes a group and its memberships, and logs `change` with it, in the caller's
+/// transaction; only while the group is still at `version`.
 pub async fn delete(
-    pool: &SqlitePool,
+    tx: &mut SqliteConnection,
     customer_id: i64,
     scim_id: &str,
+    version: i64,
     change: &Change<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = super::write_transaction(pool).await?;
-    let id: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM scim_groups WHERE customer_id = ? AND scim_id = ?")
-            .bind(customer_id)
-            .bind(scim_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM scim_groups WHERE customer_id = ? AND scim_id = ? AND version = ?",
+    )
+    .bind(customer_id)
+    .bind(scim_id)
+    .bind(version)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(id) = id else {
         return Ok(false);
     };
@@ -274,7 +289,6 @@ pub async fn delete(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    change.record(&mut tx, customer_id, scim_id).await?;
-    tx.commit().await?;
+    change.record(tx, customer_id, scim_id).await?;
     Ok(true)
 }

@@ -75,10 +75,21 @@ pub struct NewToken<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn insert(pool: &SqlitePool, token: &NewToken<'_>) -> Result<ScimToken, sqlx::Error> {
-    let id: i64 = sqlx::query_scalar(
+/// Stores a token unless the customer already has `max_active` unrevoked, unexpired ones
+/// (None then). The count and the insert are one statement, so two generators racing for the
+/// last free place cannot both take it.
+pub async fn insert(
+    pool: &SqlitePool,
+    token: &NewToken<'_>,
+    max_active: i64,
+) -> Result<Option<ScimToken>, sqlx::Error> {
+    let now = now_text();
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO scim_tokens (customer_id, name, identity_provider, prefix, token_hash, \
-         created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         created_by, created_at, expires_at) SELECT ?, ?, ?, ?, ?, ?, ?, ? \
+         WHERE (SELECT COUNT(*) FROM scim_tokens WHERE customer_id = ? AND revoked_at IS NULL \
+                AND expires_at > ?) < ? \
+         RETURNING id",
     )
     .bind(token.customer_id)
     .bind(token.name)
@@ -86,19 +97,25 @@ pub async fn insert(pool: &SqlitePool, token: &NewToken<'_>) -> Result<ScimToken
     .bind(token.prefix)
     .bind(token.token_hash)
     .bind(token.created_by)
-    .bind(now_text())
+    .bind(&now)
     .bind(
         token
             .expires_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     )
-    .fetch_one(pool)
+    .bind(token.customer_id)
+    .bind(&now)
+    .bind(max_active)
+    .fetch_optional(pool)
     .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
     let record: TokenRecord = sqlx::query_as(&format!("{SELECT_TOKENS} WHERE id = ?"))
         .bind(id)
         .fetch_one(pool)
         .await?;
-    Ok(record.into_token(Utc::now()))
+    Ok(Some(record.into_token(Utc::now())))
 }
 
 /// Revokes a token of the customer; false when it has no such unrevoked token.

@@ -1,7 +1,7 @@
 //! Users as SCIM sees them: one customer's users that a SCIM client created, by SCIM id.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
 
 use super::admins::now_text;
 use super::provisioning::Change;
@@ -115,19 +115,21 @@ pub async fn list(
     Ok((records.into_iter().map(ScimUser::from).collect(), total))
 }
 
-pub async fn find(
-    pool: &SqlitePool,
+pub async fn find<'c>(
+    executor: impl SqliteExecutor<'c>,
     customer_id: i64,
     scim_id: &str,
 ) -> Result<Option<ScimUser>, sqlx::Error> {
-    let record: Option<UserRecord> = USERS.find(pool, customer_id, "u.scim_id", scim_id).await?;
+    let record: Option<UserRecord> = USERS
+        .find(executor, customer_id, "u.scim_id", scim_id)
+        .await?;
     Ok(record.map(ScimUser::from))
 }
 
 /// Whether another live SCIM user of the customer has this userName or email (one query:
 /// each side uses its unique index).
-pub async fn taken(
-    pool: &SqlitePool,
+pub async fn taken<'c>(
+    executor: impl SqliteExecutor<'c>,
     customer_id: i64,
     fields: &UserFields,
     except_scim_id: Option<&str>,
@@ -143,7 +145,7 @@ pub async fn taken(
     .bind(except_scim_id)
     .bind(&fields.user_name)
     .bind(&fields.email)
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await?;
     Ok(clash.map(|by_name| if by_name { "userName" } else { "emails" }))
 }
@@ -157,15 +159,14 @@ fn status_and_license(active: bool) -> (&'static str, &'static str) {
 }
 
 /// Creates a user for the customer, on its first backup profile, managed by `managed_by`,
-/// and logs `change` with it.
+/// and logs `change` with it, in the caller's transaction.
 pub async fn insert(
-    pool: &SqlitePool,
+    tx: &mut SqliteConnection,
     customer_id: i64,
     fields: &UserFields,
     managed_by: &str,
     change: &Change<'_>,
 ) -> Result<ScimUser, sqlx::Error> {
-    let mut tx = super::write_transaction(pool).await?;
     let profile: Option<i64> =
         sqlx::query_scalar("SELECT id FROM profiles WHERE customer_id = ? ORDER BY id LIMIT 1")
             .bind(customer_id)
@@ -210,8 +211,7 @@ pub async fn insert(
     .bind(fields.email_primary)
     .execute(&mut *tx)
     .await?;
-    change.record(&mut tx, customer_id, &scim_id).await?;
-    tx.commit().await?;
+    change.record(tx, customer_id, &scim_id).await?;
     let at = parse_time(&now);
     Ok(ScimUser {
         scim_id,
@@ -229,22 +229,24 @@ fn parse_time(text: &str) -> DateTime<Utc> {
 }
 
 /// Replaces the SCIM attributes of a live user (`active` preserves or restores it) and logs
-/// `change` with it.
+/// `change` with it, in the caller's transaction; only while the user is still at `version`
+/// (None otherwise, and nothing is written).
 pub async fn update(
-    pool: &SqlitePool,
+    tx: &mut SqliteConnection,
     customer_id: i64,
     scim_id: &str,
+    version: i64,
     fields: &UserFields,
     change: &Change<'_>,
 ) -> Result<Option<ScimUser>, sqlx::Error> {
     let (status, license) = status_and_license(fields.active);
     let now = now_text();
-    let mut tx = super::write_transaction(pool).await?;
     let stored: Option<(DateTime<Utc>, i64)> = sqlx::query_as(
         "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, scim_user_name = ?, \
          external_id = ?, given_name = ?, family_name = ?, scim_display_name = ?, email_type = ?, \
          email_primary = ?, updated_at = ?, version = version + 1 \
-         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0 RETURNING created_at, version",
+         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0 AND version = ? \
+         RETURNING created_at, version",
     )
     .bind(fields.report_name())
     .bind(&fields.email)
@@ -260,13 +262,13 @@ pub async fn update(
     .bind(&now)
     .bind(customer_id)
     .bind(scim_id)
+    .bind(version)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((created_at, version)) = stored else {
         return Ok(None);
     };
-    change.record(&mut tx, customer_id, scim_id).await?;
-    tx.commit().await?;
+    change.record(tx, customer_id, scim_id).await?;
     Ok(Some(ScimUser {
         scim_id: scim_id.to_owned(),
         fields: fields.clone(),
@@ -277,28 +279,28 @@ pub async fn update(
 }
 
 /// Ends the SCIM resource but keeps the user and their data in Provisio, preserved; logs
-/// `change` with it.
+/// `change` with it, in the caller's transaction; only while the user is still at `version`.
 pub async fn delete(
-    pool: &SqlitePool,
+    tx: &mut SqliteConnection,
     customer_id: i64,
     scim_id: &str,
+    version: i64,
     change: &Change<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = super::write_transaction(pool).await?;
     let done = sqlx::query(
         "UPDATE users SET scim_deleted = 1, status = 'Preserved', license = 'preserved', \
          updated_at = ?, version = version + 1 \
-         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0",
+         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0 AND version = ?",
     )
     .bind(now_text())
     .bind(customer_id)
     .bind(scim_id)
+    .bind(version)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    change.record(&mut tx, customer_id, scim_id).await?;
-    tx.commit().await?;
+    change.record(tx, customer_id, scim_id).await?;
     Ok(true)
 }

@@ -97,36 +97,42 @@ async fn update_admin(
     ApiJson(request): ApiJson<UpdateAdminRequest>,
 ) -> Result<Json<AdminAccount>, ApiError> {
     admin.require_msp_admin()?;
-    let target = db::admins::find(&state.pool, id)
+    let display_name = request
+        .display_name
+        .as_deref()
+        .map(validate_display_name)
+        .transpose()?;
+    let customer_id = match request.role {
+        Some(role) => Some(customer_for_role(&state, role, request.customer_id).await?),
+        None => None,
+    };
+    // Read, check and write in one write transaction: a concurrent change to this admin, or
+    // to the other MSP admins, cannot slip in between.
+    let mut tx = db::write_transaction(&state.pool).await?;
+    let target = db::admins::find(&mut *tx, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let role = request.role.unwrap_or(target.role());
-    let customer_id = match request.role {
-        Some(role) => customer_for_role(&state, role, request.customer_id).await?,
-        None => target.customer_id,
+    let update = db::admins::AdminUpdate {
+        role: request.role.unwrap_or(target.role()),
+        customer_id: customer_id.unwrap_or(target.customer_id),
+        disabled: request.disabled.unwrap_or(target.disabled),
+        display_name: display_name.as_deref().unwrap_or(&target.display_name),
     };
-    let disabled = request.disabled.unwrap_or(target.disabled);
-    let display_name = match &request.display_name {
-        Some(name) => validate_display_name(name)?,
-        None => target.display_name.clone(),
-    };
-    let stays_msp_admin = role == Role::MspAdmin && !disabled;
-    if target.role() == Role::MspAdmin
-        && !target.disabled
-        && !stays_msp_admin
-        && db::admins::other_active_msp_admins(&state.pool, id).await? == 0
-    {
+    if !db::admins::update(&mut *tx, id, &update).await? {
         return Err(ApiError::Conflict {
             parameter: None,
             message: "This is the last active MSP admin; make another admin an MSP admin first."
                 .to_owned(),
         });
     }
-    db::admins::update(&state.pool, id, role, customer_id, disabled, &display_name).await?;
-    if role != target.role() || customer_id != target.customer_id || (disabled && !target.disabled)
+    let (role, disabled) = (update.role, update.disabled);
+    if role != target.role()
+        || update.customer_id != target.customer_id
+        || (disabled && !target.disabled)
     {
-        db::admins::delete_sessions_of(&state.pool, id).await?;
+        db::admins::delete_sessions_of(&mut *tx, id).await?;
     }
+    tx.commit().await?;
     let actor = Actor {
         admin_id: Some(admin.id),
         email: Some(&admin.email),
@@ -195,12 +201,12 @@ fn validate_email(email: &str) -> Result<String, ApiError> {
 }
 
 fn validate_display_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
+    let name = super::text::clean("display_name", name)?;
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::bad_request(
             "display_name",
             "Enter a name of 1 to 100 characters.",
         ));
     }
-    Ok(name.to_owned())
+    Ok(name)
 }

@@ -12,6 +12,7 @@ mod scim_tokens;
 mod security;
 mod session;
 mod subscriptions;
+mod text;
 mod views;
 
 use std::time::Duration;

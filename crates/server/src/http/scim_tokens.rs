@@ -10,8 +10,7 @@ use base64::Engine;
 use chrono::{Duration, Utc};
 use provisio_api::auth::Role;
 use provisio_api::scim::{
-    CreateScimTokenRequest, CreatedScimToken, ScimToken, TokenStatus, MAX_ACTIVE_TOKENS,
-    TOKEN_LIFETIMES_DAYS,
+    CreateScimTokenRequest, CreatedScimToken, ScimToken, MAX_ACTIVE_TOKENS, TOKEN_LIFETIMES_DAYS,
 };
 use provisio_api::ErrorBody;
 use rand::RngCore;
@@ -61,7 +60,8 @@ async fn create_token(
 ) -> Result<(StatusCode, Json<CreatedScimToken>), ApiError> {
     require_customer(&state, &admin, customer_id).await?;
     require_manager(&admin)?;
-    let name = request.name.trim();
+    let name = super::text::clean("name", &request.name)?;
+    let name = name.as_str();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::bad_request(
             "name",
@@ -73,19 +73,6 @@ async fn create_token(
             "lifetime_days",
             "Choose an expiry of 30, 90, 180 or 365 days.",
         ));
-    }
-    let active = db::scim_tokens::list(&state.pool, customer_id)
-        .await?
-        .iter()
-        .filter(|t| matches!(t.status, TokenStatus::Active | TokenStatus::ExpiringSoon))
-        .count();
-    if active >= MAX_ACTIVE_TOKENS {
-        return Err(ApiError::Conflict {
-            parameter: None,
-            message: format!(
-                "This customer has {MAX_ACTIVE_TOKENS} active tokens; revoke one before generating another."
-            ),
-        });
     }
     let (token, prefix) = new_token();
     let created_by = format!("{} ({})", admin.display_name, admin.email);
@@ -100,8 +87,15 @@ async fn create_token(
             created_by: &created_by,
             expires_at: Utc::now() + Duration::days(i64::from(request.lifetime_days)),
         },
+        MAX_ACTIVE_TOKENS as i64,
     )
-    .await?;
+    .await?
+    .ok_or_else(|| ApiError::Conflict {
+        parameter: None,
+        message: format!(
+            "This customer has {MAX_ACTIVE_TOKENS} active tokens; revoke one before generating another."
+        ),
+    })?;
     db::audit::record(
         &state.pool,
         Actor {

@@ -243,7 +243,7 @@ async fn validate(
     owner_customer: Option<i64>,
     request: &SaveSubscriptionRequest,
 ) -> Result<Checked, ApiError> {
-    let name = request.name.trim().to_owned();
+    let name = super::text::clean("name", &request.name)?;
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::bad_request(
             "name",
@@ -251,12 +251,12 @@ async fn validate(
         ));
     }
     let mut recipients: Vec<String> = Vec::new();
-    for address in request
+    let cleaned = request
         .recipients
         .iter()
-        .map(|r| r.trim())
-        .filter(|r| !r.is_empty())
-    {
+        .map(|r| super::text::clean("recipients", r))
+        .collect::<Result<Vec<_>, _>>()?;
+    for address in cleaned.iter().map(String::as_str).filter(|r| !r.is_empty()) {
         if !plausible_email(address) {
             return Err(ApiError::bad_request(
                 "recipients",

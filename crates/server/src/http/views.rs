@@ -210,7 +210,7 @@ async fn require_owned(state: &AppState, viewer: Viewer, id: i64) -> Result<(), 
 
 /// The trimmed name and the query in canonical form.
 fn validate(request: &SaveViewRequest) -> Result<(String, String), ApiError> {
-    let name = request.name.trim().to_owned();
+    let name = super::text::clean("name", &request.name)?;
     if name.is_empty() {
         return Err(ApiError::bad_request("name", "Give the view a name."));
     }

@@ -7,8 +7,10 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::groups::GROUP_SCHEMA;
+use super::projection::MAX_COUNT;
+use super::response::{list_response, scim_json};
 use super::users::USER_SCHEMA;
-use super::{list_response, scim_json, ScimClient, ScimError, MAX_COUNT};
+use super::{ScimClient, ScimError};
 
 pub async fn service_provider_config(_: ScimClient) -> Response {
     scim_json(

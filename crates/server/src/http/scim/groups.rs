@@ -5,20 +5,19 @@
 
 use std::collections::BTreeSet;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use scim_v2::filter::PatchPath;
 use serde_json::{json, Map, Value};
+use sqlx::SqliteConnection;
 
 use super::attributes::{operations, text, unknown_op, Operation};
 use super::filter::{condition, dotted, patch_path, value_test, Resource};
-use super::users::{answer, parse, source_id, Attempted};
-use super::{
-    check_if_match, etag, list_response, not_modified, resource_json, ListParams, ScimClient,
-    ScimError,
-};
+use super::projection::ListParams;
+use super::response::{etag, list_response, not_modified, resource_json};
+use super::write::{not_found, ScimResource};
+use super::{ScimClient, ScimError};
 use crate::db;
 use crate::db::provisioning::Change;
 use crate::db::scim_groups::{GroupFields, ScimGroup};
@@ -63,7 +62,7 @@ pub async fn fetch(
     let with_members = !params.excludes("members");
     let group = db::scim_groups::find(&state.pool, client.customer_id, &id, with_members)
         .await?
-        .ok_or_else(|| no_group(&id))?;
+        .ok_or_else(|| not_found::<Groups>(&id))?;
     if let Some(unchanged) = not_modified(&headers, group.version) {
         return Ok(unchanged);
     }
@@ -74,155 +73,108 @@ pub async fn fetch(
     ))
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    client: ScimClient,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let source = source_id(&body);
-    let outcome: Result<ScimGroup, ScimError> = async {
-        let fields = fields_from_resource(&parse(&body)?)?;
-        check(&state, &client, &fields, None).await?;
-        let change = Change {
-            token_id: client.token_id,
-            action: "create_group",
-            source_id: source.as_deref(),
-            changes: changes(&GroupFields::default(), &fields),
-        };
-        Ok(db::scim_groups::insert(&state.pool, client.customer_id, &fields, &change).await?)
+/// Groups on the SCIM write path.
+pub struct Groups;
+
+impl ScimResource for Groups {
+    type Fields = GroupFields;
+    type Stored = ScimGroup;
+    const NOUN: &'static str = "group";
+    const CREATE: &'static str = "create_group";
+    const UPDATE: &'static str = "update_group";
+    const DELETE: &'static str = "delete_group";
+
+    fn from_resource(body: &Value) -> Result<GroupFields, ScimError> {
+        fields_from_resource(body)
     }
-    .await;
-    let attempted = Attempted {
-        action: "create_group",
-        source_id: source.as_deref(),
-        target_id: None,
-    };
-    let outcome = outcome.map(|group| (resource(&group, true), group.version));
-    answer(&state, &client, StatusCode::CREATED, outcome, attempted).await
-}
 
-pub async fn replace(
-    State(state): State<AppState>,
-    client: ScimClient,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let parsed = parse(&body);
-    change(&state, &client, &headers, &id, move |_| {
-        fields_from_resource(&parsed?)
-    })
-    .await
-}
-
-pub async fn patch(
-    State(state): State<AppState>,
-    client: ScimClient,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let parsed = parse(&body);
-    change(&state, &client, &headers, &id, move |stored| {
-        let mut fields = stored.clone();
-        apply_patch(&mut fields, &parsed?)?;
-        Ok(fields)
-    })
-    .await
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    client: ScimClient,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ScimError> {
-    let stored = db::scim_groups::find(&state.pool, client.customer_id, &id, false)
-        .await?
-        .ok_or_else(|| no_group(&id))?;
-    check_if_match(&headers, stored.version)?;
-    let change = Change {
-        token_id: client.token_id,
-        action: "delete_group",
-        source_id: stored.external_id.as_deref(),
-        changes: json!({"displayName": {"before": stored.display_name, "after": null}}),
-    };
-    if !db::scim_groups::delete(&state.pool, client.customer_id, &id, &change).await? {
-        return Err(no_group(&id));
+    fn apply_patch(fields: &mut GroupFields, body: &Value) -> Result<(), ScimError> {
+        apply_patch(fields, body)
     }
-    Ok(StatusCode::NO_CONTENT)
-}
 
-/// Reads the stored group, computes the new fields, then stores them with what changed.
-async fn change(
-    state: &AppState,
-    client: &ScimClient,
-    headers: &HeaderMap,
-    id: &str,
-    edit: impl FnOnce(&GroupFields) -> Result<GroupFields, ScimError>,
-) -> Result<Response, ScimError> {
-    let stored = db::scim_groups::find(&state.pool, client.customer_id, id, true)
-        .await?
-        .ok_or_else(|| no_group(id))?;
-    let version = stored.version;
-    let stored = stored.fields();
-    let source = stored.external_id.as_deref();
-    let outcome = async {
-        check_if_match(headers, version)?;
-        let fields = edit(&stored)?;
-        check(state, client, &fields, Some(id)).await?;
-        let change = Change {
-            token_id: client.token_id,
-            action: "update_group",
-            source_id: source,
-            changes: changes(&stored, &fields),
-        };
-        db::scim_groups::update(&state.pool, client.customer_id, id, &fields, &change)
-            .await?
-            .ok_or_else(|| no_group(id))
+    fn external_id(fields: &GroupFields) -> Option<&str> {
+        fields.external_id.as_deref()
     }
-    .await;
-    let attempted = Attempted {
-        action: "update_group",
-        source_id: source,
-        target_id: Some(id),
-    };
-    let outcome = outcome.map(|group| (resource(&group, true), group.version));
-    answer(state, client, StatusCode::OK, outcome, attempted).await
-}
 
-/// A unique name, and members that are this customer's users.
-async fn check(
-    state: &AppState,
-    client: &ScimClient,
-    fields: &GroupFields,
-    except: Option<&str>,
-) -> Result<(), ScimError> {
-    if db::scim_groups::name_taken(
-        &state.pool,
-        client.customer_id,
-        &fields.display_name,
-        except,
-    )
-    .await?
-    {
-        return Err(ScimError::conflict(
-            "A group with this displayName already exists.",
-        ));
+    fn fields(stored: &ScimGroup) -> GroupFields {
+        stored.fields()
     }
-    let unknown =
-        db::scim_groups::unknown_members(&state.pool, client.customer_id, &fields.members).await?;
-    if let Some(first) = unknown.first() {
-        return Err(ScimError::bad(
-            "invalidValue",
-            format!("members: no user with id {first}."),
-        ));
-    }
-    Ok(())
-}
 
-fn no_group(id: &str) -> ScimError {
-    ScimError::not_found(format!("No group with id {id}."))
+    fn version(stored: &ScimGroup) -> i64 {
+        stored.version
+    }
+
+    fn to_resource(stored: &ScimGroup) -> Value {
+        resource(stored, true)
+    }
+
+    fn changes(before: Option<&GroupFields>, after: &GroupFields) -> Value {
+        changes(before.unwrap_or(&GroupFields::default()), after)
+    }
+
+    fn deletion(before: &GroupFields) -> Value {
+        json!({"displayName": {"before": before.display_name, "after": null}})
+    }
+
+    async fn load(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+    ) -> Result<Option<ScimGroup>, sqlx::Error> {
+        db::scim_groups::find_in(conn, customer_id, id, true).await
+    }
+
+    /// A unique name, and members that are this customer's users.
+    async fn check(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        fields: &GroupFields,
+        except: Option<&str>,
+    ) -> Result<(), ScimError> {
+        if db::scim_groups::name_taken(conn, customer_id, &fields.display_name, except).await? {
+            return Err(ScimError::conflict(
+                "A group with this displayName already exists.",
+            ));
+        }
+        let unknown = db::scim_groups::unknown_members(conn, customer_id, &fields.members).await?;
+        if let Some(first) = unknown.first() {
+            return Err(ScimError::bad(
+                "invalidValue",
+                format!("members: no user with id {first}."),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn insert(
+        conn: &mut SqliteConnection,
+        client: &ScimClient,
+        fields: &GroupFields,
+        change: &Change<'_>,
+    ) -> Result<ScimGroup, sqlx::Error> {
+        db::scim_groups::insert(conn, client.customer_id, fields, change).await
+    }
+
+    async fn update(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+        version: i64,
+        fields: &GroupFields,
+        change: &Change<'_>,
+    ) -> Result<Option<ScimGroup>, sqlx::Error> {
+        db::scim_groups::update(conn, customer_id, id, version, fields, change).await
+    }
+
+    async fn delete(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+        version: i64,
+        change: &Change<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        db::scim_groups::delete(conn, customer_id, id, version, change).await
+    }
 }
 
 /// Reads a POSTed or PUT Group resource.

@@ -4,20 +4,20 @@
 //! with `active: false`); `active: true` restores them. DELETE also keeps the user's data in
 //! Provisio, preserved, but the SCIM resource is gone (404 afterwards).
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
+use sqlx::SqliteConnection;
 
 use super::attributes::{apply_patch, fields_from_resource};
 use super::filter::{condition, Resource};
-use super::{
-    check_if_match, etag, list_response, not_modified, resource_json, ListParams, ScimClient,
-    ScimError,
-};
+use super::projection::ListParams;
+use super::response::{etag, list_response, not_modified, resource_json};
+use super::write::{not_found, ScimResource};
+use super::{ScimClient, ScimError};
 use crate::db;
-use crate::db::provisioning::{Change, Event};
+use crate::db::provisioning::Change;
 use crate::db::scim_users::{ScimUser, UserFields};
 use crate::AppState;
 
@@ -54,7 +54,7 @@ pub async fn fetch(
 ) -> Result<Response, ScimError> {
     let user = db::scim_users::find(&state.pool, client.customer_id, &id)
         .await?
-        .ok_or_else(|| no_user(&id))?;
+        .ok_or_else(|| not_found::<Users>(&id))?;
     if let Some(unchanged) = not_modified(&headers, user.version) {
         return Ok(unchanged);
     }
@@ -65,159 +65,111 @@ pub async fn fetch(
     ))
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    client: ScimClient,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let source = source_id(&body);
-    let outcome = async {
-        let fields = fields_from_resource(&parse(&body)?)?;
-        if let Some(attribute) =
-            db::scim_users::taken(&state.pool, client.customer_id, &fields, None).await?
-        {
-            return Err(ScimError::conflict(format!(
+/// Users on the SCIM write path.
+pub struct Users;
+
+impl ScimResource for Users {
+    type Fields = UserFields;
+    type Stored = ScimUser;
+    const NOUN: &'static str = "user";
+    const CREATE: &'static str = "create";
+    const UPDATE: &'static str = "update";
+    const DELETE: &'static str = "delete";
+
+    fn from_resource(body: &Value) -> Result<UserFields, ScimError> {
+        fields_from_resource(body)
+    }
+
+    fn apply_patch(fields: &mut UserFields, body: &Value) -> Result<(), ScimError> {
+        apply_patch(fields, body)
+    }
+
+    fn external_id(fields: &UserFields) -> Option<&str> {
+        fields.external_id.as_deref()
+    }
+
+    fn fields(stored: &ScimUser) -> UserFields {
+        stored.fields.clone()
+    }
+
+    fn version(stored: &ScimUser) -> i64 {
+        stored.version
+    }
+
+    fn to_resource(stored: &ScimUser) -> Value {
+        resource(stored)
+    }
+
+    fn changes(before: Option<&UserFields>, after: &UserFields) -> Value {
+        changes(before, after)
+    }
+
+    fn deletion(before: &UserFields) -> Value {
+        json!({"active": {"before": before.active, "after": false}})
+    }
+
+    fn update_action(before: &UserFields, after: &UserFields) -> &'static str {
+        match (before.active, after.active) {
+            (true, false) => "preserve",
+            (false, true) => "restore",
+            _ => "update",
+        }
+    }
+
+    async fn load(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+    ) -> Result<Option<ScimUser>, sqlx::Error> {
+        db::scim_users::find(conn, customer_id, id).await
+    }
+
+    async fn check(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        fields: &UserFields,
+        except: Option<&str>,
+    ) -> Result<(), ScimError> {
+        match db::scim_users::taken(conn, customer_id, fields, except).await? {
+            None => Ok(()),
+            Some(attribute) if except.is_none() => Err(ScimError::conflict(format!(
                 "A user with this {attribute} already exists."
-            )));
-        }
-        let change = Change {
-            token_id: client.token_id,
-            action: "create",
-            source_id: source.as_deref(),
-            changes: changes(None, &fields),
-        };
-        Ok(db::scim_users::insert(
-            &state.pool,
-            client.customer_id,
-            &fields,
-            client.managed_by,
-            &change,
-        )
-        .await?)
-    }
-    .await;
-    let attempted = Attempted {
-        action: "create",
-        source_id: source.as_deref(),
-        target_id: None,
-    };
-    let outcome = outcome.map(|user| (resource(&user), user.version));
-    answer(&state, &client, StatusCode::CREATED, outcome, attempted).await
-}
-
-pub async fn replace(
-    State(state): State<AppState>,
-    client: ScimClient,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let parsed = parse(&body);
-    change(&state, &client, &headers, &id, move |_| {
-        fields_from_resource(&parsed?)
-    })
-    .await
-}
-
-pub async fn patch(
-    State(state): State<AppState>,
-    client: ScimClient,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let parsed = parse(&body);
-    change(&state, &client, &headers, &id, move |stored| {
-        let mut fields = stored.clone();
-        apply_patch(&mut fields, &parsed?)?;
-        Ok(fields)
-    })
-    .await
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    client: ScimClient,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ScimError> {
-    let stored = db::scim_users::find(&state.pool, client.customer_id, &id)
-        .await?
-        .ok_or_else(|| no_user(&id))?;
-    check_if_match(&headers, stored.version)?;
-    let change = Change {
-        token_id: client.token_id,
-        action: "delete",
-        source_id: stored.fields.external_id.as_deref(),
-        changes: json!({"active": {"before": stored.fields.active, "after": false}}),
-    };
-    if !db::scim_users::delete(&state.pool, client.customer_id, &id, &change).await? {
-        return Err(no_user(&id));
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Reads the stored user, computes the new fields, then stores them with what changed.
-async fn change(
-    state: &AppState,
-    client: &ScimClient,
-    headers: &HeaderMap,
-    id: &str,
-    edit: impl FnOnce(&UserFields) -> Result<UserFields, ScimError>,
-) -> Result<Response, ScimError> {
-    let stored = db::scim_users::find(&state.pool, client.customer_id, id)
-        .await?
-        .ok_or_else(|| no_user(id))?;
-    let source = stored.fields.external_id.as_deref();
-    let outcome = async {
-        check_if_match(headers, stored.version)?;
-        let fields = edit(&stored.fields)?;
-        if let Some(attribute) =
-            db::scim_users::taken(&state.pool, client.customer_id, &fields, Some(id)).await?
-        {
-            return Err(ScimError::conflict(format!(
+            ))),
+            Some(attribute) => Err(ScimError::conflict(format!(
                 "Another user has this {attribute}."
-            )));
+            ))),
         }
-        let change = Change {
-            token_id: client.token_id,
-            action: match (stored.fields.active, fields.active) {
-                (true, false) => "preserve",
-                (false, true) => "restore",
-                _ => "update",
-            },
-            source_id: source,
-            changes: changes(Some(&stored.fields), &fields),
-        };
-        db::scim_users::update(&state.pool, client.customer_id, id, &fields, &change)
-            .await?
-            .ok_or_else(|| no_user(id))
     }
-    .await;
-    let attempted = Attempted {
-        action: "update",
-        source_id: source,
-        target_id: Some(id),
-    };
-    let outcome = outcome.map(|user| (resource(&user), user.version));
-    answer(state, client, StatusCode::OK, outcome, attempted).await
-}
 
-pub(super) fn parse(body: &Bytes) -> Result<Value, ScimError> {
-    serde_json::from_slice(body)
-        .map_err(|_| ScimError::bad("invalidSyntax", "The body is not valid JSON."))
-}
+    async fn insert(
+        conn: &mut SqliteConnection,
+        client: &ScimClient,
+        fields: &UserFields,
+        change: &Change<'_>,
+    ) -> Result<ScimUser, sqlx::Error> {
+        db::scim_users::insert(conn, client.customer_id, fields, client.managed_by, change).await
+    }
 
-pub(super) fn source_id(body: &Bytes) -> Option<String> {
-    serde_json::from_slice::<Value>(body)
-        .ok()?
-        .get("externalId")?
-        .as_str()
-        .map(str::to_owned)
-}
+    async fn update(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+        version: i64,
+        fields: &UserFields,
+        change: &Change<'_>,
+    ) -> Result<Option<ScimUser>, sqlx::Error> {
+        db::scim_users::update(conn, customer_id, id, version, fields, change).await
+    }
 
-fn no_user(id: &str) -> ScimError {
-    ScimError::not_found(format!("No user with id {id}."))
+    async fn delete(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+        version: i64,
+        change: &Change<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        db::scim_users::delete(conn, customer_id, id, version, change).await
+    }
 }
 
 /// The properties that differ, each with its value before and after.
@@ -241,43 +193,6 @@ fn changes(before: Option<&UserFields>, after: &UserFields) -> Value {
         }
     }
     Value::Object(diff)
-}
-
-/// What a request tried, for the provisioning log when it fails.
-pub(super) struct Attempted<'a> {
-    pub action: &'a str,
-    pub source_id: Option<&'a str>,
-    pub target_id: Option<&'a str>,
-}
-
-/// The answer to a write: the resource with its version, or the error once it is logged
-/// (nothing changed, so nothing else is written).
-pub(super) async fn answer(
-    state: &AppState,
-    client: &ScimClient,
-    status: StatusCode,
-    outcome: Result<(Value, i64), ScimError>,
-    attempted: Attempted<'_>,
-) -> Result<Response, ScimError> {
-    let err = match outcome {
-        Ok((body, version)) => return Ok(resource_json(status, &body, version)),
-        Err(err) => err,
-    };
-    db::provisioning::record(
-        &state.pool,
-        &Event {
-            customer_id: client.customer_id,
-            token_id: client.token_id,
-            action: attempted.action,
-            succeeded: false,
-            source_id: attempted.source_id,
-            target_id: attempted.target_id,
-            changes: json!({}),
-            error: Some(err.detail()),
-        },
-    )
-    .await?;
-    Err(err)
 }
 
 /// A user as a SCIM resource.

@@ -1,0 +1,292 @@
+//! One write path for every SCIM resource type: create, replace, patch and delete.
+//!
+//! Each write reads the stored resource, checks `If-Match` and uniqueness, and writes in one
+//! write transaction, and the write itself is conditional on the version it read. So no two
+//! concurrent changes can both start from the same state: nothing a client was told succeeded
+//! is ever overwritten by a change that did not see it. A refused write is logged as a failed
+//! provisioning event after the transaction has rolled back.
+
+use std::future::Future;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use sqlx::SqliteConnection;
+
+use super::error::ScimError;
+use super::extract::ScimClient;
+use super::response::{check_if_match, resource_json};
+use crate::db;
+use crate::db::provisioning::{Change, Event};
+use crate::AppState;
+
+/// What differs between SCIM resource types on the write path.
+pub trait ScimResource {
+    /// What a client sets on the resource.
+    type Fields: Clone + Send + Sync;
+    /// The resource as stored, with its id and version.
+    type Stored: Send;
+    /// "user", "group": for messages.
+    const NOUN: &'static str;
+    /// The provisioning log's actions.
+    const CREATE: &'static str;
+    const UPDATE: &'static str;
+    const DELETE: &'static str;
+
+    /// A POSTed or PUT resource.
+    fn from_resource(body: &Value) -> Result<Self::Fields, ScimError>;
+    /// A PATCH body applied to the stored fields.
+    fn apply_patch(fields: &mut Self::Fields, body: &Value) -> Result<(), ScimError>;
+    fn external_id(fields: &Self::Fields) -> Option<&str>;
+    fn fields(stored: &Self::Stored) -> Self::Fields;
+    fn version(stored: &Self::Stored) -> i64;
+    /// The stored resource as SCIM JSON.
+    fn to_resource(stored: &Self::Stored) -> Value;
+    /// The properties that differ, before and after (`before` is None on create).
+    fn changes(before: Option<&Self::Fields>, after: &Self::Fields) -> Value;
+    /// The properties a delete changes.
+    fn deletion(before: &Self::Fields) -> Value;
+    /// The action an update is logged as (a user's preserve and restore are updates).
+    fn update_action(_before: &Self::Fields, _after: &Self::Fields) -> &'static str {
+        Self::UPDATE
+    }
+
+    fn load(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Self::Stored>, sqlx::Error>> + Send;
+    /// Refuses fields that clash with another resource (`except` is the one being changed) or
+    /// name what the customer does not have.
+    fn check(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        fields: &Self::Fields,
+        except: Option<&str>,
+    ) -> impl Future<Output = Result<(), ScimError>> + Send;
+    fn insert(
+        conn: &mut SqliteConnection,
+        client: &ScimClient,
+        fields: &Self::Fields,
+        change: &Change<'_>,
+    ) -> impl Future<Output = Result<Self::Stored, sqlx::Error>> + Send;
+    /// Stores `fields` while the resource is still at `version`; None when it is not.
+    fn update(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+        version: i64,
+        fields: &Self::Fields,
+        change: &Change<'_>,
+    ) -> impl Future<Output = Result<Option<Self::Stored>, sqlx::Error>> + Send;
+    /// Deletes while the resource is still at `version`; false when it is not.
+    fn delete(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        id: &str,
+        version: i64,
+        change: &Change<'_>,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send;
+}
+
+pub async fn create<R: ScimResource>(
+    State(state): State<AppState>,
+    client: ScimClient,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let parsed = parse(&body);
+    let source = source_id(&parsed);
+    let outcome = async {
+        let fields = R::from_resource(&parsed?)?;
+        let mut tx = db::write_transaction(&state.pool).await?;
+        R::check(&mut tx, client.customer_id, &fields, None).await?;
+        let change = Change {
+            token_id: client.token_id,
+            action: R::CREATE,
+            source_id: source.as_deref(),
+            changes: R::changes(None, &fields),
+        };
+        let stored = R::insert(&mut tx, &client, &fields, &change).await?;
+        tx.commit().await?;
+        Ok(resource_json(
+            StatusCode::CREATED,
+            &R::to_resource(&stored),
+            R::version(&stored),
+        ))
+    }
+    .await;
+    let attempted = Attempted {
+        action: R::CREATE,
+        source_id: source.as_deref(),
+        target_id: None,
+    };
+    logged(&state, &client, outcome, attempted).await
+}
+
+pub async fn replace<R: ScimResource>(
+    State(state): State<AppState>,
+    client: ScimClient,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let parsed = parse(&body);
+    change::<R>(&state, &client, &headers, &id, move |_| {
+        R::from_resource(&parsed?)
+    })
+    .await
+}
+
+pub async fn patch<R: ScimResource>(
+    State(state): State<AppState>,
+    client: ScimClient,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let parsed = parse(&body);
+    change::<R>(&state, &client, &headers, &id, move |stored| {
+        let mut fields = stored.clone();
+        R::apply_patch(&mut fields, &parsed?)?;
+        Ok(fields)
+    })
+    .await
+}
+
+pub async fn delete<R: ScimResource>(
+    State(state): State<AppState>,
+    client: ScimClient,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
+    let mut tx = db::write_transaction(&state.pool).await?;
+    let stored = R::load(&mut tx, client.customer_id, &id)
+        .await?
+        .ok_or_else(|| not_found::<R>(&id))?;
+    let before = R::fields(&stored);
+    let source = R::external_id(&before).map(str::to_owned);
+    let outcome = async {
+        let version = R::version(&stored);
+        check_if_match(&headers, version)?;
+        let change = Change {
+            token_id: client.token_id,
+            action: R::DELETE,
+            source_id: source.as_deref(),
+            changes: R::deletion(&before),
+        };
+        if !R::delete(&mut tx, client.customer_id, &id, version, &change).await? {
+            return Err(ScimError::version_mismatch());
+        }
+        tx.commit().await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+    .await;
+    let attempted = Attempted {
+        action: R::DELETE,
+        source_id: source.as_deref(),
+        target_id: Some(&id),
+    };
+    logged(&state, &client, outcome, attempted).await
+}
+
+/// Reads the stored resource, computes the new fields with `edit`, checks them and stores
+/// them, all in one write transaction.
+async fn change<R: ScimResource>(
+    state: &AppState,
+    client: &ScimClient,
+    headers: &HeaderMap,
+    id: &str,
+    edit: impl FnOnce(&R::Fields) -> Result<R::Fields, ScimError> + Send,
+) -> Result<Response, ScimError> {
+    let mut tx = db::write_transaction(&state.pool).await?;
+    let stored = R::load(&mut tx, client.customer_id, id)
+        .await?
+        .ok_or_else(|| not_found::<R>(id))?;
+    let before = R::fields(&stored);
+    let source = R::external_id(&before).map(str::to_owned);
+    let outcome = async {
+        let version = R::version(&stored);
+        check_if_match(headers, version)?;
+        let fields = edit(&before)?;
+        R::check(&mut tx, client.customer_id, &fields, Some(id)).await?;
+        let change = Change {
+            token_id: client.token_id,
+            action: R::update_action(&before, &fields),
+            source_id: source.as_deref(),
+            changes: R::changes(Some(&before), &fields),
+        };
+        let stored = R::update(&mut tx, client.customer_id, id, version, &fields, &change)
+            .await?
+            .ok_or_else(ScimError::version_mismatch)?;
+        tx.commit().await?;
+        Ok(resource_json(
+            StatusCode::OK,
+            &R::to_resource(&stored),
+            R::version(&stored),
+        ))
+    }
+    .await;
+    let attempted = Attempted {
+        action: R::UPDATE,
+        source_id: source.as_deref(),
+        target_id: Some(id),
+    };
+    logged(state, client, outcome, attempted).await
+}
+
+fn parse(body: &Bytes) -> Result<Value, ScimError> {
+    serde_json::from_slice(body)
+        .map_err(|_| ScimError::bad("invalidSyntax", "The body is not valid JSON."))
+}
+
+/// The identity provider's id of the resource in a request body, for the log.
+fn source_id(parsed: &Result<Value, ScimError>) -> Option<String> {
+    parsed
+        .as_ref()
+        .ok()?
+        .get("externalId")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+pub fn not_found<R: ScimResource>(id: &str) -> ScimError {
+    ScimError::not_found(format!("No {} with id {id}.", R::NOUN))
+}
+
+/// What a request tried, for the provisioning log when it fails.
+struct Attempted<'a> {
+    action: &'a str,
+    source_id: Option<&'a str>,
+    target_id: Option<&'a str>,
+}
+
+/// The answer to a write, or its error once that is logged (the write's transaction has
+/// rolled back by now, so the log entry is all that is written).
+async fn logged(
+    state: &AppState,
+    client: &ScimClient,
+    outcome: Result<Response, ScimError>,
+    attempted: Attempted<'_>,
+) -> Result<Response, ScimError> {
+    let err = match outcome {
+        Ok(response) => return Ok(response),
+        Err(err) => err,
+    };
+    db::provisioning::record(
+        &state.pool,
+        &Event {
+            customer_id: client.customer_id,
+            token_id: client.token_id,
+            action: attempted.action,
+            succeeded: false,
+            source_id: attempted.source_id,
+            target_id: attempted.target_id,
+            changes: json!({}),
+            error: Some(err.detail()),
+        },
+    )
+    .await?;
+    Err(err)
+}
