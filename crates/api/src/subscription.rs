@@ -75,6 +75,7 @@ pub enum Recurrence {
     Day,
     /// On each of these weekdays (at least one).
     Week {
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 7))]
         weekdays: Vec<Weekday>,
     },
     Month {
@@ -88,8 +89,10 @@ pub enum Recurrence {
 pub struct Schedule {
     pub recurrence: Recurrence,
     /// 0–23, UTC.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 23))]
     pub hour: u8,
     /// 0–59.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 59))]
     pub minute: u8,
 }
 

@@ -1,6 +1,6 @@
 //! `/api/v1/admins`: MSP admins list, create, re-role and disable admin accounts.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use provisio_api::auth::{AdminAccount, CreateAdminRequest, Role, UpdateAdminRequest};
@@ -8,7 +8,7 @@ use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use super::session::validate_password;
 use crate::auth::{password, ClientAddress, CurrentAdmin};
 use crate::db::{self, audit::Actor, Scope};
@@ -93,7 +93,7 @@ async fn update_admin(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<UpdateAdminRequest>,
 ) -> Result<Json<AdminAccount>, ApiError> {
     admin.require_msp_admin()?;

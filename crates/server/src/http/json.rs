@@ -1,7 +1,10 @@
-//! A JSON body extractor whose rejections use the API's error body (400, naming `body`).
+//! Extractors whose rejections use the API's error body: a JSON body (400, naming the field)
+//! and path ids (404: a path whose id is not a number names no resource).
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::ApiError;
 
@@ -11,15 +14,68 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::bad_request(
-                "body",
-                format!(
-                    "the request body is not valid JSON for this endpoint: {}",
-                    rejection.body_text()
-                ),
-            )),
+        let mut value = match axum::Json::<Value>::from_request(request, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(not_valid(rejection.body_text())),
+        };
+        integral_floats_as_integers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|err| not_valid(format!("Failed to deserialize the JSON body: {err}")))
+    }
+}
+
+fn not_valid(detail: String) -> ApiError {
+    ApiError::bad_request(
+        "body",
+        format!("the request body is not valid JSON for this endpoint: {detail}"),
+    )
+}
+
+/// JSON has one number type: `30.0` is the integer 30 to JSON Schema, so it is to us too.
+fn integral_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                // Within ±2^63, where an i64 holds the value exactly.
+                if float.fract() == 0.0 && float.abs() < 9.223_372_036_854_775e18 {
+                    *value = Value::from(float as i64);
+                }
+            }
         }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// Path parameters (ids); one that does not parse names no resource, so it is a 404.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|_| ApiError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integral_floats_as_integers;
+    use serde_json::json;
+
+    #[test]
+    fn integral_floats_become_integers_and_others_stay() {
+        let mut value = json!({"a": 30.0, "b": [-16269808335745.0, 1.5], "c": "7.0", "d": 1e300});
+        integral_floats_as_integers(&mut value);
+        assert_eq!(value["a"].as_i64(), Some(30));
+        assert_eq!(value["b"][0].as_i64(), Some(-16_269_808_335_745));
+        assert_eq!(value["b"][1].as_f64(), Some(1.5));
+        assert_eq!(value["c"], "7.0");
+        assert!(value["d"].is_f64());
     }
 }

@@ -41,7 +41,7 @@ const ROW_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "limit", "cursor"];
                 Date (YYYY-MM-DD, UTC days): before, after, between (inclusive), in_last_days. Enum: any_of."),
         ("plan" = Option<Vec<String>>, Query, description = "Repeatable service plan; rows of customers on any of them"),
         ("sort" = Option<String>, Query, description = "A field key; prefix with `-` for descending. Default `customer_name`."),
-        ("limit" = Option<u32>, Query, description = "Rows per page, 1 to 1000 (default 100)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Rows per page, 1 to 1000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page of the same query"),
     ),
     responses(
@@ -115,7 +115,7 @@ const EXPORT_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "cols", "format"
     params(
         ("format" = String, Query, description = "`csv` (RFC 4180, UTF-8, header row of column labels, \
             formula-looking text cells prefixed with `'`) or `json` (one array of objects keyed by field key)"),
-        ("cols" = Option<String>, Query, description = "Comma-separated field keys in column order; default all 13"),
+        ("cols" = Option<String>, Query, min_length = 1, description = "Comma-separated field keys in column order; default all 13"),
         ("filter" = Option<Vec<String>>, Query, description = "As for the rows endpoint"),
         ("plan" = Option<Vec<String>>, Query, description = "As for the rows endpoint"),
         ("sort" = Option<String>, Query, description = "As for the rows endpoint"),
@@ -172,9 +172,13 @@ async fn export_rows(
         .into_response())
 }
 
-/// Decodes the query string, refusing keys the endpoint does not know.
+/// Decodes the query string, refusing keys the endpoint does not know. An empty filter, sort
+/// or cursor (`filter=`, as an HTML form sends an empty field) counts as not given.
 fn known_pairs(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>, QueryError> {
-    let pairs = decode_pairs(raw.unwrap_or(""))?;
+    let mut pairs = decode_pairs(raw.unwrap_or(""))?;
+    pairs.retain(|(key, value)| {
+        !(value.is_empty() && ["filter", "sort", "cursor"].contains(&key.as_str()))
+    });
     if let Some((key, _)) = pairs.iter().find(|(key, _)| !known.contains(&key.as_str())) {
         return Err(QueryError::new(
             "query",

@@ -2,7 +2,7 @@
 //! "SCIM provisioning" page. MSP admins and the customer's own admins generate and revoke;
 //! viewers may list. A customer outside the caller's scope is 404, as if it did not exist.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,7 +17,7 @@ use rand::RngCore;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use crate::auth::{hash_token, ClientAddress, CurrentAdmin};
 use crate::db::{self, audit::Actor};
 use crate::{ApiError, AppState};
@@ -38,7 +38,7 @@ const MAX_NAME_CHARS: usize = 80;
 async fn list_tokens(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(customer_id): Path<i64>,
+    ApiPath(customer_id): ApiPath<i64>,
 ) -> Result<Json<Vec<ScimToken>>, ApiError> {
     require_customer(&state, &admin, customer_id).await?;
     Ok(Json(db::scim_tokens::list(&state.pool, customer_id).await?))
@@ -55,7 +55,7 @@ async fn create_token(
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     admin: CurrentAdmin,
-    Path(customer_id): Path<i64>,
+    ApiPath(customer_id): ApiPath<i64>,
     ApiJson(request): ApiJson<CreateScimTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedScimToken>), ApiError> {
     require_customer(&state, &admin, customer_id).await?;
@@ -129,7 +129,7 @@ async fn revoke_token(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     admin: CurrentAdmin,
-    Path((customer_id, id)): Path<(i64, i64)>,
+    ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     require_customer(&state, &admin, customer_id).await?;
     require_manager(&admin)?;

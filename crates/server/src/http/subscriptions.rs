@@ -4,7 +4,7 @@
 //! owner may see, re-checked at each delivery). MSP admins see and manage all of them, and can
 //! take over or reassign one whose owner was disabled.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
@@ -18,7 +18,7 @@ use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use crate::auth::CurrentAdmin;
 use crate::db::subscriptions::{Reader, SubscriptionContent};
 use crate::db::{self, views::Viewer};
@@ -90,7 +90,7 @@ async fn create_subscription(
 async fn get_subscription(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Subscription>, ApiError> {
     Ok(Json(visible(&state, &admin, id).await?))
 }
@@ -103,7 +103,7 @@ async fn get_subscription(
 async fn update_subscription(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<SaveSubscriptionRequest>,
 ) -> Result<Json<Subscription>, ApiError> {
     let existing = visible(&state, &admin, id).await?;
@@ -123,7 +123,7 @@ async fn update_subscription(
 async fn delete_subscription(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     visible(&state, &admin, id).await?;
     db::subscriptions::delete(&state.pool, id).await?;
@@ -138,7 +138,7 @@ async fn delete_subscription(
 async fn send_now(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Delivery>, ApiError> {
     visible(&state, &admin, id).await?;
     let deliverer = state
@@ -159,7 +159,7 @@ async fn send_now(
 async fn list_deliveries(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<Delivery>>, ApiError> {
     visible(&state, &admin, id).await?;
     Ok(Json(
@@ -176,7 +176,7 @@ async fn list_deliveries(
 async fn assign_owner(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AssignOwnerRequest>,
 ) -> Result<Json<Subscription>, ApiError> {
     admin.require_msp_admin()?;

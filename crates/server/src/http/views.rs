@@ -4,7 +4,7 @@
 //! These are the caller's own preferences, so every role may keep them; a view holds only a
 //! query, and whoever opens it still sees only the rows their own scope allows.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use provisio_api::report::{
@@ -15,7 +15,7 @@ use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use crate::auth::CurrentAdmin;
 use crate::db::{self, views::ViewContent, views::Viewer};
 use crate::{ApiError, AppState};
@@ -132,7 +132,7 @@ async fn create_view(
 async fn update_view(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<SaveViewRequest>,
 ) -> Result<Json<SavedView>, ApiError> {
     let viewer = viewer(&admin);
@@ -163,7 +163,7 @@ async fn update_view(
 async fn delete_view(
     State(state): State<AppState>,
     admin: CurrentAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     require_owned(&state, viewer(&admin), id).await?;
     if !db::views::delete(&state.pool, admin.id, REPORT, id).await? {
