@@ -16,6 +16,26 @@ use provisio_api::subscription::{
 use provisio_api::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+thread_local! {
+    /// What the app does when the server says the session is over; set once at the root.
+    static SESSION_ENDED: RefCell<Option<Rc<dyn Fn()>>> = RefCell::new(None);
+}
+
+/// Sets what every request does on a 401, so no page has to: the root ends the session, and
+/// the shell sends the admin to sign in.
+pub fn on_session_ended(hook: impl Fn() + 'static) {
+    SESSION_ENDED.with(|slot| *slot.borrow_mut() = Some(Rc::new(hook)));
+}
+
+fn session_ended() {
+    // Cloned out first: the hook may start requests of its own.
+    if let Some(hook) = SESSION_ENDED.with(|slot| slot.borrow().clone()) {
+        hook();
+    }
+}
 
 /// What went wrong with a request, in words for the person at the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,11 +48,6 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
-    /// The session is missing or over: the app should ask to sign in again.
-    pub fn is_unauthorized(&self) -> bool {
-        self.status == Some(401)
-    }
-
     /// The message, when the server named `field`: shown beside that field.
     pub fn about(&self, field: &str) -> Option<String> {
         (self.parameter.as_deref() == Some(field)).then(|| self.message.clone())
@@ -378,6 +393,9 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure
 
 async fn failure(response: Response) -> ApiFailure {
     let status = response.status();
+    if status == 401 {
+        session_ended();
+    }
     match response.json::<ErrorBody>().await {
         Ok(body) => ApiFailure {
             message: body.error.message,

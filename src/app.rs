@@ -20,6 +20,7 @@ use crate::session::{Session, SessionState};
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::provide();
+    api::on_session_ended(move || session.ended());
     spawn_local(async move {
         session.0.set(match api::current_admin().await {
             Ok(me) => SessionState::SignedIn(me),

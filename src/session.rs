@@ -37,8 +37,12 @@ impl Session {
         self.me().map(|me| me.role)
     }
 
-    /// The server said the session is over (401): the shell sends the admin to sign in.
+    /// The session is over (signed out, or the server answered 401): the shell sends the
+    /// admin to sign in. Once signed out, further 401s change nothing (the sign-in form keeps
+    /// what was typed).
     pub fn ended(self) {
-        self.0.set(SessionState::SignedOut);
+        if self.0.get_untracked() != SessionState::SignedOut {
+            self.0.set(SessionState::SignedOut);
+        }
     }
 }

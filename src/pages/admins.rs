@@ -6,11 +6,9 @@ use provisio_api::auth::{AdminAccount, CreateAdminRequest, CustomerRef, Role, Up
 
 use crate::api::{self, ApiFailure};
 use crate::components::states::{ErrorState, Load, LoadingState};
-use crate::session::Session;
 
 #[component]
 pub fn AdminsPage() -> impl IntoView {
-    let session = Session::expect();
     let admins = RwSignal::new(Vec::<AdminAccount>::new());
     let customers = RwSignal::new(Vec::<CustomerRef>::new());
     let status = RwSignal::new(Load::Loading);
@@ -18,9 +16,6 @@ pub fn AdminsPage() -> impl IntoView {
     let creating = RwSignal::new(false);
 
     let handle_failure = move |failure: ApiFailure| {
-        if failure.is_unauthorized() {
-            session.ended();
-        }
         notice.set(Some(failure.message));
     };
     let load = move || {
@@ -33,9 +28,6 @@ pub fn AdminsPage() -> impl IntoView {
                     status.set(Load::Ready);
                 }
                 (Err(failure), _) | (_, Err(failure)) => {
-                    if failure.is_unauthorized() {
-                        session.ended();
-                    }
                     status.set(Load::Failed(failure.message));
                 }
             }

@@ -24,7 +24,6 @@ use crate::components::subscription_form::CurrentView;
 use crate::components::subscription_panel::SubscriptionPanel;
 use crate::components::view_bar::{CurrentArrangement, ViewBar};
 use crate::format;
-use crate::session::Session;
 
 /// Rows fetched per request while scrolling.
 const PAGE_SIZE: u32 = 200;
@@ -89,8 +88,6 @@ pub fn ReportPage() -> impl IntoView {
         edit(&mut next);
         set_query.run(next);
     };
-
-    let session = Session::expect();
 
     // The admin's own layout; the table waits for it so the default order never flashes.
     let saved_layout = RwSignal::new(None::<ColumnLayout>);
@@ -229,9 +226,6 @@ pub fn ReportPage() -> impl IntoView {
                     status.set(Load::Ready);
                 }
                 Err(failure) => {
-                    if failure.is_unauthorized() {
-                        session.ended();
-                    }
                     status.set(Load::Failed(failure.message));
                 }
             }

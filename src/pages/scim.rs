@@ -39,9 +39,6 @@ pub fn ScimPage() -> impl IntoView {
     let created = RwSignal::new(None::<CreatedScimToken>);
 
     let fail = move |failure: ApiFailure| {
-        if failure.is_unauthorized() {
-            session.ended();
-        }
         status.set(Load::Failed(failure.message));
     };
     match own_customer {
@@ -108,9 +105,6 @@ pub fn ScimPage() -> impl IntoView {
         load_tokens();
     });
     let on_failure = Callback::new(move |failure: ApiFailure| {
-        if failure.is_unauthorized() {
-            session.ended();
-        }
         notice.set(Some(failure.message));
     });
     let tenant_url = tenant_url();

@@ -37,9 +37,6 @@ pub fn SubscriptionsPage() -> impl IntoView {
                     status.set(Load::Ready);
                 }
                 Err(failure) => {
-                    if failure.is_unauthorized() {
-                        session.ended();
-                    }
                     status.set(Load::Failed(failure.message));
                 }
             }
@@ -49,10 +46,9 @@ pub fn SubscriptionsPage() -> impl IntoView {
     // After an action: fresh data without the loading state (the list stays in place).
     let refresh = move || {
         spawn_local(async move {
-            match api::subscriptions().await {
-                Ok(list) => subscriptions.set(list),
-                Err(failure) if failure.is_unauthorized() => session.ended(),
-                Err(_) => {}
+            // A failure keeps the list shown (a 401 has ended the session in `api`).
+            if let Ok(list) = api::subscriptions().await {
+                subscriptions.set(list);
             }
         });
     };
@@ -77,9 +73,6 @@ pub fn SubscriptionsPage() -> impl IntoView {
         subscriptions.update(|list| list.retain(|s| s.id != id));
     });
     let failed = Callback::new(move |failure: ApiFailure| {
-        if failure.is_unauthorized() {
-            session.ended();
-        }
         notice.set(Some(failure.message));
     });
     let context = RowContext {

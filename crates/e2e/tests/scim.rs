@@ -215,8 +215,10 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
             created_by: "e2e",
             expires_at: Utc::now() + Duration::days(30),
         },
+        2,
     )
-    .await?;
+    .await?
+    .context("the customer already has two active tokens")?;
     let id = created["id"].as_str().context("SCIM id")?;
     let (status, _) = scim(
         &browser,

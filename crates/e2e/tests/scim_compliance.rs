@@ -58,8 +58,10 @@ async fn scim2_tester_finds_no_errors() -> Result<()> {
             created_by: "compliance test",
             expires_at: Utc::now() + Duration::days(1),
         },
+        2,
     )
-    .await?;
+    .await?
+    .context("the customer already has two active tokens")?;
 
     let url = server.url("/scim/v2");
     let output = tokio::task::spawn_blocking(move || {

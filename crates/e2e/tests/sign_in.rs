@@ -310,3 +310,26 @@ async fn changing_the_password_signs_out_and_the_new_password_works() -> Result<
         .await?;
     browser.close().await
 }
+
+#[tokio::test]
+async fn a_session_that_ends_on_the_server_sends_any_page_to_sign_in() -> Result<()> {
+    let server = TestServer::start(50).await?;
+    let browser = Browser::start().await?;
+    browser.sign_in(&server, Role::MspAdmin, "/").await?;
+    browser.wait_for_rows().await?;
+    // The session ends behind the app's back (expired, or signed out in another tab).
+    browser
+        .eval("return fetch('/api/v1/session', {method: 'DELETE'}).then(r => r.status);")
+        .await?;
+    browser.click("a[href='/subscriptions']").await?;
+    browser
+        .eventually("the sign-in page after the 401", || async {
+            let url = browser.client.current_url().await?;
+            let back = url
+                .query_pairs()
+                .any(|(key, value)| key == "next" && value == "/subscriptions");
+            Ok((url.path() == "/sign-in" && back).then_some(()))
+        })
+        .await?;
+    browser.close().await
+}
