@@ -16,7 +16,7 @@ use provisio_api::auth::Role;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::{self, Scope};
+use crate::db::{self, Principal, Scope};
 use crate::{ApiError, AppState};
 
 /// Name of the session cookie.
@@ -41,12 +41,18 @@ pub struct CurrentAdmin {
 }
 
 impl CurrentAdmin {
+    /// Who is asking, for every scoped query.
+    pub fn principal(&self) -> Principal {
+        Principal {
+            admin_id: self.id,
+            role: self.role,
+            customer: self.customer_id,
+        }
+    }
+
     /// The customers this admin may see, resolved on the server only.
     pub fn scope(&self) -> Scope {
-        match self.customer_id {
-            Some(customer) => Scope::Customer(customer),
-            None => Scope::AllCustomers,
-        }
+        self.principal().scope()
     }
 
     pub fn require_msp_admin(&self) -> Result<(), ApiError> {

@@ -20,13 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 /// Which customers' data a caller may see. Every data query takes one, so none can forget it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// An MSP-wide caller: every customer.
-    AllCustomers,
-    /// A caller bound to one customer (by its row id).
-    Customer(i64),
-}
+pub use crate::principal::{Principal, Scope};
 
 /// Writers take turns here rather than in SQLite: SQLite makes a blocked writer sleep and
 /// poll (its busy handler), which wastes most of the time under concurrent writes, while this

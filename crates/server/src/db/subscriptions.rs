@@ -13,22 +13,7 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::admins::now_text;
-
-/// Who asks: MSP admins see every subscription, others only their own.
-#[derive(Debug, Clone, Copy)]
-pub enum Reader {
-    Everyone,
-    Owner(i64),
-}
-
-impl Reader {
-    fn owner(self) -> Option<i64> {
-        match self {
-            Reader::Everyone => None,
-            Reader::Owner(owner) => Some(owner),
-        }
-    }
-}
+use super::Principal;
 
 #[derive(sqlx::FromRow)]
 struct SubscriptionRecord {
@@ -95,31 +80,44 @@ impl SubscriptionRecord {
     }
 }
 
-pub async fn list(pool: &SqlitePool, reader: Reader) -> Result<Vec<Subscription>, sqlx::Error> {
-    select(pool, reader, None).await
+/// The subscriptions `principal` may see.
+pub async fn list(
+    pool: &SqlitePool,
+    principal: &Principal,
+) -> Result<Vec<Subscription>, sqlx::Error> {
+    select(pool, principal.subscription_owner(), None).await
 }
 
-/// One subscription `reader` may see.
+/// One subscription `principal` may see.
 pub async fn find(
     pool: &SqlitePool,
-    reader: Reader,
+    principal: &Principal,
     id: i64,
 ) -> Result<Option<Subscription>, sqlx::Error> {
-    Ok(select(pool, reader, Some(id)).await?.into_iter().next())
+    let owner = principal.subscription_owner();
+    Ok(select(pool, owner, Some(id)).await?.into_iter().next())
 }
 
-/// The subscriptions `reader` may see (only `id`, when given), each with its last delivery:
-/// two queries whatever the count.
+/// Any subscription, for the scheduler, which then acts as the subscription's owner.
+pub async fn find_to_deliver(
+    pool: &SqlitePool,
+    id: i64,
+) -> Result<Option<Subscription>, sqlx::Error> {
+    Ok(select(pool, None, Some(id)).await?.into_iter().next())
+}
+
+/// The subscriptions of `owner` (everyone's when None; only `id`, when given), each with its
+/// last delivery: two queries whatever the count.
 async fn select(
     pool: &SqlitePool,
-    reader: Reader,
+    owner: Option<i64>,
     id: Option<i64>,
 ) -> Result<Vec<Subscription>, sqlx::Error> {
     let records: Vec<SubscriptionRecord> = sqlx::query_as(&format!(
         "{SELECT_SUBSCRIPTIONS} WHERE (?1 IS NULL OR s.owner_id = ?1) AND (?2 IS NULL OR s.id = ?2) \
          ORDER BY s.name COLLATE NOCASE, s.id"
     ))
-    .bind(reader.owner())
+    .bind(owner)
     .bind(id)
     .fetch_all(pool)
     .await?;

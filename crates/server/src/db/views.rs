@@ -5,6 +5,7 @@ use provisio_api::report::{decode_columns, encode_columns, ColumnLayout, SavedVi
 use sqlx::SqlitePool;
 
 use super::admins::now_text;
+use super::Principal;
 
 /// The admin's saved layout of `report`, if any; an unreadable stored layout counts as none.
 pub async fn layout(
@@ -60,14 +61,6 @@ pub async fn delete_layout(
 /// The User Provisioning report's key in the tables of views and layouts.
 pub const USER_PROVISIONING: &str = "user_provisioning";
 
-/// Who is asking for views: owners see their own, and shared views of admins in the same
-/// tenant (the same customer, or MSP-wide for both).
-#[derive(Debug, Clone, Copy)]
-pub struct Viewer {
-    pub admin_id: i64,
-    pub customer_id: Option<i64>,
-}
-
 #[derive(sqlx::FromRow)]
 struct ViewRecord {
     id: i64,
@@ -81,7 +74,7 @@ struct ViewRecord {
 }
 
 impl ViewRecord {
-    fn into_view(self, viewer: Viewer) -> SavedView {
+    fn into_view(self, viewer: &Principal) -> SavedView {
         SavedView {
             id: self.id,
             name: self.name,
@@ -103,7 +96,7 @@ const SELECT_VIEWS: &str = "SELECT v.id, v.name, v.owner_admin_id, o.display_nam
 /// The views `viewer` may use, by name.
 pub async fn list(
     pool: &SqlitePool,
-    viewer: Viewer,
+    viewer: &Principal,
     report: &str,
 ) -> Result<Vec<SavedView>, sqlx::Error> {
     let records: Vec<ViewRecord> = sqlx::query_as(&format!(
@@ -111,7 +104,7 @@ pub async fn list(
     ))
     .bind(report)
     .bind(viewer.admin_id)
-    .bind(viewer.customer_id)
+    .bind(viewer.customer)
     .fetch_all(pool)
     .await?;
     Ok(records.into_iter().map(|r| r.into_view(viewer)).collect())
@@ -120,14 +113,14 @@ pub async fn list(
 /// One view `viewer` may use, or None (whether it does not exist or is someone else's).
 pub async fn find(
     pool: &SqlitePool,
-    viewer: Viewer,
+    viewer: &Principal,
     report: &str,
     id: i64,
 ) -> Result<Option<SavedView>, sqlx::Error> {
     let record: Option<ViewRecord> = sqlx::query_as(&format!("{SELECT_VIEWS} AND v.id = ?"))
         .bind(report)
         .bind(viewer.admin_id)
-        .bind(viewer.customer_id)
+        .bind(viewer.customer)
         .bind(id)
         .fetch_optional(pool)
         .await?;
@@ -242,7 +235,7 @@ pub async fn delete(
 /// The view that opens the report for this admin, if it is still one they may use.
 pub async fn default_view(
     pool: &SqlitePool,
-    viewer: Viewer,
+    viewer: &Principal,
     report: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
     let id: Option<i64> =

@@ -20,8 +20,8 @@ use provisio_api::report::{
 };
 use provisio_api::subscription::{Delivery, SubscribedView, Subscription};
 
-use crate::db::subscriptions::{Finish, PendingDelivery, Reader};
-use crate::db::{self, views::Viewer, Scope};
+use crate::db::subscriptions::{Finish, PendingDelivery};
+use crate::db::{self, Principal};
 use crate::export;
 use mail::{Mailer, ReportMail};
 
@@ -142,7 +142,7 @@ impl Deliverer {
 
     async fn attempt(&self, pending: &PendingDelivery) -> Result<Attempt, sqlx::Error> {
         let Some(subscription) =
-            db::subscriptions::find(&self.pool, Reader::Everyone, pending.subscription_id).await?
+            db::subscriptions::find_to_deliver(&self.pool, pending.subscription_id).await?
         else {
             return Ok(Attempt::Refused(
                 "The subscription no longer exists.".into(),
@@ -158,18 +158,12 @@ impl Deliverer {
                 )))
             }
         };
-        let scope = match owner.customer_id {
-            Some(customer) => Scope::Customer(customer),
-            None => Scope::AllCustomers,
-        };
+        let owner = Principal::of_admin(&owner);
+        let scope = owner.scope();
         let (query_text, columns_text) = match &subscription.view {
             SubscribedView::Snapshot { query, columns } => (query.clone(), columns.clone()),
             SubscribedView::SavedView { view_id } => {
-                let viewer = Viewer {
-                    admin_id: owner.id,
-                    customer_id: owner.customer_id,
-                };
-                match db::views::find(&self.pool, viewer, db::views::USER_PROVISIONING, *view_id)
+                match db::views::find(&self.pool, &owner, db::views::USER_PROVISIONING, *view_id)
                     .await?
                 {
                     Some(view) => (

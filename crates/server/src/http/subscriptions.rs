@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use provisio_api::auth::Role;
 use provisio_api::report::{decode_columns, decode_pairs, ReportQuery};
 use provisio_api::subscription::{
     plausible_email, AssignOwnerRequest, Delivery, SaveSubscriptionRequest, SubscribedView,
@@ -20,8 +19,8 @@ use utoipa_axum::routes;
 
 use super::json::{ApiJson, ApiPath};
 use crate::auth::CurrentAdmin;
-use crate::db::subscriptions::{Reader, SubscriptionContent};
-use crate::db::{self, views::Viewer};
+use crate::db::subscriptions::SubscriptionContent;
+use crate::db::{self, Principal};
 use crate::{ApiError, AppState};
 
 /// Deliveries a history lists.
@@ -40,19 +39,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assign_owner))
 }
 
-fn reader(admin: &CurrentAdmin) -> Reader {
-    match admin.role {
-        Role::MspAdmin => Reader::Everyone,
-        _ => Reader::Owner(admin.id),
-    }
-}
-
 async fn visible(
     state: &AppState,
     admin: &CurrentAdmin,
     id: i64,
 ) -> Result<Subscription, ApiError> {
-    db::subscriptions::find(&state.pool, reader(admin), id)
+    db::subscriptions::find(&state.pool, &admin.principal(), id)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -65,7 +57,7 @@ async fn list_subscriptions(
     admin: CurrentAdmin,
 ) -> Result<Json<Vec<Subscription>>, ApiError> {
     Ok(Json(
-        db::subscriptions::list(&state.pool, reader(&admin)).await?,
+        db::subscriptions::list(&state.pool, &admin.principal()).await?,
     ))
 }
 
@@ -78,7 +70,7 @@ async fn create_subscription(
     admin: CurrentAdmin,
     ApiJson(request): ApiJson<SaveSubscriptionRequest>,
 ) -> Result<(StatusCode, Json<Subscription>), ApiError> {
-    let checked = validate(&state, admin.id, admin.customer_id, &request).await?;
+    let checked = validate(&state, &admin.principal(), &request).await?;
     let id = db::subscriptions::insert(&state.pool, admin.id, &checked.content(&request)).await?;
     let created = visible(&state, &admin, id).await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -111,7 +103,7 @@ async fn update_subscription(
     let owner = db::admins::find(&state.pool, existing.owner.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let checked = validate(&state, owner.id, owner.customer_id, &request).await?;
+    let checked = validate(&state, &Principal::of_admin(&owner), &request).await?;
     db::subscriptions::update(&state.pool, id, &checked.content(&request)).await?;
     Ok(Json(visible(&state, &admin, id).await?))
 }
@@ -185,11 +177,8 @@ async fn assign_owner(
         Some(owner) if !owner.disabled => {
             // A saved view the new owner cannot open would fail every delivery: refuse now.
             if let SubscribedView::SavedView { view_id } = existing.view {
-                let viewer = Viewer {
-                    admin_id: owner.id,
-                    customer_id: owner.customer_id,
-                };
-                if db::views::find(&state.pool, viewer, db::views::USER_PROVISIONING, view_id)
+                let viewer = Principal::of_admin(&owner);
+                if db::views::find(&state.pool, &viewer, db::views::USER_PROVISIONING, view_id)
                     .await?
                     .is_none()
                 {
@@ -239,8 +228,7 @@ impl Checked {
 /// Checks a request for the subscription's owner (whose access a saved view must pass).
 async fn validate(
     state: &AppState,
-    owner_id: i64,
-    owner_customer: Option<i64>,
+    owner: &Principal,
     request: &SaveSubscriptionRequest,
 ) -> Result<Checked, ApiError> {
     let name = super::text::clean("name", &request.name)?;
@@ -299,11 +287,7 @@ async fn validate(
             }
         }
         SubscribedView::SavedView { view_id } => {
-            let viewer = Viewer {
-                admin_id: owner_id,
-                customer_id: owner_customer,
-            };
-            db::views::find(&state.pool, viewer, db::views::USER_PROVISIONING, *view_id)
+            db::views::find(&state.pool, owner, db::views::USER_PROVISIONING, *view_id)
                 .await?
                 .ok_or_else(|| {
                     ApiError::bad_request("view", "That saved view is not available.")

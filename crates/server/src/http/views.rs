@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::json::{ApiJson, ApiPath};
 use crate::auth::CurrentAdmin;
-use crate::db::{self, views::ViewContent, views::Viewer};
+use crate::db::{self, views::ViewContent, Principal};
 use crate::{ApiError, AppState};
 
 /// The report these preferences belong to, as stored.
@@ -76,7 +76,7 @@ async fn list_views(
     State(state): State<AppState>,
     admin: CurrentAdmin,
 ) -> Result<Json<SavedViewList>, ApiError> {
-    let viewer = viewer(&admin);
+    let viewer = &admin.principal();
     Ok(Json(SavedViewList {
         views: db::views::list(&state.pool, viewer, REPORT).await?,
         default_view: db::views::default_view(&state.pool, viewer, REPORT).await?,
@@ -94,7 +94,7 @@ async fn create_view(
     ApiJson(request): ApiJson<SaveViewRequest>,
 ) -> Result<(StatusCode, Json<SavedView>), ApiError> {
     let (name, query) = validate(&request)?;
-    let viewer = viewer(&admin);
+    let viewer = &admin.principal();
     if db::views::name_taken(&state.pool, admin.id, REPORT, &name, None).await? {
         return Err(name_conflict(&name));
     }
@@ -135,7 +135,7 @@ async fn update_view(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<SaveViewRequest>,
 ) -> Result<Json<SavedView>, ApiError> {
-    let viewer = viewer(&admin);
+    let viewer = &admin.principal();
     require_owned(&state, viewer, id).await?;
     let (name, query) = validate(&request)?;
     if db::views::name_taken(&state.pool, admin.id, REPORT, &name, Some(id)).await? {
@@ -165,7 +165,7 @@ async fn delete_view(
     admin: CurrentAdmin,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    require_owned(&state, viewer(&admin), id).await?;
+    require_owned(&state, &admin.principal(), id).await?;
     if !db::views::delete(&state.pool, admin.id, REPORT, id).await? {
         return Err(ApiError::NotFound);
     }
@@ -182,7 +182,7 @@ async fn set_default_view(
     ApiJson(request): ApiJson<DefaultViewRequest>,
 ) -> Result<StatusCode, ApiError> {
     if let Some(id) = request.view_id {
-        db::views::find(&state.pool, viewer(&admin), REPORT, id)
+        db::views::find(&state.pool, &admin.principal(), REPORT, id)
             .await?
             .ok_or(ApiError::NotFound)?;
     }
@@ -190,15 +190,8 @@ async fn set_default_view(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn viewer(admin: &CurrentAdmin) -> Viewer {
-    Viewer {
-        admin_id: admin.id,
-        customer_id: admin.customer_id,
-    }
-}
-
 /// 404 when the caller cannot see the view at all, 403 when it is only shared with them.
-async fn require_owned(state: &AppState, viewer: Viewer, id: i64) -> Result<(), ApiError> {
+async fn require_owned(state: &AppState, viewer: &Principal, id: i64) -> Result<(), ApiError> {
     match db::views::find(&state.pool, viewer, REPORT, id).await? {
         None => Err(ApiError::NotFound),
         Some(view) if !view.owned => Err(ApiError::Forbidden(
