@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use provisio_api::report::{decode_pairs, ExportFormat, ReportField, ReportQuery, SavedView};
+use provisio_api::report::{ExportFormat, ReportField, ReportQuery, SavedView};
 use provisio_api::subscription::{
     plausible_email, MonthDay, Recurrence, SaveSubscriptionRequest, Schedule, SubscribedView,
     Subscription, Weekday, MAX_RECIPIENTS,
@@ -40,9 +40,7 @@ impl CurrentView {
         } else {
             columns.split(',').count()
         };
-        let parsed = decode_pairs(query).ok().and_then(|pairs| {
-            ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).ok()
-        });
+        let parsed = ReportQuery::from_query_string(query).ok();
         CurrentView {
             query: query.to_owned(),
             columns: columns.to_owned(),

@@ -10,8 +10,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use provisio_api::report::{
-    decode_pairs, encode_columns, ColumnLayout, ExportFormat, Filter, Operator, QueryError,
-    ReportFacets, ReportField, ReportLink, ReportQuery, ReportRow, SavedView, SavedViewList,
+    encode_columns, ColumnLayout, ExportFormat, Filter, Operator, QueryError, ReportFacets,
+    ReportField, ReportLink, ReportQuery, ReportRow, SavedView, SavedViewList,
 };
 
 use crate::api;
@@ -37,8 +37,7 @@ enum Load {
 
 /// Reads the report link (view, query, columns) from the address bar's query string.
 pub fn link_from_search(search: &str) -> Result<ReportLink, QueryError> {
-    let pairs = decode_pairs(search.trim_start_matches('?'))?;
-    ReportLink::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    ReportLink::from_query_string(search)
 }
 
 /// The link that opens a saved view.

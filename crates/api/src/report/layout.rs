@@ -163,6 +163,12 @@ pub struct ReportLink {
 }
 
 impl ReportLink {
+    /// Reads a link from a URL query string (a leading `?` is ignored).
+    pub fn from_query_string(search: &str) -> Result<ReportLink, QueryError> {
+        let pairs = super::decode_pairs(search.trim_start_matches('?'))?;
+        ReportLink::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
     /// Reads a link from decoded query pairs; unknown keys are ignored.
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,

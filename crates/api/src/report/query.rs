@@ -395,6 +395,16 @@ impl ReportQuery {
         Ok(query)
     }
 
+    /// Reads a URL query string (a leading `?` is ignored); unknown keys are ignored.
+    pub fn from_query_string(query: &str) -> Result<ReportQuery, QueryError> {
+        ReportQuery::from_decoded(&decode_pairs(query.trim_start_matches('?'))?)
+    }
+
+    /// Reads pairs [`decode_pairs`] gave.
+    pub fn from_decoded(pairs: &[(String, String)]) -> Result<ReportQuery, QueryError> {
+        ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
     /// The pairs that describe this query, in a canonical order; the default sort is omitted.
     pub fn to_pairs(&self) -> Vec<(String, String)> {
         let mut pairs: Vec<(String, String)> = self

@@ -4,11 +4,52 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
 
+/// The user attributes a filter may compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserAttribute {
+    UserName,
+    ExternalId,
+    DisplayName,
+    Id,
+    Email,
+}
+
+/// The group attributes a filter may compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupAttribute {
+    DisplayName,
+    ExternalId,
+    Id,
+}
+
+impl UserAttribute {
+    fn column(self) -> &'static str {
+        match self {
+            UserAttribute::UserName => "u.scim_user_name",
+            UserAttribute::ExternalId => "u.external_id",
+            UserAttribute::DisplayName => "u.scim_display_name",
+            UserAttribute::Id => "u.scim_id",
+            UserAttribute::Email => "u.email",
+        }
+    }
+}
+
+impl GroupAttribute {
+    fn column(self) -> &'static str {
+        match self {
+            GroupAttribute::DisplayName => "g.display_name",
+            GroupAttribute::ExternalId => "g.external_id",
+            GroupAttribute::Id => "g.scim_id",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
-    /// `column = value`, case-insensitively; the column is qualified by its table's alias
-    /// (`u.` for users, `g.` for groups).
-    Equals(&'static str, String),
+    /// A user attribute equals the value, case-insensitively.
+    User(UserAttribute, String),
+    /// A group attribute equals the value, case-insensitively.
+    Group(GroupAttribute, String),
     /// A user's `active`.
     Active(bool),
     /// A group has the user with this SCIM id as a member.
@@ -18,11 +59,8 @@ pub enum Condition {
 
 fn push_condition(sql: &mut QueryBuilder<'_, Sqlite>, condition: &Condition) {
     match condition {
-        Condition::Equals(column, value) => {
-            sql.push(format!(" {column} = "));
-            sql.push_bind(value.clone());
-            sql.push(" COLLATE NOCASE");
-        }
+        Condition::User(attribute, value) => push_equals(sql, attribute.column(), value),
+        Condition::Group(attribute, value) => push_equals(sql, attribute.column(), value),
         Condition::Active(true) => {
             sql.push(" u.status != 'Preserved'");
         }
@@ -47,15 +85,22 @@ fn push_condition(sql: &mut QueryBuilder<'_, Sqlite>, condition: &Condition) {
     }
 }
 
+fn push_equals(sql: &mut QueryBuilder<'_, Sqlite>, column: &'static str, value: &str) {
+    sql.push(format!(" {column} = "));
+    sql.push_bind(value.to_owned());
+    sql.push(" COLLATE NOCASE");
+}
+
 /// A SCIM resource table as lists read it.
 pub(super) struct Listing {
     /// `SELECT … FROM <table> <alias>`.
     pub select: &'static str,
     /// `FROM <table> <alias>`, for the count.
     pub from: &'static str,
-    /// The rows a customer's listing holds, with one `?` for the customer (e.g.
-    /// `u.customer_id = ? AND u.scim_deleted = 0`).
-    pub scope: &'static str,
+    /// The column naming the customer a row belongs to (`u.customer_id`).
+    pub customer: &'static str,
+    /// What else a row needs to be listed (`u.scim_deleted = 0`), or "".
+    pub live: &'static str,
     /// The stable order pages follow.
     pub order: &'static str,
 }
@@ -67,11 +112,11 @@ impl Listing {
         customer_id: i64,
         condition: Option<&Condition>,
     ) {
-        let (before, after) = self.scope.split_once('?').unwrap_or((self.scope, ""));
-        sql.push(" WHERE ");
-        sql.push(before);
+        sql.push(format!(" WHERE {} = ", self.customer));
         sql.push_bind(customer_id);
-        sql.push(after);
+        if !self.live.is_empty() {
+            sql.push(format!(" AND {}", self.live));
+        }
         if let Some(condition) = condition {
             sql.push(" AND");
             push_condition(sql, condition);

@@ -57,7 +57,8 @@ const SELECT_GROUPS: &str =
 const GROUPS: Listing = Listing {
     select: SELECT_GROUPS,
     from: "FROM scim_groups g",
-    scope: "g.customer_id = ?",
+    customer: "g.customer_id",
+    live: "",
     order: "g.id",
 };
 

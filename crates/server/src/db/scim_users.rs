@@ -97,7 +97,8 @@ const SELECT_USERS: &str = "SELECT scim_id, scim_user_name, external_id, given_n
 const USERS: Listing = Listing {
     select: SELECT_USERS,
     from: "FROM users u",
-    scope: "u.customer_id = ? AND u.scim_id IS NOT NULL AND u.scim_deleted = 0",
+    customer: "u.customer_id",
+    live: "u.scim_id IS NOT NULL AND u.scim_deleted = 0",
     order: "u.id",
 };
 

@@ -179,9 +179,7 @@ impl Deliverer {
                 }
             }
         };
-        let query = match decode_pairs(&query_text).and_then(|pairs| {
-            ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        }) {
+        let query = match ReportQuery::from_query_string(&query_text) {
             Ok(query) => query,
             Err(err) => return Ok(Attempt::Refused(format!("Its view is not valid: {err}"))),
         };

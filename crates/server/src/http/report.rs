@@ -55,7 +55,7 @@ async fn list_rows(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ReportPage>, ApiError> {
     let pairs = known_pairs(raw.as_deref(), &ROW_PARAMETERS)?;
-    let query = ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let query = ReportQuery::from_decoded(&pairs)?;
     let limit = single(&pairs, "limit")?
         .map(|text| {
             text.parse::<u32>()
@@ -131,7 +131,7 @@ async fn export_rows(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let pairs = known_pairs(raw.as_deref(), &EXPORT_PARAMETERS)?;
-    let query = ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let query = ReportQuery::from_decoded(&pairs)?;
     let format = match single(&pairs, "format")? {
         Some(key) => ExportFormat::from_key(key).ok_or_else(|| {
             QueryError::new(

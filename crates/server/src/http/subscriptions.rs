@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use provisio_api::report::{decode_columns, decode_pairs, ReportQuery};
+use provisio_api::report::{decode_columns, ReportQuery};
 use provisio_api::subscription::{
     plausible_email, AssignOwnerRequest, Delivery, SaveSubscriptionRequest, SubscribedView,
     Subscription, MAX_NAME_CHARS, MAX_RECIPIENTS,
@@ -273,10 +273,8 @@ async fn validate(
         .map_err(|err| ApiError::bad_request("schedule", err.0))?;
     let view = match &request.view {
         SubscribedView::Snapshot { query, columns } => {
-            let pairs = decode_pairs(query.trim_start_matches('?'))?;
-            let parsed =
-                ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                    .map_err(|err| ApiError::bad_request("view", err.to_string()))?;
+            let parsed = ReportQuery::from_query_string(query)
+                .map_err(|err| ApiError::bad_request("view", err.to_string()))?;
             if !columns.is_empty() {
                 decode_columns(columns)
                     .map_err(|err| ApiError::bad_request("view", err.to_string()))?;

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use provisio_api::report::{
-    decode_pairs, ColumnLayout, DefaultViewRequest, ReportQuery, SaveViewRequest, SavedView,
-    SavedViewList, MAX_VIEW_NAME_CHARS,
+    ColumnLayout, DefaultViewRequest, ReportQuery, SaveViewRequest, SavedView, SavedViewList,
+    MAX_VIEW_NAME_CHARS,
 };
 use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
@@ -229,8 +229,7 @@ fn validate(request: &SaveViewRequest) -> Result<(String, String), ApiError> {
         }
         seen.push(*field);
     }
-    let pairs = decode_pairs(request.query.trim_start_matches('?'))?;
-    let query = ReportQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let query = ReportQuery::from_query_string(&request.query)
         .map_err(|err| ApiError::bad_request("query", err.to_string()))?;
     Ok((name, query.to_query_string()))
 }

@@ -4,7 +4,7 @@
 use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, PatchPath, ValFilter};
 
 use super::ScimError;
-use crate::db::scim_filter::Condition;
+use crate::db::scim_filter::{Condition, GroupAttribute, UserAttribute};
 
 /// The resource type a filter selects, which decides the attributes it may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ fn translate(filter: &Filter, resource: Resource) -> Result<Condition, ScimError
         // emails[type eq "work" and value eq "x"], members[value eq "x"]: the value test decides.
         Filter::ValuePath(value_path) => {
             let target = match (resource, value_path.attr.name.to_ascii_lowercase().as_str()) {
-                (Resource::User, "emails") => Target::Column("u.email"),
+                (Resource::User, "emails") => Target::User(UserAttribute::Email),
                 (Resource::Group, "members") => Target::Member,
                 _ => return Err(unsupported(filter, resource)),
             };
@@ -94,15 +94,18 @@ fn translate(filter: &Filter, resource: Resource) -> Result<Condition, ScimError
     }
 }
 
+/// What a comparison compares: an attribute of the resource, or a group's members.
 #[derive(Debug, Clone, Copy)]
 enum Target {
-    Column(&'static str),
+    User(UserAttribute),
+    Group(GroupAttribute),
     Member,
 }
 
 fn target_condition(target: Target, value: String) -> Condition {
     match target {
-        Target::Column(column) => Condition::Equals(column, value),
+        Target::User(attribute) => Condition::User(attribute, value),
+        Target::Group(attribute) => Condition::Group(attribute, value),
         Target::Member => Condition::HasMember(value),
     }
 }
@@ -127,11 +130,11 @@ fn comparison(
 ) -> Result<Condition, ScimError> {
     let name = dotted(path).to_ascii_lowercase();
     let target = match (resource, name.as_str()) {
-        (Resource::User, "username") => Target::Column("u.scim_user_name"),
-        (Resource::User, "externalid") => Target::Column("u.external_id"),
-        (Resource::User, "displayname") => Target::Column("u.scim_display_name"),
-        (Resource::User, "id") => Target::Column("u.scim_id"),
-        (Resource::User, "emails" | "emails.value") => Target::Column("u.email"),
+        (Resource::User, "username") => Target::User(UserAttribute::UserName),
+        (Resource::User, "externalid") => Target::User(UserAttribute::ExternalId),
+        (Resource::User, "displayname") => Target::User(UserAttribute::DisplayName),
+        (Resource::User, "id") => Target::User(UserAttribute::Id),
+        (Resource::User, "emails" | "emails.value") => Target::User(UserAttribute::Email),
         (Resource::User, "active") => {
             return match value {
                 CompValue::True => Ok(Condition::Active(true)),
@@ -139,9 +142,9 @@ fn comparison(
                 _ => Err(unsupported(format!("{name} eq {value:?}"), resource)),
             }
         }
-        (Resource::Group, "displayname") => Target::Column("g.display_name"),
-        (Resource::Group, "externalid") => Target::Column("g.external_id"),
-        (Resource::Group, "id") => Target::Column("g.scim_id"),
+        (Resource::Group, "displayname") => Target::Group(GroupAttribute::DisplayName),
+        (Resource::Group, "externalid") => Target::Group(GroupAttribute::ExternalId),
+        (Resource::Group, "id") => Target::Group(GroupAttribute::Id),
         (Resource::Group, "members" | "members.value") => Target::Member,
         _ => return Err(unsupported(dotted(path), resource)),
     };
@@ -162,7 +165,7 @@ mod tests {
     fn user_filters_idps_send_become_conditions_and_others_are_refused() {
         assert_eq!(
             condition("userName eq \"Ada@Contoso.example\"", Resource::User).expect("supported"),
-            Condition::Equals("u.scim_user_name", "Ada@Contoso.example".into())
+            Condition::User(UserAttribute::UserName, "Ada@Contoso.example".into())
         );
         assert_eq!(
             condition(
@@ -171,8 +174,8 @@ mod tests {
             )
             .expect("supported"),
             Condition::And(
-                Box::new(Condition::Equals("u.external_id", "1".into())),
-                Box::new(Condition::Equals("u.email", "a@b.c".into()))
+                Box::new(Condition::User(UserAttribute::ExternalId, "1".into())),
+                Box::new(Condition::User(UserAttribute::Email, "a@b.c".into()))
             )
         );
         assert!(condition("userName co \"a\"", Resource::User).is_err());
@@ -204,12 +207,12 @@ mod tests {
     fn group_filters_name_members_and_refuse_user_attributes() {
         assert_eq!(
             condition("displayName eq \"Sales\"", Resource::Group).expect("supported"),
-            Condition::Equals("g.display_name", "Sales".into())
+            Condition::Group(GroupAttribute::DisplayName, "Sales".into())
         );
         assert_eq!(
             condition("id eq \"g1\" and members eq \"u1\"", Resource::Group).expect("supported"),
             Condition::And(
-                Box::new(Condition::Equals("g.scim_id", "g1".into())),
+                Box::new(Condition::Group(GroupAttribute::Id, "g1".into())),
                 Box::new(Condition::HasMember("u1".into()))
             )
         );
