@@ -74,6 +74,7 @@ pub struct Me {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::password))]
     pub new_password: String,
 }
 
@@ -90,9 +91,9 @@ pub struct AdminAccount {
     pub created_at: DateTime<Utc>,
 }
 
-/// `POST /api/v1/admins`
+/// `POST /api/v1/admins`. The document's schema (`openapi::create_admin`) also says which
+/// roles take a customer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAdminRequest {
     pub email: String,
     pub display_name: String,
@@ -103,9 +104,9 @@ pub struct CreateAdminRequest {
     pub password: String,
 }
 
-/// `PATCH /api/v1/admins/{id}`: fields to change.
+/// `PATCH /api/v1/admins/{id}`: fields to change. The document's schema
+/// (`openapi::update_admin`) also says which roles take a customer.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateAdminRequest {
     pub role: Option<Role>,
     /// With `role`: the customer for a customer admin or customer viewer.
@@ -129,3 +130,61 @@ pub struct AuditEntry {
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longest password accepted.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// An email address as Provisio accepts one: `local@domain.tld`, the local part of letters,
+/// digits and `._%+-` (1 to 64), two to five dot-separated domain labels of letters, digits and
+/// `-`, the last of 2 to 24 letters; at most 254 characters. The OpenAPI document states the
+/// same rule as a pattern.
+pub fn plausible_email(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    let local_ok = (1..=64).contains(&local.len())
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let (Some(top), Some(rest)) = (labels.last(), labels.get(..labels.len().saturating_sub(1)))
+    else {
+        return false;
+    };
+    let domain_ok = (2..=5).contains(&labels.len())
+        && (2..=24).contains(&top.len())
+        && top.chars().all(|c| c.is_ascii_alphabetic())
+        && rest.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok && address.len() <= 254
+}
+
+#[cfg(test)]
+mod email_tests {
+    use super::plausible_email;
+
+    #[test]
+    fn addresses_follow_the_documented_rule() {
+        for good in [
+            "ops@contoso.com",
+            "jo.x+tag@mail.north-wind.co.uk",
+            "0@0.AA",
+        ] {
+            assert!(plausible_email(good), "{good}");
+        }
+        for bad in [
+            "ops",
+            "ops@contoso",
+            "a b@contoso.com",
+            "@contoso.com",
+            "x@.com",
+            "x@a.b",
+            "x@a.7.com*",
+            "x@a@b.com",
+            "émile@x.com",
+        ] {
+            assert!(!plausible_email(bad), "{bad}");
+        }
+    }
+}

@@ -5,6 +5,8 @@
 
 pub mod auth;
 pub mod error;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod report;
 pub mod scim;
 pub mod subscription;

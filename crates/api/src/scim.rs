@@ -97,9 +97,11 @@ pub struct ScimToken {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateScimTokenRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name_80))]
     pub name: String,
     pub identity_provider: IdentityProvider,
     /// One of 30, 90, 180, 365.
+    #[cfg_attr(feature = "openapi", schema(schema_with = lifetimes))]
     pub lifetime_days: u32,
 }
 
@@ -111,4 +113,9 @@ pub struct CreatedScimToken {
     pub details: ScimToken,
     /// The SCIM base URL to paste into the identity provider (Tenant URL).
     pub tenant_url: String,
+}
+
+#[cfg(feature = "openapi")]
+fn lifetimes() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::openapi::one_of_integers(&TOKEN_LIFETIMES_DAYS)
 }

@@ -60,7 +60,6 @@ impl Weekday {
 
 /// The day of the month a monthly delivery falls on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MonthDay {
     /// 1 to 31; in a shorter month, its last day.
@@ -75,7 +74,7 @@ pub enum Recurrence {
     Day,
     /// On each of these weekdays (at least one).
     Week {
-        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 7))]
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::weekdays))]
         weekdays: Vec<Weekday>,
     },
     Month {
@@ -110,6 +109,14 @@ impl Schedule {
         match &self.recurrence {
             Recurrence::Week { weekdays } if weekdays.is_empty() => {
                 Err(ScheduleError("Pick at least one weekday.".into()))
+            }
+            Recurrence::Week { weekdays }
+                if weekdays
+                    .iter()
+                    .enumerate()
+                    .any(|(at, day)| weekdays[..at].contains(day)) =>
+            {
+                Err(ScheduleError("Pick each weekday once.".into()))
             }
             Recurrence::Month {
                 day: MonthDay::Day(day),
@@ -224,9 +231,17 @@ fn last_day_of_month(date: NaiveDate) -> u32 {
 pub enum SubscribedView {
     /// The report as it was when the subscription was saved: the query string (filters,
     /// service plans, sort) and the visible columns in order (`cols=` encoding).
-    Snapshot { query: String, columns: String },
+    Snapshot {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_query_string))]
+        query: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::optional_columns_text))]
+        columns: String,
+    },
     /// A saved view, followed as it changes.
-    SavedView { view_id: i64 },
+    SavedView {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::id))]
+        view_id: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,10 +343,12 @@ pub struct Subscription {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaveSubscriptionRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name_80))]
     pub name: String,
     pub view: SubscribedView,
     pub format: ExportFormat,
     pub schedule: Schedule,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::subscription_recipients))]
     pub recipients: Vec<String>,
     pub skip_empty: bool,
     pub enabled: bool,
@@ -341,25 +358,12 @@ pub struct SaveSubscriptionRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignOwnerRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::id))]
     pub owner_id: i64,
 }
 
-/// A plausible email address: one `@`, a dot in the domain, no spaces or angle brackets.
-/// (The mail library does the full parse when sending; this catches typing mistakes early.)
-pub fn plausible_email(address: &str) -> bool {
-    let Some((local, domain)) = address.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !address
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | '"'))
-        && address.len() <= 254
-}
+/// An email address as Provisio accepts one (recipients, admins).
+pub use crate::auth::plausible_email;
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,18 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// A body names something that does not exist (a customer, an owner, a view): 404.
+    #[error("{message}")]
+    Missing {
+        parameter: &'static str,
+        message: String,
+    },
+    /// A body's proof is wrong (the current password): 403, naming the field.
+    #[error("{message}")]
+    Denied {
+        parameter: &'static str,
+        message: String,
+    },
     #[error("{message}")]
     Conflict {
         parameter: Option<&'static str>,
@@ -103,6 +115,14 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
                 ErrorBody::new("not_found", "No such resource.", None),
+            ),
+            ApiError::Missing { parameter, message } => (
+                StatusCode::NOT_FOUND,
+                ErrorBody::new("not_found", message.clone(), Some(parameter)),
+            ),
+            ApiError::Denied { parameter, message } => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::new("forbidden", message.clone(), Some(parameter)),
             ),
             ApiError::Conflict { parameter, message } => (
                 StatusCode::CONFLICT,

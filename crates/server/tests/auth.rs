@@ -225,7 +225,6 @@ async fn msp_admins_create_admins_with_clear_errors_for_bad_input() {
         ("password", json!("short"), "password"),
         ("display_name", json!("   "), "display_name"),
         ("customer_id", json!(null), "customer_id"),
-        ("customer_id", json!(999_999), "customer_id"),
     ] {
         bad[field] = value;
         bad["email"] = if field == "email" {
@@ -250,6 +249,14 @@ async fn msp_admins_create_admins_with_clear_errors_for_bad_input() {
         assert_eq!(answer.body["error"]["parameter"], parameter, "{field}");
         bad = good.clone();
     }
+    // A customer that does not exist is not there to be found: 404, naming the field.
+    bad["customer_id"] = json!(999_999);
+    bad["email"] = json!("new@x.example");
+    let answer = app
+        .send(Method::POST, "/api/v1/admins", Some(&cookie), Some(bad))
+        .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+    assert_eq!(answer.body["error"]["parameter"], "customer_id");
 
     let malformed = Request::post("/api/v1/admins")
         .header(header::COOKIE, &cookie)

@@ -150,7 +150,7 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             Some(
                 json!({"current_password": "not the password", "new_password": "another long password"}),
             ),
-            [400, 400, 400, 401],
+            [403, 403, 403, 401],
         ),
         case(
             Method::GET,

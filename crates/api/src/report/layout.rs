@@ -14,9 +14,11 @@ use super::query::{QueryError, ReportQuery};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColumnLayout {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::layout_order))]
     /// All 13 fields, each once, in display order.
     pub order: Vec<ReportField>,
     /// Fields left out of the table and exports; at least one field stays visible.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::layout_hidden))]
     pub hidden: Vec<ReportField>,
 }
 
@@ -55,6 +57,17 @@ impl ColumnLayout {
         }
         if self.order.len() != ReportField::ALL.len() {
             return Err(QueryError::new("order", "the order lists a field twice"));
+        }
+        if let Some(twice) = self
+            .hidden
+            .iter()
+            .enumerate()
+            .find(|(at, field)| self.hidden[..*at].contains(field))
+        {
+            return Err(QueryError::new(
+                "hidden",
+                format!("'{}' is listed twice", twice.1.key()),
+            ));
         }
         if self.visible().is_empty() {
             return Err(QueryError::new(
@@ -280,8 +293,11 @@ pub struct SavedViewList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaveViewRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name_80))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_query_string))]
     pub query: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::view_columns))]
     pub columns: Vec<ReportField>,
     #[serde(default)]
     pub shared: bool,
@@ -291,6 +307,7 @@ pub struct SaveViewRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DefaultViewRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::optional_id))]
     pub view_id: Option<i64>,
 }
 

@@ -395,9 +395,20 @@ impl ReportQuery {
         Ok(query)
     }
 
-    /// Reads a URL query string (a leading `?` is ignored); unknown keys are ignored.
+    /// Reads a stored query string (a leading `?` is ignored): only `filter`, `plan` and
+    /// `sort`, so a typo is refused rather than silently dropped.
     pub fn from_query_string(query: &str) -> Result<ReportQuery, QueryError> {
-        ReportQuery::from_decoded(&decode_pairs(query.trim_start_matches('?'))?)
+        let pairs = decode_pairs(query.trim_start_matches('?'))?;
+        if let Some((key, _)) = pairs
+            .iter()
+            .find(|(key, _)| !["filter", "plan", "sort"].contains(&key.as_str()))
+        {
+            return Err(QueryError::new(
+                "query",
+                format!("unknown parameter '{key}'"),
+            ));
+        }
+        ReportQuery::from_decoded(&pairs)
     }
 
     /// Reads pairs [`decode_pairs`] gave.

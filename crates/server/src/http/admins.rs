@@ -33,7 +33,8 @@ async fn list_admins(
 
 /// Creates an admin with an initial password (MSP admins only).
 #[utoipa::path(post, path = "/api/v1/admins", tag = "admins", request_body = CreateAdminRequest,
-    responses((status = 201, body = AdminAccount), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = AdminAccount), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, description = "No such customer", body = ErrorBody),
               (status = 409, description = "The email is taken", body = ErrorBody)))]
 async fn create_admin(
     State(state): State<AppState>,
@@ -97,6 +98,14 @@ async fn update_admin(
     ApiJson(request): ApiJson<UpdateAdminRequest>,
 ) -> Result<Json<AdminAccount>, ApiError> {
     admin.require_msp_admin()?;
+    let demotes = request.role.is_some_and(|role| role != Role::MspAdmin);
+    if id == admin.id && (request.disabled == Some(true) || demotes) {
+        // Locking oneself out is never what was meant; another MSP admin can do it.
+        return Err(ApiError::Conflict {
+            parameter: None,
+            message: "You cannot disable or demote yourself; ask another MSP admin.".to_owned(),
+        });
+    }
     let display_name = request
         .display_name
         .as_deref()
@@ -104,6 +113,12 @@ async fn update_admin(
         .transpose()?;
     let customer_id = match request.role {
         Some(role) => Some(customer_for_role(&state, role, request.customer_id).await?),
+        None if request.customer_id.is_some() => {
+            return Err(ApiError::bad_request(
+                "customer_id",
+                "Give the role with the customer: a customer belongs to a role.",
+            ))
+        }
         None => None,
     };
     // Read, check and write in one write transaction: a concurrent change to this admin, or
@@ -175,10 +190,10 @@ async fn customer_for_role(
         )),
         (_, Some(id)) => match db::customers::find(&state.pool, Scope::AllCustomers, id).await? {
             Some(customer) => Ok(Some(customer.id)),
-            None => Err(ApiError::bad_request(
-                "customer_id",
-                format!("There is no customer {id}."),
-            )),
+            None => Err(ApiError::Missing {
+                parameter: "customer_id",
+                message: format!("There is no customer {id}."),
+            }),
         },
         (_, None) => Ok(None),
     }
@@ -186,12 +201,7 @@ async fn customer_for_role(
 
 fn validate_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim();
-    let valid = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        });
-    if !valid {
+    if !provisio_api::auth::plausible_email(email) {
         return Err(ApiError::bad_request(
             "email",
             "Enter an email address such as name@example.com.",
@@ -201,12 +211,10 @@ fn validate_email(email: &str) -> Result<String, ApiError> {
 }
 
 fn validate_display_name(name: &str) -> Result<String, ApiError> {
-    let name = super::text::clean("display_name", name)?;
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request(
-            "display_name",
-            "Enter a name of 1 to 100 characters.",
-        ));
-    }
-    Ok(name)
+    super::text::clean(
+        "display_name",
+        name,
+        100,
+        "Enter a name of 1 to 100 characters.",
+    )
 }

@@ -7,11 +7,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use futures_util::StreamExt;
+use provisio_api::openapi;
 use provisio_api::report::{
     decode_columns, decode_pairs, ExportFormat, QueryError, ReportFacets, ReportField, ReportPage,
     ReportQuery, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
 use provisio_api::ErrorBody;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,12 +38,12 @@ const ROW_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "limit", "cursor"];
 /// in its address bar, so a copied link and an API call describe the same rows.
 #[utoipa::path(get, path = "/api/v1/reports/user-provisioning", tag = "report",
     params(
-        ("filter" = Option<Vec<String>>, Query,
+        ("filter" = Option<Vec<FilterText>>, Query, max_items = 20,
             description = "Repeatable `<field>.<operator>:<value>[,<value>]`; `,` and `\\` in values are escaped with `\\`. \
                 Text: contains, equals, starts_with, is_empty, any_of. Number: eq, lt, gt, between. \
                 Date (YYYY-MM-DD, UTC days): before, after, between (inclusive), in_last_days. Enum: any_of."),
-        ("plan" = Option<Vec<String>>, Query, description = "Repeatable service plan; rows of customers on any of them"),
-        ("sort" = Option<String>, Query, description = "A field key; prefix with `-` for descending. Default `customer_name`."),
+        ("plan" = Option<Vec<PlanName>>, Query, max_items = 200, description = "Repeatable service plan; rows of customers on any of them"),
+        ("sort" = Option<SortText>, Query, description = "A field key; prefix with `-` for descending. Default `customer_name`."),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Rows per page, 1 to 1000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page of the same query"),
     ),
@@ -113,12 +116,12 @@ const EXPORT_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "cols", "format"
 /// the query's sort, every matching row the caller may see.
 #[utoipa::path(get, path = "/api/v1/reports/user-provisioning/export", tag = "report",
     params(
-        ("format" = String, Query, description = "`csv` (RFC 4180, UTF-8, header row of column labels, \
+        ("format" = ExportFormat, Query, description = "`csv` (RFC 4180, UTF-8, header row of column labels, \
             formula-looking text cells prefixed with `'`) or `json` (one array of objects keyed by field key)"),
-        ("cols" = Option<String>, Query, min_length = 1, description = "Comma-separated field keys in column order; default all 13"),
-        ("filter" = Option<Vec<String>>, Query, description = "As for the rows endpoint"),
-        ("plan" = Option<Vec<String>>, Query, description = "As for the rows endpoint"),
-        ("sort" = Option<String>, Query, description = "As for the rows endpoint"),
+        ("cols" = Option<ColumnsText>, Query, description = "Comma-separated field keys in column order; default all 13"),
+        ("filter" = Option<Vec<FilterText>>, Query, max_items = 20, description = "As for the rows endpoint"),
+        ("plan" = Option<Vec<PlanName>>, Query, max_items = 200, description = "As for the rows endpoint"),
+        ("sort" = Option<SortText>, Query, description = "As for the rows endpoint"),
     ),
     responses(
         (status = 200, description = "The file, with a Content-Disposition file name saying report, scope and UTC time"),
@@ -203,3 +206,50 @@ fn single<'a>(
     }
     Ok(first)
 }
+
+/// The document's types for the query parameters, which are read from the raw query string:
+/// each states the grammar the parameter is parsed with (`provisio_api::openapi`).
+macro_rules! documented_text {
+    ($name:ident, $doc:literal, $schema:expr) => {
+        #[doc = $doc]
+        struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+documented_text!(
+    FilterText,
+    "`<field>.<operator>:<values>`",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!("^{}$", openapi::filter_pattern())))
+        .into()
+);
+documented_text!(
+    PlanName,
+    "A service plan's name",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .into()
+);
+documented_text!(
+    SortText,
+    "A field key, `-` first for descending",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!("^{}$", openapi::sort_pattern())))
+        .into()
+);
+documented_text!(
+    ColumnsText,
+    "Comma-separated field keys, each once",
+    openapi::columns_text_schema()
+);

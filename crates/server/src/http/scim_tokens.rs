@@ -60,14 +60,13 @@ async fn create_token(
 ) -> Result<(StatusCode, Json<CreatedScimToken>), ApiError> {
     require_customer(&state, &admin, customer_id).await?;
     require_manager(&admin)?;
-    let name = super::text::clean("name", &request.name)?;
+    let name = super::text::clean(
+        "name",
+        &request.name,
+        MAX_NAME_CHARS,
+        &format!("Name the token (1 to {MAX_NAME_CHARS} characters)."),
+    )?;
     let name = name.as_str();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request(
-            "name",
-            format!("Name the token (1 to {MAX_NAME_CHARS} characters)."),
-        ));
-    }
     if !TOKEN_LIFETIMES_DAYS.contains(&request.lifetime_days) {
         return Err(ApiError::bad_request(
             "lifetime_days",

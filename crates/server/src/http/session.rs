@@ -4,7 +4,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use axum_extra::extract::cookie::CookieJar;
-use provisio_api::auth::{ChangePasswordRequest, Me, SignInRequest, MIN_PASSWORD_CHARS};
+use provisio_api::auth::{
+    ChangePasswordRequest, Me, SignInRequest, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+};
 use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -98,6 +100,7 @@ async fn sign_out(
 /// Changes the signed-in admin's password and ends all of their sessions.
 #[utoipa::path(post, path = "/api/v1/session/password", tag = "session", request_body = ChangePasswordRequest,
     responses((status = 204, description = "Changed; sign in again"), (status = 400, body = ErrorBody),
+              (status = 403, description = "The current password is incorrect", body = ErrorBody),
               (status = 401, body = ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
@@ -110,10 +113,10 @@ async fn change_password(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     if !password::verify(request.current_password, Some(record.password_hash)).await {
-        return Err(ApiError::bad_request(
-            "current_password",
-            "The current password is incorrect.",
-        ));
+        return Err(ApiError::Denied {
+            parameter: "current_password",
+            message: "The current password is incorrect.".to_owned(),
+        });
     }
     validate_password(&request.new_password, "new_password")?;
     let hash = password::hash(request.new_password).await?;
@@ -142,6 +145,13 @@ pub fn validate_password(password: &str, parameter: &'static str) -> Result<(), 
         return Err(ApiError::bad_request(
             parameter,
             format!("Use at least {MIN_PASSWORD_CHARS} characters."),
+        ));
+    }
+    // Hashing is deliberately slow; an unbounded input would make it a way to tie up the server.
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ApiError::bad_request(
+            parameter,
+            format!("Use at most {MAX_PASSWORD_CHARS} characters."),
         ));
     }
     Ok(())

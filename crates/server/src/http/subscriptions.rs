@@ -64,7 +64,8 @@ async fn list_subscriptions(
 /// Subscribes the caller to the report.
 #[utoipa::path(post, path = "/api/v1/subscriptions", tag = "subscriptions",
     request_body = SaveSubscriptionRequest,
-    responses((status = 201, body = Subscription), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 201, body = Subscription), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, description = "The saved view it names is not available", body = ErrorBody)))]
 async fn create_subscription(
     State(state): State<AppState>,
     admin: CurrentAdmin,
@@ -164,7 +165,8 @@ async fn list_deliveries(
 #[utoipa::path(put, path = "/api/v1/subscriptions/{id}/owner", tag = "subscriptions",
     params(("id" = i64, Path)), request_body = AssignOwnerRequest,
     responses((status = 200, body = Subscription), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+              (status = 403, body = ErrorBody), (status = 404, description = "No such subscription or admin", body = ErrorBody),
+              (status = 409, description = "The admin is disabled or cannot open the subscription's view", body = ErrorBody)))]
 async fn assign_owner(
     State(state): State<AppState>,
     admin: CurrentAdmin,
@@ -182,18 +184,28 @@ async fn assign_owner(
                     .await?
                     .is_none()
                 {
-                    return Err(ApiError::bad_request(
-                        "owner_id",
-                        "The new owner cannot open the saved view this subscription follows.",
-                    ));
+                    return Err(ApiError::Conflict {
+                        parameter: Some("owner_id"),
+                        message:
+                            "The new owner cannot open the saved view this subscription follows."
+                                .to_owned(),
+                    });
                 }
             }
         }
-        _ => {
-            return Err(ApiError::bad_request(
-                "owner_id",
-                "Choose an active admin as the new owner.",
-            ))
+        Some(_) => {
+            return Err(ApiError::Conflict {
+                parameter: Some("owner_id"),
+                message: "That admin is disabled; choose an active admin as the new owner."
+                    .to_owned(),
+            })
+        }
+        None => {
+            return Err(ApiError::Missing {
+                parameter: "owner_id",
+                message: "There is no such admin; choose an active admin as the new owner."
+                    .to_owned(),
+            })
         }
     }
     db::subscriptions::set_owner(&state.pool, id, request.owner_id).await?;
@@ -231,18 +243,25 @@ async fn validate(
     owner: &Principal,
     request: &SaveSubscriptionRequest,
 ) -> Result<Checked, ApiError> {
-    let name = super::text::clean("name", &request.name)?;
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request(
-            "name",
-            format!("Name the subscription (1 to {MAX_NAME_CHARS} characters)."),
-        ));
-    }
+    let name = super::text::clean(
+        "name",
+        &request.name,
+        MAX_NAME_CHARS,
+        &format!("Name the subscription (1 to {MAX_NAME_CHARS} characters)."),
+    )?;
     let mut recipients: Vec<String> = Vec::new();
     let cleaned = request
         .recipients
         .iter()
-        .map(|r| super::text::clean("recipients", r))
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| {
+            super::text::clean(
+                "recipients",
+                r,
+                254,
+                "An address has at most 254 characters.",
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     for address in cleaned.iter().map(String::as_str).filter(|r| !r.is_empty()) {
         if !plausible_email(address) {
@@ -287,8 +306,9 @@ async fn validate(
         SubscribedView::SavedView { view_id } => {
             db::views::find(&state.pool, owner, db::views::USER_PROVISIONING, *view_id)
                 .await?
-                .ok_or_else(|| {
-                    ApiError::bad_request("view", "That saved view is not available.")
+                .ok_or_else(|| ApiError::Missing {
+                    parameter: "view",
+                    message: "That saved view is not available.".to_owned(),
                 })?;
             SubscribedView::SavedView { view_id: *view_id }
         }

@@ -203,16 +203,12 @@ async fn require_owned(state: &AppState, viewer: &Principal, id: i64) -> Result<
 
 /// The trimmed name and the query in canonical form.
 fn validate(request: &SaveViewRequest) -> Result<(String, String), ApiError> {
-    let name = super::text::clean("name", &request.name)?;
-    if name.is_empty() {
-        return Err(ApiError::bad_request("name", "Give the view a name."));
-    }
-    if name.chars().count() > MAX_VIEW_NAME_CHARS {
-        return Err(ApiError::bad_request(
-            "name",
-            format!("A view name has at most {MAX_VIEW_NAME_CHARS} characters."),
-        ));
-    }
+    let length = if request.name.trim().is_empty() {
+        "Give the view a name.".to_owned()
+    } else {
+        format!("A view name has at most {MAX_VIEW_NAME_CHARS} characters.")
+    };
+    let name = super::text::clean("name", &request.name, MAX_VIEW_NAME_CHARS, &length)?;
     if request.columns.is_empty() {
         return Err(ApiError::bad_request(
             "columns",
