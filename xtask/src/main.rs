@@ -87,12 +87,13 @@ fn test(root: &Path) -> Result<()> {
     tools::ensure_build_tools(root)?;
     tools::ensure_browser()?;
     let mut tally = Tally::default();
-    // Without it only the compliance test fails (saying what is missing); the rest still runs.
-    let scim2_cli = tools::ensure_scim_tester(root).unwrap_or_else(|err| {
+    // Without them only the compliance and contract tests fail (saying what is missing); the
+    // rest still runs.
+    let scim2_cli = tools::ensure_python_tools(root).unwrap_or_else(|err| {
         eprintln!("{err:#}");
         tally
             .failed_steps
-            .push("installing scim2-tester".to_owned());
+            .push("installing scim2-tester and schemathesis".to_owned());
         root.join(".venv/bin/scim2")
     });
 
@@ -175,6 +176,10 @@ fn test(root: &Path) -> Result<()> {
                     "1",
                 ])
                 .env("PROVISIO_E2E_DIST", root.join("dist"))
+                .env(
+                    "PROVISIO_SCHEMATHESIS",
+                    scim2_cli.with_file_name("schemathesis"),
+                )
                 .env("PROVISIO_SCIM2_CLI", &scim2_cli),
         ),
         Err(err) => {

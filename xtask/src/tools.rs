@@ -11,6 +11,10 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const SCIM2_TESTER_VERSION: &str = "0.5.2";
 pub const SCIM2_CLI_VERSION: &str = "0.6.0";
+/// The API contract run's property-based tester, and the generator under it: a fixed seed
+/// gives the same requests only with the same versions.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+pub const HYPOTHESIS_VERSION: &str = "6.170.17";
 
 /// Puts the project's own `node_modules/.bin` (wasm-opt) and cargo's bin directory first on PATH.
 pub fn put_on_path(root: &Path) -> Result<()> {
@@ -94,15 +98,21 @@ pub fn ensure_browser() -> Result<()> {
     Ok(())
 }
 
-/// The SCIM compliance suite (python-scim's scim2-tester behind its `scim2` command line), pinned,
-/// in the project's own `.venv`. Returns the path of `scim2`.
-pub fn ensure_scim_tester(root: &Path) -> Result<PathBuf> {
+/// The Python test tools, pinned, in the project's own `.venv`: the SCIM compliance suite
+/// (python-scim's scim2-tester behind its `scim2` command line) and schemathesis for the API
+/// contract. Returns the path of `scim2` (schemathesis sits beside it).
+pub fn ensure_python_tools(root: &Path) -> Result<PathBuf> {
     let venv = root.join(".venv");
     let cli = venv.join("bin").join("scim2");
     let pip = venv.join("bin").join("pip");
     let wanted = format!("scim2-tester=={SCIM2_TESTER_VERSION}");
+    let contract = format!("schemathesis=={SCHEMATHESIS_VERSION}");
     let installed = output_of(&pip.to_string_lossy(), &["freeze"]);
-    if cli.exists() && installed.lines().any(|l| l == wanted) {
+    if cli.exists()
+        && [&wanted, &contract]
+            .iter()
+            .all(|w| installed.lines().any(|l| l == *w))
+    {
         return Ok(cli);
     }
     let venv_made = || {
@@ -124,7 +134,7 @@ pub fn ensure_scim_tester(root: &Path) -> Result<PathBuf> {
         }
     }
     install(
-        "scim2-tester and scim2-cli",
+        "scim2-tester, scim2-cli and schemathesis",
         Command::new(&pip).args([
             "install",
             "--quiet",
@@ -133,6 +143,8 @@ pub fn ensure_scim_tester(root: &Path) -> Result<PathBuf> {
             // Their own dependencies, pinned too, so a release upstream cannot change a result.
             "scim2-client==0.13.2",
             "scim2-models==0.12.3",
+            &contract,
+            &format!("hypothesis=={HYPOTHESIS_VERSION}"),
         ]),
     )?;
     Ok(cli)

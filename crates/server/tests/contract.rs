@@ -64,3 +64,20 @@ async fn integers_written_with_a_fraction_of_zero_are_integers() {
         .as_str()
         .is_some_and(|m| m.contains("view_id")));
 }
+
+#[tokio::test]
+async fn fields_a_request_does_not_have_are_skipped_whatever_they_hold() {
+    let app = TestApp::with_demo_users(10).await;
+    let huge = "9".repeat(400);
+    let request = axum::http::Request::builder()
+        .method(Method::PUT)
+        .uri("/api/v1/reports/user-provisioning/default-view")
+        .header(header::COOKIE, &app.msp_cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(format!(
+            r#"{{"view_id": null, "extra": {huge}}}"#
+        )))
+        .expect("request");
+    let answer = app.send_request(request).await;
+    assert!(answer.status.is_success(), "{}", answer.text);
+}

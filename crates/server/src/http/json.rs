@@ -1,8 +1,10 @@
 //! Extractors whose rejections use the API's error body: a JSON body (400, naming the field)
 //! and path ids (404: a path whose id is not a number names no resource).
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -14,15 +16,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let mut value = match axum::Json::<Value>::from_request(request, state).await {
-            Ok(axum::Json(value)) => value,
-            Err(rejection) => return Err(not_valid(rejection.body_text())),
+        if !is_json(request.headers()) {
+            return Err(not_valid(
+                "Expected request with `Content-Type: application/json`".to_owned(),
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| not_valid(rejection.body_text()))?;
+        // Straight into the type first: fields it does not have are skipped unread, whatever
+        // they hold (a number too large for any type, say).
+        let direct = match serde_path_to_error::deserialize(
+            &mut serde_json::Deserializer::from_slice(&bytes),
+        ) {
+            Ok(value) => return Ok(ApiJson(value)),
+            Err(err) => not_valid(format!("Failed to deserialize the JSON body: {err}")),
+        };
+        let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) else {
+            return Err(direct);
         };
         integral_floats_as_integers(&mut value);
         serde_path_to_error::deserialize(value)
             .map(ApiJson)
-            .map_err(|err| not_valid(format!("Failed to deserialize the JSON body: {err}")))
+            .map_err(|_| direct)
     }
+}
+
+/// `application/json`, or a `+json` type such as `application/scim+json`.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 17
+            && essence[..12].eq_ignore_ascii_case("application/")
+            && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
 }
 
 fn not_valid(detail: String) -> ApiError {
@@ -67,6 +99,22 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
 mod tests {
     use super::integral_floats_as_integers;
     use serde_json::json;
+
+    #[test]
+    fn json_content_types_are_json_and_others_are_not() {
+        use axum::http::{header, HeaderMap, HeaderValue};
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+            super::is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/scim+json"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/+json"));
+        assert!(!super::is_json(&HeaderMap::new()));
+    }
 
     #[test]
     fn integral_floats_become_integers_and_others_stay() {

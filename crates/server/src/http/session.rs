@@ -24,7 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Signs in with email and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignInRequest,
-    responses((status = 200, body = Me), (status = 401, description = "Email or password is incorrect", body = ErrorBody),
+    responses((status = 200, body = Me), (status = 400, description = "The body is not a sign-in request", body = ErrorBody),
+              (status = 401, description = "Email or password is incorrect", body = ErrorBody),
               (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
