@@ -22,9 +22,11 @@ use sqlx::SqlitePool;
 /// Which customers' data a caller may see. Every data query takes one, so none can forget it.
 pub use crate::principal::{Principal, Scope};
 
-/// Writers take turns here rather than in SQLite: SQLite makes a blocked writer sleep and
-/// poll (its busy handler), which wastes most of the time under concurrent writes, while this
-/// queue hands the turn over the moment the writer before finishes.
+/// Write transactions (those that read before they write) take turns here rather than in
+/// SQLite: SQLite makes a blocked writer sleep and poll (its busy handler), which wastes most
+/// of the time under concurrent writes, while this queue hands the turn over the moment the
+/// writer before finishes. Single-statement writes go to SQLite directly; its busy timeout
+/// covers them.
 static WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A transaction that holds the write turn and SQLite's write lock from its start. (A deferred

@@ -1,4 +1,5 @@
-//! The provisioning log: one event per SCIM request that changed, or failed to change, a user.
+//! The provisioning log: one event per SCIM request that changed, or failed to change, a user
+//! or a group.
 
 use sqlx::{SqliteConnection, SqliteExecutor};
 
@@ -7,7 +8,8 @@ use super::admins::now_text;
 pub struct Event<'a> {
     pub customer_id: i64,
     pub token_id: i64,
-    /// `create`, `update`, `preserve`, `restore`, `delete`.
+    /// Users: `create`, `update`, `preserve`, `restore`, `delete`; groups: `create_group`,
+    /// `update_group` (name and membership changes), `delete_group`.
     pub action: &'a str,
     pub succeeded: bool,
     /// The identity provider's id of the user (externalId), when known.

@@ -10,6 +10,7 @@ use provisio_api::subscription::{
 
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
+use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::admins::now_text;
@@ -29,8 +30,8 @@ struct SubscriptionRecord {
     saved_view_id: Option<i64>,
     view_name: Option<String>,
     format: String,
-    schedule: String,
-    recipients: String,
+    schedule: Json<Schedule>,
+    recipients: Json<Vec<String>>,
     skip_empty: bool,
     enabled: bool,
     next_run_at: Option<DateTime<Utc>>,
@@ -45,12 +46,7 @@ const SELECT_SUBSCRIPTIONS: &str = "SELECT s.id, s.name, s.owner_id, o.email AS 
 
 impl SubscriptionRecord {
     fn into_subscription(self, last_delivery: Option<Delivery>) -> Subscription {
-        // The columns are written only from checked requests; a damaged row reads as defaults.
-        let schedule: Schedule = serde_json::from_str(&self.schedule).unwrap_or(Schedule {
-            recurrence: provisio_api::subscription::Recurrence::Day,
-            hour: 7,
-            minute: 0,
-        });
+        let Json(schedule) = self.schedule;
         Subscription {
             id: self.id,
             name: self.name,
@@ -71,7 +67,7 @@ impl SubscriptionRecord {
             format: ExportFormat::from_key(&self.format).unwrap_or(ExportFormat::Csv),
             schedule_text: schedule.describe(),
             schedule,
-            recipients: serde_json::from_str(&self.recipients).unwrap_or_default(),
+            recipients: self.recipients.0,
             skip_empty: self.skip_empty,
             enabled: self.enabled,
             next_delivery: self.next_run_at,
@@ -188,8 +184,8 @@ fn bind_content<'q>(
         .bind(columns)
         .bind(view_id)
         .bind(content.format.key())
-        .bind(serde_json::to_string(content.schedule).unwrap_or_default())
-        .bind(serde_json::to_string(content.recipients).unwrap_or_default())
+        .bind(Json(content.schedule.clone()))
+        .bind(Json(content.recipients.to_vec()))
         .bind(content.skip_empty)
         .bind(content.enabled)
         .bind(time_text(content.next_run_at))
@@ -265,7 +261,7 @@ struct DeliveryRecord {
     scheduled_for: DateTime<Utc>,
     on_demand: bool,
     finished_at: Option<DateTime<Utc>>,
-    recipients: String,
+    recipients: Json<Vec<String>>,
     rows: Option<i64>,
     bytes: Option<i64>,
     attempts: i64,
@@ -280,7 +276,7 @@ impl From<DeliveryRecord> for Delivery {
             scheduled_for: r.scheduled_for,
             on_demand: r.on_demand,
             finished_at: r.finished_at,
-            recipients: serde_json::from_str(&r.recipients).unwrap_or_default(),
+            recipients: r.recipients.0,
             rows: r.rows.and_then(|n| u64::try_from(n).ok()),
             bytes: r.bytes.and_then(|n| u64::try_from(n).ok()),
             attempts: u32::try_from(r.attempts).unwrap_or(0),
@@ -339,7 +335,7 @@ pub async fn record_due(
         return Ok(0);
     }
     let mut tx = super::write_transaction(pool).await?;
-    let due: Vec<(i64, DateTime<Utc>, String, String)> = sqlx::query_as(
+    let due: Vec<(i64, DateTime<Utc>, Json<Schedule>, String)> = sqlx::query_as(
         "SELECT id, next_run_at, schedule, recipients FROM subscriptions \
          WHERE enabled = 1 AND next_run_at IS NOT NULL AND next_run_at <= ?",
     )
@@ -347,7 +343,7 @@ pub async fn record_due(
     .fetch_all(&mut *tx)
     .await?;
     let mut recorded = 0;
-    for (id, scheduled_for, schedule, recipients) in due {
+    for (id, scheduled_for, Json(schedule), recipients) in due {
         let done = sqlx::query(
             "INSERT OR IGNORE INTO deliveries (subscription_id, scheduled_for, on_demand, status, \
              recipients, created_at) VALUES (?, ?, 0, 'pending', ?, ?)",
@@ -359,9 +355,7 @@ pub async fn record_due(
         .execute(&mut *tx)
         .await?;
         recorded += done.rows_affected();
-        let next = serde_json::from_str::<Schedule>(&schedule)
-            .ok()
-            .and_then(|s| next_after(&s, now));
+        let next = next_after(&schedule, now);
         sqlx::query("UPDATE subscriptions SET next_run_at = ? WHERE id = ?")
             .bind(time_text(next))
             .bind(id)
@@ -467,7 +461,7 @@ pub async fn finish(pool: &SqlitePool, id: i64, finish: Finish) -> Result<(), sq
             "UPDATE deliveries SET status = 'sent', recipients = ?, rows = ?, bytes = ?, \
              error = NULL, finished_at = ? WHERE id = ?",
         )
-        .bind(serde_json::to_string(&recipients).unwrap_or_default())
+        .bind(Json(recipients))
         .bind(i64::try_from(rows).unwrap_or(i64::MAX))
         .bind(i64::try_from(bytes).unwrap_or(i64::MAX))
         .bind(now),

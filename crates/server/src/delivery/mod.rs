@@ -1,10 +1,11 @@
 //! Subscription deliveries: the scheduler that finds due subscriptions, and the sending of one
 //! delivery (the report export, mailed).
 //!
-//! Exactly once: a delivery is recorded (`pending`) before anything is sent, keyed by
-//! subscription and scheduled time, and claimed (`sending`) before the mail goes out. After a
-//! restart, pending deliveries are sent; one caught mid-send is marked failed with that said,
-//! since whether its mail left is unknown, so nothing is sent twice and nothing vanishes.
+//! Recorded exactly once, sent at most once: a delivery is recorded (`pending`) before anything
+//! is sent, keyed by subscription and scheduled time, and claimed (`sending`) before the mail
+//! goes out. After a restart, pending deliveries are sent; one caught mid-send is marked failed
+//! with that said, since whether its mail left is unknown, so nothing is sent twice and nothing
+//! vanishes unrecorded.
 
 pub mod mail;
 
@@ -16,7 +17,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use provisio_api::report::{
-    decode_columns, decode_pairs, encode_pairs, Direction, ReportField, ReportQuery,
+    decode_columns, decode_pairs, encode_columns, encode_pairs, Direction, ReportField, ReportQuery,
 };
 use provisio_api::subscription::{Delivery, SubscribedView, Subscription};
 
@@ -140,134 +141,190 @@ impl Deliverer {
         db::subscriptions::finish(&self.pool, pending.id, finish).await
     }
 
+    /// Plan, render, send: each step may end the attempt with a reason.
     async fn attempt(&self, pending: &PendingDelivery) -> Result<Attempt, sqlx::Error> {
+        let plan = match self.plan(pending).await? {
+            Ok(plan) => plan,
+            Err(reason) => return Ok(Attempt::Refused(reason)),
+        };
+        let report = match self.render(&plan).await? {
+            Ok(report) => report,
+            Err(attempt) => return Ok(attempt),
+        };
+        Ok(self.send(&plan, report).await)
+    }
+
+    /// What to send and to whom, as the subscription and its owner's access are now; the
+    /// reason when there is nothing to send.
+    async fn plan(&self, pending: &PendingDelivery) -> Result<Result<Plan, String>, sqlx::Error> {
         let Some(subscription) =
             db::subscriptions::find_to_deliver(&self.pool, pending.subscription_id).await?
         else {
-            return Ok(Attempt::Refused(
-                "The subscription no longer exists.".into(),
-            ));
+            return Ok(Err("The subscription no longer exists.".into()));
         };
         // The owner's access now, not when the subscription was made.
         let owner = match db::admins::find(&self.pool, subscription.owner.id).await? {
-            Some(owner) if !owner.disabled => owner,
+            Some(owner) if !owner.disabled => Principal::of_admin(&owner),
             _ => {
-                return Ok(Attempt::Refused(format!(
+                return Ok(Err(format!(
                     "Its owner {} is disabled; an MSP admin can take the subscription over.",
                     subscription.owner.email
                 )))
             }
         };
-        let owner = Principal::of_admin(&owner);
-        let scope = owner.scope();
         let (query_text, columns_text) = match &subscription.view {
             SubscribedView::Snapshot { query, columns } => (query.clone(), columns.clone()),
             SubscribedView::SavedView { view_id } => {
-                match db::views::find(&self.pool, &owner, db::views::USER_PROVISIONING, *view_id)
-                    .await?
-                {
-                    Some(view) => (
-                        view.query,
-                        provisio_api::report::encode_columns(&view.columns),
-                    ),
-                    None => {
-                        return Ok(Attempt::Refused(
-                            "The saved view it follows was deleted or is no longer shared with its owner."
-                                .into(),
-                        ))
-                    }
-                }
+                let view =
+                    db::views::find(&self.pool, &owner, db::views::USER_PROVISIONING, *view_id)
+                        .await?;
+                let Some(view) = view else {
+                    return Ok(Err(
+                        "The saved view it follows was deleted or is no longer \
+                                   shared with its owner."
+                            .into(),
+                    ));
+                };
+                (view.query, encode_columns(&view.columns))
             }
         };
-        let query = match ReportQuery::from_query_string(&query_text) {
-            Ok(query) => query,
-            Err(err) => return Ok(Attempt::Refused(format!("Its view is not valid: {err}"))),
-        };
-        let columns = if columns_text.is_empty() {
-            ReportField::ALL.to_vec()
-        } else {
-            match decode_columns(&columns_text) {
-                Ok(columns) => columns,
-                Err(err) => {
-                    return Ok(Attempt::Refused(format!(
-                        "Its columns are not valid: {err}"
-                    )))
-                }
-            }
-        };
-        let recipients: Result<Vec<Mailbox>, _> = subscription
-            .recipients
-            .iter()
-            .map(|r| r.parse::<Mailbox>())
-            .collect();
-        let Ok(recipients) = recipients else {
-            return Ok(Attempt::Refused(
-                "A recipient's address is not valid.".into(),
-            ));
-        };
+        Ok(Plan::new(subscription, owner, query_text, columns_text))
+    }
 
+    /// The export as a file, with its row count; an attempt's end when it is empty and
+    /// empty reports are skipped, or it cannot be made.
+    async fn render(&self, plan: &Plan) -> Result<Result<Rendered, Attempt>, sqlx::Error> {
         let now = Utc::now();
+        let scope = plan.owner.scope();
         let rows_seen = Arc::new(AtomicU64::new(0));
         let counted = {
             let rows_seen = Arc::clone(&rows_seen);
-            db::report::stream(self.pool.clone(), scope, query.clone(), now).inspect(move |row| {
-                if row.is_ok() {
-                    rows_seen.fetch_add(1, Ordering::Relaxed);
-                }
-            })
+            db::report::stream(self.pool.clone(), scope, plan.query.clone(), now).inspect(
+                move |row| {
+                    if row.is_ok() {
+                        rows_seen.fetch_add(1, Ordering::Relaxed);
+                    }
+                },
+            )
         };
         let mut file = Vec::new();
-        let chunks = export::encode(counted, columns, subscription.format);
+        let chunks = export::encode(counted, plan.columns.clone(), plan.subscription.format);
         futures_util::pin_mut!(chunks);
         while let Some(chunk) = chunks.next().await {
             match chunk {
                 Ok(bytes) => file.extend_from_slice(&bytes),
                 Err(export::ExportError::Database(err)) => return Err(err),
-                Err(err) => return Ok(Attempt::Refused(err.to_string())),
+                Err(err) => return Ok(Err(Attempt::Refused(err.to_string()))),
             }
         }
         let rows = rows_seen.load(Ordering::Relaxed);
-        if rows == 0 && subscription.skip_empty {
-            return Ok(Attempt::Skipped { rows });
+        if rows == 0 && plan.subscription.skip_empty {
+            return Ok(Err(Attempt::Skipped { rows }));
         }
         let scope_label = db::customers::label(&self.pool, scope).await?;
-        let file_name = export::file_name(&scope_label, subscription.format, now);
-        let bytes = file.len() as u64;
-        let summary = Summary {
-            subscription: &subscription,
-            query: &query,
-            query_text: &query_text,
-            columns_text: &columns_text,
+        Ok(Ok(Rendered {
+            file_name: export::file_name(&scope_label, plan.subscription.format, now),
+            file,
             rows,
-            scope_label: &scope_label,
+            scope_label,
             now,
-            file_name: &file_name,
+        }))
+    }
+
+    /// The message with the file attached, through the mailer.
+    async fn send(&self, plan: &Plan, report: Rendered) -> Attempt {
+        let subscription = &plan.subscription;
+        let summary = Summary {
+            subscription,
+            query: &plan.query,
+            query_text: &plan.query_text,
+            columns_text: &plan.columns_text,
+            rows: report.rows,
+            scope_label: &report.scope_label,
+            now: report.now,
+            file_name: &report.file_name,
             public_url: &self.settings.public_url,
         };
+        let bytes = report.file.len() as u64;
         let message = ReportMail {
             from: &self.settings.from,
-            to: &recipients,
+            to: &plan.recipients,
             subject: &summary.subject(),
             text: summary.text(),
             html: summary.html(),
-            file_name: &file_name,
+            file_name: &report.file_name,
             content_type: subscription.format.content_type(),
-            attachment: file,
+            attachment: report.file,
         }
         .build();
         let message = match message {
             Ok(message) => message,
-            Err(error) => return Ok(Attempt::Refused(error)),
+            Err(error) => return Attempt::Refused(error),
         };
         match self.settings.mailer.send(message).await {
-            Ok(()) => Ok(Attempt::Sent {
+            Ok(()) => Attempt::Sent {
                 recipients: subscription.recipients.clone(),
-                rows,
+                rows: report.rows,
                 bytes,
-            }),
-            Err(error) => Ok(Attempt::MailFailed(error)),
+            },
+            Err(error) => Attempt::MailFailed(error),
         }
     }
+}
+
+/// A delivery ready to render: the subscription, whose access it runs with, and its view
+/// read and checked.
+struct Plan {
+    subscription: Subscription,
+    owner: Principal,
+    query_text: String,
+    columns_text: String,
+    query: ReportQuery,
+    columns: Vec<ReportField>,
+    recipients: Vec<Mailbox>,
+}
+
+impl Plan {
+    /// Checks the view and recipients; the reason when they are not valid.
+    fn new(
+        subscription: Subscription,
+        owner: Principal,
+        query_text: String,
+        columns_text: String,
+    ) -> Result<Plan, String> {
+        let query = ReportQuery::from_query_string(&query_text)
+            .map_err(|err| format!("Its view is not valid: {err}"))?;
+        let columns = if columns_text.is_empty() {
+            ReportField::ALL.to_vec()
+        } else {
+            decode_columns(&columns_text)
+                .map_err(|err| format!("Its columns are not valid: {err}"))?
+        };
+        let recipients = subscription
+            .recipients
+            .iter()
+            .map(|r| r.parse::<Mailbox>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| "A recipient's address is not valid.".to_owned())?;
+        Ok(Plan {
+            subscription,
+            owner,
+            query_text,
+            columns_text,
+            query,
+            columns,
+            recipients,
+        })
+    }
+}
+
+/// The export of one delivery.
+struct Rendered {
+    file: Vec<u8>,
+    file_name: String,
+    rows: u64,
+    scope_label: String,
+    now: DateTime<Utc>,
 }
 
 enum Attempt {

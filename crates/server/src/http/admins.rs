@@ -98,14 +98,7 @@ async fn update_admin(
     ApiJson(request): ApiJson<UpdateAdminRequest>,
 ) -> Result<Json<AdminAccount>, ApiError> {
     admin.require_msp_admin()?;
-    let demotes = request.role.is_some_and(|role| role != Role::MspAdmin);
-    if id == admin.id && (request.disabled == Some(true) || demotes) {
-        // Locking oneself out is never what was meant; another MSP admin can do it.
-        return Err(ApiError::Conflict {
-            parameter: None,
-            message: "You cannot disable or demote yourself; ask another MSP admin.".to_owned(),
-        });
-    }
+    refuse_self_lockout(&admin, id, &request)?;
     let display_name = request
         .display_name
         .as_deref()
@@ -171,6 +164,22 @@ async fn update_admin(
             .await?
             .ok_or(ApiError::NotFound)?,
     ))
+}
+
+/// Locking oneself out is never what was meant; another MSP admin can do it.
+fn refuse_self_lockout(
+    admin: &CurrentAdmin,
+    id: i64,
+    request: &UpdateAdminRequest,
+) -> Result<(), ApiError> {
+    let demotes = request.role.is_some_and(|role| role != Role::MspAdmin);
+    if id == admin.id && (request.disabled == Some(true) || demotes) {
+        return Err(ApiError::Conflict {
+            parameter: None,
+            message: "You cannot disable or demote yourself; ask another MSP admin.".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// The customer an admin of `role` belongs to, checked to exist.

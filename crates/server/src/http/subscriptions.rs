@@ -237,21 +237,10 @@ impl Checked {
     }
 }
 
-/// Checks a request for the subscription's owner (whose access a saved view must pass).
-async fn validate(
-    state: &AppState,
-    owner: &Principal,
-    request: &SaveSubscriptionRequest,
-) -> Result<Checked, ApiError> {
-    let name = super::text::clean(
-        "name",
-        &request.name,
-        MAX_NAME_CHARS,
-        &format!("Name the subscription (1 to {MAX_NAME_CHARS} characters)."),
-    )?;
+/// The recipients, each a valid address, each once (case-insensitively), 1 to the most.
+fn recipients(given: &[String]) -> Result<Vec<String>, ApiError> {
     let mut recipients: Vec<String> = Vec::new();
-    let cleaned = request
-        .recipients
+    let cleaned = given
         .iter()
         .filter(|r| !r.trim().is_empty())
         .map(|r| {
@@ -280,12 +269,29 @@ async fn validate(
             "Add at least one recipient.",
         ));
     }
-    if recipients.len() > MAX_RECIPIENTS {
+    // Counted as sent, as the document counts them.
+    if given.len() > MAX_RECIPIENTS {
         return Err(ApiError::bad_request(
             "recipients",
             format!("At most {MAX_RECIPIENTS} recipients."),
         ));
     }
+    Ok(recipients)
+}
+
+/// Checks a request for the subscription's owner (whose access a saved view must pass).
+async fn validate(
+    state: &AppState,
+    owner: &Principal,
+    request: &SaveSubscriptionRequest,
+) -> Result<Checked, ApiError> {
+    let name = super::text::clean(
+        "name",
+        &request.name,
+        MAX_NAME_CHARS,
+        &format!("Name the subscription (1 to {MAX_NAME_CHARS} characters)."),
+    )?;
+    let recipients = recipients(&request.recipients)?;
     request
         .schedule
         .check()
