@@ -81,3 +81,36 @@ async fn fields_a_request_does_not_have_are_skipped_whatever_they_hold() {
     let answer = app.send_request(request).await;
     assert!(answer.status.is_success(), "{}", answer.text);
 }
+
+#[tokio::test]
+async fn a_method_a_route_lacks_and_a_body_over_the_limit_get_the_json_error_body() {
+    let app = TestApp::with_demo_users(10).await;
+    let wrong_method = app
+        .send(
+            Method::DELETE,
+            "/api/v1/admins",
+            Some(&app.msp_cookie),
+            None,
+        )
+        .await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        wrong_method.headers[header::CONTENT_TYPE],
+        "application/json"
+    );
+    assert_eq!(wrong_method.body["error"]["code"], "method_not_allowed");
+    assert!(wrong_method.headers.contains_key(header::ALLOW));
+
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/reports/user-provisioning/views")
+        .header(header::COOKIE, &app.msp_cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, 2 * 1024 * 1024)
+        .body(axum::body::Body::from(vec![b' '; 2 * 1024 * 1024]))
+        .expect("request");
+    let too_large = app.send_request(request).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_large.headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(too_large.body["error"]["code"], "too_large");
+}

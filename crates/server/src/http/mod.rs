@@ -17,8 +17,11 @@ mod views;
 
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::any;
 use axum::{Json, Router};
 use provisio_api::ErrorBody;
@@ -74,6 +77,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(middleware::from_fn(json_error_bodies))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -83,6 +87,39 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
                         .latency_unit(tower_http::LatencyUnit::Millis),
                 ),
         )
+}
+
+/// Rejections made below the handlers (a method the route does not have, a body over the
+/// limit, a timeout) come as empty or plain-text answers; under `/api/` they get the JSON
+/// error body every other rejection has, keeping their status and headers (`Allow`, say).
+async fn json_error_bodies(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This endpoint does not take that method; see the Allow header.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "The request body is over 1 MiB."),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long; retry."),
+        _ => ("error", "The request could not be completed."),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::to_vec(&ErrorBody::new(code, message, None)).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
 }
 
 async fn unknown_api_route() -> (StatusCode, Json<ErrorBody>) {
