@@ -491,15 +491,5 @@ mod tests {
         )
         .check()
         .is_err());
-        assert!(plausible_email("ops@contoso.com"));
-        for bad in [
-            "ops",
-            "ops@contoso",
-            "a b@contoso.com",
-            "@contoso.com",
-            "x@.com",
-        ] {
-            assert!(!plausible_email(bad), "{bad}");
-        }
     }
 }

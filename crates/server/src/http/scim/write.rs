@@ -110,11 +110,7 @@ pub async fn create<R: ScimResource>(
         };
         let stored = R::insert(&mut tx, &client, &fields, &change).await?;
         tx.commit().await?;
-        Ok(resource_json(
-            StatusCode::CREATED,
-            &R::to_resource(&stored),
-            R::version(&stored),
-        ))
+        Ok(answer::<R>(StatusCode::CREATED, &stored))
     }
     .await;
     let attempted = Attempted {
@@ -221,11 +217,7 @@ async fn change<R: ScimResource>(
             .await?
             .ok_or_else(ScimError::version_mismatch)?;
         tx.commit().await?;
-        Ok(resource_json(
-            StatusCode::OK,
-            &R::to_resource(&stored),
-            R::version(&stored),
-        ))
+        Ok(answer::<R>(StatusCode::OK, &stored))
     }
     .await;
     let attempted = Attempted {
@@ -234,6 +226,11 @@ async fn change<R: ScimResource>(
         target_id: Some(id),
     };
     logged(state, client, outcome, attempted).await
+}
+
+/// A written resource as the answer, with its version.
+fn answer<R: ScimResource>(status: StatusCode, stored: &R::Stored) -> Response {
+    resource_json(status, &R::to_resource(stored), R::version(stored))
 }
 
 fn parse(body: &Bytes) -> Result<Value, ScimError> {
