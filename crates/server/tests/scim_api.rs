@@ -591,3 +591,68 @@ async fn a_token_past_its_rate_gets_429_with_retry_after_and_others_carry_on() {
         "another customer's token has its own budget"
     );
 }
+
+#[tokio::test]
+async fn directory_attributes_round_trip_through_post_patch_and_get() {
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+    let mut user = entra_user("grace@northwind.example", "e-9");
+    user["title"] = json!("Analyst");
+    user["userType"] = json!("Member");
+    user[ENTERPRISE] = json!({"department": "Finance", "employeeNumber": "42"});
+    user["addresses"] = json!([{"type": "work", "locality": "London", "country": "GB"}]);
+    let created = scim(&app, &token, Method::POST, "/scim/v2/Users", Some(user)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let uri = format!(
+        "/scim/v2/Users/{}",
+        created.body["id"].as_str().expect("id")
+    );
+
+    let patched = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &uri,
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+                {"op": "Replace", "path": format!("{ENTERPRISE}:department"), "value": "Sales"},
+                {"op": "Replace", "path": "addresses[type eq \"work\"].locality", "value": "Paris"}
+            ]}),
+        ),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+
+    let read = scim(&app, &token, Method::GET, &uri, None).await;
+    assert_eq!(read.body["title"], "Analyst");
+    assert_eq!(read.body["userType"], "Member");
+    assert_eq!(read.body[ENTERPRISE]["department"], "Sales");
+    assert_eq!(read.body[ENTERPRISE]["employeeNumber"], "42");
+    assert_eq!(read.body["addresses"][0]["locality"], "Paris");
+    assert_eq!(read.body["addresses"][0]["country"], "GB");
+    assert!(read.body["schemas"]
+        .as_array()
+        .is_some_and(|s| s.contains(&json!(ENTERPRISE))));
+
+    let schema = scim(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/scim/v2/Schemas/{ENTERPRISE}"),
+        None,
+    )
+    .await;
+    assert_eq!(schema.status, StatusCode::OK);
+    let names: Vec<&str> = schema.body["attributes"]
+        .as_array()
+        .expect("attributes")
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"department") && names.contains(&"costCenter"),
+        "{names:?}"
+    );
+}

@@ -1,11 +1,48 @@
 //! Users as SCIM sees them: one customer's users that a SCIM client created, by SCIM id.
 
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
 
 use super::admins::now_text;
 use super::provisioning::Change;
 use super::scim_filter::{Condition, Listing};
+
+/// Where a directory attribute lives in a SCIM User resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    /// The core User schema, at the top level.
+    Core,
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`.
+    Enterprise,
+    /// The work address (`addresses[type eq "work"]`).
+    WorkAddress,
+}
+
+/// The directory attributes Provisio keeps, by their SCIM names, for mappings to match on.
+pub const DIRECTORY_ATTRIBUTES: [(&str, Home); 11] = [
+    ("department", Home::Enterprise),
+    ("title", Home::Core),
+    ("userType", Home::Core),
+    ("employeeNumber", Home::Enterprise),
+    ("costCenter", Home::Enterprise),
+    ("organization", Home::Enterprise),
+    ("division", Home::Enterprise),
+    ("locality", Home::WorkAddress),
+    ("region", Home::WorkAddress),
+    ("country", Home::WorkAddress),
+    ("preferredLanguage", Home::Core),
+];
+
+/// A directory attribute's SCIM name, whatever its case.
+pub fn directory_attribute(name: &str) -> Option<(&'static str, Home)> {
+    DIRECTORY_ATTRIBUTES
+        .into_iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(name))
+}
+
+/// A user's directory attributes by SCIM name; absent ones are not in the map.
+pub type Directory = std::collections::BTreeMap<String, String>;
 
 /// The SCIM attributes Provisio keeps for a user.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -21,6 +58,7 @@ pub struct UserFields {
     /// The email's `primary` flag (true unless the IdP says otherwise).
     pub email_primary: Option<bool>,
     pub active: bool,
+    pub directory: Directory,
 }
 
 impl UserFields {
@@ -62,6 +100,7 @@ struct UserRecord {
     email: String,
     email_type: Option<String>,
     email_primary: Option<bool>,
+    scim_attributes: Json<Directory>,
     status: String,
     created_at: DateTime<Utc>,
     updated_at: Option<DateTime<Utc>>,
@@ -82,6 +121,7 @@ impl From<UserRecord> for ScimUser {
                 email_type: r.email_type,
                 email_primary: r.email_primary,
                 active: r.status != "Preserved",
+                directory: r.scim_attributes.0,
             },
             updated_at: r.updated_at.unwrap_or(r.created_at),
             created_at: r.created_at,
@@ -91,7 +131,8 @@ impl From<UserRecord> for ScimUser {
 }
 
 const SELECT_USERS: &str = "SELECT scim_id, scim_user_name, external_id, given_name, family_name, \
-     scim_display_name, email, email_type, email_primary, status, created_at, updated_at, version \
+     scim_display_name, email, email_type, email_primary, scim_attributes, status, created_at, \
+     updated_at, version \
      FROM users u";
 
 const USERS: Listing = Listing {
@@ -190,8 +231,8 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO users (customer_id, user_name, email, profile_id, status, license, created_at, \
          managed_by, scim_id, scim_user_name, external_id, given_name, family_name, updated_at, \
-         scim_display_name, email_type, email_primary) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         scim_display_name, email_type, email_primary, scim_attributes) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(customer_id)
     .bind(fields.report_name())
@@ -210,6 +251,7 @@ pub async fn insert(
     .bind(&fields.display_name)
     .bind(&fields.email_type)
     .bind(fields.email_primary)
+    .bind(Json(&fields.directory))
     .execute(&mut *tx)
     .await?;
     change.record(tx, customer_id, &scim_id).await?;
@@ -245,7 +287,7 @@ pub async fn update(
     let stored: Option<(DateTime<Utc>, i64)> = sqlx::query_as(
         "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, scim_user_name = ?, \
          external_id = ?, given_name = ?, family_name = ?, scim_display_name = ?, email_type = ?, \
-         email_primary = ?, updated_at = ?, version = version + 1 \
+         email_primary = ?, scim_attributes = ?, updated_at = ?, version = version + 1 \
          WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0 AND version = ? \
          RETURNING created_at, version",
     )
@@ -260,6 +302,7 @@ pub async fn update(
     .bind(&fields.display_name)
     .bind(&fields.email_type)
     .bind(fields.email_primary)
+    .bind(Json(&fields.directory))
     .bind(&now)
     .bind(customer_id)
     .bind(scim_id)

@@ -10,7 +10,13 @@ use serde_json::{Map, Value};
 
 use super::filter::{dotted, patch_path};
 use super::ScimError;
-use crate::db::scim_users::UserFields;
+use crate::db::scim_users::{directory_attribute, Home, UserFields};
+
+/// Where the kept address's `type` is remembered among the directory attributes.
+pub const ADDRESS_TYPE: &str = "addresses.type";
+
+/// The enterprise User extension (RFC 7643 §4.3).
+pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// Reads a POSTed or PUT User resource.
 pub fn fields_from_resource(body: &Value) -> Result<UserFields, ScimError> {
@@ -47,6 +53,18 @@ fn set_attribute(fields: &mut UserFields, key: &str, value: &Value) -> Result<()
     let key = key
         .strip_prefix("urn:ietf:params:scim:schemas:core:2.0:User:")
         .unwrap_or(key);
+    // Entra's path form `urn:…:enterprise:2.0:User:department`, or the extension's object.
+    if let Some(rest) = strip_prefix_ignore_case(key, ENTERPRISE_SCHEMA) {
+        return match rest.strip_prefix(':') {
+            Some(name) => set_attribute(fields, name, value),
+            None if rest.is_empty() => set_enterprise(fields, value),
+            None => Ok(()),
+        };
+    }
+    if let Some((name, _)) = directory_attribute(key) {
+        set_directory(fields, name, text(value, name)?);
+        return Ok(());
+    }
     match key.to_ascii_lowercase().as_str() {
         "username" => fields.user_name = text(value, "userName")?.unwrap_or_default(),
         "externalid" => fields.external_id = text(value, "externalId")?,
@@ -76,9 +94,80 @@ fn set_attribute(fields: &mut UserFields, key: &str, value: &Value) -> Result<()
             fields.email_primary = picked.primary;
         }
         "emails.value" => fields.email = text(value, "emails")?.unwrap_or_default(),
+        "addresses" => set_work_address(fields, value)?,
         // Read-only, or attributes Provisio does not keep: accepted and ignored (RFC 7644 §3.3).
         _ => {}
     }
+    Ok(())
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
+}
+
+fn set_directory(fields: &mut UserFields, name: &str, value: Option<String>) {
+    match value {
+        Some(value) => fields.directory.insert(name.to_owned(), value),
+        None => fields.directory.remove(name),
+    };
+}
+
+/// The enterprise extension as an object: each attribute Provisio keeps (others, such as
+/// `manager`, are accepted and ignored).
+fn set_enterprise(fields: &mut UserFields, value: &Value) -> Result<(), ScimError> {
+    match value {
+        Value::Object(attributes) => {
+            for (key, v) in attributes {
+                if let Some((name, Home::Enterprise)) = directory_attribute(key) {
+                    set_directory(fields, name, text(v, name)?);
+                }
+            }
+            Ok(())
+        }
+        Value::Null => {
+            for (name, home) in crate::db::scim_users::DIRECTORY_ATTRIBUTES {
+                if home == Home::Enterprise {
+                    fields.directory.remove(name);
+                }
+            }
+            Ok(())
+        }
+        _ => Err(ScimError::bad(
+            "invalidValue",
+            format!("{ENTERPRISE_SCHEMA} must be an object."),
+        )),
+    }
+}
+
+/// `addresses`: the work address (else the primary, else the first) gives locality, region
+/// and country.
+fn set_work_address(fields: &mut UserFields, value: &Value) -> Result<(), ScimError> {
+    let addresses = match value {
+        Value::Null => &[][..],
+        Value::Array(items) => items.as_slice(),
+        single => std::slice::from_ref(single),
+    };
+    let is = |a: &&Value, key: &str, wanted: &Value| a.get(key) == Some(wanted);
+    let chosen = addresses
+        .iter()
+        .find(|a| is(a, "type", &Value::from("work")))
+        .or_else(|| {
+            addresses
+                .iter()
+                .find(|a| is(a, "primary", &Value::Bool(true)))
+        })
+        .or_else(|| addresses.first());
+    for (name, home) in crate::db::scim_users::DIRECTORY_ATTRIBUTES {
+        if home == Home::WorkAddress {
+            let part = chosen.and_then(|a| a.get(name)).unwrap_or(&Value::Null);
+            set_directory(fields, name, text(part, &format!("addresses.{name}"))?);
+        }
+    }
+    // The address's type as sent, so it reads back as it was written.
+    let kind = chosen.and_then(|a| a.get("type")).unwrap_or(&Value::Null);
+    set_directory(fields, ADDRESS_TYPE, text(kind, "addresses.type")?);
     Ok(())
 }
 
@@ -223,6 +312,10 @@ pub fn apply_patch(fields: &mut UserFields, body: &Value) -> Result<(), ScimErro
 }
 
 fn set_path(fields: &mut UserFields, path: &str, value: &Value) -> Result<(), ScimError> {
+    // The whole extension by its URN (the grammar would read its last part as an attribute).
+    if path.eq_ignore_ascii_case(ENTERPRISE_SCHEMA) {
+        return set_enterprise(fields, value);
+    }
     match patch_path(path)? {
         PatchPath::Attr(attr) => set_attribute(fields, &dotted(&attr), value),
         // emails[type eq "work"].value, or the whole matching email.
@@ -232,6 +325,25 @@ fn set_path(fields: &mut UserFields, path: &str, value: &Value) -> Result<(), Sc
                 other => other.clone(),
             };
             set_attribute(fields, "emails.value", &email)
+        }
+        // addresses[type eq "work"].locality, or the whole work address.
+        PatchPath::Value(value_path) if value_path.attr.name.eq_ignore_ascii_case("addresses") => {
+            match &value_path.sub_attr {
+                Some(sub) => match directory_attribute(sub) {
+                    Some((name, Home::WorkAddress)) => {
+                        set_directory(fields, name, text(value, name)?);
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                },
+                None => {
+                    let mut address = value.clone();
+                    if let Value::Object(map) = &mut address {
+                        map.entry("type").or_insert_with(|| "work".into());
+                    }
+                    set_work_address(fields, &address)
+                }
+            }
         }
         PatchPath::Value(_) => Ok(()),
     }
@@ -268,6 +380,46 @@ mod tests {
         assert_eq!(fields.given_name.as_deref(), Some("Ada"));
         assert_eq!(fields.email, "ada.l@contoso.example");
         assert_eq!(fields.report_name(), "Ada L.");
+    }
+
+    #[test]
+    fn directory_attributes_arrive_in_every_form_idps_send() {
+        let created = fields_from_resource(&json!({
+            "userName": "ada@contoso.example",
+            "emails": [{"value": "ada@contoso.example"}],
+            "title": "Analyst", "userType": "Member", "preferredLanguage": "en-GB",
+            ENTERPRISE_SCHEMA: {"department": "Finance", "costCenter": "CC-7",
+                                "manager": {"value": "m1"}},
+            "addresses": [{"type": "home", "locality": "Leeds"},
+                          {"type": "work", "locality": "London", "country": "GB"}]
+        }))
+        .expect("reads");
+        let get = |name: &str| created.directory.get(name).map(String::as_str);
+        assert_eq!(get("title"), Some("Analyst"));
+        assert_eq!(get("department"), Some("Finance"));
+        assert_eq!(get("costCenter"), Some("CC-7"));
+        assert_eq!(get("locality"), Some("London"));
+        assert_eq!(get("country"), Some("GB"));
+        assert_eq!(get("region"), None);
+
+        let mut fields = created;
+        apply_patch(
+            &mut fields,
+            &json!({"Operations": [
+                {"op": "Replace", "path": format!("{ENTERPRISE_SCHEMA}:department"), "value": "Sales"},
+                {"op": "Add", "path": "addresses[type eq \"work\"].locality", "value": "Paris"},
+                {"op": "replace", "value": {format!("{ENTERPRISE_SCHEMA}:division"): "EMEA",
+                                            "userType": "Guest"}},
+                {"op": "remove", "path": "title"}
+            ]}),
+        )
+        .expect("applies");
+        let get = |name: &str| fields.directory.get(name).map(String::as_str);
+        assert_eq!(get("department"), Some("Sales"));
+        assert_eq!(get("locality"), Some("Paris"));
+        assert_eq!(get("division"), Some("EMEA"));
+        assert_eq!(get("userType"), Some("Guest"));
+        assert_eq!(get("title"), None);
     }
 
     #[test]

@@ -6,11 +6,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::attributes::ENTERPRISE_SCHEMA;
 use super::groups::GROUP_SCHEMA;
 use super::projection::MAX_COUNT;
 use super::response::{list_response, scim_json};
 use super::users::USER_SCHEMA;
 use super::{ScimClient, ScimError};
+use crate::db::scim_users::{Home, DIRECTORY_ATTRIBUTES};
 
 pub async fn service_provider_config(_: ScimClient) -> Response {
     scim_json(
@@ -70,10 +72,9 @@ fn all_resource_types() -> Vec<Value> {
             "meta": {"resourceType": "ResourceType", "location": format!("/scim/v2/ResourceTypes/{id}")}
         })
     };
-    vec![
-        resource_type("User", "/Users", USER_SCHEMA),
-        resource_type("Group", "/Groups", GROUP_SCHEMA),
-    ]
+    let mut user = resource_type("User", "/Users", USER_SCHEMA);
+    user["schemaExtensions"] = json!([{"schema": ENTERPRISE_SCHEMA, "required": false}]);
+    vec![user, resource_type("Group", "/Groups", GROUP_SCHEMA)]
 }
 
 fn attribute(name: &str, kind: &str, required: bool, mutability: &str, uniqueness: &str) -> Value {
@@ -127,7 +128,30 @@ fn all_schemas() -> Vec<Value> {
                     read_write("primary", "boolean", false),
                 ],
             ),
+            read_write("title", "string", false),
+            read_write("userType", "string", false),
+            read_write("preferredLanguage", "string", false),
+            complex(
+                "addresses",
+                true,
+                false,
+                vec![
+                    read_write("type", "string", false),
+                    read_write("locality", "string", false),
+                    read_write("region", "string", false),
+                    read_write("country", "string", false),
+                ],
+            ),
         ],
+    );
+    let enterprise = schema_resource(
+        ENTERPRISE_SCHEMA,
+        "EnterpriseUser",
+        DIRECTORY_ATTRIBUTES
+            .into_iter()
+            .filter(|(_, home)| *home == Home::Enterprise)
+            .map(|(name, _)| read_write(name, "string", false))
+            .collect(),
     );
     let mut member_ref = attribute("$ref", "reference", false, "immutable", "none");
     member_ref["referenceTypes"] = json!(["User"]);
@@ -148,5 +172,5 @@ fn all_schemas() -> Vec<Value> {
             ),
         ],
     );
-    vec![user, group]
+    vec![user, enterprise, group]
 }

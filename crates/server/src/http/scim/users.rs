@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
-use super::attributes::{apply_patch, fields_from_resource};
+use super::attributes::{apply_patch, fields_from_resource, ADDRESS_TYPE, ENTERPRISE_SCHEMA};
 use super::filter::{condition, Resource};
 use super::projection::ListParams;
 use super::response::{etag, list_response, not_modified, resource_json};
@@ -18,7 +18,7 @@ use super::write::{not_found, ScimResource};
 use super::{ScimClient, ScimError};
 use crate::db;
 use crate::db::provisioning::Change;
-use crate::db::scim_users::{ScimUser, UserFields};
+use crate::db::scim_users::{Directory, Home, ScimUser, UserFields, DIRECTORY_ATTRIBUTES};
 use crate::AppState;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -181,6 +181,13 @@ fn changes(before: Option<&UserFields>, after: &UserFields) -> Value {
             "active": f.active,
         })
     };
+    let describe = |f: &UserFields| {
+        let mut described = describe(f);
+        for (name, _) in DIRECTORY_ATTRIBUTES {
+            described[name] = json!(f.directory.get(name));
+        }
+        described
+    };
     let after = describe(after);
     let before = before.map(describe).unwrap_or(Value::Null);
     let mut diff = serde_json::Map::new();
@@ -230,5 +237,38 @@ fn resource(user: &ScimUser) -> Value {
     if !name.is_empty() {
         value["name"] = Value::Object(name);
     }
+    add_directory(&mut value, &f.directory);
     value
+}
+
+/// The directory attributes where SCIM has them: core ones at the top, the enterprise
+/// extension as its own object (and schema), the work address in `addresses`.
+fn add_directory(value: &mut Value, directory: &Directory) {
+    let mut enterprise = serde_json::Map::new();
+    let mut address = serde_json::Map::new();
+    for (name, home) in DIRECTORY_ATTRIBUTES {
+        let Some(attribute) = directory.get(name) else {
+            continue;
+        };
+        match home {
+            Home::Core => value[name] = json!(attribute),
+            Home::Enterprise => {
+                enterprise.insert(name.into(), json!(attribute));
+            }
+            Home::WorkAddress => {
+                address.insert(name.into(), json!(attribute));
+            }
+        }
+    }
+    if !enterprise.is_empty() {
+        value[ENTERPRISE_SCHEMA] = Value::Object(enterprise);
+        if let Some(schemas) = value["schemas"].as_array_mut() {
+            schemas.push(json!(ENTERPRISE_SCHEMA));
+        }
+    }
+    if !address.is_empty() {
+        let kind = directory.get(ADDRESS_TYPE).map_or("work", String::as_str);
+        address.insert("type".into(), json!(kind));
+        value["addresses"] = json!([address]);
+    }
 }
