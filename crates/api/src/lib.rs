@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod mapping;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod report;

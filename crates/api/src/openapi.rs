@@ -207,6 +207,37 @@ pub fn month_day() -> RefOr<Schema> {
     ]}))
 }
 
+/// A group mapping's groups: SCIM ids, 1 to 50.
+pub fn mapping_groups() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(200)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(crate::mapping::MAX_MATCH_GROUPS))
+        .into()
+}
+
+/// The directory attributes a mapping may match on.
+pub fn matchable_attribute() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(crate::mapping::MATCHABLE_ATTRIBUTES))
+        .into()
+}
+
+/// An attribute mapping's values: 1 to 50 names.
+pub fn match_values() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(name(200))
+        .min_items(Some(1))
+        .max_items(Some(crate::mapping::MAX_MATCH_VALUES))
+        .into()
+}
+
 /// A column layout's order: every field exactly once.
 pub fn layout_order() -> RefOr<Schema> {
     ArrayBuilder::new()

@@ -81,6 +81,11 @@ fn unique_conflict(constraint: &str) -> (Option<&'static str>, &'static str) {
         (Some("email"), "An admin with this email already exists.")
     } else if constraint.contains("saved_views.") {
         (Some("name"), "You already have a view with this name.")
+    } else if constraint.contains("mappings.") {
+        (
+            Some("name"),
+            "This customer already has a mapping with this name.",
+        )
     } else {
         (None, "This conflicts with a record that already exists.")
     }

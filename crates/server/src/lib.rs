@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod placement;
 pub mod principal;
 
 use std::path::PathBuf;

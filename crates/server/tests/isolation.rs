@@ -114,6 +114,8 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
         .await
         .expect("the demo MSP admin");
     let subscribed = format!("/api/v1/subscriptions/{}", subscription_ids[0]);
+    let (mappings, mapping_ids, other_mappings) =
+        mapping_setup(&app, &msp_cookie, northwind_id).await;
     let mut cases = vec![
         case(
             Method::GET,
@@ -347,6 +349,57 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             None,
             [204, 404, 404, 401],
         ),
+        case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/mappings",
+            &mappings,
+            None,
+            [200, 200, 200, 401],
+        ),
+        // Another customer's mappings do not exist for a customer admin.
+        case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/mappings",
+            &other_mappings,
+            None,
+            [200, 404, 200, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/customers/{customer_id}/mappings/{id}",
+            &format!("{mappings}/{}", mapping_ids[0]),
+            Some(mapping_body("Kept", mapping_ids[2], mapping_ids[3])),
+            [200, 200, 403, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/customers/{customer_id}/mappings/order",
+            &format!("{mappings}/order"),
+            Some(json!({"ids": [mapping_ids[1], mapping_ids[0]]})),
+            [200, 200, 403, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/mappings/explain",
+            &format!("{mappings}/explain?email=mapped%40northwind.example"),
+            None,
+            [200, 200, 200, 401],
+        ),
+        // Deleted by the MSP admin first; afterwards there is nothing left to delete.
+        case(
+            Method::DELETE,
+            "/api/v1/customers/{customer_id}/mappings/{id}",
+            &format!("{mappings}/{}", mapping_ids[1]),
+            None,
+            [200, 404, 403, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/customers/{customer_id}/mappings",
+            &mappings,
+            None,
+            [201, 201, 403, 401],
+        ),
     ]);
 
     let (_, document) = app.get("/api/openapi.json").await;
@@ -377,10 +430,14 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
         for (caller_index, caller) in CALLERS.iter().enumerate() {
             calls += 1;
             // Each create gets its own email, so a success is never refused as a duplicate.
-            let body = match (&case.method, case.path) {
-                (&Method::POST, "/api/v1/admins") => Some(new_admin(calls)),
-                _ => case.body.clone(),
-            };
+            let body =
+                match (&case.method, case.path) {
+                    (&Method::POST, "/api/v1/admins") => Some(new_admin(calls)),
+                    (&Method::POST, "/api/v1/customers/{customer_id}/mappings") => Some(
+                        mapping_body(&format!("Mapping {calls}"), mapping_ids[2], mapping_ids[3]),
+                    ),
+                    _ => case.body.clone(),
+                };
             let cookie = match caller {
                 Some(role) => Some(app.sign_in_as(*role).await),
                 None => None,
@@ -504,4 +561,73 @@ async fn unknown_api_paths_and_the_openapi_document_need_a_session() {
         let answer = app.send(Method::GET, uri, None, None).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{uri}");
     }
+}
+
+fn mapping_body(name: &str, profile: i64, region: i64) -> Value {
+    json!({"name": name, "enabled": true, "quota_gb": null, "matcher": {"kind": "all"},
+           "profile_id": profile, "storage_region_id": region})
+}
+
+/// Northwind's mappings URI, two mappings of it (then its profile and region ids), a SCIM
+/// user to explain, and another customer's mappings URI.
+async fn mapping_setup(
+    app: &TestApp,
+    msp_cookie: &str,
+    northwind: i64,
+) -> (String, Vec<i64>, String) {
+    let mappings = format!("/api/v1/customers/{northwind}/mappings");
+    let first = |table: &'static str| {
+        let sql = format!("SELECT id FROM {table} WHERE customer_id = ? ORDER BY id LIMIT 1");
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .bind(northwind)
+                .fetch_one(&pool)
+                .await
+                .expect("id")
+        }
+    };
+    let (profile, region) = (first("profiles").await, first("storage_regions").await);
+    let mut ids = Vec::new();
+    for name in ["Updated", "Deleted"] {
+        let created = app
+            .send(
+                Method::POST,
+                &mappings,
+                Some(msp_cookie),
+                Some(mapping_body(name, profile, region)),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        ids = created
+            .body
+            .as_array()
+            .expect("mappings")
+            .iter()
+            .filter_map(|m| m["id"].as_i64())
+            .collect();
+    }
+    ids.extend([profile, region]);
+    let (token, token_id) = common::scim::token_for(app, northwind, "okta").await;
+    let user = json!({"userName": "mapped@northwind.example",
+                      "emails": [{"value": "mapped@northwind.example"}]});
+    let created = common::scim::scim(app, &token, Method::POST, "/scim/v2/Users", Some(user)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    // Its token is revoked again: the token cases count on the customer's limit.
+    let revoked = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/customers/{northwind}/scim-tokens/{token_id}"),
+            Some(msp_cookie),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let other: i64 =
+        sqlx::query_scalar("SELECT id FROM customers WHERE id <> ? ORDER BY id LIMIT 1")
+            .bind(northwind)
+            .fetch_one(&app.pool)
+            .await
+            .expect("another customer");
+    (mappings, ids, format!("/api/v1/customers/{other}/mappings"))
 }

@@ -4,6 +4,7 @@ pub mod admins;
 pub mod audit;
 pub mod customers;
 pub mod demo;
+pub mod mappings;
 pub mod provisioning;
 pub mod report;
 pub mod scim_filter;

@@ -5,6 +5,7 @@ mod audit;
 mod customers;
 mod health;
 mod json;
+mod mappings;
 mod openapi;
 mod report;
 mod scim;
@@ -51,6 +52,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .merge(report::router())
         .merge(views::router())
         .merge(scim_tokens::router())
+        .merge(mappings::router())
         .merge(subscriptions::router())
         .split_for_parts();
     let mut app = api

@@ -18,6 +18,7 @@ use crate::AppState;
         (name = "customers", description = "Customers in the caller's scope"),
         (name = "audit", description = "Who did what (MSP admins)"),
         (name = "scim", description = "SCIM provisioning tokens per customer"),
+        (name = "mappings", description = "Rules placing each SCIM user on a profile, region and quota"),
         (name = "subscriptions", description = "The report mailed on a schedule, and its deliveries"),
         (name = "health", description = "Liveness"),
     )

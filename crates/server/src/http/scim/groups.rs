@@ -104,12 +104,29 @@ impl ScimResource for Groups {
         stored.version
     }
 
+    fn id(stored: &ScimGroup) -> String {
+        stored.scim_id.clone()
+    }
+
     fn to_resource(stored: &ScimGroup) -> Value {
         resource(stored, true)
     }
 
     fn changes(before: Option<&GroupFields>, after: &GroupFields) -> Value {
         changes(before.unwrap_or(&GroupFields::default()), after)
+    }
+
+    /// Members who joined or left: their groups changed.
+    fn placed_users(
+        _: &str,
+        before: Option<&GroupFields>,
+        after: Option<&GroupFields>,
+    ) -> Vec<String> {
+        let before = before.map_or(&[][..], |b| b.members.as_slice());
+        let after = after.map_or(&[][..], |a| a.members.as_slice());
+        let joined = after.iter().filter(|m| !before.contains(m));
+        let left = before.iter().filter(|m| !after.contains(m));
+        joined.chain(left).cloned().collect()
     }
 
     fn deletion(before: &GroupFields) -> Value {

@@ -96,6 +96,10 @@ impl ScimResource for Users {
         stored.version
     }
 
+    fn id(stored: &ScimUser) -> String {
+        stored.scim_id.clone()
+    }
+
     fn to_resource(stored: &ScimUser) -> Value {
         resource(stored)
     }
@@ -106,6 +110,10 @@ impl ScimResource for Users {
 
     fn deletion(before: &UserFields) -> Value {
         json!({"active": {"before": before.active, "after": false}})
+    }
+
+    fn placed_users(id: &str, _: Option<&UserFields>, _: Option<&UserFields>) -> Vec<String> {
+        vec![id.to_owned()]
     }
 
     fn update_action(before: &UserFields, after: &UserFields) -> &'static str {

@@ -42,12 +42,20 @@ pub trait ScimResource {
     fn external_id(fields: &Self::Fields) -> Option<&str>;
     fn fields(stored: &Self::Stored) -> Self::Fields;
     fn version(stored: &Self::Stored) -> i64;
+    fn id(stored: &Self::Stored) -> String;
     /// The stored resource as SCIM JSON.
     fn to_resource(stored: &Self::Stored) -> Value;
     /// The properties that differ, before and after (`before` is None on create).
     fn changes(before: Option<&Self::Fields>, after: &Self::Fields) -> Value;
     /// The properties a delete changes.
     fn deletion(before: &Self::Fields) -> Value;
+    /// The SCIM ids of the users whose placement by the customer's mappings a write of the
+    /// resource `id` may change (`before` is None on create, `after` on delete).
+    fn placed_users(
+        id: &str,
+        before: Option<&Self::Fields>,
+        after: Option<&Self::Fields>,
+    ) -> Vec<String>;
     /// The action an update is logged as (a user's preserve and restore are updates).
     fn update_action(_before: &Self::Fields, _after: &Self::Fields) -> &'static str {
         Self::UPDATE
@@ -109,6 +117,8 @@ pub async fn create<R: ScimResource>(
             changes: R::changes(None, &fields),
         };
         let stored = R::insert(&mut tx, &client, &fields, &change).await?;
+        let id = R::id(&stored);
+        place(&mut tx, &client, &R::placed_users(&id, None, Some(&fields))).await?;
         tx.commit().await?;
         Ok(answer::<R>(StatusCode::CREATED, &stored))
     }
@@ -175,6 +185,7 @@ pub async fn delete<R: ScimResource>(
         if !R::delete(&mut tx, client.customer_id, &id, version, &change).await? {
             return Err(ScimError::version_mismatch());
         }
+        place(&mut tx, &client, &R::placed_users(&id, Some(&before), None)).await?;
         tx.commit().await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
@@ -216,6 +227,12 @@ async fn change<R: ScimResource>(
         let stored = R::update(&mut tx, client.customer_id, id, version, &fields, &change)
             .await?
             .ok_or_else(ScimError::version_mismatch)?;
+        place(
+            &mut tx,
+            client,
+            &R::placed_users(id, Some(&before), Some(&fields)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(answer::<R>(StatusCode::OK, &stored))
     }
@@ -226,6 +243,19 @@ async fn change<R: ScimResource>(
         target_id: Some(id),
     };
     logged(state, client, outcome, attempted).await
+}
+
+/// Places the users a write touched by the customer's mappings, in the write's transaction.
+async fn place(
+    conn: &mut SqliteConnection,
+    client: &ScimClient,
+    users: &[String],
+) -> Result<(), sqlx::Error> {
+    if !users.is_empty() {
+        db::mappings::place_users(conn, client.customer_id, Some(users), Some(client.token_id))
+            .await?;
+    }
+    Ok(())
 }
 
 /// A written resource as the answer, with its version.

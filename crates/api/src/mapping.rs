@@ -1,0 +1,172 @@
+//! Provisioning mappings: priority-ordered rules that place each SCIM user of a customer on a
+//! backup profile, storage region and quota.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Longest mapping name, in characters.
+pub const MAX_MAPPING_NAME_CHARS: usize = 80;
+/// Most values an attribute mapping may list.
+pub const MAX_MATCH_VALUES: usize = 50;
+/// Most groups a group mapping may list.
+pub const MAX_MATCH_GROUPS: usize = 50;
+/// Most mappings a customer may have.
+pub const MAX_MAPPINGS: usize = 100;
+/// The largest quota, in GB.
+pub const MAX_QUOTA_GB: u32 = 1_000_000;
+
+/// How an attribute mapping compares values (case-insensitively, the whole value or its start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AttributeOperator {
+    AnyOf,
+    StartsWith,
+}
+
+/// Who a mapping matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Matcher {
+    /// Members of any of these SCIM groups (by SCIM id); guests never match.
+    Groups {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::mapping_groups))]
+        groups: Vec<String>,
+    },
+    /// A directory attribute (`department`, `title`, …) compared with the values.
+    Attribute {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::matchable_attribute))]
+        attribute: String,
+        operator: AttributeOperator,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::match_values))]
+        values: Vec<String>,
+    },
+    /// Every user.
+    All,
+}
+
+/// The directory attributes a mapping may match on, by their SCIM names.
+pub const MATCHABLE_ATTRIBUTES: [&str; 11] = [
+    "department",
+    "title",
+    "userType",
+    "employeeNumber",
+    "costCenter",
+    "organization",
+    "division",
+    "locality",
+    "region",
+    "country",
+    "preferredLanguage",
+];
+
+/// Create or replace a mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SaveMappingRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name_80))]
+    pub name: String,
+    pub matcher: Matcher,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::id))]
+    pub profile_id: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::id))]
+    pub storage_region_id: i64,
+    /// GB; none for unlimited.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
+    pub quota_gb: Option<u32>,
+    pub enabled: bool,
+}
+
+/// A mapping as the editor shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Mapping {
+    pub id: i64,
+    /// 1 is the highest priority.
+    pub priority: u32,
+    pub name: String,
+    pub matcher: Matcher,
+    /// Who it matches, in words ("department is any of Sales, Marketing").
+    pub matches_text: String,
+    pub profile_id: i64,
+    pub profile_name: String,
+    pub storage_region_id: i64,
+    pub storage_region_name: String,
+    pub quota_gb: Option<u32>,
+    pub enabled: bool,
+    /// How many users it places now.
+    pub users: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The whole order, highest priority first; it must name exactly the current mappings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingOrderRequest {
+    pub ids: Vec<i64>,
+}
+
+/// Where a user lands: by a mapping, by the customer's defaults (no mappings), or nowhere
+/// (pending: mappings exist and none matches).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Placement {
+    pub mapping_id: Option<i64>,
+    pub mapping_name: Option<String>,
+    pub profile_name: Option<String>,
+    pub storage_region_name: Option<String>,
+    pub quota_gb: Option<u32>,
+    /// Why, in words ("no mapping matches", "Finance group first").
+    pub reason: String,
+}
+
+/// One mapping's verdict on a user, in priority order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingVerdict {
+    pub mapping_id: i64,
+    pub name: String,
+    pub enabled: bool,
+    pub matched: bool,
+    /// On what it matched, or why not.
+    pub because: String,
+}
+
+/// "Test a user": each mapping's verdict and where the user would land.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingExplanation {
+    pub email: String,
+    pub verdicts: Vec<MappingVerdict>,
+    pub placement: Placement,
+}
+
+impl Matcher {
+    /// "Members of Finance-US, Finance-EU", given the groups' names by id.
+    pub fn describe(&self, group_name: impl Fn(&str) -> String) -> String {
+        match self {
+            Matcher::Groups { groups } => format!(
+                "Members of {}",
+                groups
+                    .iter()
+                    .map(|g| group_name(g))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Matcher::Attribute {
+                attribute,
+                operator,
+                values,
+            } => format!(
+                "{attribute} {} {}",
+                match operator {
+                    AttributeOperator::AnyOf => "is any of",
+                    AttributeOperator::StartsWith => "starts with",
+                },
+                values.join(", ")
+            ),
+            Matcher::All => "All users".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,449 @@
+//! Provisioning mappings of a customer, and the placement of its SCIM users by them.
+//!
+//! Placement is written in the caller's transaction: with the SCIM change that prompted it,
+//! or with the mapping change that re-evaluates the customer's users.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use provisio_api::mapping::{Mapping, Matcher, SaveMappingRequest};
+use serde_json::json;
+use sqlx::types::Json;
+use sqlx::{SqliteConnection, SqliteExecutor};
+
+use super::admins::now_text;
+use super::scim_users::Directory;
+use crate::placement::{self, Rule, Subject};
+
+#[derive(sqlx::FromRow)]
+struct MappingRecord {
+    id: i64,
+    position: i64,
+    name: String,
+    enabled: bool,
+    matcher: Json<Matcher>,
+    profile_id: i64,
+    profile_name: String,
+    storage_region_id: i64,
+    storage_region_name: String,
+    quota_gb: Option<i64>,
+    users: i64,
+    updated_at: DateTime<Utc>,
+}
+
+const SELECT_MAPPINGS: &str = "SELECT m.id, m.position, m.name, m.enabled, m.matcher, \
+     m.profile_id, p.name AS profile_name, m.storage_region_id, r.name AS storage_region_name, \
+     m.quota_gb, (SELECT COUNT(*) FROM users u WHERE u.mapping_id = m.id) AS users, m.updated_at \
+     FROM mappings m JOIN profiles p ON p.id = m.profile_id \
+     JOIN storage_regions r ON r.id = m.storage_region_id";
+
+/// The customer's mappings, highest priority first.
+pub async fn list<'c>(
+    executor: impl SqliteExecutor<'c>,
+    customer_id: i64,
+) -> Result<Vec<Mapping>, sqlx::Error> {
+    let records: Vec<MappingRecord> = sqlx::query_as(&format!(
+        "{SELECT_MAPPINGS} WHERE m.customer_id = ? ORDER BY m.position, m.id"
+    ))
+    .bind(customer_id)
+    .fetch_all(executor)
+    .await?;
+    Ok(records.into_iter().map(into_mapping).collect())
+}
+
+fn into_mapping(r: MappingRecord) -> Mapping {
+    let Json(matcher) = r.matcher;
+    Mapping {
+        id: r.id,
+        priority: u32::try_from(r.position).unwrap_or(u32::MAX),
+        matches_text: matcher.describe(str::to_owned),
+        name: r.name,
+        matcher,
+        profile_id: r.profile_id,
+        profile_name: r.profile_name,
+        storage_region_id: r.storage_region_id,
+        storage_region_name: r.storage_region_name,
+        quota_gb: r.quota_gb.and_then(|q| u32::try_from(q).ok()),
+        enabled: r.enabled,
+        users: u64::try_from(r.users).unwrap_or(0),
+        updated_at: r.updated_at,
+    }
+}
+
+/// Names of the customer's SCIM groups by SCIM id, for describing group mappings.
+pub async fn group_names<'c>(
+    executor: impl SqliteExecutor<'c>,
+    customer_id: i64,
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT scim_id, display_name FROM scim_groups WHERE customer_id = ?")
+            .bind(customer_id)
+            .fetch_all(executor)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// What of a request is not the customer's: the first unknown profile, region or group.
+pub async fn foreign_reference(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    request: &SaveMappingRequest,
+) -> Result<Option<&'static str>, sqlx::Error> {
+    let owned =
+        |sql: &'static str, id: i64| sqlx::query_scalar::<_, i64>(sql).bind(id).bind(customer_id);
+    if owned(
+        "SELECT COUNT(*) FROM profiles WHERE id = ? AND customer_id = ?",
+        request.profile_id,
+    )
+    .fetch_one(&mut *conn)
+    .await?
+        == 0
+    {
+        return Ok(Some("profile_id"));
+    }
+    if owned(
+        "SELECT COUNT(*) FROM storage_regions WHERE id = ? AND customer_id = ?",
+        request.storage_region_id,
+    )
+    .fetch_one(&mut *conn)
+    .await?
+        == 0
+    {
+        return Ok(Some("storage_region_id"));
+    }
+    if let Matcher::Groups { groups } = &request.matcher {
+        for group in groups {
+            let found: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM scim_groups WHERE scim_id = ? AND customer_id = ?",
+            )
+            .bind(group)
+            .bind(customer_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            if found == 0 {
+                return Ok(Some("matcher"));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Adds a mapping at the lowest priority; its id.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    request: &SaveMappingRequest,
+) -> Result<i64, sqlx::Error> {
+    let now = now_text();
+    sqlx::query_scalar(
+        "INSERT INTO mappings (customer_id, position, name, enabled, matcher, profile_id, \
+         storage_region_id, quota_gb, created_at, updated_at) \
+         VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM mappings WHERE customer_id = ?), \
+                 ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(customer_id)
+    .bind(&request.name)
+    .bind(request.enabled)
+    .bind(Json(&request.matcher))
+    .bind(request.profile_id)
+    .bind(request.storage_region_id)
+    .bind(request.quota_gb)
+    .bind(&now)
+    .bind(&now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Replaces a mapping of the customer; false when it has no such mapping.
+pub async fn update(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    id: i64,
+    request: &SaveMappingRequest,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE mappings SET name = ?, enabled = ?, matcher = ?, profile_id = ?, \
+         storage_region_id = ?, quota_gb = ?, updated_at = ? WHERE id = ? AND customer_id = ?",
+    )
+    .bind(&request.name)
+    .bind(request.enabled)
+    .bind(Json(&request.matcher))
+    .bind(request.profile_id)
+    .bind(request.storage_region_id)
+    .bind(request.quota_gb)
+    .bind(now_text())
+    .bind(id)
+    .bind(customer_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a mapping of the customer and closes the gap in the order; false when it has no
+/// such mapping. Its users are re-placed by the caller.
+pub async fn delete(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("UPDATE users SET mapping_id = NULL WHERE mapping_id = ? AND customer_id = ?")
+        .bind(id)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    let position: Option<i64> = sqlx::query_scalar(
+        "DELETE FROM mappings WHERE id = ? AND customer_id = ? RETURNING position",
+    )
+    .bind(id)
+    .bind(customer_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(position) = position else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE mappings SET position = position - 1 WHERE customer_id = ? AND position > ?",
+    )
+    .bind(customer_id)
+    .bind(position)
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
+/// Sets the whole order; false (and nothing written) unless `ids` names exactly the
+/// customer's mappings, each once.
+pub async fn set_order(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    ids: &[i64],
+) -> Result<bool, sqlx::Error> {
+    let mut current: Vec<i64> = sqlx::query_scalar("SELECT id FROM mappings WHERE customer_id = ?")
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut wanted = ids.to_vec();
+    current.sort_unstable();
+    wanted.sort_unstable();
+    if current != wanted {
+        return Ok(false);
+    }
+    for (position, id) in ids.iter().enumerate() {
+        sqlx::query("UPDATE mappings SET position = ?, updated_at = ? WHERE id = ?")
+            .bind(i64::try_from(position).unwrap_or(i64::MAX) + 1)
+            .bind(now_text())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// A mapping as placement reads it.
+struct PlacingRule {
+    rule: Rule,
+    profile_id: i64,
+    storage_region_id: i64,
+    quota_gb: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RuleRecord {
+    id: i64,
+    name: String,
+    enabled: bool,
+    matcher: Json<Matcher>,
+    profile_id: i64,
+    storage_region_id: i64,
+    quota_gb: Option<i64>,
+}
+
+async fn rules(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+) -> Result<Vec<PlacingRule>, sqlx::Error> {
+    let rows: Vec<RuleRecord> = sqlx::query_as(
+        "SELECT id, name, enabled, matcher, profile_id, storage_region_id, quota_gb \
+         FROM mappings WHERE customer_id = ? ORDER BY position, id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PlacingRule {
+            rule: Rule {
+                id: r.id,
+                name: r.name,
+                enabled: r.enabled,
+                matcher: r.matcher.0,
+            },
+            profile_id: r.profile_id,
+            storage_region_id: r.storage_region_id,
+            quota_gb: r.quota_gb,
+        })
+        .collect())
+}
+
+/// A SCIM user as placement reads and writes them.
+#[derive(sqlx::FromRow)]
+struct PlacedUser {
+    id: i64,
+    scim_id: String,
+    external_id: Option<String>,
+    scim_attributes: Json<Directory>,
+    status: String,
+    profile_id: i64,
+    storage_region_id: Option<i64>,
+    quota_gb: Option<i64>,
+    mapping_id: Option<i64>,
+}
+
+const SELECT_PLACED: &str = "SELECT id, scim_id, external_id, scim_attributes, status, \
+     profile_id, storage_region_id, quota_gb, mapping_id FROM users \
+     WHERE customer_id = ? AND scim_id IS NOT NULL AND scim_deleted = 0";
+
+/// Places the customer's live SCIM users with these SCIM ids (all of them when None) by its
+/// mappings, writing each change with a provisioning event (`token_id` when a SCIM request
+/// prompted it). A customer without mappings keeps today's placement. Returns how many
+/// users changed.
+pub async fn place_users(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    only: Option<&[String]>,
+    token_id: Option<i64>,
+) -> Result<u64, sqlx::Error> {
+    let rules = rules(conn, customer_id).await?;
+    if rules.is_empty() {
+        return Ok(0);
+    }
+    let users: Vec<PlacedUser> = sqlx::query_as(SELECT_PLACED)
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let memberships: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT m.user_id, g.scim_id FROM scim_group_members m \
+         JOIN scim_groups g ON g.id = m.group_id WHERE g.customer_id = ?",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
+    for (user_id, group) in memberships {
+        groups.entry(user_id).or_default().push(group);
+    }
+    let plain: Vec<Rule> = rules.iter().map(|r| r.rule.clone()).collect();
+    let mut changed = 0;
+    for user in users {
+        if only.is_some_and(|ids| !ids.contains(&user.scim_id)) {
+            continue;
+        }
+        let subject = Subject {
+            directory: &user.scim_attributes.0,
+            groups: groups.get(&user.id).map_or(&[][..], Vec::as_slice),
+        };
+        let chosen = placement::place(&plain, subject)
+            .and_then(|rule| rules.iter().find(|r| r.rule.id == rule.id));
+        if write_placement(conn, customer_id, &user, chosen, token_id).await? {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Writes where `chosen` puts the user (pending when None) if that differs from where they
+/// are, with its provisioning event; whether it did.
+async fn write_placement(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    user: &PlacedUser,
+    chosen: Option<&PlacingRule>,
+    token_id: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let preserved = user.status == "Preserved";
+    let (status, license) = match (preserved, chosen) {
+        (true, _) => ("Preserved", "preserved"),
+        (false, Some(_)) => ("Active", "active"),
+        (false, None) => ("Pending", "-"),
+    };
+    let after = (
+        chosen.map_or(user.profile_id, |c| c.profile_id),
+        chosen
+            .map(|c| c.storage_region_id)
+            .or(user.storage_region_id),
+        chosen.and_then(|c| c.quota_gb),
+        chosen.map(|c| c.rule.id),
+    );
+    let before = (
+        user.profile_id,
+        user.storage_region_id,
+        user.quota_gb,
+        user.mapping_id,
+    );
+    if before == after && status == user.status {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE users SET profile_id = ?, storage_region_id = ?, quota_gb = ?, mapping_id = ?, \
+         status = ?, license = ? WHERE id = ?",
+    )
+    .bind(after.0)
+    .bind(after.1)
+    .bind(after.2)
+    .bind(after.3)
+    .bind(status)
+    .bind(license)
+    .bind(user.id)
+    .execute(&mut *conn)
+    .await?;
+    let changes = json!({
+        "mapping": {"before": user.mapping_id, "after": chosen.map(|c| &c.rule.name)},
+        "profileId": {"before": before.0, "after": after.0},
+        "storageRegionId": {"before": before.1, "after": after.1},
+        "quotaGb": {"before": before.2, "after": after.2},
+        "status": {"before": user.status, "after": status},
+    });
+    sqlx::query(
+        "INSERT INTO provisioning_events (at, customer_id, token_id, action, outcome, source_id, \
+         target_id, changes, error) VALUES (?, ?, ?, 'place', 'success', ?, ?, ?, ?)",
+    )
+    .bind(now_text())
+    .bind(customer_id)
+    .bind(token_id)
+    .bind(&user.external_id)
+    .bind(&user.scim_id)
+    .bind(changes.to_string())
+    .bind(chosen.is_none().then_some("no mapping matches"))
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
+/// "Test a user": the customer's live SCIM user with this email, with their directory
+/// attributes and groups; None when there is no such user.
+pub async fn subject_by_email(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    email: &str,
+) -> Result<Option<(Directory, Vec<String>)>, sqlx::Error> {
+    let user: Option<(i64, Json<Directory>)> = sqlx::query_as(
+        "SELECT id, scim_attributes FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
+         AND scim_deleted = 0 AND email = ? COLLATE NOCASE",
+    )
+    .bind(customer_id)
+    .bind(email)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id, Json(directory))) = user else {
+        return Ok(None);
+    };
+    let groups: Vec<String> = sqlx::query_scalar(
+        "SELECT g.scim_id FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id \
+         WHERE m.user_id = ?",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(Some((directory, groups)))
+}

@@ -1,0 +1,378 @@
+//! `/api/v1/customers/{customer_id}/mappings`: the mapping editor's API. MSP admins and the
+//! customer's admins change mappings; read-only admins see them. Every change re-places the
+//! customer's SCIM users in the same transaction, and is audited.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use provisio_api::auth::Role;
+use provisio_api::mapping::{
+    Mapping, MappingExplanation, MappingOrderRequest, MappingVerdict, Matcher, Placement,
+    SaveMappingRequest, MATCHABLE_ATTRIBUTES, MAX_MAPPINGS, MAX_MAPPING_NAME_CHARS,
+    MAX_MATCH_GROUPS, MAX_MATCH_VALUES, MAX_QUOTA_GB,
+};
+use provisio_api::ErrorBody;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::json::{ApiJson, ApiPath};
+use super::text::clean;
+use crate::auth::{ClientAddress, CurrentAdmin};
+use crate::db::{self, audit::Actor};
+use crate::placement::{self, Rule, Subject};
+use crate::{ApiError, AppState};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_mappings, create_mapping))
+        .routes(routes!(set_order))
+        .routes(routes!(explain))
+        .routes(routes!(update_mapping, delete_mapping))
+}
+
+/// The customer's mappings, highest priority first, with how many users each places.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/mappings", tag = "mappings",
+    params(("customer_id" = i64, Path)),
+    responses((status = 200, body = Vec<Mapping>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_mappings(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+) -> Result<Json<Vec<Mapping>>, ApiError> {
+    require_customer(&state, &admin, customer_id).await?;
+    Ok(Json(described(&state, customer_id).await?))
+}
+
+/// Adds a mapping at the lowest priority and places the customer's users by the new list.
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/mappings", tag = "mappings",
+    params(("customer_id" = i64, Path)), request_body = SaveMappingRequest,
+    responses((status = 201, body = Vec<Mapping>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody),
+              (status = 404, description = "No such customer, or a profile, region or group not of this customer", body = ErrorBody),
+              (status = 409, description = "The name is taken, or the customer has the most mappings", body = ErrorBody)))]
+async fn create_mapping(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+    ApiJson(request): ApiJson<SaveMappingRequest>,
+) -> Result<(StatusCode, Json<Vec<Mapping>>), ApiError> {
+    require_manager(&state, &admin, customer_id).await?;
+    let request = validate(request)?;
+    let mut tx = db::write_transaction(&state.pool).await?;
+    if db::mappings::list(&mut *tx, customer_id).await?.len() >= MAX_MAPPINGS {
+        return Err(ApiError::Conflict {
+            parameter: None,
+            message: format!("A customer has at most {MAX_MAPPINGS} mappings."),
+        });
+    }
+    refuse_foreign(&mut tx, customer_id, &request).await?;
+    db::mappings::insert(&mut tx, customer_id, &request).await?;
+    db::mappings::place_users(&mut tx, customer_id, None, None).await?;
+    tx.commit().await?;
+    let detail = format!("customer {customer_id}: added mapping \"{}\"", request.name);
+    audit(&state, &admin, address.as_deref(), &detail).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(described(&state, customer_id).await?),
+    ))
+}
+
+/// Replaces a mapping (who it matches stays editable) and re-places the customer's users.
+#[utoipa::path(put, path = "/api/v1/customers/{customer_id}/mappings/{id}", tag = "mappings",
+    params(("customer_id" = i64, Path), ("id" = i64, Path)), request_body = SaveMappingRequest,
+    responses((status = 200, body = Vec<Mapping>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "The name is taken", body = ErrorBody)))]
+async fn update_mapping(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
+    ApiJson(request): ApiJson<SaveMappingRequest>,
+) -> Result<Json<Vec<Mapping>>, ApiError> {
+    require_manager(&state, &admin, customer_id).await?;
+    let request = validate(request)?;
+    let mut tx = db::write_transaction(&state.pool).await?;
+    refuse_foreign(&mut tx, customer_id, &request).await?;
+    if !db::mappings::update(&mut tx, customer_id, id, &request).await? {
+        return Err(ApiError::NotFound);
+    }
+    db::mappings::place_users(&mut tx, customer_id, None, None).await?;
+    tx.commit().await?;
+    let detail = format!(
+        "customer {customer_id}: changed mapping {id} \"{}\"",
+        request.name
+    );
+    audit(&state, &admin, address.as_deref(), &detail).await?;
+    Ok(Json(described(&state, customer_id).await?))
+}
+
+/// Deletes a mapping; its users are placed by the mappings that remain.
+#[utoipa::path(delete, path = "/api/v1/customers/{customer_id}/mappings/{id}", tag = "mappings",
+    params(("customer_id" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = Vec<Mapping>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn delete_mapping(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
+) -> Result<Json<Vec<Mapping>>, ApiError> {
+    require_manager(&state, &admin, customer_id).await?;
+    let mut tx = db::write_transaction(&state.pool).await?;
+    if !db::mappings::delete(&mut tx, customer_id, id).await? {
+        return Err(ApiError::NotFound);
+    }
+    db::mappings::place_users(&mut tx, customer_id, None, None).await?;
+    tx.commit().await?;
+    let detail = format!("customer {customer_id}: deleted mapping {id}");
+    audit(&state, &admin, address.as_deref(), &detail).await?;
+    Ok(Json(described(&state, customer_id).await?))
+}
+
+/// Sets the whole priority order at once and re-places the customer's users.
+#[utoipa::path(put, path = "/api/v1/customers/{customer_id}/mappings/order", tag = "mappings",
+    params(("customer_id" = i64, Path)), request_body = MappingOrderRequest,
+    responses((status = 200, body = Vec<Mapping>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "The order does not name exactly the current mappings; reload them", body = ErrorBody)))]
+async fn set_order(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+    ApiJson(request): ApiJson<MappingOrderRequest>,
+) -> Result<Json<Vec<Mapping>>, ApiError> {
+    require_manager(&state, &admin, customer_id).await?;
+    let mut tx = db::write_transaction(&state.pool).await?;
+    if !db::mappings::set_order(&mut tx, customer_id, &request.ids).await? {
+        return Err(ApiError::Conflict {
+            parameter: Some("ids"),
+            message: "The order must name exactly the current mappings, each once; reload them."
+                .to_owned(),
+        });
+    }
+    db::mappings::place_users(&mut tx, customer_id, None, None).await?;
+    tx.commit().await?;
+    let detail = format!(
+        "customer {customer_id}: reordered mappings {:?}",
+        request.ids
+    );
+    audit(&state, &admin, address.as_deref(), &detail).await?;
+    Ok(Json(described(&state, customer_id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ExplainQuery {
+    /// The user's email.
+    email: String,
+}
+
+/// "Test a user": each mapping's verdict in priority order, and where the user lands.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/mappings/explain", tag = "mappings",
+    params(("customer_id" = i64, Path), ("email" = String, Query, description = "The user's email")),
+    responses((status = 200, body = MappingExplanation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, description = "No such customer, or no SCIM user of it with this email", body = ErrorBody)))]
+async fn explain(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+    query: Result<Query<ExplainQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<MappingExplanation>, ApiError> {
+    let Query(ExplainQuery { email }) =
+        query.map_err(|_| ApiError::bad_request("email", "Give the user's email."))?;
+    require_customer(&state, &admin, customer_id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let Some((directory, groups)) =
+        db::mappings::subject_by_email(&mut conn, customer_id, &email).await?
+    else {
+        return Err(ApiError::Missing {
+            parameter: "email",
+            message: format!("This customer has no SCIM user with the email {email}."),
+        });
+    };
+    let mappings = described(&state, customer_id).await?;
+    let rules: Vec<Rule> = mappings
+        .iter()
+        .map(|m| Rule {
+            id: m.id,
+            name: m.name.clone(),
+            enabled: m.enabled,
+            matcher: m.matcher.clone(),
+        })
+        .collect();
+    let subject = Subject {
+        directory: &directory,
+        groups: &groups,
+    };
+    let verdicts = rules
+        .iter()
+        .map(|rule| {
+            let (matched, because) = placement::verdict(rule, subject);
+            MappingVerdict {
+                mapping_id: rule.id,
+                name: rule.name.clone(),
+                enabled: rule.enabled,
+                matched,
+                because: if rule.enabled {
+                    because
+                } else {
+                    format!("paused ({because})")
+                },
+            }
+        })
+        .collect();
+    let chosen = placement::place(&rules, subject)
+        .and_then(|rule| mappings.iter().find(|m| m.id == rule.id));
+    let placement = match (chosen, mappings.is_empty()) {
+        (Some(m), _) => Placement {
+            mapping_id: Some(m.id),
+            mapping_name: Some(m.name.clone()),
+            profile_name: Some(m.profile_name.clone()),
+            storage_region_name: Some(m.storage_region_name.clone()),
+            quota_gb: m.quota_gb,
+            reason: format!("placed by \"{}\" (priority {})", m.name, m.priority),
+        },
+        (None, true) => unplaced("the customer has no mappings: its default profile and region"),
+        (None, false) => unplaced("no mapping matches: the user stays pending"),
+    };
+    Ok(Json(MappingExplanation {
+        email,
+        verdicts,
+        placement,
+    }))
+}
+
+fn unplaced(reason: &str) -> Placement {
+    Placement {
+        mapping_id: None,
+        mapping_name: None,
+        profile_name: None,
+        storage_region_name: None,
+        quota_gb: None,
+        reason: reason.to_owned(),
+    }
+}
+
+/// The customer's mappings with group mappings described by the groups' names.
+async fn described(state: &AppState, customer_id: i64) -> Result<Vec<Mapping>, ApiError> {
+    let names = db::mappings::group_names(&state.pool, customer_id).await?;
+    let mut mappings = db::mappings::list(&state.pool, customer_id).await?;
+    for mapping in &mut mappings {
+        mapping.matches_text = mapping
+            .matcher
+            .describe(|id| names.get(id).cloned().unwrap_or_else(|| id.to_owned()));
+    }
+    Ok(mappings)
+}
+
+/// The request with its name and values cleaned, or a 400 naming what is wrong.
+fn validate(mut request: SaveMappingRequest) -> Result<SaveMappingRequest, ApiError> {
+    request.name = clean(
+        "name",
+        &request.name,
+        MAX_MAPPING_NAME_CHARS,
+        &format!("Name the mapping (1 to {MAX_MAPPING_NAME_CHARS} characters)."),
+    )?;
+    if request.quota_gb.is_some_and(|q| q == 0 || q > MAX_QUOTA_GB) {
+        return Err(ApiError::bad_request(
+            "quota_gb",
+            format!("A quota is 1 to {MAX_QUOTA_GB} GB, or none for unlimited."),
+        ));
+    }
+    match &mut request.matcher {
+        Matcher::All => {}
+        Matcher::Groups { groups } => {
+            if groups.is_empty() || groups.len() > MAX_MATCH_GROUPS {
+                return Err(ApiError::bad_request(
+                    "matcher",
+                    format!("Choose 1 to {MAX_MATCH_GROUPS} groups."),
+                ));
+            }
+            let mut seen = std::collections::HashSet::new();
+            groups.retain(|g| seen.insert(g.clone()));
+        }
+        Matcher::Attribute {
+            attribute, values, ..
+        } => {
+            let Some(known) = MATCHABLE_ATTRIBUTES
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(attribute))
+            else {
+                return Err(ApiError::bad_request(
+                    "matcher",
+                    format!("Match on one of: {}.", MATCHABLE_ATTRIBUTES.join(", ")),
+                ));
+            };
+            *attribute = (*known).to_owned();
+            if values.is_empty() || values.len() > MAX_MATCH_VALUES {
+                return Err(ApiError::bad_request(
+                    "matcher",
+                    format!("Give 1 to {MAX_MATCH_VALUES} values."),
+                ));
+            }
+            for value in values.iter_mut() {
+                *value = clean("matcher", value, 200, "A value is 1 to 200 characters.")?;
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// A profile, region or group that is not the customer's is not there to be found: 404.
+async fn refuse_foreign(
+    conn: &mut sqlx::SqliteConnection,
+    customer_id: i64,
+    request: &SaveMappingRequest,
+) -> Result<(), ApiError> {
+    match db::mappings::foreign_reference(conn, customer_id, request).await? {
+        None => Ok(()),
+        Some(parameter) => Err(ApiError::Missing {
+            parameter,
+            message: format!("{parameter} does not name one of this customer's."),
+        }),
+    }
+}
+
+/// 404 unless the customer is in the caller's scope.
+async fn require_customer(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    customer_id: i64,
+) -> Result<(), ApiError> {
+    db::customers::find(&state.pool, admin.scope(), customer_id)
+        .await?
+        .map(|_| ())
+        .ok_or(ApiError::NotFound)
+}
+
+/// The customer is in scope and the caller may change its mappings.
+async fn require_manager(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    customer_id: i64,
+) -> Result<(), ApiError> {
+    require_customer(state, admin, customer_id).await?;
+    match admin.role {
+        Role::MspAdmin | Role::CustomerAdmin => Ok(()),
+        Role::ReadOnly => Err(ApiError::Forbidden(
+            "only MSP admins and the customer's admins change mappings",
+        )),
+    }
+}
+
+async fn audit(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    address: Option<&str>,
+    detail: &str,
+) -> Result<(), ApiError> {
+    let actor = Actor {
+        admin_id: Some(admin.id),
+        email: Some(&admin.email),
+    };
+    db::audit::record(&state.pool, actor, "mapping.change", detail, address).await?;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The mapping engine: which of a customer's mappings places a user. Pure: the callers read
+//! the mappings and the user, and write what this decides.
+//!
+//! Priority is the list order: a user gets the first enabled mapping that matches. A group
+//! mapping matches members of any of its groups, never guests (`userType` Guest). An
+//! attribute mapping compares one directory attribute case-insensitively, the whole value
+//! (any of) or its start.
+
+use provisio_api::mapping::{AttributeOperator, Matcher};
+
+use crate::db::scim_users::Directory;
+
+/// A mapping as the engine needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub id: i64,
+    pub name: String,
+    pub enabled: bool,
+    pub matcher: Matcher,
+}
+
+/// A user as the engine sees them: directory attributes and the SCIM ids of their groups.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub directory: &'a Directory,
+    pub groups: &'a [String],
+}
+
+impl Subject<'_> {
+    fn is_guest(&self) -> bool {
+        self.directory
+            .get("userType")
+            .is_some_and(|t| t.eq_ignore_ascii_case("guest"))
+    }
+}
+
+/// Whether `rule` matches, and on what (or why not), in words.
+pub fn verdict(rule: &Rule, subject: Subject<'_>) -> (bool, String) {
+    match &rule.matcher {
+        Matcher::All => (true, "it matches every user".to_owned()),
+        Matcher::Groups { groups } => {
+            let shared = groups.iter().find(|g| subject.groups.contains(g));
+            match shared {
+                Some(_) if subject.is_guest() => {
+                    (false, "a guest is never placed by a group".to_owned())
+                }
+                Some(group) => (true, format!("member of group {group}")),
+                None => (false, "not a member of any of its groups".to_owned()),
+            }
+        }
+        Matcher::Attribute {
+            attribute,
+            operator,
+            values,
+        } => {
+            let Some(actual) = subject.directory.get(attribute.as_str()) else {
+                return (false, format!("{attribute} is not set"));
+            };
+            let actual_lower = actual.to_lowercase();
+            let hit = values.iter().find(|value| {
+                let value = value.to_lowercase();
+                match operator {
+                    AttributeOperator::AnyOf => actual_lower == value,
+                    AttributeOperator::StartsWith => actual_lower.starts_with(&value),
+                }
+            });
+            match hit {
+                Some(value) => (true, format!("{attribute} is {actual} (matches {value})")),
+                None => (false, format!("{attribute} is {actual}")),
+            }
+        }
+    }
+}
+
+/// The first enabled rule that matches `subject`; None when none does.
+pub fn place<'r>(rules: &'r [Rule], subject: Subject<'_>) -> Option<&'r Rule> {
+    rules
+        .iter()
+        .filter(|rule| rule.enabled)
+        .find(|rule| verdict(rule, subject).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: i64, matcher: Matcher) -> Rule {
+        Rule {
+            id,
+            name: format!("rule {id}"),
+            enabled: true,
+            matcher,
+        }
+    }
+
+    fn attribute(name: &str, operator: AttributeOperator, values: &[&str]) -> Matcher {
+        Matcher::Attribute {
+            attribute: name.to_owned(),
+            operator,
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    fn directory(pairs: &[(&str, &str)]) -> Directory {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_first_enabled_matching_rule_wins() {
+        let rules = vec![
+            rule(
+                1,
+                Matcher::Groups {
+                    groups: vec!["finance".into()],
+                },
+            ),
+            rule(
+                2,
+                attribute("locality", AttributeOperator::AnyOf, &["London", "Paris"]),
+            ),
+            rule(3, Matcher::All),
+        ];
+        let both = directory(&[("locality", "london")]);
+        let groups = vec!["finance".to_owned()];
+        let subject = Subject {
+            directory: &both,
+            groups: &groups,
+        };
+        assert_eq!(place(&rules, subject).map(|r| r.id), Some(1), "priority");
+        let subject = Subject {
+            directory: &both,
+            groups: &[],
+        };
+        assert_eq!(
+            place(&rules, subject).map(|r| r.id),
+            Some(2),
+            "case-insensitive"
+        );
+        let nowhere = directory(&[("locality", "Londonderry")]);
+        let subject = Subject {
+            directory: &nowhere,
+            groups: &[],
+        };
+        assert_eq!(
+            place(&rules, subject).map(|r| r.id),
+            Some(3),
+            "whole value only"
+        );
+        let mut paused = rules.clone();
+        paused[0].enabled = false;
+        let subject = Subject {
+            directory: &both,
+            groups: &groups,
+        };
+        assert_eq!(
+            place(&paused, subject).map(|r| r.id),
+            Some(2),
+            "paused rules are skipped"
+        );
+    }
+
+    #[test]
+    fn guests_are_never_placed_by_a_group() {
+        let rules = vec![rule(
+            1,
+            Matcher::Groups {
+                groups: vec!["g".into()],
+            },
+        )];
+        let guest = directory(&[("userType", "Guest")]);
+        let groups = vec!["g".to_owned()];
+        let subject = Subject {
+            directory: &guest,
+            groups: &groups,
+        };
+        assert_eq!(place(&rules, subject), None);
+        assert!(verdict(&rules[0], subject).1.contains("guest"));
+        let member = directory(&[("userType", "Member")]);
+        let subject = Subject {
+            directory: &member,
+            groups: &groups,
+        };
+        assert_eq!(place(&rules, subject).map(|r| r.id), Some(1));
+    }
+
+    #[test]
+    fn starts_with_compares_the_start_and_an_unset_attribute_never_matches() {
+        let rules = vec![rule(
+            1,
+            attribute("department", AttributeOperator::StartsWith, &["fin"]),
+        )];
+        let finance = directory(&[("department", "Finance EMEA")]);
+        assert!(place(
+            &rules,
+            Subject {
+                directory: &finance,
+                groups: &[]
+            }
+        )
+        .is_some());
+        let none = directory(&[]);
+        let subject = Subject {
+            directory: &none,
+            groups: &[],
+        };
+        assert_eq!(place(&rules, subject), None);
+        assert_eq!(verdict(&rules[0], subject).1, "department is not set");
+        assert_eq!(place(&[], subject), None, "no rules, no match");
+    }
+}

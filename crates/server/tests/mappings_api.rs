@@ -1,0 +1,287 @@
+//! Provisioning mappings through the real router over a real SQLite file: the editor's API,
+//! placement of what SCIM pushes, "test a user", roles and isolation.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::scim::{customer_id, scim, token_for};
+use common::{Answer, TestApp};
+use provisio_api::auth::Role;
+use serde_json::{json, Value};
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// The customer's first two profiles and regions, by row id.
+async fn profiles_and_regions(app: &TestApp, customer: i64) -> (Vec<i64>, Vec<i64>) {
+    let ids = |table: &'static str| {
+        let sql = format!("SELECT id FROM {table} WHERE customer_id = ? ORDER BY id LIMIT 2");
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .bind(customer)
+                .fetch_all(&pool)
+                .await
+                .expect("ids")
+        }
+    };
+    (ids("profiles").await, ids("storage_regions").await)
+}
+
+async fn placement(app: &TestApp, email: &str) -> (i64, Option<i64>, Option<i64>, String) {
+    sqlx::query_as(
+        "SELECT profile_id, storage_region_id, mapping_id, status FROM users WHERE email = ?",
+    )
+    .bind(email)
+    .fetch_one(&app.pool)
+    .await
+    .expect("user")
+}
+
+async fn create_user(app: &TestApp, token: &str, email: &str, extra: Value) -> String {
+    let mut user = json!({"userName": email, "emails": [{"value": email}]});
+    if let (Some(user), Some(extra)) = (user.as_object_mut(), extra.as_object()) {
+        user.extend(extra.clone());
+    }
+    let created = scim(app, token, Method::POST, "/scim/v2/Users", Some(user)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.body["id"].as_str().expect("id").to_owned()
+}
+
+async fn post_mapping(app: &TestApp, cookie: &str, customer: i64, body: Value) -> Answer {
+    app.send(
+        Method::POST,
+        &format!("/api/v1/customers/{customer}/mappings"),
+        Some(cookie),
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn what_scim_pushes_lands_where_the_mappings_say() {
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+    let (profiles, regions) = profiles_and_regions(&app, northwind).await;
+    assert!(
+        profiles.len() == 2 && regions.len() == 2,
+        "demo data has two of each"
+    );
+
+    let group = scim(
+        &app,
+        &token,
+        Method::POST,
+        "/scim/v2/Groups",
+        Some(json!({"displayName": "Finance"})),
+    )
+    .await;
+    let group_id = group.body["id"].as_str().expect("group").to_owned();
+    let finance = json!({"name": "Finance first", "enabled": true, "quota_gb": 50,
+        "matcher": {"kind": "groups", "groups": [group_id]},
+        "profile_id": profiles[1], "storage_region_id": regions[1]});
+    let london = json!({"name": "London office", "enabled": true, "quota_gb": null,
+        "matcher": {"kind": "attribute", "attribute": "locality", "operator": "any_of", "values": ["london"]},
+        "profile_id": profiles[0], "storage_region_id": regions[0]});
+    let created = post_mapping(&app, &app.msp_cookie, northwind, finance).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let listed = post_mapping(&app, &app.msp_cookie, northwind, london).await;
+    assert_eq!(listed.body[0]["matches_text"], "Members of Finance");
+    assert_eq!(listed.body[1]["matches_text"], "locality is any of london");
+    assert_eq!(listed.body[1]["priority"], 2);
+
+    // An attribute match places on create; no match leaves the user pending.
+    let ada = create_user(
+        &app,
+        &token,
+        "ada@northwind.example",
+        json!({"addresses": [{"type": "work", "locality": "London"}]}),
+    )
+    .await;
+    let (profile, region, mapping, status) = placement(&app, "ada@northwind.example").await;
+    assert_eq!(
+        (profile, region, status.as_str()),
+        (profiles[0], Some(regions[0]), "Active")
+    );
+    assert_eq!(mapping, listed.body[1]["id"].as_i64());
+    create_user(&app, &token, "bob@northwind.example", json!({})).await;
+    assert_eq!(placement(&app, "bob@northwind.example").await.3, "Pending");
+
+    // Joining the group moves Ada in the PATCH's own transaction: the higher mapping wins.
+    let added = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/scim/v2/Groups/{group_id}"),
+        Some(json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": ada}]}]})),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    let (profile, region, _, _) = placement(&app, "ada@northwind.example").await;
+    assert_eq!((profile, region), (profiles[1], Some(regions[1])));
+    let events: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM provisioning_events WHERE action = 'place' AND target_id = ?",
+    )
+    .bind(&ada)
+    .fetch_one(&app.pool)
+    .await
+    .expect("events");
+    assert_eq!(events, 2, "each placement is in the provisioning log");
+
+    // A guest in the group is not placed by it.
+    let guest = create_user(
+        &app,
+        &token,
+        "gus@northwind.example",
+        json!({"userType": "Guest", ENTERPRISE: {"department": "Finance"}}),
+    )
+    .await;
+    scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/scim/v2/Groups/{group_id}"),
+        Some(
+            json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": guest}]}]}),
+        ),
+    )
+    .await;
+    assert_eq!(placement(&app, "gus@northwind.example").await.3, "Pending");
+
+    // "Test a user" says why, mapping by mapping.
+    let explained = app
+        .send(
+            Method::GET,
+            &format!(
+                "/api/v1/customers/{northwind}/mappings/explain?email=ada%40northwind.example"
+            ),
+            Some(&app.msp_cookie),
+            None,
+        )
+        .await;
+    assert_eq!(explained.status, StatusCode::OK, "{}", explained.text);
+    assert_eq!(explained.body["verdicts"][0]["matched"], true);
+    assert_eq!(explained.body["verdicts"][1]["matched"], true);
+    assert_eq!(explained.body["placement"]["mapping_name"], "Finance first");
+
+    // Reordering re-places everyone at once; an order that is not the current set is refused.
+    let ids: Vec<i64> = listed
+        .body
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|m| m["id"].as_i64())
+        .collect();
+    let uri = format!("/api/v1/customers/{northwind}/mappings/order");
+    let stale = app
+        .send(
+            Method::PUT,
+            &uri,
+            Some(&app.msp_cookie),
+            Some(json!({"ids": [ids[0]]})),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let reordered = app
+        .send(
+            Method::PUT,
+            &uri,
+            Some(&app.msp_cookie),
+            Some(json!({"ids": [ids[1], ids[0]]})),
+        )
+        .await;
+    assert_eq!(reordered.status, StatusCode::OK, "{}", reordered.text);
+    assert_eq!(
+        placement(&app, "ada@northwind.example").await.0,
+        profiles[0]
+    );
+
+    // Deleting every mapping leaves users where they are, no longer pending by mappings.
+    for id in ids {
+        let deleted = app
+            .send(
+                Method::DELETE,
+                &format!("/api/v1/customers/{northwind}/mappings/{id}"),
+                Some(&app.msp_cookie),
+                None,
+            )
+            .await;
+        assert_eq!(deleted.status, StatusCode::OK);
+    }
+    assert_eq!(placement(&app, "ada@northwind.example").await.2, None);
+}
+
+#[tokio::test]
+async fn roles_isolation_and_bad_input() {
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let other: i64 =
+        sqlx::query_scalar("SELECT id FROM customers WHERE name <> 'Northwind Traders' LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .expect("customer");
+    let (profiles, regions) = profiles_and_regions(&app, northwind).await;
+    let (other_profiles, _) = profiles_and_regions(&app, other).await;
+    let all = |profile: i64| {
+        json!({"name": "Everyone", "enabled": true, "quota_gb": 10,
+        "matcher": {"kind": "all"}, "profile_id": profile, "storage_region_id": regions[0]})
+    };
+
+    let reader = app.sign_in_as(Role::ReadOnly).await;
+    assert_eq!(
+        post_mapping(&app, &reader, northwind, all(profiles[0]))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let customer_admin = app.sign_in_as(Role::CustomerAdmin).await;
+    let own: i64 =
+        sqlx::query_scalar("SELECT customer_id FROM admins WHERE role = 'customer_admin'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("customer");
+    let foreign = if own == northwind { other } else { northwind };
+    let hidden = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/customers/{foreign}/mappings"),
+            Some(&customer_admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        hidden.status,
+        StatusCode::NOT_FOUND,
+        "another customer's mappings do not exist"
+    );
+
+    let cross = post_mapping(&app, &app.msp_cookie, northwind, all(other_profiles[0])).await;
+    assert_eq!(cross.status, StatusCode::NOT_FOUND);
+    assert_eq!(cross.body["error"]["parameter"], "profile_id");
+    for (body, parameter) in [
+        (
+            json!({"name": "\u{7}", "enabled": true, "quota_gb": null, "matcher": {"kind": "all"},
+                "profile_id": profiles[0], "storage_region_id": regions[0]}),
+            "name",
+        ),
+        (
+            json!({"name": "x", "enabled": true, "quota_gb": 0, "matcher": {"kind": "all"},
+                "profile_id": profiles[0], "storage_region_id": regions[0]}),
+            "quota_gb",
+        ),
+        (
+            json!({"name": "x", "enabled": true, "quota_gb": null,
+                "matcher": {"kind": "attribute", "attribute": "shoeSize", "operator": "any_of", "values": ["9"]},
+                "profile_id": profiles[0], "storage_region_id": regions[0]}),
+            "matcher",
+        ),
+    ] {
+        let refused = post_mapping(&app, &app.msp_cookie, northwind, body).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+        assert_eq!(refused.body["error"]["parameter"], parameter);
+    }
+    let first = post_mapping(&app, &app.msp_cookie, northwind, all(profiles[0])).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let twice = post_mapping(&app, &app.msp_cookie, northwind, all(profiles[0])).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "one name per customer");
+}
