@@ -217,7 +217,7 @@ fn CreateAdminForm(
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let request = CreateAdminRequest {
-            email: email.get_untracked(),
+            email: email.get_untracked().trim().to_owned(),
             display_name: name.get_untracked(),
             role: role.get_untracked(),
             customer_id: customer.get_untracked().parse().ok(),

@@ -107,6 +107,54 @@ pub struct MappingOrderRequest {
     pub ids: Vec<i64>,
 }
 
+/// A list of mappings to try without saving, highest priority first: existing ones by id
+/// (with their edits), new ones without.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingPreviewRequest {
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub mappings: Vec<ProposedMapping>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProposedMapping {
+    /// The mapping it edits; none for a new one.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::optional_id))]
+    pub id: Option<i64>,
+    pub mapping: SaveMappingRequest,
+}
+
+/// What saving a list would change: how many users each mapping would place, how many would
+/// change profile, region or quota, and the users who would change (the first 100).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingPreview {
+    /// The customer's SCIM users, all evaluated.
+    pub users: u64,
+    /// Per proposed mapping, in order: how many users it would place.
+    pub placed: Vec<u64>,
+    /// Users no mapping would match (pending).
+    pub pending: u64,
+    pub profile_changes: u64,
+    pub region_changes: u64,
+    pub quota_changes: u64,
+    /// Every user whose placement would change (up to 100), by email.
+    pub changes: Vec<PreviewChange>,
+    /// How many users would change in all.
+    pub changed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreviewChange {
+    pub email: String,
+    /// The mapping placing them now and after, by name (none: defaults or pending).
+    pub mapping_before: Option<String>,
+    pub mapping_after: Option<String>,
+    pub region_changes: bool,
+}
+
 /// Where a user lands: by a mapping, by the customer's defaults (no mappings), or nowhere
 /// (pending: mappings exist and none matches).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

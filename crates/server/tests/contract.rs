@@ -114,3 +114,18 @@ async fn a_method_a_route_lacks_and_a_body_over_the_limit_get_the_json_error_bod
     assert_eq!(too_large.headers[header::CONTENT_TYPE], "application/json");
     assert_eq!(too_large.body["error"]["code"], "too_large");
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused() {
+    let app = TestApp::with_demo_users(10).await;
+    let answer = app
+        .send(
+            Method::PUT,
+            "/api/v1/reports/user-provisioning/default-view",
+            Some(&app.msp_cookie),
+            Some(json!([null])),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert_eq!(answer.body["error"]["parameter"], "body");
+}

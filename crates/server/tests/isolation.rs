@@ -385,6 +385,21 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             None,
             [200, 200, 200, 401],
         ),
+        case(
+            Method::POST,
+            "/api/v1/customers/{customer_id}/mappings/preview",
+            &format!("{mappings}/preview"),
+            Some(json!({"mappings": [{"id": mapping_ids[0],
+                "mapping": mapping_body("Kept", mapping_ids[2], mapping_ids[3])}]})),
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/customers/{customer_id}/mappings/preview",
+            &format!("{other_mappings}/preview"),
+            Some(json!({"mappings": []})),
+            [200, 404, 200, 401],
+        ),
         // Deleted by the MSP admin first; afterwards there is nothing left to delete.
         case(
             Method::DELETE,

@@ -285,3 +285,59 @@ async fn roles_isolation_and_bad_input() {
     let twice = post_mapping(&app, &app.msp_cookie, northwind, all(profiles[0])).await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "one name per customer");
 }
+
+#[tokio::test]
+async fn a_preview_names_exactly_the_users_saving_then_moves() {
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "okta").await;
+    let (profiles, regions) = profiles_and_regions(&app, northwind).await;
+    for (n, city) in ["London", "Paris", "London", "Oslo"].iter().enumerate() {
+        create_user(
+            &app,
+            &token,
+            &format!("u{n}@northwind.example"),
+            json!({"addresses": [{"type": "work", "locality": city}]}),
+        )
+        .await;
+    }
+    let london = json!({"name": "London", "enabled": true, "quota_gb": 5,
+        "matcher": {"kind": "attribute", "attribute": "locality", "operator": "any_of", "values": ["London"]},
+        "profile_id": profiles[1], "storage_region_id": regions[1]});
+    let uri = format!("/api/v1/customers/{northwind}/mappings");
+    let preview = app
+        .send(
+            Method::POST,
+            &format!("{uri}/preview"),
+            Some(&app.msp_cookie),
+            Some(json!({"mappings": [{"id": null, "mapping": london}]})),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    assert_eq!(preview.body["users"], 4);
+    assert_eq!(preview.body["placed"], json!([2]));
+    assert_eq!(preview.body["pending"], 2);
+    let mut previewed: Vec<String> = preview.body["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["email"].as_str().map(str::to_owned))
+        .collect();
+    previewed.sort();
+
+    let saved = post_mapping(&app, &app.msp_cookie, northwind, london).await;
+    assert_eq!(saved.status, StatusCode::CREATED);
+    let mut moved: Vec<String> = sqlx::query_scalar(
+        "SELECT u.email FROM provisioning_events e JOIN users u ON u.scim_id = e.target_id \
+         WHERE e.action = 'place' ORDER BY u.email",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("placements");
+    moved.sort();
+    assert_eq!(
+        previewed, moved,
+        "the preview is what saving did, user by user"
+    );
+    assert_eq!(preview.body["changed"], moved.len());
+}

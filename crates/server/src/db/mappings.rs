@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use provisio_api::mapping::{Mapping, Matcher, SaveMappingRequest};
+use provisio_api::mapping::{Mapping, MappingPreview, Matcher, PreviewChange, SaveMappingRequest};
 use serde_json::json;
 use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqliteExecutor};
@@ -291,6 +291,7 @@ async fn rules(
 struct PlacedUser {
     id: i64,
     scim_id: String,
+    email: String,
     external_id: Option<String>,
     scim_attributes: Json<Directory>,
     status: String,
@@ -300,9 +301,76 @@ struct PlacedUser {
     mapping_id: Option<i64>,
 }
 
-const SELECT_PLACED: &str = "SELECT id, scim_id, external_id, scim_attributes, status, \
+const SELECT_PLACED: &str = "SELECT id, scim_id, email, external_id, scim_attributes, status, \
      profile_id, storage_region_id, quota_gb, mapping_id FROM users \
      WHERE customer_id = ? AND scim_id IS NOT NULL AND scim_deleted = 0";
+
+/// The customer's live SCIM users with the SCIM ids of their groups.
+struct Population {
+    users: Vec<PlacedUser>,
+    groups: HashMap<i64, Vec<String>>,
+}
+
+impl Population {
+    async fn of(conn: &mut SqliteConnection, customer_id: i64) -> Result<Population, sqlx::Error> {
+        let users: Vec<PlacedUser> = sqlx::query_as(SELECT_PLACED)
+            .bind(customer_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let memberships: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT m.user_id, g.scim_id FROM scim_group_members m \
+             JOIN scim_groups g ON g.id = m.group_id WHERE g.customer_id = ?",
+        )
+        .bind(customer_id)
+        .fetch_all(conn)
+        .await?;
+        let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
+        for (user_id, group) in memberships {
+            groups.entry(user_id).or_default().push(group);
+        }
+        Ok(Population { users, groups })
+    }
+
+    /// The rule that places `user`, if any.
+    fn decide<'r>(&self, rules: &'r [PlacingRule], user: &PlacedUser) -> Option<&'r PlacingRule> {
+        let plain: Vec<Rule> = rules.iter().map(|r| r.rule.clone()).collect();
+        let subject = Subject {
+            directory: &user.scim_attributes.0,
+            groups: self.groups.get(&user.id).map_or(&[][..], Vec::as_slice),
+        };
+        let id = placement::place(&plain, subject)?.id;
+        rules.iter().find(|r| r.rule.id == id)
+    }
+}
+
+/// Where a user is, or would be: profile, region, quota, mapping; and their status.
+type Place = (i64, Option<i64>, Option<i64>, Option<i64>);
+
+fn target(user: &PlacedUser, chosen: Option<&PlacingRule>) -> (Place, &'static str) {
+    let status = match (user.status == "Preserved", chosen) {
+        (true, _) => "Preserved",
+        (false, Some(_)) => "Active",
+        (false, None) => "Pending",
+    };
+    let place = (
+        chosen.map_or(user.profile_id, |c| c.profile_id),
+        chosen
+            .map(|c| c.storage_region_id)
+            .or(user.storage_region_id),
+        chosen.and_then(|c| c.quota_gb),
+        chosen.map(|c| c.rule.id),
+    );
+    (place, status)
+}
+
+fn current(user: &PlacedUser) -> Place {
+    (
+        user.profile_id,
+        user.storage_region_id,
+        user.quota_gb,
+        user.mapping_id,
+    )
+}
 
 /// Places the customer's live SCIM users with these SCIM ids (all of them when None) by its
 /// mappings, writing each change with a provisioning event (`token_id` when a SCIM request
@@ -318,38 +386,96 @@ pub async fn place_users(
     if rules.is_empty() {
         return Ok(0);
     }
-    let users: Vec<PlacedUser> = sqlx::query_as(SELECT_PLACED)
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let memberships: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT m.user_id, g.scim_id FROM scim_group_members m \
-         JOIN scim_groups g ON g.id = m.group_id WHERE g.customer_id = ?",
-    )
-    .bind(customer_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
-    for (user_id, group) in memberships {
-        groups.entry(user_id).or_default().push(group);
-    }
-    let plain: Vec<Rule> = rules.iter().map(|r| r.rule.clone()).collect();
+    let population = Population::of(conn, customer_id).await?;
     let mut changed = 0;
-    for user in users {
+    for user in &population.users {
         if only.is_some_and(|ids| !ids.contains(&user.scim_id)) {
             continue;
         }
-        let subject = Subject {
-            directory: &user.scim_attributes.0,
-            groups: groups.get(&user.id).map_or(&[][..], Vec::as_slice),
-        };
-        let chosen = placement::place(&plain, subject)
-            .and_then(|rule| rules.iter().find(|r| r.rule.id == rule.id));
-        if write_placement(conn, customer_id, &user, chosen, token_id).await? {
+        let chosen = population.decide(&rules, user);
+        if write_placement(conn, customer_id, user, chosen, token_id).await? {
             changed += 1;
         }
     }
     Ok(changed)
+}
+
+/// What placing the customer's users by `proposed` (highest priority first; an existing
+/// mapping's id with its edits, or None for a new one) would change, without writing.
+pub async fn preview(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    proposed: &[(Option<i64>, SaveMappingRequest)],
+) -> Result<MappingPreview, sqlx::Error> {
+    let rules: Vec<PlacingRule> = proposed
+        .iter()
+        .enumerate()
+        .map(|(at, (id, m))| PlacingRule {
+            // New mappings get ids no stored mapping has.
+            rule: Rule {
+                id: id.unwrap_or(-1 - i64::try_from(at).unwrap_or(0)),
+                name: m.name.clone(),
+                enabled: m.enabled,
+                matcher: m.matcher.clone(),
+            },
+            profile_id: m.profile_id,
+            storage_region_id: m.storage_region_id,
+            quota_gb: m.quota_gb.map(i64::from),
+        })
+        .collect();
+    let names: HashMap<i64, String> =
+        sqlx::query_as("SELECT id, name FROM mappings WHERE customer_id = ?")
+            .bind(customer_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    let population = Population::of(conn, customer_id).await?;
+    let mut preview = MappingPreview {
+        users: population.users.len() as u64,
+        placed: vec![0; rules.len()],
+        pending: 0,
+        profile_changes: 0,
+        region_changes: 0,
+        quota_changes: 0,
+        changes: Vec::new(),
+        changed: 0,
+    };
+    for user in &population.users {
+        // No mappings at all: users stay where they are, as saving would leave them.
+        let chosen = if rules.is_empty() {
+            None
+        } else {
+            population.decide(&rules, user)
+        };
+        let (after, status) = if rules.is_empty() {
+            (current(user), user.status.as_str())
+        } else {
+            target(user, chosen)
+        };
+        match chosen.and_then(|c| rules.iter().position(|r| r.rule.id == c.rule.id)) {
+            Some(at) => preview.placed[at] += 1,
+            None if status == "Pending" => preview.pending += 1,
+            None => {}
+        }
+        let before = current(user);
+        if before == after && status == user.status {
+            continue;
+        }
+        preview.changed += 1;
+        preview.profile_changes += u64::from(before.0 != after.0);
+        preview.region_changes += u64::from(before.1 != after.1);
+        preview.quota_changes += u64::from(before.2 != after.2);
+        if preview.changes.len() < 100 {
+            preview.changes.push(PreviewChange {
+                email: user.email.clone(),
+                mapping_before: user.mapping_id.and_then(|id| names.get(&id).cloned()),
+                mapping_after: chosen.map(|c| c.rule.name.clone()),
+                region_changes: before.1 != after.1,
+            });
+        }
+    }
+    Ok(preview)
 }
 
 /// Writes where `chosen` puts the user (pending when None) if that differs from where they
@@ -361,26 +487,13 @@ async fn write_placement(
     chosen: Option<&PlacingRule>,
     token_id: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
-    let preserved = user.status == "Preserved";
-    let (status, license) = match (preserved, chosen) {
-        (true, _) => ("Preserved", "preserved"),
-        (false, Some(_)) => ("Active", "active"),
-        (false, None) => ("Pending", "-"),
+    let (after, status) = target(user, chosen);
+    let before = current(user);
+    let license = match status {
+        "Preserved" => "preserved",
+        "Active" => "active",
+        _ => "-",
     };
-    let after = (
-        chosen.map_or(user.profile_id, |c| c.profile_id),
-        chosen
-            .map(|c| c.storage_region_id)
-            .or(user.storage_region_id),
-        chosen.and_then(|c| c.quota_gb),
-        chosen.map(|c| c.rule.id),
-    );
-    let before = (
-        user.profile_id,
-        user.storage_region_id,
-        user.quota_gb,
-        user.mapping_id,
-    );
     if before == after && status == user.status {
         return Ok(false);
     }

@@ -208,8 +208,9 @@ async fn customer_for_role(
     }
 }
 
+/// The address as sent (the document's pattern admits no surrounding spaces, so neither
+/// does the server; the web app trims what is typed).
 fn validate_email(email: &str) -> Result<String, ApiError> {
-    let email = email.trim();
     if !provisio_api::auth::plausible_email(email) {
         return Err(ApiError::bad_request(
             "email",

@@ -24,6 +24,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| not_valid(rejection.body_text()))?;
+        // Every request body is an object; serde would also read a struct from an array.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(not_valid("the body must be a JSON object".to_owned()));
+        }
         // Straight into the type first: fields it does not have are skipped unread, whatever
         // they hold (a number too large for any type, say).
         let direct = match serde_path_to_error::deserialize(

@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use provisio_api::auth::Role;
 use provisio_api::mapping::{
-    Mapping, MappingExplanation, MappingOrderRequest, MappingVerdict, Matcher, Placement,
-    SaveMappingRequest, MATCHABLE_ATTRIBUTES, MAX_MAPPINGS, MAX_MAPPING_NAME_CHARS,
-    MAX_MATCH_GROUPS, MAX_MATCH_VALUES, MAX_QUOTA_GB,
+    Mapping, MappingExplanation, MappingOrderRequest, MappingPreview, MappingPreviewRequest,
+    MappingVerdict, Matcher, Placement, ProposedMapping, SaveMappingRequest, MATCHABLE_ATTRIBUTES,
+    MAX_MAPPINGS, MAX_MAPPING_NAME_CHARS, MAX_MATCH_GROUPS, MAX_MATCH_VALUES, MAX_QUOTA_GB,
 };
 use provisio_api::ErrorBody;
 use serde::Deserialize;
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_mappings, create_mapping))
         .routes(routes!(set_order))
         .routes(routes!(explain))
+        .routes(routes!(preview))
         .routes(routes!(update_mapping, delete_mapping))
 }
 
@@ -162,6 +163,48 @@ async fn set_order(
     );
     audit(&state, &admin, address.as_deref(), &detail).await?;
     Ok(Json(described(&state, customer_id).await?))
+}
+
+/// What saving a list of mappings would change, without saving: the diff an editor shows
+/// before a save or a reorder is confirmed.
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/mappings/preview", tag = "mappings",
+    params(("customer_id" = i64, Path)), request_body = MappingPreviewRequest,
+    responses((status = 200, body = MappingPreview), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, description = "No such customer, or a profile, region or group not of this customer", body = ErrorBody)))]
+async fn preview(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+    ApiJson(request): ApiJson<MappingPreviewRequest>,
+) -> Result<Json<MappingPreview>, ApiError> {
+    require_customer(&state, &admin, customer_id).await?;
+    if request.mappings.len() > MAX_MAPPINGS {
+        return Err(ApiError::bad_request(
+            "mappings",
+            format!("A customer has at most {MAX_MAPPINGS} mappings."),
+        ));
+    }
+    let mut conn = state.pool.acquire().await?;
+    let existing: Vec<i64> = db::mappings::list(&mut *conn, customer_id)
+        .await?
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let mut proposed = Vec::new();
+    for ProposedMapping { id, mapping } in request.mappings {
+        if id.is_some_and(|id| !existing.contains(&id)) {
+            return Err(ApiError::Missing {
+                parameter: "mappings",
+                message: "An id names no mapping of this customer; reload the mappings.".into(),
+            });
+        }
+        let mapping = validate(mapping)?;
+        refuse_foreign(&mut conn, customer_id, &mapping).await?;
+        proposed.push((id, mapping));
+    }
+    Ok(Json(
+        db::mappings::preview(&mut conn, customer_id, &proposed).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
