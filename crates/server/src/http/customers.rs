@@ -24,3 +24,16 @@ async fn list_customers(
 ) -> Result<Json<Vec<CustomerRef>>, ApiError> {
     Ok(Json(db::customers::list(&state.pool, admin.scope()).await?))
 }
+
+/// 404 unless the customer is in the caller's scope: another customer's resources do not
+/// exist for them.
+pub(super) async fn require_in_scope(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    customer_id: i64,
+) -> Result<(), ApiError> {
+    db::customers::find(&state.pool, admin.scope(), customer_id)
+        .await?
+        .map(|_| ())
+        .ok_or(ApiError::NotFound)
+}

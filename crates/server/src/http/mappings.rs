@@ -41,7 +41,7 @@ async fn list_mappings(
     admin: CurrentAdmin,
     ApiPath(customer_id): ApiPath<i64>,
 ) -> Result<Json<Vec<Mapping>>, ApiError> {
-    require_customer(&state, &admin, customer_id).await?;
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
     Ok(Json(described(&state, customer_id).await?))
 }
 
@@ -177,7 +177,7 @@ async fn preview(
     ApiPath(customer_id): ApiPath<i64>,
     ApiJson(request): ApiJson<MappingPreviewRequest>,
 ) -> Result<Json<MappingPreview>, ApiError> {
-    require_customer(&state, &admin, customer_id).await?;
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
     if request.mappings.len() > MAX_MAPPINGS {
         return Err(ApiError::bad_request(
             "mappings",
@@ -226,7 +226,7 @@ async fn explain(
 ) -> Result<Json<MappingExplanation>, ApiError> {
     let Query(ExplainQuery { email }) =
         query.map_err(|_| ApiError::bad_request("email", "Give the user's email."))?;
-    require_customer(&state, &admin, customer_id).await?;
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
     let mut conn = state.pool.acquire().await?;
     let Some((directory, groups)) =
         db::mappings::subject_by_email(&mut conn, customer_id, &email).await?
@@ -379,25 +379,13 @@ async fn refuse_foreign(
     }
 }
 
-/// 404 unless the customer is in the caller's scope.
-async fn require_customer(
-    state: &AppState,
-    admin: &CurrentAdmin,
-    customer_id: i64,
-) -> Result<(), ApiError> {
-    db::customers::find(&state.pool, admin.scope(), customer_id)
-        .await?
-        .map(|_| ())
-        .ok_or(ApiError::NotFound)
-}
-
 /// The customer is in scope and the caller may change its mappings.
 async fn require_manager(
     state: &AppState,
     admin: &CurrentAdmin,
     customer_id: i64,
 ) -> Result<(), ApiError> {
-    require_customer(state, admin, customer_id).await?;
+    super::customers::require_in_scope(state, admin, customer_id).await?;
     match admin.role {
         Role::MspAdmin | Role::CustomerAdmin => Ok(()),
         Role::ReadOnly => Err(ApiError::Forbidden(

@@ -40,7 +40,7 @@ async fn list_tokens(
     admin: CurrentAdmin,
     ApiPath(customer_id): ApiPath<i64>,
 ) -> Result<Json<Vec<ScimToken>>, ApiError> {
-    require_customer(&state, &admin, customer_id).await?;
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
     Ok(Json(db::scim_tokens::list(&state.pool, customer_id).await?))
 }
 
@@ -58,7 +58,7 @@ async fn create_token(
     ApiPath(customer_id): ApiPath<i64>,
     ApiJson(request): ApiJson<CreateScimTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedScimToken>), ApiError> {
-    require_customer(&state, &admin, customer_id).await?;
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
     require_manager(&admin)?;
     let name = super::text::clean(
         "name",
@@ -130,7 +130,7 @@ async fn revoke_token(
     admin: CurrentAdmin,
     ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    require_customer(&state, &admin, customer_id).await?;
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
     require_manager(&admin)?;
     if !db::scim_tokens::revoke(&state.pool, customer_id, id).await? {
         return Err(ApiError::NotFound);
@@ -147,18 +147,6 @@ async fn revoke_token(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// 404 unless the customer is in the caller's scope.
-async fn require_customer(
-    state: &AppState,
-    admin: &CurrentAdmin,
-    customer_id: i64,
-) -> Result<(), ApiError> {
-    db::customers::find(&state.pool, admin.scope(), customer_id)
-        .await?
-        .map(|_| ())
-        .ok_or(ApiError::NotFound)
 }
 
 fn require_manager(admin: &CurrentAdmin) -> Result<(), ApiError> {
