@@ -5,96 +5,50 @@ use leptos::task::spawn_local;
 use provisio_api::auth::{AdminAccount, CreateAdminRequest, CustomerRef, Role, UpdateAdminRequest};
 
 use crate::api::{self, ApiFailure};
-use crate::components::states::{ErrorState, Load, LoadingState};
+use crate::components::states::{ErrorState, LoadingState};
+
+/// The page's data: admins and the customers they may belong to, loaded together.
+type Directory = Result<(Vec<AdminAccount>, Vec<CustomerRef>), ApiFailure>;
 
 #[component]
 pub fn AdminsPage() -> impl IntoView {
-    let admins = RwSignal::new(Vec::<AdminAccount>::new());
-    let customers = RwSignal::new(Vec::<CustomerRef>::new());
-    let status = RwSignal::new(Load::Loading);
     let notice = RwSignal::new(None::<String>);
     let creating = RwSignal::new(false);
-
-    let handle_failure = move |failure: ApiFailure| {
-        notice.set(Some(failure.message));
-    };
-    let load = move || {
-        status.set(Load::Loading);
-        spawn_local(async move {
-            match (api::admins().await, api::customers().await) {
-                (Ok(list), Ok(all)) => {
-                    admins.set(list);
-                    customers.set(all);
-                    status.set(Load::Ready);
-                }
-                (Err(failure), _) | (_, Err(failure)) => {
-                    status.set(Load::Failed(failure.message));
-                }
-            }
-        });
-    };
-    load();
-
-    let replace = move |updated: AdminAccount| {
-        admins.update(|list| {
-            if let Some(slot) = list.iter_mut().find(|a| a.id == updated.id) {
-                *slot = updated;
-            } else {
-                list.push(updated);
-            }
-        });
-    };
-    let update = Callback::new(
-        move |(id, request, done): (i64, UpdateAdminRequest, String)| {
-            notice.set(None);
-            spawn_local(async move {
-                match api::update_admin(id, &request).await {
-                    Ok(updated) => {
-                        replace(updated);
-                        notice.set(Some(done));
-                    }
-                    Err(failure) => handle_failure(failure),
-                }
-            });
-        },
-    );
+    // Refetched after every change, so the table is always what the server holds.
+    let directory: LocalResource<Directory> =
+        LocalResource::new(|| async { Ok((api::admins().await?, api::customers().await?)) });
+    let customers = Signal::derive(move || {
+        directory
+            .map(|loaded| {
+                loaded
+                    .as_ref()
+                    .map(|(_, all)| all.clone())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+    });
+    let update = Action::new_local(|(id, request, done): &(i64, UpdateAdminRequest, String)| {
+        let (id, request, done) = (*id, request.clone(), done.clone());
+        async move { api::update_admin(id, &request).await.map(|_| done) }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = update.value().get() {
+            notice.set(Some(match result {
+                Ok(done) => done,
+                Err(failure) => failure.message,
+            }));
+            directory.refetch();
+        }
+    });
+    let on_update = Callback::new(move |change: (i64, UpdateAdminRequest, String)| {
+        notice.set(None);
+        update.dispatch(change);
+    });
     let created = Callback::new(move |account: AdminAccount| {
         notice.set(Some(format!("{} can now sign in.", account.email)));
-        replace(account);
         creating.set(false);
+        directory.refetch();
     });
-
-    let body = move || {
-        match status.get() {
-        Load::Loading => view! { <LoadingState message="Loading admins…" /> }.into_any(),        Load::Failed(message) => view! {            <ErrorState title="Admins could not be loaded" message on_retry=Callback::new(move |()| load()) />        }        .into_any(),
-        Load::Ready => view! {
-            <div class="table-frame">
-                <div class="table-scroll">
-                    <table class="data-table admins-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Email"</th>
-                                <th scope="col">"Role"</th>
-                                <th scope="col">"Customer"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">"Actions"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            <For
-                                each=move || admins.get()
-                                key=|admin| (admin.id, admin.role, admin.disabled, admin.customer.as_ref().map(|c| c.id))
-                                children=move |admin| view! { <AdminRow admin on_update=update /> }
-                            />
-                        </tbody>
-                    </table>
-                </div>
-            </div>
-        }
-        .into_any(),
-    }
-    };
 
     view! {
         <section class="page admins-page">
@@ -116,8 +70,53 @@ pub fn AdminsPage() -> impl IntoView {
             <Show when=move || creating.get()>
                 <CreateAdminForm customers on_created=created on_cancel=Callback::new(move |()| creating.set(false)) />
             </Show>
-            {body}
+            <Transition fallback=|| view! { <LoadingState message="Loading admins…" /> }>
+                {move || Suspend::new(async move {
+                    match directory.await {
+                        Ok((admins, _)) => view! { <AdminsTable admins on_update /> }.into_any(),
+                        Err(failure) => view! {
+                            <ErrorState
+                                title="Admins could not be loaded"
+                                message=failure.message
+                                on_retry=Callback::new(move |()| directory.refetch())
+                            />
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
         </section>
+    }
+}
+
+#[component]
+fn AdminsTable(
+    admins: Vec<AdminAccount>,
+    on_update: Callback<(i64, UpdateAdminRequest, String)>,
+) -> impl IntoView {
+    view! {
+        <div class="table-frame">
+            <div class="table-scroll">
+                <table class="data-table admins-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Email"</th>
+                            <th scope="col">"Role"</th>
+                            <th scope="col">"Customer"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Actions"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {admins
+                            .into_iter()
+                            .map(|admin| view! { <AdminRow admin on_update /> })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </div>
     }
 }
 
@@ -202,7 +201,7 @@ fn AdminRow(
 
 #[component]
 fn CreateAdminForm(
-    customers: RwSignal<Vec<CustomerRef>>,
+    customers: Signal<Vec<CustomerRef>>,
     on_created: Callback<AdminAccount>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
