@@ -1,7 +1,6 @@
 //! The Account page: the signed-in admin's details and password change.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use provisio_api::auth::MIN_PASSWORD_CHARS;
 
 use crate::api;
@@ -14,7 +13,17 @@ pub fn AccountPage() -> impl IntoView {
     let new = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let change = Action::new_local(|(current, new): &(String, String)| {
+        let (current, new) = (current.clone(), new.clone());
+        async move { api::change_password(current, new).await }
+    });
+    Effect::new(move |_| match change.value().get() {
+        // Every session of this admin ended, this one too: sign in with the new password.
+        Some(Ok(())) => session.ended(),
+        Some(Err(failure)) => error.set(Some(failure.message)),
+        None => {}
+    });
+    let busy = change.pending();
 
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -29,16 +38,8 @@ pub fn AccountPage() -> impl IntoView {
             )));
             return;
         }
-        busy.set(true);
         error.set(None);
-        spawn_local(async move {
-            match api::change_password(current_text, new_text).await {
-                // Every session of this admin ended, this one too: sign in with the new password.
-                Ok(()) => session.ended(),
-                Err(failure) => error.set(Some(failure.message)),
-            }
-            busy.set(false);
-        });
+        change.dispatch((current_text, new_text));
     };
 
     view! {
