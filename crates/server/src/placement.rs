@@ -72,12 +72,19 @@ pub fn verdict(rule: &Rule, subject: Subject<'_>) -> (bool, String) {
     }
 }
 
-/// The first enabled rule that matches `subject`; None when none does.
-pub fn place<'r>(rules: &'r [Rule], subject: Subject<'_>) -> Option<&'r Rule> {
+impl AsRef<Rule> for Rule {
+    fn as_ref(&self) -> &Rule {
+        self
+    }
+}
+
+/// The first enabled rule that matches `subject`; None when none does. Takes anything that
+/// holds a rule, so callers keep what the rule assigns beside it.
+pub fn place<'r, R: AsRef<Rule>>(rules: &'r [R], subject: Subject<'_>) -> Option<&'r R> {
     rules
         .iter()
-        .filter(|rule| rule.enabled)
-        .find(|rule| verdict(rule, subject).0)
+        .filter(|rule| rule.as_ref().enabled)
+        .find(|rule| verdict(rule.as_ref(), subject).0)
 }
 
 #[cfg(test)]
@@ -208,6 +215,6 @@ mod tests {
         };
         assert_eq!(place(&rules, subject), None);
         assert_eq!(verdict(&rules[0], subject).1, "department is not set");
-        assert_eq!(place(&[], subject), None, "no rules, no match");
+        assert_eq!(place::<Rule>(&[], subject), None, "no rules, no match");
     }
 }

@@ -258,6 +258,11 @@ async fn roles_isolation_and_bad_input() {
     let cross = post_mapping(&app, &app.msp_cookie, northwind, all(other_profiles[0])).await;
     assert_eq!(cross.status, StatusCode::NOT_FOUND);
     assert_eq!(cross.body["error"]["parameter"], "profile_id");
+    let mut unknown_group = all(profiles[0]);
+    unknown_group["matcher"] = json!({"kind": "groups", "groups": ["no-such-group"]});
+    let refused = post_mapping(&app, &app.msp_cookie, northwind, unknown_group).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.text);
+    assert_eq!(refused.body["error"]["parameter"], "matcher");
     for (body, parameter) in [
         (
             json!({"name": "\u{7}", "enabled": true, "quota_gb": null, "matcher": {"kind": "all"},

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use provisio_api::mapping::{Mapping, MappingPreview, Matcher, PreviewChange, SaveMappingRequest};
 use serde_json::json;
 use sqlx::types::Json;
-use sqlx::{SqliteConnection, SqliteExecutor};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 
 use super::admins::now_text;
 use super::scim_users::Directory;
@@ -89,40 +89,44 @@ pub async fn foreign_reference(
     customer_id: i64,
     request: &SaveMappingRequest,
 ) -> Result<Option<&'static str>, sqlx::Error> {
-    let owned =
-        |sql: &'static str, id: i64| sqlx::query_scalar::<_, i64>(sql).bind(id).bind(customer_id);
-    if owned(
-        "SELECT COUNT(*) FROM profiles WHERE id = ? AND customer_id = ?",
-        request.profile_id,
-    )
-    .fetch_one(&mut *conn)
-    .await?
-        == 0
-    {
-        return Ok(Some("profile_id"));
-    }
-    if owned(
-        "SELECT COUNT(*) FROM storage_regions WHERE id = ? AND customer_id = ?",
-        request.storage_region_id,
-    )
-    .fetch_one(&mut *conn)
-    .await?
-        == 0
-    {
-        return Ok(Some("storage_region_id"));
-    }
-    if let Matcher::Groups { groups } = &request.matcher {
-        for group in groups {
-            let found: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM scim_groups WHERE scim_id = ? AND customer_id = ?",
-            )
-            .bind(group)
+    let ids = [
+        (
+            "profile_id",
+            "SELECT COUNT(*) FROM profiles WHERE id = ? AND customer_id = ?",
+            request.profile_id,
+        ),
+        (
+            "storage_region_id",
+            "SELECT COUNT(*) FROM storage_regions WHERE id = ? AND customer_id = ?",
+            request.storage_region_id,
+        ),
+    ];
+    for (parameter, sql, id) in ids {
+        let found: i64 = sqlx::query_scalar(sql)
+            .bind(id)
             .bind(customer_id)
             .fetch_one(&mut *conn)
             .await?;
-            if found == 0 {
-                return Ok(Some("matcher"));
-            }
+        if found == 0 {
+            return Ok(Some(parameter));
+        }
+    }
+    if let Matcher::Groups { groups } = &request.matcher {
+        // One query for all of them: how many distinct ids name a group of the customer.
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT COUNT(DISTINCT scim_id) FROM scim_groups WHERE customer_id = ",
+        );
+        sql.push_bind(customer_id);
+        sql.push(" AND scim_id IN (");
+        let mut list = sql.separated(", ");
+        for group in groups {
+            list.push_bind(group.clone());
+        }
+        sql.push(")");
+        let found: i64 = sql.build_query_scalar().fetch_one(&mut *conn).await?;
+        let distinct: std::collections::HashSet<&String> = groups.iter().collect();
+        if usize::try_from(found).unwrap_or(0) != distinct.len() {
+            return Ok(Some("matcher"));
         }
     }
     Ok(None)
@@ -301,9 +305,10 @@ struct PlacedUser {
     mapping_id: Option<i64>,
 }
 
+/// Ends with the customer's id to bind; narrowed by the caller.
 const SELECT_PLACED: &str = "SELECT id, scim_id, email, external_id, scim_attributes, status, \
      profile_id, storage_region_id, quota_gb, mapping_id FROM users \
-     WHERE customer_id = ? AND scim_id IS NOT NULL AND scim_deleted = 0";
+     WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND customer_id = ";
 
 /// The customer's live SCIM users with the SCIM ids of their groups.
 struct Population {
@@ -312,18 +317,37 @@ struct Population {
 }
 
 impl Population {
-    async fn of(conn: &mut SqliteConnection, customer_id: i64) -> Result<Population, sqlx::Error> {
-        let users: Vec<PlacedUser> = sqlx::query_as(SELECT_PLACED)
-            .bind(customer_id)
-            .fetch_all(&mut *conn)
-            .await?;
-        let memberships: Vec<(i64, String)> = sqlx::query_as(
+    /// The customer's users with these SCIM ids (all of them when None): a SCIM write reads
+    /// only the users it touched, not the whole customer.
+    async fn of(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        only: Option<&[String]>,
+    ) -> Result<Population, sqlx::Error> {
+        let mut users_sql = QueryBuilder::<Sqlite>::new(SELECT_PLACED);
+        users_sql.push_bind(customer_id);
+        let mut memberships_sql = QueryBuilder::<Sqlite>::new(
             "SELECT m.user_id, g.scim_id FROM scim_group_members m \
-             JOIN scim_groups g ON g.id = m.group_id WHERE g.customer_id = ?",
-        )
-        .bind(customer_id)
-        .fetch_all(conn)
-        .await?;
+             JOIN scim_groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id \
+             WHERE g.customer_id = ",
+        );
+        memberships_sql.push_bind(customer_id);
+        if let Some(ids) = only {
+            for (sql, column) in [
+                (&mut users_sql, "scim_id"),
+                (&mut memberships_sql, "u.scim_id"),
+            ] {
+                sql.push(format!(" AND {column} IN ("));
+                let mut list = sql.separated(", ");
+                for id in ids {
+                    list.push_bind(id.clone());
+                }
+                sql.push(")");
+            }
+        }
+        let users: Vec<PlacedUser> = users_sql.build_query_as().fetch_all(&mut *conn).await?;
+        let memberships: Vec<(i64, String)> =
+            memberships_sql.build_query_as().fetch_all(conn).await?;
         let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
         for (user_id, group) in memberships {
             groups.entry(user_id).or_default().push(group);
@@ -333,13 +357,17 @@ impl Population {
 
     /// The rule that places `user`, if any.
     fn decide<'r>(&self, rules: &'r [PlacingRule], user: &PlacedUser) -> Option<&'r PlacingRule> {
-        let plain: Vec<Rule> = rules.iter().map(|r| r.rule.clone()).collect();
         let subject = Subject {
             directory: &user.scim_attributes.0,
             groups: self.groups.get(&user.id).map_or(&[][..], Vec::as_slice),
         };
-        let id = placement::place(&plain, subject)?.id;
-        rules.iter().find(|r| r.rule.id == id)
+        placement::place(rules, subject)
+    }
+}
+
+impl AsRef<Rule> for PlacingRule {
+    fn as_ref(&self) -> &Rule {
+        &self.rule
     }
 }
 
@@ -386,12 +414,9 @@ pub async fn place_users(
     if rules.is_empty() {
         return Ok(0);
     }
-    let population = Population::of(conn, customer_id).await?;
+    let population = Population::of(conn, customer_id, only).await?;
     let mut changed = 0;
     for user in &population.users {
-        if only.is_some_and(|ids| !ids.contains(&user.scim_id)) {
-            continue;
-        }
         let chosen = population.decide(&rules, user);
         if write_placement(conn, customer_id, user, chosen, token_id).await? {
             changed += 1;
@@ -430,7 +455,7 @@ pub async fn preview(
             .await?
             .into_iter()
             .collect();
-    let population = Population::of(conn, customer_id).await?;
+    let population = Population::of(conn, customer_id, None).await?;
     let mut preview = MappingPreview {
         users: population.users.len() as u64,
         placed: vec![0; rules.len()],
