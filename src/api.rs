@@ -5,6 +5,10 @@ use provisio_api::auth::{
     AdminAccount, ChangePasswordRequest, CreateAdminRequest, CustomerRef, Me, SignInRequest,
     UpdateAdminRequest,
 };
+use provisio_api::mapping::{
+    Mapping, MappingExplanation, MappingOptions, MappingOrderRequest, MappingPreview,
+    MappingPreviewRequest, MappingSettings, SaveMappingRequest,
+};
 use provisio_api::report::{
     encode_columns, encode_pairs, ColumnLayout, DefaultViewRequest, ExportFormat, ReportFacets,
     ReportField, ReportPage, ReportQuery, SaveViewRequest, SavedView, SavedViewList,
@@ -339,6 +343,73 @@ pub async fn assign_subscription_owner(id: i64, owner_id: i64) -> Result<Subscri
         &AssignOwnerRequest { owner_id },
     )
     .await
+}
+
+fn mappings_path(customer_id: i64) -> String {
+    format!("/api/v1/customers/{customer_id}/mappings")
+}
+
+/// A customer's mappings, highest priority first.
+pub async fn mappings(customer_id: i64) -> Result<Vec<Mapping>, ApiFailure> {
+    get_json(&mappings_path(customer_id)).await
+}
+
+/// What the mapping editor offers for a customer.
+pub async fn mapping_options(customer_id: i64) -> Result<MappingOptions, ApiFailure> {
+    get_json(&format!("{}/options", mappings_path(customer_id))).await
+}
+
+/// Adds a mapping at the lowest priority; answers the whole new list.
+pub async fn create_mapping(
+    customer_id: i64,
+    request: &SaveMappingRequest,
+) -> Result<Vec<Mapping>, ApiFailure> {
+    send_json(Request::post(&mappings_path(customer_id)), request).await
+}
+
+pub async fn update_mapping(
+    customer_id: i64,
+    id: i64,
+    request: &SaveMappingRequest,
+) -> Result<Vec<Mapping>, ApiFailure> {
+    let url = format!("{}/{id}", mappings_path(customer_id));
+    send_json(Request::put(&url), request).await
+}
+
+pub async fn delete_mapping(customer_id: i64, id: i64) -> Result<Vec<Mapping>, ApiFailure> {
+    let url = format!("{}/{id}", mappings_path(customer_id));
+    decode(Request::delete(&url).send().await.map_err(|_| unreachable_server())?).await
+}
+
+pub async fn order_mappings(customer_id: i64, ids: Vec<i64>) -> Result<Vec<Mapping>, ApiFailure> {
+    let url = format!("{}/order", mappings_path(customer_id));
+    send_json(Request::put(&url), &MappingOrderRequest { ids }).await
+}
+
+/// What saving a list of mappings would change, without saving it.
+pub async fn preview_mappings(
+    customer_id: i64,
+    request: &MappingPreviewRequest,
+) -> Result<MappingPreview, ApiFailure> {
+    let url = format!("{}/preview", mappings_path(customer_id));
+    send_json(Request::post(&url), request).await
+}
+
+/// Which mapping places the user with this email, and why.
+pub async fn explain_mapping(
+    customer_id: i64,
+    email: &str,
+) -> Result<MappingExplanation, ApiFailure> {
+    let query = encode_pairs(&[("email".to_owned(), email.to_owned())]);
+    get_json(&format!("{}/explain?{query}", mappings_path(customer_id))).await
+}
+
+pub async fn set_mapping_settings(
+    customer_id: i64,
+    settings: &MappingSettings,
+) -> Result<MappingSettings, ApiFailure> {
+    let url = format!("{}/settings", mappings_path(customer_id));
+    send_json(Request::put(&url), settings).await
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {

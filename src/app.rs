@@ -10,6 +10,7 @@ use provisio_api::auth::Role;
 use crate::api;
 use crate::pages::account::AccountPage;
 use crate::pages::admins::AdminsPage;
+use crate::pages::mappings::MappingsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::report::ReportPage;
 use crate::pages::scim::ScimPage;
@@ -35,6 +36,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=ReportPage />
                     <Route path=path!("/subscriptions") view=SubscriptionsPage />
                     <Route path=path!("/scim") view=ScimPage />
+                    <Route path=path!("/mappings") view=MappingsPage />
                     <Route path=path!("/admins") view=AdminsPage />
                     <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>
@@ -89,6 +91,9 @@ fn Shell() -> impl IntoView {
                 <ul class="nav-list">
                     <li>
                         <A href="/scim">"SCIM provisioning"</A>
+                    </li>
+                    <li>
+                        <A href="/mappings">"Mappings"</A>
                     </li>
                 </ul>
                 <Show when=is_msp_admin>

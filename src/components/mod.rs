@@ -2,6 +2,7 @@
 
 pub mod column_panel;
 pub mod copy_field;
+pub mod customer_picker;
 pub mod data_table;
 pub mod export_menu;
 pub mod facet_checklist;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admins;
+pub mod mappings;
 pub mod not_found;
 pub mod report;
 pub mod scim;

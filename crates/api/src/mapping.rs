@@ -134,6 +134,9 @@ pub struct MappingPreview {
     pub users: u64,
     /// Per proposed mapping, in order: how many users it would place.
     pub placed: Vec<u64>,
+    /// Per proposed mapping, in order: how many users it matches, placed by it or taken by a
+    /// higher one (paused mappings count what they would match).
+    pub matched: Vec<u64>,
     /// Users no mapping would match (pending).
     pub pending: u64,
     pub profile_changes: u64,
@@ -154,6 +157,51 @@ pub struct PreviewChange {
     pub mapping_after: Option<String>,
     pub region_changes: bool,
 }
+
+/// A profile or storage region of the customer, to choose from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Choice {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A SCIM group of the customer, to choose from by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupChoice {
+    /// The SCIM id a group mapping stores.
+    pub id: String,
+    pub name: String,
+    pub members: u64,
+}
+
+/// What the mapping editor offers for a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingOptions {
+    pub profiles: Vec<Choice>,
+    pub storage_regions: Vec<Choice>,
+    pub groups: Vec<GroupChoice>,
+    /// The attributes an attribute mapping may match on.
+    pub attributes: Vec<String>,
+    /// A change moving more users than this to another storage region asks the admin to type
+    /// the customer's name first.
+    pub region_move_threshold: u32,
+}
+
+/// The customer's mapping settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingSettings {
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000_000))]
+    pub region_move_threshold: u32,
+}
+
+/// The region-move threshold a customer starts with.
+pub const DEFAULT_REGION_MOVE_THRESHOLD: u32 = 100;
+/// The largest region-move threshold.
+pub const MAX_REGION_MOVE_THRESHOLD: u32 = 1_000_000_000;
 
 /// Where a user lands: by a mapping, by the customer's defaults (no mappings), or nowhere
 /// (pending: mappings exist and none matches).
@@ -188,6 +236,27 @@ pub struct MappingExplanation {
     pub email: String,
     pub verdicts: Vec<MappingVerdict>,
     pub placement: Placement,
+}
+
+impl Mapping {
+    /// The request that saves this mapping as it is: the start of an edit or a preview.
+    pub fn to_request(&self) -> SaveMappingRequest {
+        SaveMappingRequest {
+            name: self.name.clone(),
+            matcher: self.matcher.clone(),
+            profile_id: self.profile_id,
+            storage_region_id: self.storage_region_id,
+            quota_gb: self.quota_gb,
+            enabled: self.enabled,
+        }
+    }
+
+    pub fn proposed(&self) -> ProposedMapping {
+        ProposedMapping {
+            id: Some(self.id),
+            mapping: self.to_request(),
+        }
+    }
 }
 
 impl Matcher {

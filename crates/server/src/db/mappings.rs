@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use provisio_api::mapping::{Mapping, MappingPreview, Matcher, PreviewChange, SaveMappingRequest};
+use provisio_api::mapping::{
+    Choice, GroupChoice, Mapping, MappingOptions, MappingPreview, Matcher, PreviewChange,
+    SaveMappingRequest, MATCHABLE_ATTRIBUTES,
+};
 use serde_json::json;
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
@@ -81,6 +84,65 @@ pub async fn group_names<'c>(
             .fetch_all(executor)
             .await?;
     Ok(rows.into_iter().collect())
+}
+
+/// What the editor offers for the customer: its profiles, regions and SCIM groups (with
+/// their member counts), the attributes to match on, and its region-move threshold.
+pub async fn options(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+) -> Result<MappingOptions, sqlx::Error> {
+    let choices = |table: &str| {
+        format!("SELECT id, name FROM {table} WHERE customer_id = ? ORDER BY name COLLATE NOCASE")
+    };
+    let profiles: Vec<(i64, String)> = sqlx::query_as(&choices("profiles"))
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let regions: Vec<(i64, String)> = sqlx::query_as(&choices("storage_regions"))
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let groups: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT g.scim_id, g.display_name,          (SELECT COUNT(*) FROM scim_group_members m WHERE m.group_id = g.id)          FROM scim_groups g WHERE g.customer_id = ? ORDER BY g.display_name COLLATE NOCASE",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let threshold: i64 =
+        sqlx::query_scalar("SELECT region_move_threshold FROM customers WHERE id = ?")
+            .bind(customer_id)
+            .fetch_one(conn)
+            .await?;
+    let choice = |(id, name): (i64, String)| Choice { id, name };
+    Ok(MappingOptions {
+        profiles: profiles.into_iter().map(choice).collect(),
+        storage_regions: regions.into_iter().map(choice).collect(),
+        groups: groups
+            .into_iter()
+            .map(|(id, name, members)| GroupChoice {
+                id,
+                name,
+                members: u64::try_from(members).unwrap_or(0),
+            })
+            .collect(),
+        attributes: MATCHABLE_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect(),
+        region_move_threshold: u32::try_from(threshold).unwrap_or(u32::MAX),
+    })
+}
+
+/// Sets the customer's region-move threshold.
+pub async fn set_region_move_threshold<'c>(
+    executor: impl SqliteExecutor<'c>,
+    customer_id: i64,
+    threshold: u32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE customers SET region_move_threshold = ? WHERE id = ?")
+        .bind(threshold)
+        .bind(customer_id)
+        .execute(executor)
+        .await?;
+    Ok(())
 }
 
 /// What of a request is not the customer's: the first unknown profile, region or group.
@@ -355,13 +417,16 @@ impl Population {
         Ok(Population { users, groups })
     }
 
-    /// The rule that places `user`, if any.
-    fn decide<'r>(&self, rules: &'r [PlacingRule], user: &PlacedUser) -> Option<&'r PlacingRule> {
-        let subject = Subject {
+    fn subject<'p>(&'p self, user: &'p PlacedUser) -> Subject<'p> {
+        Subject {
             directory: &user.scim_attributes.0,
             groups: self.groups.get(&user.id).map_or(&[][..], Vec::as_slice),
-        };
-        placement::place(rules, subject)
+        }
+    }
+
+    /// The rule that places `user`, if any.
+    fn decide<'r>(&self, rules: &'r [PlacingRule], user: &PlacedUser) -> Option<&'r PlacingRule> {
+        placement::place(rules, self.subject(user))
     }
 }
 
@@ -459,6 +524,7 @@ pub async fn preview(
     let mut preview = MappingPreview {
         users: population.users.len() as u64,
         placed: vec![0; rules.len()],
+        matched: vec![0; rules.len()],
         pending: 0,
         profile_changes: 0,
         region_changes: 0,
@@ -467,6 +533,10 @@ pub async fn preview(
         changed: 0,
     };
     for user in &population.users {
+        let subject = population.subject(user);
+        for (count, rule) in preview.matched.iter_mut().zip(&rules) {
+            *count += u64::from(placement::verdict(&rule.rule, subject).0);
+        }
         // No mappings at all: users stay where they are, as saving would leave them.
         let chosen = if rules.is_empty() {
             None

@@ -7,9 +7,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use provisio_api::auth::Role;
 use provisio_api::mapping::{
-    Mapping, MappingExplanation, MappingOrderRequest, MappingPreview, MappingPreviewRequest,
-    MappingVerdict, Matcher, Placement, ProposedMapping, SaveMappingRequest, MATCHABLE_ATTRIBUTES,
-    MAX_MAPPINGS, MAX_MAPPING_NAME_CHARS, MAX_MATCH_GROUPS, MAX_MATCH_VALUES, MAX_QUOTA_GB,
+    Mapping, MappingExplanation, MappingOptions, MappingOrderRequest, MappingPreview,
+    MappingPreviewRequest, MappingSettings, MappingVerdict, Matcher, Placement, ProposedMapping,
+    SaveMappingRequest, MATCHABLE_ATTRIBUTES, MAX_MAPPINGS, MAX_MAPPING_NAME_CHARS,
+    MAX_MATCH_GROUPS, MAX_MATCH_VALUES, MAX_QUOTA_GB, MAX_REGION_MOVE_THRESHOLD,
 };
 use provisio_api::ErrorBody;
 use serde::Deserialize;
@@ -29,6 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_order))
         .routes(routes!(explain))
         .routes(routes!(preview))
+        .routes(routes!(options))
+        .routes(routes!(set_settings))
         .routes(routes!(update_mapping, delete_mapping))
 }
 
@@ -207,6 +210,55 @@ async fn preview(
     ))
 }
 
+/// What the editor offers: the customer's profiles, storage regions and SCIM groups, the
+/// attributes to match on, and the region-move threshold.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/mappings/options", tag = "mappings",
+    params(("customer_id" = i64, Path)),
+    responses((status = 200, body = MappingOptions), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn options(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+) -> Result<Json<MappingOptions>, ApiError> {
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(db::mappings::options(&mut conn, customer_id).await?))
+}
+
+/// Sets how many users a change may move to another storage region before the editor asks
+/// for the customer's name.
+#[utoipa::path(put, path = "/api/v1/customers/{customer_id}/mappings/settings", tag = "mappings",
+    params(("customer_id" = i64, Path)), request_body = MappingSettings,
+    responses((status = 200, body = MappingSettings), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn set_settings(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+    ApiJson(request): ApiJson<MappingSettings>,
+) -> Result<Json<MappingSettings>, ApiError> {
+    require_manager(&state, &admin, customer_id).await?;
+    if request.region_move_threshold > MAX_REGION_MOVE_THRESHOLD {
+        return Err(ApiError::bad_request(
+            "region_move_threshold",
+            format!("The threshold is at most {MAX_REGION_MOVE_THRESHOLD}."),
+        ));
+    }
+    db::mappings::set_region_move_threshold(
+        &state.pool,
+        customer_id,
+        request.region_move_threshold,
+    )
+    .await?;
+    let detail = format!(
+        "customer {customer_id}: region-move threshold set to {}",
+        request.region_move_threshold
+    );
+    audit(&state, &admin, address.as_deref(), &detail).await?;
+    Ok(Json(request))
+}
+
 #[derive(Debug, Deserialize)]
 struct ExplainQuery {
     /// The user's email.
@@ -236,6 +288,7 @@ async fn explain(
             message: format!("This customer has no SCIM user with the email {email}."),
         });
     };
+    let names = db::mappings::group_names(&state.pool, customer_id).await?;
     let mappings = described(&state, customer_id).await?;
     let rules: Vec<Rule> = mappings
         .iter()
@@ -253,7 +306,11 @@ async fn explain(
     let verdicts = rules
         .iter()
         .map(|rule| {
-            let (matched, because) = placement::verdict(rule, subject);
+            let (matched, mut because) = placement::verdict(rule, subject);
+            // The engine speaks of groups by SCIM id; the admin knows them by name.
+            for (id, name) in &names {
+                because = because.replace(id.as_str(), name);
+            }
             MappingVerdict {
                 mapping_id: rule.id,
                 name: rule.name.clone(),
