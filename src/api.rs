@@ -378,7 +378,13 @@ pub async fn update_mapping(
 
 pub async fn delete_mapping(customer_id: i64, id: i64) -> Result<Vec<Mapping>, ApiFailure> {
     let url = format!("{}/{id}", mappings_path(customer_id));
-    decode(Request::delete(&url).send().await.map_err(|_| unreachable_server())?).await
+    decode(
+        Request::delete(&url)
+            .send()
+            .await
+            .map_err(|_| unreachable_server())?,
+    )
+    .await
 }
 
 pub async fn order_mappings(customer_id: i64, ids: Vec<i64>) -> Result<Vec<Mapping>, ApiFailure> {

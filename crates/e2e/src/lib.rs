@@ -89,6 +89,37 @@ impl TestServer {
             .find(|a| a.role == role)
             .unwrap_or_else(|| panic!("no demo admin with role {role:?}"))
     }
+
+    /// The row id of the customer named `name`.
+    pub async fn customer_id(&self, name: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM customers WHERE name = ?")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Gives the customer an active SCIM token, as its identity provider would hold one.
+    pub async fn scim_token(&self, customer_id: i64, token: &str) -> Result<()> {
+        use provisio_server::db::scim_tokens::{self, NewToken};
+        scim_tokens::insert(
+            &self.pool,
+            &NewToken {
+                customer_id,
+                name: "E2E IdP",
+                identity_provider: provisio_api::scim::IdentityProvider::EntraId,
+                prefix: &token[..token.len().min(12)],
+                token_hash: &provisio_server::auth::hash_token(token),
+                created_by: "e2e",
+                expires_at: chrono::Utc::now() + chrono::Duration::days(30),
+            },
+            2,
+        )
+        .await?
+        .context("the customer already has two active tokens")?;
+        Ok(())
+    }
 }
 
 fn dist_dir() -> PathBuf {
@@ -301,6 +332,85 @@ impl Browser {
         page["total"]
             .as_u64()
             .with_context(|| format!("no total in {page}"))
+    }
+
+    /// A SCIM request from the page's origin, as an identity provider would send it; answers
+    /// the status and the JSON body (null when there is none).
+    pub async fn scim(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Result<(u64, Value)> {
+        let script = "const [method, path, token, body, done] = arguments;\
+            fetch(path, {method, headers: {'Authorization': 'Bearer ' + token,\
+                'Content-Type': 'application/scim+json'}, body: body === null ? undefined : JSON.stringify(body)})\
+            .then(async r => done([r.status, await r.text().then(t => t ? JSON.parse(t) : null)]),\
+                  e => done([0, String(e)]));";
+        let answer = self
+            .client
+            .execute_async(
+                script,
+                vec![
+                    json!(method),
+                    json!(path),
+                    json!(token),
+                    body.unwrap_or(Value::Null),
+                ],
+            )
+            .await?;
+        let status = answer[0].as_u64().context("status")?;
+        Ok((status, answer[1].clone()))
+    }
+
+    /// Drags the element `source` selects with real pointer actions and drops it at `offset`
+    /// (x, y) from the centre of the element `target` selects.
+    pub async fn drag(&self, source: &str, target: &str, offset: (i64, i64)) -> Result<()> {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let source = self.client.find(Locator::Css(source)).await?;
+        let target = self.client.find(Locator::Css(target)).await?;
+        // The drag travels in small steps, as a hand would: Chromium's drag session turns each
+        // step into dragover events on whatever lies beneath.
+        let mut actions = MouseActions::new("mouse".to_owned())
+            .then(PointerAction::MoveToElement {
+                element: source,
+                duration: None,
+                x: 0,
+                y: 0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        for _ in 0..3 {
+            actions = actions.then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(50)),
+                x: -5,
+                y: 0,
+            });
+        }
+        let (x, y) = offset;
+        actions = actions
+            .then(PointerAction::MoveToElement {
+                element: target.clone(),
+                duration: Some(Duration::from_millis(200)),
+                x,
+                y,
+            })
+            .then(PointerAction::MoveToElement {
+                element: target,
+                duration: Some(Duration::from_millis(100)),
+                x: x + x.signum() * 5,
+                y: y + y.signum() * 2,
+            })
+            .then(PointerAction::Pause {
+                duration: Duration::from_millis(100),
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(actions).await?;
+        Ok(())
     }
 
     /// Runs `script` in the page and returns its value.

@@ -1,64 +1,23 @@
 //! Arranging the report's columns and exporting what is shown, in real headless Chromium.
 
 use anyhow::{Context, Result};
-use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::key::Key;
 use fantoccini::Locator;
 use provisio_api::auth::Role;
 use provisio_e2e::{Browser, TestServer};
-use std::time::Duration;
 
 const DEMO_USERS: u64 = 600;
 
 /// Drags the header of `field` with real pointer actions and drops it on the left half of the
 /// header of `onto`.
 async fn drag_header(browser: &Browser, field: &str, onto: &str) -> Result<()> {
-    let (source, target) = (
-        format!("th[data-field='{field}']"),
-        format!("th[data-field='{onto}']"),
-    );
-    let source = browser.client.find(Locator::Css(&source)).await?;
-    let target = browser.client.find(Locator::Css(&target)).await?;
-    // The drag travels in small steps, as a hand would: Chromium's drag session turns each
-    // step into dragover events on whatever lies beneath.
-    let mut actions = MouseActions::new("mouse".to_owned())
-        .then(PointerAction::MoveToElement {
-            element: source,
-            duration: None,
-            x: 0,
-            y: 0,
-        })
-        .then(PointerAction::Down {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    for _ in 0..3 {
-        actions = actions.then(PointerAction::MoveBy {
-            duration: Some(Duration::from_millis(50)),
-            x: -5,
-            y: 0,
-        });
-    }
-    actions = actions
-        .then(PointerAction::MoveToElement {
-            element: target.clone(),
-            duration: Some(Duration::from_millis(200)),
-            x: -40,
-            y: 0,
-        })
-        .then(PointerAction::MoveToElement {
-            element: target,
-            duration: Some(Duration::from_millis(100)),
-            x: -45,
-            y: 0,
-        })
-        .then(PointerAction::Pause {
-            duration: Duration::from_millis(100),
-        })
-        .then(PointerAction::Up {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    browser.client.perform_actions(actions).await?;
-    Ok(())
+    browser
+        .drag(
+            &format!("th[data-field='{field}']"),
+            &format!("th[data-field='{onto}']"),
+            (-40, 0),
+        )
+        .await
 }
 
 /// The first rendered row's email lands in the column where the User Email header stands.

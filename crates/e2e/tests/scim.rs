@@ -12,36 +12,6 @@ use provisio_server::auth::hash_token;
 use provisio_server::db::scim_tokens::{self, NewToken};
 use serde_json::{json, Value};
 
-/// A SCIM request from the page's origin, as an identity provider would send it; answers the
-/// status and the JSON body (null when there is none).
-async fn scim(
-    browser: &Browser,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Result<(u64, Value)> {
-    let script = "const [method, path, token, body, done] = arguments;\
-        fetch(path, {method, headers: {'Authorization': 'Bearer ' + token,\
-            'Content-Type': 'application/scim+json'}, body: body === null ? undefined : JSON.stringify(body)})\
-        .then(async r => done([r.status, await r.text().then(t => t ? JSON.parse(t) : null)]),\
-              e => done([0, String(e)]));";
-    let answer = browser
-        .client
-        .execute_async(
-            script,
-            vec![
-                json!(method),
-                json!(path),
-                json!(token),
-                body.unwrap_or(Value::Null),
-            ],
-        )
-        .await?;
-    let status = answer[0].as_u64().context("status")?;
-    Ok((status, answer[1].clone()))
-}
-
 fn okta_user(user_name: &str) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -176,14 +146,14 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
     );
 
     // The identity provider creates a user; the report shows it at once, managed by Okta.
-    let (status, created) = scim(
-        &browser,
-        "POST",
-        "/scim/v2/Users",
-        &token,
-        Some(okta_user("grace.hopper@northwind.example")),
-    )
-    .await?;
+    let (status, created) = browser
+        .scim(
+            "POST",
+            "/scim/v2/Users",
+            &token,
+            Some(okta_user("grace.hopper@northwind.example")),
+        )
+        .await?;
     assert_eq!(status, 201, "{created}");
     browser
         .client
@@ -220,63 +190,53 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
     .await?
     .context("the customer already has two active tokens")?;
     let id = created["id"].as_str().context("SCIM id")?;
-    let (status, _) = scim(
-        &browser,
-        "GET",
-        &format!("/scim/v2/Users/{id}"),
-        other_token,
-        None,
-    )
-    .await?;
+    let (status, _) = browser
+        .scim("GET", &format!("/scim/v2/Users/{id}"), other_token, None)
+        .await?;
     assert_eq!(status, 404);
-    let (status, _) = scim(
-        &browser,
-        "PATCH",
-        &format!("/scim/v2/Users/{id}"),
-        other_token,
-        Some(
-            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+    let (status, _) = browser
+        .scim(
+            "PATCH",
+            &format!("/scim/v2/Users/{id}"),
+            other_token,
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                     "Operations": [{"op": "replace", "value": {"active": false}}]}),
-        ),
-    )
-    .await?;
+            ),
+        )
+        .await?;
     assert_eq!(status, 404);
-    let (status, found) = scim(
-        &browser,
-        "GET",
-        "/scim/v2/Users?filter=userName%20eq%20%22grace.hopper%40northwind.example%22",
-        other_token,
-        None,
-    )
-    .await?;
+    let (status, found) = browser
+        .scim(
+            "GET",
+            "/scim/v2/Users?filter=userName%20eq%20%22grace.hopper%40northwind.example%22",
+            other_token,
+            None,
+        )
+        .await?;
     assert_eq!((status, found["totalResults"].as_u64()), (200, Some(0)));
-    let (status, theirs) = scim(
-        &browser,
-        "POST",
-        "/scim/v2/Users",
-        other_token,
-        Some(okta_user("alan.turing@elsewhere.example")),
-    )
-    .await?;
+    let (status, theirs) = browser
+        .scim(
+            "POST",
+            "/scim/v2/Users",
+            other_token,
+            Some(okta_user("alan.turing@elsewhere.example")),
+        )
+        .await?;
     assert_eq!(status, 201, "{theirs}");
     let their_id = theirs["id"].as_str().context("SCIM id")?;
-    let (status, _) = scim(
-        &browser,
-        "DELETE",
-        &format!("/scim/v2/Users/{their_id}"),
-        &token,
-        None,
-    )
-    .await?;
+    let (status, _) = browser
+        .scim(
+            "DELETE",
+            &format!("/scim/v2/Users/{their_id}"),
+            &token,
+            None,
+        )
+        .await?;
     assert_eq!(status, 404);
-    let (_, still_active) = scim(
-        &browser,
-        "GET",
-        &format!("/scim/v2/Users/{id}"),
-        &token,
-        None,
-    )
-    .await?;
+    let (_, still_active) = browser
+        .scim("GET", &format!("/scim/v2/Users/{id}"), &token, None)
+        .await?;
     assert_eq!(still_active["active"], json!(true));
 
     // Revoke with confirmation; the next SCIM call with it is refused.
@@ -302,7 +262,7 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
             Ok(row.contains("Revoked").then_some(()))
         })
         .await?;
-    let (status, error) = scim(&browser, "GET", "/scim/v2/Users", &token, None).await?;
+    let (status, error) = browser.scim("GET", "/scim/v2/Users", &token, None).await?;
     assert_eq!(status, 401, "{error}");
     assert_eq!(error["status"], json!("401"));
 

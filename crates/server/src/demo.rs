@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use provisio_api::auth::Role;
+use provisio_api::mapping::{AttributeOperator, Matcher, SaveMappingRequest};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -108,6 +109,119 @@ pub async fn seed(pool: &SqlitePool, user_count: u64) -> Result<DemoSeed, ApiErr
         db::admins::insert(pool, &new).await?;
     }
     Ok(DemoSeed { users, admins })
+}
+
+/// What the identity providers of the demo customers provisioned by SCIM (Entra ID, Okta)
+/// would have pushed: their users as SCIM resources with directory attributes, groups by
+/// department, and two to four mappings that place the users, as the seeds' use case does
+/// (the Finance group first, then a location, then the rest). Placement runs through the
+/// mapping engine, as an admin's save would. Runs after [`seed`], on the same database.
+pub async fn seed_provisioning(pool: &SqlitePool) -> Result<(), ApiError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x5343_494d);
+    let customers = customers(&mut ChaCha8Rng::seed_from_u64(SEED));
+    let at = timestamp(anchor());
+    for customer in &customers {
+        if !matches!(customer.identity_provider, "Microsoft Entra ID" | "Okta") {
+            continue;
+        }
+        let mut tx = db::write_transaction(pool).await?;
+        let Some(ids) = db::demo::customer_ids(&mut tx, &customer.global_id).await? else {
+            continue;
+        };
+        db::demo::provision_scim_users(&mut tx, ids.customer_id, customer.identity_provider)
+            .await?;
+        let mut groups = HashMap::new();
+        for department in ["Finance", "Engineering", "Sales"] {
+            let scim_id = uuid::Builder::from_random_bytes(rng.gen())
+                .into_uuid()
+                .to_string();
+            db::demo::insert_group(
+                &mut tx,
+                ids.customer_id,
+                &scim_id,
+                department,
+                department,
+                None,
+                &at,
+            )
+            .await?;
+            groups.insert(department, scim_id);
+        }
+        for mapping in demo_mappings(customer, &ids, &groups) {
+            db::mappings::insert(&mut tx, ids.customer_id, &mapping).await?;
+        }
+        db::mappings::place_users(&mut tx, ids.customer_id, None, None).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+fn demo_mappings(
+    customer: &DemoCustomer,
+    ids: &db::demo::CustomerIds,
+    groups: &HashMap<&str, String>,
+) -> Vec<SaveMappingRequest> {
+    let profile = |name: &str| {
+        customer
+            .profiles
+            .iter()
+            .position(|p| *p == name)
+            .map(|at| ids.profile_ids[at])
+    };
+    let default_profile = ids.profile_ids[0];
+    let first_region = ids.region_ids[0];
+    let eu_region = customer
+        .storage_regions
+        .iter()
+        .position(|r| r.starts_with("EU"))
+        .map(|at| ids.region_ids[at]);
+    let mapping =
+        |name: &str, matcher, profile_id, storage_region_id, quota_gb| SaveMappingRequest {
+            name: name.to_owned(),
+            matcher,
+            profile_id,
+            storage_region_id,
+            quota_gb,
+            enabled: true,
+        };
+    let attribute = |attribute: &str, values: &[&str]| Matcher::Attribute {
+        attribute: attribute.to_owned(),
+        operator: AttributeOperator::AnyOf,
+        values: values.iter().map(|v| (*v).to_owned()).collect(),
+    };
+    let mut mappings = vec![mapping(
+        "Finance",
+        Matcher::Groups {
+            groups: groups.get("Finance").cloned().into_iter().collect(),
+        },
+        profile("Finance").unwrap_or(default_profile),
+        first_region,
+        Some(200),
+    )];
+    if let Some(eu_region) = eu_region {
+        mappings.push(mapping(
+            "Europe",
+            attribute("country", &["DE", "IE"]),
+            default_profile,
+            eu_region,
+            Some(100),
+        ));
+    }
+    mappings.push(mapping(
+        "Sales and Marketing",
+        attribute("department", &["Sales", "Marketing"]),
+        profile("Sales").unwrap_or(default_profile),
+        first_region,
+        Some(50),
+    ));
+    mappings.push(mapping(
+        "Everyone else",
+        Matcher::All,
+        default_profile,
+        first_region,
+        None,
+    ));
+    mappings
 }
 
 fn demo_admin(

@@ -151,6 +151,7 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
     if args.demo && !args.no_demo && db::demo::is_empty(&pool).await? {
         let started = Instant::now();
         let seeded = demo::seed(&pool, args.demo_users).await?;
+        demo::seed_provisioning(&pool).await?;
         tracing::info!(users = seeded.users, elapsed = ?started.elapsed(), "seeded demo data");
         println!("Demo admins (passwords are shown only now; they are stored hashed):");
         for admin in &seeded.admins {

@@ -345,4 +345,96 @@ async fn a_preview_names_exactly_the_users_saving_then_moves() {
         "the preview is what saving did, user by user"
     );
     assert_eq!(preview.body["changed"], moved.len());
+
+    // A mapping below another matches users the higher one takes: matched counts them, placed
+    // does not.
+    let london_id = saved.body[0]["id"].as_i64().expect("id");
+    let everyone = json!({"name": "Everyone", "enabled": true, "quota_gb": null,
+        "matcher": {"kind": "all"}, "profile_id": profiles[0], "storage_region_id": regions[0]});
+    let stacked = app
+        .send(
+            Method::POST,
+            &format!("{uri}/preview"),
+            Some(&app.msp_cookie),
+            Some(
+                json!({"mappings": [{"id": london_id, "mapping": saved.body[0]
+                .as_object().map(|m| json!({"name": m["name"], "enabled": true, "quota_gb": 5,
+                    "matcher": m["matcher"], "profile_id": m["profile_id"],
+                    "storage_region_id": m["storage_region_id"]}))},
+                {"id": null, "mapping": everyone}]}),
+            ),
+        )
+        .await;
+    assert_eq!(stacked.status, StatusCode::OK, "{}", stacked.text);
+    assert_eq!(stacked.body["matched"], json!([2, 4]));
+    assert_eq!(stacked.body["placed"], json!([2, 2]));
+}
+
+#[tokio::test]
+async fn demo_customers_on_scim_are_placed_by_their_demo_mappings() {
+    let app = TestApp::with_demo_users(600).await;
+    provisio_server::demo::seed_provisioning(&app.pool)
+        .await
+        .expect("demo provisioning seeds");
+    let customers: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT DISTINCT customer_id, managed_by FROM users WHERE scim_id IS NOT NULL",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("customers");
+    assert!(!customers.is_empty(), "some demo customers use SCIM");
+    for (customer, managed_by) in customers {
+        assert!(["Microsoft Entra ID", "Okta"].contains(&managed_by.as_str()));
+        let (status, mappings) = app
+            .get(&format!("/api/v1/customers/{customer}/mappings"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let list = mappings.as_array().expect("mappings");
+        assert!(
+            (2..=4).contains(&list.len()),
+            "two to four mappings: {mappings}"
+        );
+        let placed: u64 = list.iter().filter_map(|m| m["users"].as_u64()).sum();
+        let scim_users: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE customer_id = ? AND scim_id IS NOT NULL",
+        )
+        .bind(customer)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+        assert_eq!(
+            placed, scim_users as u64,
+            "the last mapping takes everyone left"
+        );
+
+        // Each user's stored placement is what "Test a user" explains.
+        let users: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT email, mapping_id FROM users WHERE customer_id = ? AND scim_id IS NOT NULL LIMIT 5",
+        )
+        .bind(customer)
+        .fetch_all(&app.pool)
+        .await
+        .expect("users");
+        for (email, mapping_id) in users {
+            let (status, explained) = app
+                .get(&format!(
+                    "/api/v1/customers/{customer}/mappings/explain?email={email}"
+                ))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{explained}");
+            assert_eq!(explained["placement"]["mapping_id"], json!(mapping_id));
+        }
+        let (status, options) = app
+            .get(&format!("/api/v1/customers/{customer}/mappings/options"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let groups = options["groups"].as_array().expect("groups");
+        assert_eq!(groups.len(), 3, "{options}");
+        let members: u64 = groups.iter().filter_map(|g| g["members"].as_u64()).sum();
+        assert!(
+            members > 0 || scim_users < 10,
+            "{scim_users} users, {options}"
+        );
+        assert_eq!(options["region_move_threshold"], 100);
+    }
 }

@@ -19,8 +19,14 @@ pub enum Change {
         request: SaveMappingRequest,
     },
     /// The whole order, highest priority first, and what moved, in words.
-    Reorder { ids: Vec<i64>, moved: String },
-    Delete { id: i64, name: String },
+    Reorder {
+        ids: Vec<i64>,
+        moved: String,
+    },
+    Delete {
+        id: i64,
+        name: String,
+    },
 }
 
 impl Change {
@@ -188,9 +194,19 @@ fn DiffSummary(diff: MappingPreview) -> impl IntoView {
         .iter()
         .take(10)
         .map(|c| {
-            let from = c.mapping_before.clone().unwrap_or_else(|| "no mapping".to_owned());
-            let to = c.mapping_after.clone().unwrap_or_else(|| "pending".to_owned());
-            let region = if c.region_changes { " · region changes" } else { "" };
+            let from = c
+                .mapping_before
+                .clone()
+                .unwrap_or_else(|| "no mapping".to_owned());
+            let to = c
+                .mapping_after
+                .clone()
+                .unwrap_or_else(|| "pending".to_owned());
+            let region = if c.region_changes {
+                " · region changes"
+            } else {
+                ""
+            };
             view! { <li>{format!("{}: {from} → {to}{region}", c.email)}</li> }
         })
         .collect_view();

@@ -59,7 +59,9 @@ pub fn MappingForm(
         });
         async move {
             match proposed {
-                Some((request, at)) => Some((api::preview_mappings(customer_id, &request).await, at)),
+                Some((request, at)) => {
+                    Some((api::preview_mappings(customer_id, &request).await, at))
+                }
                 None => None,
             }
         }
@@ -77,7 +79,11 @@ pub fn MappingForm(
             on_review.run(Change::Save { id, request });
         }
     };
-    let title = if id.is_some() { "Edit mapping" } else { "New mapping" };
+    let title = if id.is_some() {
+        "Edit mapping"
+    } else {
+        "New mapping"
+    };
 
     view! {
         <form class="panel mapping-form" on:submit=submit novalidate=true aria-labelledby="mapping-form-title">
@@ -210,7 +216,9 @@ fn MatcherFields(draft: Draft, options: MappingOptions) -> impl IntoView {
 /// Where the mapping places its users.
 #[component]
 fn PlacementFields(draft: Draft, options: MappingOptions) -> impl IntoView {
-    let choose = |signal: RwSignal<Option<i64>>| move |e: leptos::ev::Event| signal.set(event_target_value(&e).parse().ok());
+    let choose = |signal: RwSignal<Option<i64>>| {
+        move |e: leptos::ev::Event| signal.set(event_target_value(&e).parse().ok())
+    };
     view! {
         <div class="form-grid">
             <label class="field">

@@ -34,7 +34,9 @@ impl Reorder {
         self.menu_open.set(None);
         let mut ids = self.ids.get_value();
         let to = to.min(ids.len().saturating_sub(1));
-        let name = self.names.with_value(|n| n.get(from).cloned().unwrap_or_default());
+        let name = self
+            .names
+            .with_value(|n| n.get(from).cloned().unwrap_or_default());
         if from == to || from >= ids.len() {
             self.announcement
                 .set(format!("{name} stays at priority {}", from + 1));
@@ -49,7 +51,8 @@ impl Reorder {
     }
 
     fn drop(self) {
-        if let (Some(from), Some(at)) = (self.dragging.get_untracked(), self.drop_at.get_untracked())
+        if let (Some(from), Some(at)) =
+            (self.dragging.get_untracked(), self.drop_at.get_untracked())
         {
             self.move_to(from, if at > from { at - 1 } else { at });
         }

@@ -67,7 +67,7 @@ pub fn MappingsPage() -> impl IntoView {
 #[derive(Clone)]
 enum Editing {
     New,
-    Existing(Mapping),
+    Existing(Box<Mapping>),
 }
 
 type Loaded = Result<(Vec<Mapping>, MappingOptions), ApiFailure>;
@@ -85,13 +85,22 @@ fn CustomerMappings(customer_id: i64, customer_name: String, can_manage: bool) -
     let notice = RwSignal::new(None::<String>);
     let actions = RowActions {
         can_manage,
-        on_reorder: Callback::new(move |(ids, moved)| pending.set(Some(Change::Reorder { ids, moved }))),
-        on_edit: Callback::new(move |m| editing.set(Some(Editing::Existing(m)))),
-        on_delete: Callback::new(move |m: Mapping| pending.set(Some(Change::Delete { id: m.id, name: m.name }))),
+        on_reorder: Callback::new(move |(ids, moved)| {
+            pending.set(Some(Change::Reorder { ids, moved }))
+        }),
+        on_edit: Callback::new(move |m| editing.set(Some(Editing::Existing(Box::new(m))))),
+        on_delete: Callback::new(move |m: Mapping| {
+            pending.set(Some(Change::Delete {
+                id: m.id,
+                name: m.name,
+            }))
+        }),
     };
     let on_applied = Callback::new(move |(change, _list): (Change, Vec<Mapping>)| {
         notice.set(Some(match &change {
-            Change::Save { .. } => "Saved; the customer's users are placed by the new mappings.".to_owned(),
+            Change::Save { .. } => {
+                "Saved; the customer's users are placed by the new mappings.".to_owned()
+            }
             Change::Reorder { moved, .. } => format!("Moved {moved}."),
             Change::Delete { name, .. } => format!("Deleted “{name}”."),
         }));
@@ -129,7 +138,7 @@ fn CustomerMappings(customer_id: i64, customer_name: String, can_manage: bool) -
                     {move || editing.get().map(|edit| view! {
                         <MappingForm
                             customer_id
-                            editing=match edit { Editing::New => None, Editing::Existing(m) => Some(m) }
+                            editing=match edit { Editing::New => None, Editing::Existing(m) => Some(*m) }
                             current=form_current.clone()
                             options=form_options.clone()
                             on_review=Callback::new(move |change| pending.set(Some(change)))

@@ -1,6 +1,6 @@
 //! Writes generated demo data (see [`crate::demo`]) into the database.
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::demo::{DemoCustomer, DemoUser};
 
@@ -66,6 +66,37 @@ pub async fn insert_customers(
     Ok(ids)
 }
 
+/// The row ids of the customer with this global id, its profiles and regions in row order
+/// (the order they were given).
+pub async fn customer_ids(
+    conn: &mut SqliteConnection,
+    global_id: &str,
+) -> Result<Option<CustomerIds>, sqlx::Error> {
+    let Some(customer_id): Option<i64> =
+        sqlx::query_scalar("SELECT id FROM customers WHERE global_id = ?")
+            .bind(global_id)
+            .fetch_optional(&mut *conn)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let profile_ids =
+        sqlx::query_scalar("SELECT id FROM profiles WHERE customer_id = ? ORDER BY id")
+            .bind(customer_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let region_ids =
+        sqlx::query_scalar("SELECT id FROM storage_regions WHERE customer_id = ? ORDER BY id")
+            .bind(customer_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(Some(CustomerIds {
+        customer_id,
+        profile_ids,
+        region_ids,
+    }))
+}
+
 /// Row ids of a customer and of its profiles and storage regions.
 pub struct CustomerIds {
     pub customer_id: i64,
@@ -113,4 +144,86 @@ pub async fn insert_users(
     }
     tx.commit().await?;
     Ok(inserted)
+}
+
+/// Makes the customer's users that `identity_provider` manages SCIM resources, as if it had
+/// pushed them: SCIM ids, names, and directory attributes (department, title, a few guests,
+/// the work address of their storage region). Their department is the custom attribute's
+/// value when the customer's custom attribute is the department.
+pub async fn provision_scim_users(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    identity_provider: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET \
+           scim_id = (SELECT substr(global_id, 1, 24) FROM customers c WHERE c.id = customer_id) \
+                     || printf('%012x', id), \
+           external_id = printf('%08x-0000-4000-8000-%012x', customer_id, id), \
+           scim_user_name = email, scim_display_name = user_name, \
+           given_name = substr(user_name, 1, instr(user_name, ' ') - 1), \
+           family_name = substr(user_name, instr(user_name, ' ') + 1), \
+           email_type = 'work', email_primary = 1, updated_at = created_at, \
+           scim_attributes = json_object( \
+             'department', CASE WHEN custom_attribute_name = 'department' \
+               THEN custom_attribute_value \
+               ELSE json_extract('[\"Finance\",\"Sales\",\"Engineering\",\"HR\",\"Legal\",\"Operations\",\"Marketing\"]', \
+                                 '$[' || (id % 7) || ']') END, \
+             'title', json_extract('[\"Analyst\",\"Manager\",\"Specialist\",\"Director\",\"Associate\"]', \
+                                   '$[' || (id % 5) || ']'), \
+             'userType', CASE WHEN id % 31 = 0 THEN 'Guest' ELSE 'Member' END, \
+             'addresses.type', 'work', \
+             'locality', CASE (SELECT name FROM storage_regions r WHERE r.id = storage_region_id) \
+               WHEN 'US East (N. Virginia)' THEN 'New York' WHEN 'US West (Oregon)' THEN 'Seattle' \
+               WHEN 'EU (Frankfurt)' THEN 'Frankfurt' WHEN 'EU (Ireland)' THEN 'Dublin' \
+               WHEN 'Asia Pacific (Sydney)' THEN 'Sydney' ELSE 'Toronto' END, \
+             'country', CASE (SELECT name FROM storage_regions r WHERE r.id = storage_region_id) \
+               WHEN 'EU (Frankfurt)' THEN 'DE' WHEN 'EU (Ireland)' THEN 'IE' \
+               WHEN 'Asia Pacific (Sydney)' THEN 'AU' WHEN 'Canada (Central)' THEN 'CA' \
+               ELSE 'US' END) \
+         WHERE customer_id = ? AND managed_by = ? AND scim_id IS NULL",
+    )
+    .bind(customer_id)
+    .bind(identity_provider)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds a SCIM group of the customer whose members are its SCIM users with this
+/// department (and, when given, country).
+pub async fn insert_group(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    scim_id: &str,
+    name: &str,
+    department: &str,
+    country: Option<&str>,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    let group_id: i64 = sqlx::query_scalar(
+        "INSERT INTO scim_groups (customer_id, scim_id, display_name, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(scim_id)
+    .bind(name)
+    .bind(at)
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO scim_group_members (group_id, user_id) \
+         SELECT ?, id FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
+         AND json_extract(scim_attributes, '$.department') = ? \
+         AND (? IS NULL OR json_extract(scim_attributes, '$.country') = ?)",
+    )
+    .bind(group_id)
+    .bind(customer_id)
+    .bind(department)
+    .bind(country)
+    .bind(country)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

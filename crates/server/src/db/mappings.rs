@@ -126,7 +126,10 @@ pub async fn options(
                 members: u64::try_from(members).unwrap_or(0),
             })
             .collect(),
-        attributes: MATCHABLE_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect(),
+        attributes: MATCHABLE_ATTRIBUTES
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect(),
         region_move_threshold: u32::try_from(threshold).unwrap_or(u32::MAX),
     })
 }

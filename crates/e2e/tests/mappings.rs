@@ -1,0 +1,255 @@
+//! The mapping editor end to end, in real headless Chromium: build mappings like the seeds'
+//! use case (a group first, then a location), see the live preview, reorder by dragging and
+//! by keyboard, confirm the diff, see the users' placement change in the report, and have
+//! "Test a user" explain it.
+
+use anyhow::{Context, Result};
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use provisio_api::auth::Role;
+use provisio_e2e::{Browser, TestServer};
+use serde_json::{json, Value};
+
+const TOKEN: &str = "pvs_mapping00_e2e-token-for-the-mapping-editor";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+fn user(email: &str, extra: Value) -> Value {
+    let mut user = json!({"userName": email, "emails": [{"value": email, "primary": true}],
+        "name": {"givenName": "Test", "familyName": "User"}, "active": true});
+    if let (Some(user), Some(extra)) = (user.as_object_mut(), extra.as_object()) {
+        user.extend(extra.clone());
+    }
+    user
+}
+
+/// Pushes three users and a Finance group over SCIM, as Entra ID would.
+async fn provision(browser: &Browser) -> Result<()> {
+    let london = json!({"addresses": [{"type": "work", "locality": "London"}]});
+    let mut finance = london.clone();
+    finance[ENTERPRISE] = json!({"department": "Finance"});
+    let mut ids = Vec::new();
+    for (email, extra) in [
+        ("fin@northwind.example", finance),
+        ("lon@northwind.example", london),
+        ("oth@northwind.example", json!({})),
+    ] {
+        let (status, created) = browser
+            .scim("POST", "/scim/v2/Users", TOKEN, Some(user(email, extra)))
+            .await?;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().context("id")?.to_owned());
+    }
+    let group = json!({"displayName": "Finance", "members": [{"value": ids[0]}]});
+    let (status, created) = browser
+        .scim("POST", "/scim/v2/Groups", TOKEN, Some(group))
+        .await?;
+    assert_eq!(status, 201, "{created}");
+    Ok(())
+}
+
+async fn wait_for_text(browser: &Browser, css: &str, wanted: &str) -> Result<()> {
+    browser
+        .eventually(&format!("“{wanted}” in {css}"), || async {
+            Ok(browser.text_of(css).await?.contains(wanted).then_some(()))
+        })
+        .await
+}
+
+/// The mapping names in the list, highest priority first.
+async fn mapping_order(browser: &Browser) -> Result<Vec<String>> {
+    let names = browser
+        .eval("return Array.from(document.querySelectorAll('tr.mapping-row')).map(r => r.dataset.mapping);")
+        .await?;
+    Ok(serde_json::from_value(names)?)
+}
+
+/// Confirms the open change dialog once its diff is shown, and waits for it to close.
+async fn confirm_change(browser: &Browser, diff_says: &str) -> Result<()> {
+    wait_for_text(browser, ".change-dialog .diff-total", diff_says).await?;
+    browser.click(".change-dialog .confirm-change").await?;
+    browser
+        .eventually("the dialog to close", || async {
+            Ok(browser
+                .client
+                .find(Locator::Css(".change-dialog"))
+                .await
+                .is_err()
+                .then_some(()))
+        })
+        .await
+}
+
+/// Fills the open form: name, then `kind` and what it needs, then profile and region by index.
+async fn fill_form(browser: &Browser, name: &str, profile: usize, region: usize) -> Result<()> {
+    let form = browser
+        .eventually("the mapping form", || async {
+            Ok(browser
+                .client
+                .find(Locator::Css(".mapping-form"))
+                .await
+                .ok())
+        })
+        .await?;
+    form.find(Locator::Css("input[name=name]"))
+        .await?
+        .send_keys(name)
+        .await
+        .context("typing the name")?;
+    form.find(Locator::Css("select[name=profile]"))
+        .await?
+        .select_by_index(profile)
+        .await
+        .context("choosing the profile")?;
+    form.find(Locator::Css("select[name=storage-region]"))
+        .await?
+        .select_by_index(region)
+        .await
+        .context("choosing the region")?;
+    Ok(())
+}
+
+/// The Profile cell of the report's row for `email`.
+async fn report_profile(browser: &Browser, server: &TestServer, email: &str) -> Result<String> {
+    let query = format!("/?filter=user_email.equals%3A{}", email.replace('@', "%40"));
+    browser.client.goto(&server.url(&query)).await?;
+    browser
+        .wait_for_total(1, &format!("the row of {email}"))
+        .await?;
+    let profile = browser.column_index("profile").await?;
+    Ok(browser.rendered_rows().await?[0][profile].clone())
+}
+
+#[tokio::test]
+async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> {
+    let server = TestServer::start(40).await?;
+    let northwind = server.customer_id("Northwind Traders").await?;
+    server.scim_token(northwind, TOKEN).await?;
+    let browser = Browser::start().await?;
+    browser
+        .sign_in(&server, Role::CustomerAdmin, "/mappings")
+        .await?;
+    provision(&browser).await?;
+    let default_profile = report_profile(&browser, &server, "fin@northwind.example").await?;
+
+    browser.client.goto(&server.url("/mappings")).await?;
+    wait_for_text(&browser, ".empty-state", "No mappings").await?;
+
+    // A group mapping: the live preview counts the one Finance member.
+    browser.click(".add-mapping").await?;
+    fill_form(&browser, "Finance", 1, 1).await?;
+    browser
+        .click(".group-choices input[name=group]")
+        .await
+        .context("choosing the group")?;
+    wait_for_text(&browser, ".preview-matched", "Matches 1 users; places 1").await?;
+    browser.click(".review-mapping").await?;
+    confirm_change(&browser, "3 of 3 users change placement").await?;
+    wait_for_text(
+        &browser,
+        "tr.mapping-row[data-mapping='Finance'] .mapping-users",
+        "1",
+    )
+    .await?;
+    let finance_profile = report_profile(&browser, &server, "fin@northwind.example").await?;
+    assert_ne!(
+        finance_profile, default_profile,
+        "the Finance mapping moved them"
+    );
+
+    // An attribute mapping below it: it matches both Londoners, the group takes one.
+    browser.client.goto(&server.url("/mappings")).await?;
+    browser
+        .eventually("the add button", || async {
+            Ok(browser.client.find(Locator::Css(".add-mapping")).await.ok())
+        })
+        .await?
+        .click()
+        .await?;
+    fill_form(&browser, "London", 0, 0).await?;
+    browser
+        .click("input[name=match-kind][value=attribute]")
+        .await?;
+    browser
+        .client
+        .find(Locator::Css("select[name=attribute]"))
+        .await?
+        .select_by_value("locality")
+        .await?;
+    browser
+        .client
+        .find(Locator::Css("input[name=values]"))
+        .await?
+        .send_keys("london")
+        .await?;
+    wait_for_text(&browser, ".preview-matched", "Matches 2 users; places 1").await?;
+    wait_for_text(&browser, ".preview-taken", "1 of them are taken").await?;
+    browser.click(".review-mapping").await?;
+    confirm_change(&browser, "1 of 3 users change placement").await?;
+    assert_eq!(mapping_order(&browser).await?, ["Finance", "London"]);
+
+    // The keyboard proposes a move; cancelling it changes nothing.
+    let chord: String = [Key::Alt, Key::Shift, Key::Up]
+        .into_iter()
+        .map(char::from)
+        .collect();
+    browser
+        .client
+        .find(Locator::Css(
+            "tr.mapping-row[data-mapping='London'] .move-handle",
+        ))
+        .await?
+        .send_keys(&chord)
+        .await?;
+    wait_for_text(
+        &browser,
+        ".mapping-announcer",
+        "“London” to priority 1 of 2",
+    )
+    .await?;
+    wait_for_text(
+        &browser,
+        ".change-dialog .diff-total",
+        "1 of 3 users change placement",
+    )
+    .await?;
+    browser.click(".change-dialog .button.secondary").await?;
+    assert_eq!(mapping_order(&browser).await?, ["Finance", "London"]);
+
+    // Dragging London above Finance, confirmed, gives the Londoner in Finance to London.
+    browser
+        .drag(
+            "tr.mapping-row[data-mapping='London'] td.mapping-name",
+            "tr.mapping-row[data-mapping='Finance'] td.mapping-name",
+            (0, -8),
+        )
+        .await?;
+    confirm_change(&browser, "1 of 3 users change placement").await?;
+    browser
+        .eventually("the new order", || async {
+            Ok((mapping_order(&browser).await? == ["London", "Finance"]).then_some(()))
+        })
+        .await?;
+
+    // "Test a user" explains the placement, mapping by mapping.
+    browser
+        .client
+        .find(Locator::Css("input[name=test-email]"))
+        .await?
+        .send_keys("fin@northwind.example")
+        .await?;
+    browser.click(".test-user button[type=submit]").await?;
+    wait_for_text(
+        &browser,
+        ".explanation-verdict",
+        "placed by \"London\" (priority 1)",
+    )
+    .await?;
+    wait_for_text(&browser, ".verdicts", "member of group Finance").await?;
+
+    assert_eq!(
+        report_profile(&browser, &server, "fin@northwind.example").await?,
+        default_profile,
+        "London places them on the first profile"
+    );
+    browser.close().await
+}
