@@ -192,6 +192,81 @@ pub async fn taken<'c>(
     Ok(clash.map(|by_name| if by_name { "userName" } else { "emails" }))
 }
 
+/// A user of the customer a SCIM create may take over instead of adding one: a user SCIM
+/// deleted (preserved), or one Provisio holds from elsewhere (AD/LDAP, added by hand).
+#[derive(Debug, sqlx::FromRow)]
+pub struct Claimable {
+    pub id: i64,
+    /// Set when SCIM deleted them; None when SCIM never managed them.
+    pub scim_id: Option<String>,
+    pub managed_by: String,
+}
+
+/// The customer's user a create of `fields` matches by email or userName (case-insensitive),
+/// unless a live SCIM resource holds them: the create's uniqueness check answers for those.
+/// An email match wins over a userName match.
+pub async fn claimable<'c>(
+    executor: impl SqliteExecutor<'c>,
+    customer_id: i64,
+    fields: &UserFields,
+) -> Result<Option<Claimable>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, scim_id, managed_by FROM users          WHERE customer_id = ? AND NOT (scim_id IS NOT NULL AND scim_deleted = 0)          AND (email = ? COLLATE NOCASE OR scim_user_name = ? COLLATE NOCASE)          ORDER BY email = ? COLLATE NOCASE DESC, id LIMIT 1",
+    )
+    .bind(customer_id)
+    .bind(&fields.email)
+    .bind(&fields.user_name)
+    .bind(&fields.email)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Makes `claimed` a live SCIM resource again (or for the first time) with `fields`, managed
+/// by `managed_by`, keeping their data and creation date; under a new SCIM id, so an id the
+/// identity provider deleted stays gone. Logs `change` with it, in the caller's transaction.
+pub async fn relink(
+    tx: &mut SqliteConnection,
+    customer_id: i64,
+    claimed: &Claimable,
+    fields: &UserFields,
+    managed_by: &str,
+    change: &Change<'_>,
+) -> Result<ScimUser, sqlx::Error> {
+    let scim_id = uuid::Uuid::new_v4().to_string();
+    let (status, license) = status_and_license(fields.active);
+    let now = now_text();
+    let (created_at, version): (DateTime<Utc>, i64) = sqlx::query_as(
+        "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, managed_by = ?,          scim_id = ?, scim_deleted = 0, scim_user_name = ?, external_id = ?, given_name = ?,          family_name = ?, scim_display_name = ?, email_type = ?, email_primary = ?,          scim_attributes = ?, updated_at = ?, version = version + 1          WHERE id = ? AND customer_id = ? RETURNING created_at, version",
+    )
+    .bind(fields.report_name())
+    .bind(&fields.email)
+    .bind(status)
+    .bind(license)
+    .bind(managed_by)
+    .bind(&scim_id)
+    .bind(&fields.user_name)
+    .bind(&fields.external_id)
+    .bind(&fields.given_name)
+    .bind(&fields.family_name)
+    .bind(&fields.display_name)
+    .bind(&fields.email_type)
+    .bind(fields.email_primary)
+    .bind(Json(&fields.directory))
+    .bind(&now)
+    .bind(claimed.id)
+    .bind(customer_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    change.record(tx, customer_id, &scim_id).await?;
+    Ok(ScimUser {
+        scim_id,
+        fields: fields.clone(),
+        created_at,
+        updated_at: parse_time(&now),
+        version,
+    })
+}
+
 fn status_and_license(active: bool) -> (&'static str, &'static str) {
     if active {
         ("Active", "active")

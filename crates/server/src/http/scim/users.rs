@@ -141,7 +141,9 @@ impl ScimResource for Users {
         match db::scim_users::taken(conn, customer_id, fields, except).await? {
             None => Ok(()),
             Some(attribute) if except.is_none() => Err(ScimError::conflict(format!(
-                "A user with this {attribute} already exists."
+                "A user with this {attribute} already exists and is provisioned through SCIM: \
+                 find it with a filter on {attribute} and update it, or unassign it from the \
+                 connection that manages it first."
             ))),
             Some(attribute) => Err(ScimError::conflict(format!(
                 "Another user has this {attribute}."
@@ -156,6 +158,52 @@ impl ScimResource for Users {
         change: &Change<'_>,
     ) -> Result<ScimUser, sqlx::Error> {
         db::scim_users::insert(conn, client.customer_id, fields, client.managed_by, change).await
+    }
+
+    /// A returning user (SCIM deleted them, so they are preserved) is re-assigned; a user
+    /// Provisio holds from elsewhere (AD/LDAP, by hand) is claimed. Either keeps their data and
+    /// creation date and becomes managed by this token's identity provider.
+    async fn adopt(
+        conn: &mut SqliteConnection,
+        client: &ScimClient,
+        fields: &UserFields,
+        source_id: Option<&str>,
+    ) -> Result<Option<ScimUser>, ScimError> {
+        let Some(claimed) =
+            db::scim_users::claimable(&mut *conn, client.customer_id, fields).await?
+        else {
+            return Ok(None);
+        };
+        // The resource it becomes must not clash with another live one.
+        Self::check(conn, client.customer_id, fields, claimed.scim_id.as_deref()).await?;
+        let (action, how) = match claimed.scim_id {
+            Some(_) => ("restore", "re-assigned"),
+            None => ("match", "matched existing user"),
+        };
+        let mut changes = Self::changes(None, fields);
+        if let Some(changes) = changes.as_object_mut() {
+            changes.insert(
+                "managedBy".to_owned(),
+                json!({"before": claimed.managed_by, "after": client.managed_by}),
+            );
+            changes.insert("match".to_owned(), json!({"before": null, "after": how}));
+        }
+        let change = Change {
+            token_id: client.token_id,
+            action,
+            source_id,
+            changes,
+        };
+        let stored = db::scim_users::relink(
+            conn,
+            client.customer_id,
+            &claimed,
+            fields,
+            client.managed_by,
+            &change,
+        )
+        .await?;
+        Ok(Some(stored))
     }
 
     async fn update(

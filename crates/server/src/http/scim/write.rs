@@ -80,6 +80,16 @@ pub trait ScimResource {
         fields: &Self::Fields,
         change: &Change<'_>,
     ) -> impl Future<Output = Result<Self::Stored, sqlx::Error>> + Send;
+    /// A create that matches an existing resource the client may take over (a returning or
+    /// pre-existing user) takes it over instead of adding one; None when nothing matches.
+    fn adopt(
+        _conn: &mut SqliteConnection,
+        _client: &ScimClient,
+        _fields: &Self::Fields,
+        _source_id: Option<&str>,
+    ) -> impl Future<Output = Result<Option<Self::Stored>, ScimError>> + Send {
+        async { Ok(None) }
+    }
     /// Stores `fields` while the resource is still at `version`; None when it is not.
     fn update(
         conn: &mut SqliteConnection,
@@ -109,6 +119,12 @@ pub async fn create<R: ScimResource>(
     let outcome = async {
         let fields = R::from_resource(&parsed?)?;
         let mut tx = db::write_transaction(&state.pool).await?;
+        if let Some(stored) = R::adopt(&mut tx, &client, &fields, source.as_deref()).await? {
+            let id = R::id(&stored);
+            place(&mut tx, &client, &R::placed_users(&id, None, Some(&fields))).await?;
+            tx.commit().await?;
+            return Ok(answer::<R>(StatusCode::CREATED, &stored));
+        }
         R::check(&mut tx, client.customer_id, &fields, None).await?;
         let change = Change {
             token_id: client.token_id,
