@@ -400,6 +400,34 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             Some(json!({"mappings": []})),
             [200, 404, 200, 401],
         ),
+        case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/mappings/options",
+            &format!("{mappings}/options"),
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/mappings/options",
+            &format!("{other_mappings}/options"),
+            None,
+            [200, 404, 200, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/customers/{customer_id}/mappings/settings",
+            &format!("{mappings}/settings"),
+            Some(json!({"region_move_threshold": 250})),
+            [200, 200, 403, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/customers/{customer_id}/mappings/settings",
+            &format!("{other_mappings}/settings"),
+            Some(json!({"region_move_threshold": 250})),
+            [200, 404, 403, 401],
+        ),
         // Deleted by the MSP admin first; afterwards there is nothing left to delete.
         case(
             Method::DELETE,
