@@ -6,8 +6,8 @@ use provisio_api::auth::{
     UpdateAdminRequest,
 };
 use provisio_api::mapping::{
-    Mapping, MappingExplanation, MappingOptions, MappingOrderRequest, MappingPreview,
-    MappingPreviewRequest, MappingSettings, SaveMappingRequest,
+    Mapping, MappingChange, MappingExplanation, MappingJob, MappingOptions, MappingOrderRequest,
+    MappingPreview, MappingPreviewRequest, MappingSettings, SaveMappingRequest,
 };
 use provisio_api::report::{
     encode_columns, encode_pairs, ColumnLayout, DefaultViewRequest, ExportFormat, ReportFacets,
@@ -354,16 +354,22 @@ pub async fn mappings(customer_id: i64) -> Result<Vec<Mapping>, ApiFailure> {
     get_json(&mappings_path(customer_id)).await
 }
 
+/// Where a re-evaluation of the customer's users stands.
+pub async fn mapping_job(customer_id: i64, id: i64) -> Result<MappingJob, ApiFailure> {
+    get_json(&format!("{}/jobs/{id}", mappings_path(customer_id))).await
+}
+
 /// What the mapping editor offers for a customer.
 pub async fn mapping_options(customer_id: i64) -> Result<MappingOptions, ApiFailure> {
     get_json(&format!("{}/options", mappings_path(customer_id))).await
 }
 
-/// Adds a mapping at the lowest priority; answers the whole new list.
+/// Adds a mapping at the lowest priority; answers the whole new list and the job placing the
+/// customer's users by it.
 pub async fn create_mapping(
     customer_id: i64,
     request: &SaveMappingRequest,
-) -> Result<Vec<Mapping>, ApiFailure> {
+) -> Result<MappingChange, ApiFailure> {
     send_json(Request::post(&mappings_path(customer_id)), request).await
 }
 
@@ -371,12 +377,12 @@ pub async fn update_mapping(
     customer_id: i64,
     id: i64,
     request: &SaveMappingRequest,
-) -> Result<Vec<Mapping>, ApiFailure> {
+) -> Result<MappingChange, ApiFailure> {
     let url = format!("{}/{id}", mappings_path(customer_id));
     send_json(Request::put(&url), request).await
 }
 
-pub async fn delete_mapping(customer_id: i64, id: i64) -> Result<Vec<Mapping>, ApiFailure> {
+pub async fn delete_mapping(customer_id: i64, id: i64) -> Result<MappingChange, ApiFailure> {
     let url = format!("{}/{id}", mappings_path(customer_id));
     decode(
         Request::delete(&url)
@@ -387,7 +393,7 @@ pub async fn delete_mapping(customer_id: i64, id: i64) -> Result<Vec<Mapping>, A
     .await
 }
 
-pub async fn order_mappings(customer_id: i64, ids: Vec<i64>) -> Result<Vec<Mapping>, ApiFailure> {
+pub async fn order_mappings(customer_id: i64, ids: Vec<i64>) -> Result<MappingChange, ApiFailure> {
     let url = format!("{}/order", mappings_path(customer_id));
     send_json(Request::put(&url), &MappingOrderRequest { ids }).await
 }

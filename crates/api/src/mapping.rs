@@ -158,6 +158,42 @@ pub struct PreviewChange {
     pub region_changes: bool,
 }
 
+/// Where a re-evaluation of the customer's users stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Running,
+    Done,
+    /// A later mapping change started a newer job, which evaluates everyone by the newer
+    /// mappings.
+    Superseded,
+}
+
+/// The re-evaluation a mapping change starts: every SCIM user of the customer, in batches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingJob {
+    pub id: i64,
+    pub state: JobState,
+    /// Users to evaluate, and evaluated so far.
+    pub total: u64,
+    pub done: u64,
+    /// Users whose placement changed.
+    pub changed: u64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// What a mapping change answers: the mappings as they now are, and the job placing the
+/// customer's users by them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingChange {
+    pub mappings: Vec<Mapping>,
+    pub job: MappingJob,
+}
+
 /// A profile or storage region of the customer, to choose from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

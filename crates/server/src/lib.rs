@@ -10,6 +10,7 @@ pub mod export;
 pub mod http;
 pub mod placement;
 pub mod principal;
+pub mod reevaluation;
 
 use std::path::PathBuf;
 use std::sync::Arc;

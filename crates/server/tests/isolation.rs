@@ -402,6 +402,21 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
         ),
         case(
             Method::GET,
+            "/api/v1/customers/{customer_id}/mappings/jobs/{id}",
+            &format!("{mappings}/jobs/{}", mapping_ids[4]),
+            None,
+            [200, 200, 200, 401],
+        ),
+        // A job is its customer's: under another customer's path it does not exist.
+        case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/mappings/jobs/{id}",
+            &format!("{other_mappings}/jobs/{}", mapping_ids[4]),
+            None,
+            [404, 404, 404, 401],
+        ),
+        case(
+            Method::GET,
             "/api/v1/customers/{customer_id}/mappings/options",
             &format!("{mappings}/options"),
             None,
@@ -611,7 +626,8 @@ fn mapping_body(name: &str, profile: i64, region: i64) -> Value {
            "profile_id": profile, "storage_region_id": region})
 }
 
-/// Northwind's mappings URI, two mappings of it (then its profile and region ids), a SCIM
+/// Northwind's mappings URI, two mappings of it (then its profile and region ids and a
+/// re-evaluation job), a SCIM
 /// user to explain, and another customer's mappings URI.
 async fn mapping_setup(
     app: &TestApp,
@@ -631,7 +647,7 @@ async fn mapping_setup(
         }
     };
     let (profile, region) = (first("profiles").await, first("storage_regions").await);
-    let mut ids = Vec::new();
+    let (mut ids, mut job) = (Vec::new(), 0);
     for name in ["Updated", "Deleted"] {
         let created = app
             .send(
@@ -642,15 +658,16 @@ async fn mapping_setup(
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-        ids = created
-            .body
+        app.settled(&created).await;
+        ids = created.body["mappings"]
             .as_array()
             .expect("mappings")
             .iter()
             .filter_map(|m| m["id"].as_i64())
             .collect();
+        job = created.body["job"]["id"].as_i64().expect("job");
     }
-    ids.extend([profile, region]);
+    ids.extend([profile, region, job]);
     let (token, token_id) = common::scim::token_for(app, northwind, "okta").await;
     let user = json!({"userName": "mapped@northwind.example",
                       "emails": [{"value": "mapped@northwind.example"}]});

@@ -85,10 +85,13 @@ async fn what_scim_pushes_lands_where_the_mappings_say() {
         "profile_id": profiles[0], "storage_region_id": regions[0]});
     let created = post_mapping(&app, &app.msp_cookie, northwind, finance).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    let listed = post_mapping(&app, &app.msp_cookie, northwind, london).await;
-    assert_eq!(listed.body[0]["matches_text"], "Members of Finance");
-    assert_eq!(listed.body[1]["matches_text"], "locality is any of london");
-    assert_eq!(listed.body[1]["priority"], 2);
+    app.settled(&created).await;
+    let listed = app
+        .settled(&post_mapping(&app, &app.msp_cookie, northwind, london).await)
+        .await;
+    assert_eq!(listed[0]["matches_text"], "Members of Finance");
+    assert_eq!(listed[1]["matches_text"], "locality is any of london");
+    assert_eq!(listed[1]["priority"], 2);
 
     // An attribute match places on create; no match leaves the user pending.
     let ada = create_user(
@@ -103,7 +106,7 @@ async fn what_scim_pushes_lands_where_the_mappings_say() {
         (profile, region, status.as_str()),
         (profiles[0], Some(regions[0]), "Active")
     );
-    assert_eq!(mapping, listed.body[1]["id"].as_i64());
+    assert_eq!(mapping, listed[1]["id"].as_i64());
     create_user(&app, &token, "bob@northwind.example", json!({})).await;
     assert_eq!(placement(&app, "bob@northwind.example").await.3, "Pending");
 
@@ -166,7 +169,6 @@ async fn what_scim_pushes_lands_where_the_mappings_say() {
 
     // Reordering re-places everyone at once; an order that is not the current set is refused.
     let ids: Vec<i64> = listed
-        .body
         .as_array()
         .expect("list")
         .iter()
@@ -191,6 +193,7 @@ async fn what_scim_pushes_lands_where_the_mappings_say() {
         )
         .await;
     assert_eq!(reordered.status, StatusCode::OK, "{}", reordered.text);
+    app.settled(&reordered).await;
     assert_eq!(
         placement(&app, "ada@northwind.example").await.0,
         profiles[0]
@@ -207,6 +210,7 @@ async fn what_scim_pushes_lands_where_the_mappings_say() {
             )
             .await;
         assert_eq!(deleted.status, StatusCode::OK);
+        app.settled(&deleted).await;
     }
     assert_eq!(placement(&app, "ada@northwind.example").await.2, None);
 }
@@ -332,6 +336,7 @@ async fn a_preview_names_exactly_the_users_saving_then_moves() {
 
     let saved = post_mapping(&app, &app.msp_cookie, northwind, london).await;
     assert_eq!(saved.status, StatusCode::CREATED);
+    let saved = app.settled(&saved).await;
     let mut moved: Vec<String> = sqlx::query_scalar(
         "SELECT u.email FROM provisioning_events e JOIN users u ON u.scim_id = e.target_id \
          WHERE e.action = 'place' ORDER BY u.email",
@@ -348,7 +353,7 @@ async fn a_preview_names_exactly_the_users_saving_then_moves() {
 
     // A mapping below another matches users the higher one takes: matched counts them, placed
     // does not.
-    let london_id = saved.body[0]["id"].as_i64().expect("id");
+    let london_id = saved[0]["id"].as_i64().expect("id");
     let everyone = json!({"name": "Everyone", "enabled": true, "quota_gb": null,
         "matcher": {"kind": "all"}, "profile_id": profiles[0], "storage_region_id": regions[0]});
     let stacked = app
@@ -356,13 +361,11 @@ async fn a_preview_names_exactly_the_users_saving_then_moves() {
             Method::POST,
             &format!("{uri}/preview"),
             Some(&app.msp_cookie),
-            Some(
-                json!({"mappings": [{"id": london_id, "mapping": saved.body[0]
+            Some(json!({"mappings": [{"id": london_id, "mapping": saved[0]
                 .as_object().map(|m| json!({"name": m["name"], "enabled": true, "quota_gb": 5,
                     "matcher": m["matcher"], "profile_id": m["profile_id"],
                     "storage_region_id": m["storage_region_id"]}))},
-                {"id": null, "mapping": everyone}]}),
-            ),
+                {"id": null, "mapping": everyone}]})),
         )
         .await;
     assert_eq!(stacked.status, StatusCode::OK, "{}", stacked.text);
@@ -436,5 +439,109 @@ async fn demo_customers_on_scim_are_placed_by_their_demo_mappings() {
             "{scim_users} users, {options}"
         );
         assert_eq!(options["region_move_threshold"], 100);
+    }
+}
+
+#[tokio::test]
+async fn a_reevaluation_while_scim_writes_arrive_loses_none_of_them() {
+    let app = TestApp::with_demo_users(12_000).await;
+    provisio_server::demo::seed_provisioning(&app.pool)
+        .await
+        .expect("demo provisioning seeds");
+    let (customer, users): (i64, i64) = sqlx::query_as(
+        "SELECT customer_id, COUNT(*) AS n FROM users WHERE scim_id IS NOT NULL \
+         GROUP BY customer_id ORDER BY n DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("the largest SCIM customer");
+    assert!(
+        users > provisio_server::reevaluation::BATCH_USERS,
+        "the job runs in several batches"
+    );
+    let (token, _) = token_for(&app, customer, "entra_id").await;
+    // "Sales and Marketing" (department is any of Sales, Marketing) moves to the top.
+    let (_, listed) = app
+        .get(&format!("/api/v1/customers/{customer}/mappings"))
+        .await;
+    let listed = listed.as_array().expect("mappings");
+    let sales = listed
+        .iter()
+        .find(|m| m["name"] == "Sales and Marketing")
+        .and_then(|m| m["id"].as_i64())
+        .expect("the demo's attribute mapping");
+    let ids: Vec<i64> = std::iter::once(sales)
+        .chain(
+            listed
+                .iter()
+                .filter_map(|m| m["id"].as_i64())
+                .filter(|id| *id != sales),
+        )
+        .collect();
+    let patched: Vec<(String, String)> = sqlx::query_as(
+        "SELECT scim_id, email FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
+         ORDER BY id DESC LIMIT 40",
+    )
+    .bind(customer)
+    .fetch_all(&app.pool)
+    .await
+    .expect("users to patch");
+
+    // While the job re-places everyone, the identity provider moves the last users (the job
+    // reaches them last) to Sales, which the new first mapping matches.
+    let order_uri = format!("/api/v1/customers/{customer}/mappings/order");
+    let order = app.send(
+        Method::PUT,
+        &order_uri,
+        Some(&app.msp_cookie),
+        Some(json!({"ids": ids})),
+    );
+    let patches = futures_util::future::join_all(patched.iter().map(|(id, _)| {
+        let (app, token) = (&app, &token);
+        async move {
+            scim(
+                app,
+                token,
+                Method::PATCH,
+                &format!("/scim/v2/Users/{id}"),
+                Some(json!({"Operations": [{"op": "replace",
+                    "path": format!("{ENTERPRISE}:department"), "value": "Sales"}]})),
+            )
+            .await
+        }
+    }));
+    let (order, patches) = tokio::join!(order, patches);
+    assert_eq!(order.status, StatusCode::OK, "{}", order.text);
+    for answer in &patches {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    }
+    app.settled(&order).await;
+
+    for (scim_id, email) in &patched {
+        let (department, mapping_id): (Option<String>, Option<i64>) = sqlx::query_as(
+            "SELECT json_extract(scim_attributes, '$.department'), mapping_id FROM users \
+             WHERE scim_id = ?",
+        )
+        .bind(scim_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("user");
+        assert_eq!(department.as_deref(), Some("Sales"), "every PATCH stuck");
+        assert_eq!(
+            mapping_id,
+            Some(sales),
+            "{email} moved to Sales and Marketing"
+        );
+        let (_, explained) = app
+            .get(&format!(
+                "/api/v1/customers/{customer}/mappings/explain?email={}",
+                email.replace('@', "%40")
+            ))
+            .await;
+        assert_eq!(
+            explained["placement"]["mapping_id"].as_i64(),
+            mapping_id,
+            "{email} is placed by the mappings and attributes as they ended"
+        );
     }
 }

@@ -4,7 +4,8 @@
 use leptos::html;
 use leptos::prelude::*;
 use provisio_api::mapping::{
-    Mapping, MappingPreview, MappingPreviewRequest, ProposedMapping, SaveMappingRequest,
+    Mapping, MappingChange, MappingPreview, MappingPreviewRequest, ProposedMapping,
+    SaveMappingRequest,
 };
 
 use crate::api::{self, ApiFailure};
@@ -76,8 +77,8 @@ impl Change {
         }
     }
 
-    /// Writes the change; the customer's mappings as they now are.
-    pub async fn apply(self, customer_id: i64) -> Result<Vec<Mapping>, ApiFailure> {
+    /// Writes the change; the customer's mappings as they now are and the job placing users.
+    pub async fn apply(self, customer_id: i64) -> Result<MappingChange, ApiFailure> {
         match self {
             Change::Save { id: None, request } => api::create_mapping(customer_id, &request).await,
             Change::Save {
@@ -100,7 +101,7 @@ pub fn ChangeDialog(
     region_move_threshold: u32,
     change: Change,
     current: Vec<Mapping>,
-    on_applied: Callback<(Change, Vec<Mapping>)>,
+    on_applied: Callback<(Change, MappingChange)>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let request = MappingPreviewRequest {
@@ -113,8 +114,8 @@ pub fn ChangeDialog(
     let stored_change = StoredValue::new(change.clone());
     let apply = Action::new_local(move |change: &Change| change.clone().apply(customer_id));
     Effect::new(move |_| {
-        if let Some(Ok(list)) = apply.value().get() {
-            on_applied.run((stored_change.get_value(), list));
+        if let Some(Ok(answer)) = apply.value().get() {
+            on_applied.run((stored_change.get_value(), answer));
         }
     });
     let typed = RwSignal::new(String::new());

@@ -5,12 +5,13 @@
 mod change;
 mod draft;
 mod form;
+mod job;
 mod list;
 mod test_user;
 
 use leptos::prelude::*;
 use provisio_api::auth::Role;
-use provisio_api::mapping::{Mapping, MappingOptions};
+use provisio_api::mapping::{Mapping, MappingChange, MappingJob, MappingOptions};
 
 use crate::api::{self, ApiFailure};
 use crate::components::customer_picker::{use_customer_choice, CustomerPicker};
@@ -18,6 +19,7 @@ use crate::components::states::{ErrorState, LoadingState};
 use crate::session::Session;
 use change::{Change, ChangeDialog};
 use form::MappingForm;
+use job::JobProgress;
 use list::{MappingList, RowActions};
 use test_user::TestUser;
 
@@ -83,6 +85,7 @@ fn CustomerMappings(customer_id: i64, customer_name: String, can_manage: bool) -
     let editing = RwSignal::new(None::<Editing>);
     let pending = RwSignal::new(None::<Change>);
     let notice = RwSignal::new(None::<String>);
+    let job = RwSignal::new(None::<MappingJob>);
     let actions = RowActions {
         can_manage,
         on_reorder: Callback::new(move |(ids, moved)| {
@@ -96,14 +99,13 @@ fn CustomerMappings(customer_id: i64, customer_name: String, can_manage: bool) -
             }))
         }),
     };
-    let on_applied = Callback::new(move |(change, _list): (Change, Vec<Mapping>)| {
+    let on_applied = Callback::new(move |(change, answer): (Change, MappingChange)| {
         notice.set(Some(match &change {
-            Change::Save { .. } => {
-                "Saved; the customer's users are placed by the new mappings.".to_owned()
-            }
+            Change::Save { .. } => "Saved.".to_owned(),
             Change::Reorder { moved, .. } => format!("Moved {moved}."),
             Change::Delete { name, .. } => format!("Deleted “{name}”."),
         }));
+        job.set(Some(answer.job));
         if matches!(change, Change::Save { .. }) {
             editing.set(None);
         }
@@ -111,9 +113,19 @@ fn CustomerMappings(customer_id: i64, customer_name: String, can_manage: bool) -
         loaded.refetch();
     });
     let customer_name = StoredValue::new(customer_name);
+    let on_finished = Callback::new(move |finished: MappingJob| {
+        job.set(None);
+        notice.set(Some(format!(
+            "Every user is placed by the new mappings: {} of {} moved.",
+            crate::format::thousands(finished.changed as i64),
+            crate::format::thousands(finished.total as i64),
+        )));
+        loaded.refetch();
+    });
 
     view! {
         <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
+        <JobProgress customer_id job on_finished />
         <Transition fallback=|| view! { <LoadingState message="Loading mappings…" /> }>
             {move || Suspend::new(async move {
                 let (mappings, options) = match loaded.await {

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use provisio_api::mapping::{
-    Choice, GroupChoice, Mapping, MappingOptions, MappingPreview, Matcher, PreviewChange,
-    SaveMappingRequest, MATCHABLE_ATTRIBUTES,
+    Choice, GroupChoice, JobState, Mapping, MappingJob, MappingOptions, MappingPreview, Matcher,
+    PreviewChange, SaveMappingRequest, MATCHABLE_ATTRIBUTES,
 };
 use serde_json::json;
 use sqlx::types::Json;
@@ -375,19 +375,33 @@ const SELECT_PLACED: &str = "SELECT id, scim_id, email, external_id, scim_attrib
      profile_id, storage_region_id, quota_gb, mapping_id FROM users \
      WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND customer_id = ";
 
+const SELECT_PLACED_IDS: &str = "SELECT id FROM users \
+     WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND customer_id = ";
+
 /// The customer's live SCIM users with the SCIM ids of their groups.
 struct Population {
     users: Vec<PlacedUser>,
     groups: HashMap<i64, Vec<String>>,
 }
 
+/// Which of the customer's live SCIM users to read.
+#[derive(Clone, Copy)]
+enum Selection<'a> {
+    All,
+    /// These SCIM ids: a SCIM write reads only the users it touched.
+    ScimIds(&'a [String]),
+    /// The next `limit` users by row id after `id`: one batch of a re-evaluation.
+    After {
+        id: i64,
+        limit: i64,
+    },
+}
+
 impl Population {
-    /// The customer's users with these SCIM ids (all of them when None): a SCIM write reads
-    /// only the users it touched, not the whole customer.
     async fn of(
         conn: &mut SqliteConnection,
         customer_id: i64,
-        only: Option<&[String]>,
+        selection: Selection<'_>,
     ) -> Result<Population, sqlx::Error> {
         let mut users_sql = QueryBuilder::<Sqlite>::new(SELECT_PLACED);
         users_sql.push_bind(customer_id);
@@ -397,17 +411,29 @@ impl Population {
              WHERE g.customer_id = ",
         );
         memberships_sql.push_bind(customer_id);
-        if let Some(ids) = only {
-            for (sql, column) in [
-                (&mut users_sql, "scim_id"),
-                (&mut memberships_sql, "u.scim_id"),
-            ] {
-                sql.push(format!(" AND {column} IN ("));
-                let mut list = sql.separated(", ");
-                for id in ids {
-                    list.push_bind(id.clone());
+        match selection {
+            Selection::All => {}
+            Selection::ScimIds(ids) => {
+                for (sql, column) in [
+                    (&mut users_sql, "scim_id"),
+                    (&mut memberships_sql, "u.scim_id"),
+                ] {
+                    sql.push(format!(" AND {column} IN ("));
+                    let mut list = sql.separated(", ");
+                    for id in ids {
+                        list.push_bind(id.clone());
+                    }
+                    sql.push(")");
                 }
-                sql.push(")");
+            }
+            Selection::After { id, limit } => {
+                users_sql.push(" AND id > ").push_bind(id);
+                users_sql.push(" ORDER BY id LIMIT ").push_bind(limit);
+                memberships_sql.push(format!(" AND u.id IN ({SELECT_PLACED_IDS}"));
+                memberships_sql.push_bind(customer_id);
+                memberships_sql.push(" AND id > ").push_bind(id);
+                memberships_sql.push(" ORDER BY id LIMIT ").push_bind(limit);
+                memberships_sql.push(")");
             }
         }
         let users: Vec<PlacedUser> = users_sql.build_query_as().fetch_all(&mut *conn).await?;
@@ -482,7 +508,8 @@ pub async fn place_users(
     if rules.is_empty() {
         return Ok(0);
     }
-    let population = Population::of(conn, customer_id, only).await?;
+    let selection = only.map_or(Selection::All, Selection::ScimIds);
+    let population = Population::of(conn, customer_id, selection).await?;
     let mut changed = 0;
     for user in &population.users {
         let chosen = population.decide(&rules, user);
@@ -491,6 +518,133 @@ pub async fn place_users(
         }
     }
     Ok(changed)
+}
+
+/// Starts a re-evaluation of the customer's users by its mappings as they now are, in the
+/// caller's transaction (the one changing the mappings), superseding one still running; its id.
+pub async fn start_job(conn: &mut SqliteConnection, customer_id: i64) -> Result<i64, sqlx::Error> {
+    let now = now_text();
+    sqlx::query(
+        "UPDATE mapping_jobs SET state = 'superseded', finished_at = ? \
+         WHERE customer_id = ? AND state = 'running'",
+    )
+    .bind(&now)
+    .bind(customer_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar(&format!(
+        "INSERT INTO mapping_jobs (customer_id, state, total, started_at) \
+         VALUES (?, 'running', (SELECT COUNT(*) FROM ({SELECT_PLACED_IDS}?)), ?) RETURNING id"
+    ))
+    .bind(customer_id)
+    .bind(customer_id)
+    .bind(&now)
+    .fetch_one(conn)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRecord {
+    id: i64,
+    state: String,
+    total: i64,
+    done: i64,
+    changed: i64,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+/// A re-evaluation job of the customer.
+pub async fn job<'c>(
+    executor: impl SqliteExecutor<'c>,
+    customer_id: i64,
+    id: i64,
+) -> Result<Option<MappingJob>, sqlx::Error> {
+    let record: Option<JobRecord> = sqlx::query_as(
+        "SELECT id, state, total, done, changed, started_at, finished_at FROM mapping_jobs \
+         WHERE id = ? AND customer_id = ?",
+    )
+    .bind(id)
+    .bind(customer_id)
+    .fetch_optional(executor)
+    .await?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(record.map(|r| MappingJob {
+        id: r.id,
+        state: match r.state.as_str() {
+            "running" => JobState::Running,
+            "superseded" => JobState::Superseded,
+            _ => JobState::Done,
+        },
+        // Users SCIM adds while the job runs are evaluated too.
+        total: count(r.total.max(r.done)),
+        done: count(r.done),
+        changed: count(r.changed),
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+    }))
+}
+
+/// Jobs a stopped server left running, to resume.
+pub async fn running_jobs<'c>(executor: impl SqliteExecutor<'c>) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM mapping_jobs WHERE state = 'running' ORDER BY id")
+        .fetch_all(executor)
+        .await
+}
+
+/// Evaluates the job's next `batch` users by the customer's mappings as they are now and
+/// records the progress, in the caller's write transaction: each batch reads and writes its
+/// users in one transaction, so a SCIM change committed meanwhile is what it evaluates, never
+/// overwritten by a stale reading. False when the job has nothing left (or was superseded).
+pub async fn run_job_batch(
+    conn: &mut SqliteConnection,
+    job_id: i64,
+    batch: i64,
+) -> Result<bool, sqlx::Error> {
+    let job: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT customer_id, last_user_id FROM mapping_jobs WHERE id = ? AND state = 'running'",
+    )
+    .bind(job_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((customer_id, last_user_id)) = job else {
+        return Ok(false);
+    };
+    let selection = Selection::After {
+        id: last_user_id,
+        limit: batch,
+    };
+    let population = Population::of(conn, customer_id, selection).await?;
+    let Some(last) = population.users.last().map(|u| u.id) else {
+        sqlx::query("UPDATE mapping_jobs SET state = 'done', finished_at = ? WHERE id = ?")
+            .bind(now_text())
+            .bind(job_id)
+            .execute(conn)
+            .await?;
+        return Ok(false);
+    };
+    let rules = rules(conn, customer_id).await?;
+    let mut changed = 0_i64;
+    // A customer without mappings keeps every placement as it is.
+    if !rules.is_empty() {
+        for user in &population.users {
+            let chosen = population.decide(&rules, user);
+            if write_placement(conn, customer_id, user, chosen, None).await? {
+                changed += 1;
+            }
+        }
+    }
+    sqlx::query(
+        "UPDATE mapping_jobs SET done = done + ?, changed = changed + ?, last_user_id = ? \
+         WHERE id = ?",
+    )
+    .bind(i64::try_from(population.users.len()).unwrap_or(i64::MAX))
+    .bind(changed)
+    .bind(last)
+    .bind(job_id)
+    .execute(conn)
+    .await?;
+    Ok(true)
 }
 
 /// What placing the customer's users by `proposed` (highest priority first; an existing
@@ -523,7 +677,7 @@ pub async fn preview(
             .await?
             .into_iter()
             .collect();
-    let population = Population::of(conn, customer_id, None).await?;
+    let population = Population::of(conn, customer_id, Selection::All).await?;
     let mut preview = MappingPreview {
         users: population.users.len() as u64,
         placed: vec![0; rules.len()],

@@ -1,16 +1,18 @@
 //! `/api/v1/customers/{customer_id}/mappings`: the mapping editor's API. MSP admins and the
-//! customer's admins change mappings; read-only admins see them. Every change re-places the
-//! customer's SCIM users in the same transaction, and is audited.
+//! customer's admins change mappings; read-only admins see them. Every change starts a job
+//! that re-places the customer's SCIM users in the background (its progress at
+//! `…/mappings/jobs/{id}`), and is audited.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use provisio_api::auth::Role;
 use provisio_api::mapping::{
-    Mapping, MappingExplanation, MappingOptions, MappingOrderRequest, MappingPreview,
-    MappingPreviewRequest, MappingSettings, MappingVerdict, Matcher, Placement, ProposedMapping,
-    SaveMappingRequest, MATCHABLE_ATTRIBUTES, MAX_MAPPINGS, MAX_MAPPING_NAME_CHARS,
-    MAX_MATCH_GROUPS, MAX_MATCH_VALUES, MAX_QUOTA_GB, MAX_REGION_MOVE_THRESHOLD,
+    Mapping, MappingChange, MappingExplanation, MappingJob, MappingOptions, MappingOrderRequest,
+    MappingPreview, MappingPreviewRequest, MappingSettings, MappingVerdict, Matcher, Placement,
+    ProposedMapping, SaveMappingRequest, MATCHABLE_ATTRIBUTES, MAX_MAPPINGS,
+    MAX_MAPPING_NAME_CHARS, MAX_MATCH_GROUPS, MAX_MATCH_VALUES, MAX_QUOTA_GB,
+    MAX_REGION_MOVE_THRESHOLD,
 };
 use provisio_api::ErrorBody;
 use serde::Deserialize;
@@ -31,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(explain))
         .routes(routes!(preview))
         .routes(routes!(options))
+        .routes(routes!(job))
         .routes(routes!(set_settings))
         .routes(routes!(update_mapping, delete_mapping))
 }
@@ -51,7 +54,7 @@ async fn list_mappings(
 /// Adds a mapping at the lowest priority and places the customer's users by the new list.
 #[utoipa::path(post, path = "/api/v1/customers/{customer_id}/mappings", tag = "mappings",
     params(("customer_id" = i64, Path)), request_body = SaveMappingRequest,
-    responses((status = 201, body = Vec<Mapping>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = MappingChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody),
               (status = 404, description = "No such customer, or a profile, region or group not of this customer", body = ErrorBody),
               (status = 409, description = "The name is taken, or the customer has the most mappings", body = ErrorBody)))]
@@ -61,7 +64,7 @@ async fn create_mapping(
     admin: CurrentAdmin,
     ApiPath(customer_id): ApiPath<i64>,
     ApiJson(request): ApiJson<SaveMappingRequest>,
-) -> Result<(StatusCode, Json<Vec<Mapping>>), ApiError> {
+) -> Result<(StatusCode, Json<MappingChange>), ApiError> {
     require_manager(&state, &admin, customer_id).await?;
     let request = validate(request)?;
     let mut tx = db::write_transaction(&state.pool).await?;
@@ -73,20 +76,21 @@ async fn create_mapping(
     }
     refuse_foreign(&mut tx, customer_id, &request).await?;
     db::mappings::insert(&mut tx, customer_id, &request).await?;
-    db::mappings::place_users(&mut tx, customer_id, None, None).await?;
+    let job = db::mappings::start_job(&mut tx, customer_id).await?;
     tx.commit().await?;
+    crate::reevaluation::spawn(state.pool.clone(), job);
     let detail = format!("customer {customer_id}: added mapping \"{}\"", request.name);
     audit(&state, &admin, address.as_deref(), &detail).await?;
     Ok((
         StatusCode::CREATED,
-        Json(described(&state, customer_id).await?),
+        Json(changed(&state, customer_id, job).await?),
     ))
 }
 
 /// Replaces a mapping (who it matches stays editable) and re-places the customer's users.
 #[utoipa::path(put, path = "/api/v1/customers/{customer_id}/mappings/{id}", tag = "mappings",
     params(("customer_id" = i64, Path), ("id" = i64, Path)), request_body = SaveMappingRequest,
-    responses((status = 200, body = Vec<Mapping>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = MappingChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "The name is taken", body = ErrorBody)))]
 async fn update_mapping(
@@ -95,7 +99,7 @@ async fn update_mapping(
     admin: CurrentAdmin,
     ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
     ApiJson(request): ApiJson<SaveMappingRequest>,
-) -> Result<Json<Vec<Mapping>>, ApiError> {
+) -> Result<Json<MappingChange>, ApiError> {
     require_manager(&state, &admin, customer_id).await?;
     let request = validate(request)?;
     let mut tx = db::write_transaction(&state.pool).await?;
@@ -103,43 +107,45 @@ async fn update_mapping(
     if !db::mappings::update(&mut tx, customer_id, id, &request).await? {
         return Err(ApiError::NotFound);
     }
-    db::mappings::place_users(&mut tx, customer_id, None, None).await?;
+    let job = db::mappings::start_job(&mut tx, customer_id).await?;
     tx.commit().await?;
+    crate::reevaluation::spawn(state.pool.clone(), job);
     let detail = format!(
         "customer {customer_id}: changed mapping {id} \"{}\"",
         request.name
     );
     audit(&state, &admin, address.as_deref(), &detail).await?;
-    Ok(Json(described(&state, customer_id).await?))
+    Ok(Json(changed(&state, customer_id, job).await?))
 }
 
 /// Deletes a mapping; its users are placed by the mappings that remain.
 #[utoipa::path(delete, path = "/api/v1/customers/{customer_id}/mappings/{id}", tag = "mappings",
     params(("customer_id" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = Vec<Mapping>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = MappingChange), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 async fn delete_mapping(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     admin: CurrentAdmin,
     ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
-) -> Result<Json<Vec<Mapping>>, ApiError> {
+) -> Result<Json<MappingChange>, ApiError> {
     require_manager(&state, &admin, customer_id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
     if !db::mappings::delete(&mut tx, customer_id, id).await? {
         return Err(ApiError::NotFound);
     }
-    db::mappings::place_users(&mut tx, customer_id, None, None).await?;
+    let job = db::mappings::start_job(&mut tx, customer_id).await?;
     tx.commit().await?;
+    crate::reevaluation::spawn(state.pool.clone(), job);
     let detail = format!("customer {customer_id}: deleted mapping {id}");
     audit(&state, &admin, address.as_deref(), &detail).await?;
-    Ok(Json(described(&state, customer_id).await?))
+    Ok(Json(changed(&state, customer_id, job).await?))
 }
 
 /// Sets the whole priority order at once and re-places the customer's users.
 #[utoipa::path(put, path = "/api/v1/customers/{customer_id}/mappings/order", tag = "mappings",
     params(("customer_id" = i64, Path)), request_body = MappingOrderRequest,
-    responses((status = 200, body = Vec<Mapping>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = MappingChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "The order does not name exactly the current mappings; reload them", body = ErrorBody)))]
 async fn set_order(
@@ -148,7 +154,7 @@ async fn set_order(
     admin: CurrentAdmin,
     ApiPath(customer_id): ApiPath<i64>,
     ApiJson(request): ApiJson<MappingOrderRequest>,
-) -> Result<Json<Vec<Mapping>>, ApiError> {
+) -> Result<Json<MappingChange>, ApiError> {
     require_manager(&state, &admin, customer_id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
     if !db::mappings::set_order(&mut tx, customer_id, &request.ids).await? {
@@ -158,14 +164,15 @@ async fn set_order(
                 .to_owned(),
         });
     }
-    db::mappings::place_users(&mut tx, customer_id, None, None).await?;
+    let job = db::mappings::start_job(&mut tx, customer_id).await?;
     tx.commit().await?;
+    crate::reevaluation::spawn(state.pool.clone(), job);
     let detail = format!(
         "customer {customer_id}: reordered mappings {:?}",
         request.ids
     );
     audit(&state, &admin, address.as_deref(), &detail).await?;
-    Ok(Json(described(&state, customer_id).await?))
+    Ok(Json(changed(&state, customer_id, job).await?))
 }
 
 /// What saving a list of mappings would change, without saving: the diff an editor shows
@@ -208,6 +215,22 @@ async fn preview(
     Ok(Json(
         db::mappings::preview(&mut conn, customer_id, &proposed).await?,
     ))
+}
+
+/// A re-evaluation's progress: users evaluated of the total, and how many moved.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/mappings/jobs/{id}", tag = "mappings",
+    params(("customer_id" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = MappingJob), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn job(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
+) -> Result<Json<MappingJob>, ApiError> {
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
+    db::mappings::job(&state.pool, customer_id, id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
 }
 
 /// What the editor offers: the customer's profiles, storage regions and SCIM groups, the
@@ -354,6 +377,15 @@ fn unplaced(reason: &str) -> Placement {
         quota_gb: None,
         reason: reason.to_owned(),
     }
+}
+
+/// What a mapping change answers: the mappings now, and the job placing users by them.
+async fn changed(state: &AppState, customer_id: i64, job: i64) -> Result<MappingChange, ApiError> {
+    let mappings = described(state, customer_id).await?;
+    let job = db::mappings::job(&state.pool, customer_id, job)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(MappingChange { mappings, job })
 }
 
 /// The customer's mappings with group mappings described by the groups' names.

@@ -116,6 +116,29 @@ impl TestApp {
         (answer.status, answer.body)
     }
 
+    /// Waits for the re-evaluation job a mapping change answered to finish (as the MSP
+    /// admin); returns the mappings it answered.
+    pub async fn settled(&self, change: &Answer) -> Value {
+        let job = change.body["job"]["id"]
+            .as_i64()
+            .expect("a mapping change answers its job");
+        let customer: i64 = sqlx::query_scalar("SELECT customer_id FROM mapping_jobs WHERE id = ?")
+            .bind(job)
+            .fetch_one(&self.pool)
+            .await
+            .expect("the job");
+        let uri = format!("/api/v1/customers/{customer}/mappings/jobs/{job}");
+        for _ in 0..500 {
+            let (status, progress) = self.get(&uri).await;
+            assert_eq!(status, StatusCode::OK, "{progress}");
+            if progress["state"] != "running" {
+                return change.body["mappings"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("mapping job {job} did not finish");
+    }
+
     pub async fn send(
         &self,
         method: Method,

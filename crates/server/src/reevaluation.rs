@@ -1,0 +1,45 @@
+//! Mapping re-evaluation jobs: after a mapping change, every SCIM user of the customer is
+//! placed again by the new mappings, in the background, one batch per write transaction. SCIM
+//! writes take the writer between batches, so they are never held up for long, and each batch
+//! reads the users it places in its own transaction, so nothing a SCIM write committed is
+//! overwritten by a stale evaluation.
+
+use sqlx::SqlitePool;
+
+use crate::db;
+
+/// Users placed per write transaction: small enough that a SCIM write waits a few
+/// milliseconds at most, large enough that a big customer finishes in seconds.
+pub const BATCH_USERS: i64 = 500;
+
+/// Runs the job to its end in the background.
+pub fn spawn(pool: SqlitePool, job_id: i64) {
+    tokio::spawn(async move {
+        if let Err(error) = run(&pool, job_id).await {
+            tracing::error!(job_id, %error, "mapping re-evaluation stopped; it resumes at the next start");
+        }
+    });
+}
+
+/// Runs the job batch by batch until it has evaluated every user or a newer job took over.
+pub async fn run(pool: &SqlitePool, job_id: i64) -> Result<(), sqlx::Error> {
+    loop {
+        let mut tx = db::write_transaction(pool).await?;
+        let more = db::mappings::run_job_batch(&mut tx, job_id, BATCH_USERS).await?;
+        tx.commit().await?;
+        if !more {
+            return Ok(());
+        }
+        // Let waiting requests have the writer before the next batch.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Resumes the jobs a stopped server left running (each from the last user it evaluated).
+pub async fn resume(pool: &SqlitePool) -> Result<usize, sqlx::Error> {
+    let running = db::mappings::running_jobs(pool).await?;
+    for &job_id in &running {
+        spawn(pool.clone(), job_id);
+    }
+    Ok(running.len())
+}
