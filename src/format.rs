@@ -7,6 +7,7 @@ pub fn cell(row: &ReportRow, field: ReportField) -> String {
     match field {
         ReportField::CreatedOn => row.created_on.format("%Y-%m-%d %H:%M").to_string(),
         ReportField::EndpointsUsageMb => thousands(row.endpoints_usage_mb),
+        ReportField::QuotaGb => row.quota_gb.map_or_else(|| row.cell(field), thousands),
         _ => row.cell(field),
     }
 }

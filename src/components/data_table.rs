@@ -10,7 +10,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use provisio_api::report::{Direction, ReportField, ReportRow, Sort};
+use provisio_api::report::{Direction, FieldKind, ReportField, ReportRow, Sort};
 
 use crate::format;
 
@@ -181,7 +181,7 @@ pub fn DataTable(
                                             .map(|field| {
                                                 let text = format::cell(&row, field);
                                                 let title = text.clone();
-                                                let numeric = field == ReportField::EndpointsUsageMb;
+                                                let numeric = field.kind() == FieldKind::Number;
                                                 view! {
                                                     <td class:numeric=numeric title=title>
                                                         {text}
@@ -490,6 +490,7 @@ fn column_width(field: ReportField) -> &'static str {
         ReportField::EndpointsUsageMb => "170px",
         ReportField::ManagedBy => "170px",
         ReportField::CustomAttributeName | ReportField::CustomAttributeValue => "200px",
+        ReportField::StorageRegion | ReportField::Mapping => "200px",
         _ => "150px",
     }
 }

@@ -33,10 +33,10 @@ impl CurrentView {
         chips
     }
 
-    /// A stored snapshot (query string and `cols=` text; no columns means all of them).
+    /// A stored snapshot (query string and `cols=` text; no columns means the report's own).
     pub fn from_snapshot(query: &str, columns: &str) -> CurrentView {
         let column_count = if columns.is_empty() {
-            ReportField::ALL.len()
+            ReportField::SEED.len()
         } else {
             columns.split(',').count()
         };

@@ -48,11 +48,15 @@ async fn provision(browser: &Browser) -> Result<()> {
 }
 
 async fn wait_for_text(browser: &Browser, css: &str, wanted: &str) -> Result<()> {
-    browser
+    let found = browser
         .eventually(&format!("“{wanted}” in {css}"), || async {
             Ok(browser.text_of(css).await?.contains(wanted).then_some(()))
         })
-        .await
+        .await;
+    match found {
+        Ok(()) => Ok(()),
+        Err(error) => Err(error.context(format!("it reads “{}”", browser.text_of(css).await?))),
+    }
 }
 
 /// The mapping names in the list, highest priority first.
@@ -63,7 +67,8 @@ async fn mapping_order(browser: &Browser) -> Result<Vec<String>> {
     Ok(serde_json::from_value(names)?)
 }
 
-/// Confirms the open change dialog once its diff is shown, and waits for it to close.
+/// Confirms the open change dialog once its diff is shown, waits for it to close and for the
+/// re-evaluation it starts to place every user.
 async fn confirm_change(browser: &Browser, diff_says: &str) -> Result<()> {
     wait_for_text(browser, ".change-dialog .diff-total", diff_says).await?;
     browser.click(".change-dialog .confirm-change").await?;
@@ -76,7 +81,13 @@ async fn confirm_change(browser: &Browser, diff_says: &str) -> Result<()> {
                 .is_err()
                 .then_some(()))
         })
-        .await
+        .await?;
+    wait_for_text(
+        browser,
+        ".notice",
+        "Every user is placed by the new mappings",
+    )
+    .await
 }
 
 /// Fills the open form: name, then `kind` and what it needs, then profile and region by index.
@@ -108,15 +119,25 @@ async fn fill_form(browser: &Browser, name: &str, profile: usize, region: usize)
     Ok(())
 }
 
-/// The Profile cell of the report's row for `email`.
-async fn report_profile(browser: &Browser, server: &TestServer, email: &str) -> Result<String> {
-    let query = format!("/?filter=user_email.equals%3A{}", email.replace('@', "%40"));
+/// The Profile and Storage Region cells of the report's row for `email`, with the region
+/// column added through the URL as the Columns panel would.
+async fn report_placement(
+    browser: &Browser,
+    server: &TestServer,
+    email: &str,
+) -> Result<(String, String)> {
+    let query = format!(
+        "/?filter=user_email.equals%3A{}&cols=user_email,profile,storage_region",
+        email.replace('@', "%40")
+    );
     browser.client.goto(&server.url(&query)).await?;
     browser
         .wait_for_total(1, &format!("the row of {email}"))
         .await?;
     let profile = browser.column_index("profile").await?;
-    Ok(browser.rendered_rows().await?[0][profile].clone())
+    let region = browser.column_index("storage_region").await?;
+    let row = browser.rendered_rows().await?.remove(0);
+    Ok((row[profile].clone(), row[region].clone()))
 }
 
 #[tokio::test]
@@ -129,7 +150,7 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         .sign_in(&server, Role::CustomerAdmin, "/mappings")
         .await?;
     provision(&browser).await?;
-    let default_profile = report_profile(&browser, &server, "fin@northwind.example").await?;
+    let defaults = report_placement(&browser, &server, "fin@northwind.example").await?;
 
     browser.client.goto(&server.url("/mappings")).await?;
     wait_for_text(&browser, ".empty-state", "No mappings").await?;
@@ -150,11 +171,12 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         "1",
     )
     .await?;
-    let finance_profile = report_profile(&browser, &server, "fin@northwind.example").await?;
+    let finance = report_placement(&browser, &server, "fin@northwind.example").await?;
     assert_ne!(
-        finance_profile, default_profile,
-        "the Finance mapping moved them"
+        finance.0, defaults.0,
+        "the Finance mapping changed their profile"
     );
+    assert_ne!(finance.1, defaults.1, "and their storage region");
 
     // An attribute mapping below it: it matches both Londoners, the group takes one.
     browser.client.goto(&server.url("/mappings")).await?;
@@ -246,10 +268,11 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
     .await?;
     wait_for_text(&browser, ".verdicts", "member of group Finance").await?;
 
+    let london = report_placement(&browser, &server, "fin@northwind.example").await?;
     assert_eq!(
-        report_profile(&browser, &server, "fin@northwind.example").await?,
-        default_profile,
+        london.0, defaults.0,
         "London places them on the first profile"
     );
+    assert_ne!(london.1, finance.1, "and in London's storage region");
     browser.close().await
 }

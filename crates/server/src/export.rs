@@ -190,6 +190,10 @@ fn json_value(row: &ReportRow, field: ReportField) -> serde_json::Value {
         ReportField::EndpointsUsageMb => row.endpoints_usage_mb.into(),
         ReportField::CustomAttributeName => row.custom_attribute_name.clone().into(),
         ReportField::CustomAttributeValue => row.custom_attribute_value.clone().into(),
+        // As the API gives them: null for unlimited, for no region, for no mapping.
+        ReportField::QuotaGb => row.quota_gb.into(),
+        ReportField::StorageRegion => row.storage_region.clone().into(),
+        ReportField::Mapping => row.mapping.clone().into(),
         _ => row.cell(field).into(),
     }
 }
@@ -218,6 +222,9 @@ mod tests {
             managed_by: "Okta".into(),
             custom_attribute_name: None,
             custom_attribute_value: Some("x\ny".into()),
+            storage_region: Some("EU (Frankfurt)".into()),
+            quota_gb: None,
+            mapping: None,
         }
     }
 

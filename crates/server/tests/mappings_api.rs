@@ -440,6 +440,58 @@ async fn demo_customers_on_scim_are_placed_by_their_demo_mappings() {
         );
         assert_eq!(options["region_move_threshold"], 100);
     }
+
+    // The report's placement columns filter, sort and page like the others.
+    let report = "/api/v1/reports/user-provisioning";
+    let (_, everyone) = app
+        .get(&format!(
+            "{report}?filter=mapping.equals%3AEveryone+else&limit=5"
+        ))
+        .await;
+    let placed_by_everyone: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users u JOIN mappings m ON m.id = u.mapping_id \
+         WHERE m.name = 'Everyone else'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(everyone["total"], placed_by_everyone, "{everyone}");
+    let row = &everyone["rows"][0];
+    assert_eq!(row["mapping"], "Everyone else");
+    assert_eq!(row["quota_gb"], Value::Null, "unlimited");
+    assert!(row["storage_region"].is_string());
+    let mut seen = Vec::new();
+    let mut uri = format!("{report}?sort=quota_gb&filter=quota_gb.lt%3A1000&limit=70");
+    loop {
+        let (status, page) = app.get(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(
+            page["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r["quota_gb"].as_u64().expect("a quota under 1000")),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                uri = format!(
+                    "{report}?sort=quota_gb&filter=quota_gb.lt%3A1000&limit=70&cursor={cursor}"
+                )
+            }
+            None => break,
+        }
+    }
+    let quota_users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE quota_gb < 1000")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(
+        seen.len() as i64,
+        quota_users,
+        "paging visits every row once"
+    );
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "sorted by quota");
+    assert_eq!(seen.first(), Some(&50));
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! The 13 fields of the User Provisioning report, in the order the report defines them.
+//! The fields of the User Provisioning report: its own 13 in the order the report defines them,
+//! then the placement the mappings gave (storage region, quota, mapping), hidden by default.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,10 @@ pub enum ReportField {
     ManagedBy,
     CustomAttributeName,
     CustomAttributeValue,
+    StorageRegion,
+    /// GB; unlimited when the user has no quota.
+    QuotaGb,
+    Mapping,
 }
 
 /// What kind of value a field holds, which decides the operators a filter may use on it.
@@ -33,8 +38,8 @@ pub enum FieldKind {
 }
 
 impl ReportField {
-    /// Every field in the report's own order.
-    pub const ALL: [ReportField; 13] = [
+    /// The report's own 13 fields, in its order: the columns shown (and exported) by default.
+    pub const SEED: [ReportField; 13] = [
         ReportField::GlobalCustomerId,
         ReportField::CustomerName,
         ReportField::AccountName,
@@ -48,6 +53,27 @@ impl ReportField {
         ReportField::ManagedBy,
         ReportField::CustomAttributeName,
         ReportField::CustomAttributeValue,
+    ];
+
+    /// Every field: the report's own, then the placement columns added through the Columns
+    /// panel.
+    pub const ALL: [ReportField; 16] = [
+        ReportField::GlobalCustomerId,
+        ReportField::CustomerName,
+        ReportField::AccountName,
+        ReportField::UserName,
+        ReportField::UserEmail,
+        ReportField::Profile,
+        ReportField::UserStatus,
+        ReportField::EndpointsLicense,
+        ReportField::EndpointsUsageMb,
+        ReportField::CreatedOn,
+        ReportField::ManagedBy,
+        ReportField::CustomAttributeName,
+        ReportField::CustomAttributeValue,
+        ReportField::StorageRegion,
+        ReportField::QuotaGb,
+        ReportField::Mapping,
     ];
 
     /// The stable name used in URLs, JSON and exports.
@@ -66,6 +92,9 @@ impl ReportField {
             ReportField::ManagedBy => "managed_by",
             ReportField::CustomAttributeName => "custom_attribute_name",
             ReportField::CustomAttributeValue => "custom_attribute_value",
+            ReportField::StorageRegion => "storage_region",
+            ReportField::QuotaGb => "quota_gb",
+            ReportField::Mapping => "mapping",
         }
     }
 
@@ -85,6 +114,9 @@ impl ReportField {
             ReportField::ManagedBy => "Managed By",
             ReportField::CustomAttributeName => "Custom Attribute Name",
             ReportField::CustomAttributeValue => "Custom Attribute Value",
+            ReportField::StorageRegion => "Storage Region",
+            ReportField::QuotaGb => "Quota (GB)",
+            ReportField::Mapping => "Mapping",
         }
     }
 
@@ -94,7 +126,7 @@ impl ReportField {
             | ReportField::UserStatus
             | ReportField::EndpointsLicense
             | ReportField::ManagedBy => FieldKind::Enum,
-            ReportField::EndpointsUsageMb => FieldKind::Number,
+            ReportField::EndpointsUsageMb | ReportField::QuotaGb => FieldKind::Number,
             ReportField::CreatedOn => FieldKind::Date,
             _ => FieldKind::Text,
         }

@@ -15,7 +15,7 @@ use super::query::{QueryError, ReportQuery};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColumnLayout {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::layout_order))]
-    /// All 13 fields, each once, in display order.
+    /// Every field, each once, in display order.
     pub order: Vec<ReportField>,
     /// Fields left out of the table and exports; at least one field stays visible.
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::layout_hidden))]
@@ -23,12 +23,9 @@ pub struct ColumnLayout {
 }
 
 impl Default for ColumnLayout {
-    /// The report's own order with every column shown.
+    /// The report's own 13 columns shown in its order; the placement columns hidden after them.
     fn default() -> Self {
-        ColumnLayout {
-            order: ReportField::ALL.to_vec(),
-            hidden: Vec::new(),
-        }
+        ColumnLayout::from_visible(&ReportField::SEED)
     }
 }
 
@@ -42,6 +39,20 @@ impl ColumnLayout {
             .collect();
         order.extend(&hidden);
         ColumnLayout { order, hidden }
+    }
+
+    /// A layout saved before fields were added, with each missing field appended, hidden: the
+    /// admin's arrangement stays as they left it.
+    pub fn with_every_field(mut self) -> ColumnLayout {
+        for field in ReportField::ALL {
+            if !self.order.contains(&field) {
+                self.order.push(field);
+                if !self.hidden.contains(&field) {
+                    self.hidden.push(field);
+                }
+            }
+        }
+        self
     }
 
     /// Refuses a layout that does not list every field exactly once or hides them all.

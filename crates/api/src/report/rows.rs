@@ -10,7 +10,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// Most rows one page may hold.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
-/// One provisioned user, with the report's 13 fields in the report's order.
+/// One provisioned user: the report's 13 fields in the report's order, then where they are placed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportRow {
@@ -32,7 +32,19 @@ pub struct ReportRow {
     pub managed_by: String,
     pub custom_attribute_name: Option<String>,
     pub custom_attribute_value: Option<String>,
+    /// Where the user's backups are kept; none before they are placed.
+    pub storage_region: Option<String>,
+    /// GB; none for unlimited.
+    pub quota_gb: Option<u32>,
+    /// The mapping that placed the user; none when the customer's defaults did.
+    pub mapping: Option<String>,
 }
+
+/// Where an unlimited quota stands among quotas when sorting and filtering: above them all.
+pub const UNLIMITED_QUOTA_SORTS_AS: i64 = i32::MAX as i64;
+
+/// How an unlimited quota reads in a cell and an export.
+pub const UNLIMITED: &str = "Unlimited";
 
 impl ReportRow {
     /// The text a cell of `field` shows; times are ISO 8601 UTC.
@@ -55,6 +67,19 @@ impl ReportRow {
             ReportField::CustomAttributeValue => {
                 self.custom_attribute_value.clone().unwrap_or_default()
             }
+            ReportField::StorageRegion => self.storage_region.clone().unwrap_or_default(),
+            ReportField::QuotaGb => self
+                .quota_gb
+                .map_or_else(|| UNLIMITED.to_owned(), |gb| gb.to_string()),
+            ReportField::Mapping => self.mapping.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The number a Number field sorts by: an unlimited quota sorts above every quota.
+    pub fn number(&self, field: ReportField) -> i64 {
+        match field {
+            ReportField::QuotaGb => self.quota_gb.map_or(UNLIMITED_QUOTA_SORTS_AS, i64::from),
+            _ => self.endpoints_usage_mb,
         }
     }
 }

@@ -27,7 +27,7 @@ impl Keyset {
     /// Where `row` stands in a result sorted by `field`.
     pub fn of(row: &ReportRow, field: ReportField) -> Keyset {
         let value = match field.kind() {
-            FieldKind::Number => SortValue::Number(row.endpoints_usage_mb),
+            FieldKind::Number => SortValue::Number(row.number(field)),
             _ => SortValue::Text(row.cell(field)),
         };
         Keyset { value, id: row.id }
@@ -126,6 +126,12 @@ pub async fn count(
     if touches(&[ReportField::Profile]) {
         from.push_str(" JOIN profiles p ON p.id = u.profile_id");
     }
+    if touches(&[ReportField::StorageRegion]) {
+        from.push_str(" LEFT JOIN storage_regions sr ON sr.id = u.storage_region_id");
+    }
+    if touches(&[ReportField::Mapping]) {
+        from.push_str(" LEFT JOIN mappings m ON m.id = u.mapping_id");
+    }
     let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) {from}"));
     push_conditions(&mut sql, scope, query, now);
     let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
@@ -184,10 +190,13 @@ async fn facet(
 
 const SELECT_ROWS: &str = "SELECT u.id, c.global_id, c.name AS customer_name, c.account_name, \
      u.user_name, u.email, p.name AS profile, u.status, u.license, u.usage_mb, u.created_at, \
-     u.managed_by, u.custom_attribute_name, u.custom_attribute_value \
+     u.managed_by, u.custom_attribute_name, u.custom_attribute_value, \
+     sr.name AS storage_region, u.quota_gb, m.name AS mapping \
      FROM users u \
      JOIN customers c ON c.id = u.customer_id \
-     JOIN profiles p ON p.id = u.profile_id";
+     JOIN profiles p ON p.id = u.profile_id \
+     LEFT JOIN storage_regions sr ON sr.id = u.storage_region_id \
+     LEFT JOIN mappings m ON m.id = u.mapping_id";
 
 /// The SQL expression of a field. Only these fixed strings reach the SQL text; values are bound.
 fn column(field: ReportField) -> &'static str {
@@ -205,6 +214,10 @@ fn column(field: ReportField) -> &'static str {
         ReportField::ManagedBy => "u.managed_by",
         ReportField::CustomAttributeName => "u.custom_attribute_name",
         ReportField::CustomAttributeValue => "u.custom_attribute_value",
+        ReportField::StorageRegion => "COALESCE(sr.name, '')",
+        // Unlimited (NULL) stands above every quota, as `ReportRow::number` says.
+        ReportField::QuotaGb => "COALESCE(u.quota_gb, 2147483647)",
+        ReportField::Mapping => "COALESCE(m.name, '')",
     }
 }
 
@@ -357,6 +370,9 @@ struct RowRecord {
     managed_by: String,
     custom_attribute_name: String,
     custom_attribute_value: String,
+    storage_region: Option<String>,
+    quota_gb: Option<i64>,
+    mapping: Option<String>,
 }
 
 impl From<RowRecord> for ReportRow {
@@ -377,6 +393,9 @@ impl From<RowRecord> for ReportRow {
             managed_by: record.managed_by,
             custom_attribute_name: non_empty(record.custom_attribute_name),
             custom_attribute_value: non_empty(record.custom_attribute_value),
+            storage_region: record.storage_region,
+            quota_gb: record.quota_gb.and_then(|q| u32::try_from(q).ok()),
+            mapping: record.mapping,
         }
     }
 }

@@ -21,6 +21,7 @@ pub async fn layout(
             .await?;
     Ok(stored
         .and_then(|text| serde_json::from_str::<ColumnLayout>(&text).ok())
+        .map(ColumnLayout::with_every_field)
         .filter(|layout| layout.check().is_ok()))
 }
 

@@ -295,7 +295,7 @@ impl Plan {
         let query = ReportQuery::from_query_string(&query_text)
             .map_err(|err| format!("Its view is not valid: {err}"))?;
         let columns = if columns_text.is_empty() {
-            ReportField::ALL.to_vec()
+            ReportField::SEED.to_vec()
         } else {
             decode_columns(&columns_text)
                 .map_err(|err| format!("Its columns are not valid: {err}"))?

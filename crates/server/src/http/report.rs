@@ -118,7 +118,7 @@ const EXPORT_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "cols", "format"
     params(
         ("format" = ExportFormat, Query, description = "`csv` (RFC 4180, UTF-8, header row of column labels, \
             formula-looking text cells prefixed with `'`) or `json` (one array of objects keyed by field key)"),
-        ("cols" = Option<ColumnsText>, Query, description = "Comma-separated field keys in column order; default all 13"),
+        ("cols" = Option<ColumnsText>, Query, description = "Comma-separated field keys in column order; default the report's own 13"),
         ("filter" = Option<Vec<FilterText>>, Query, max_items = 20, description = "As for the rows endpoint"),
         ("plan" = Option<Vec<PlanName>>, Query, max_items = 200, description = "As for the rows endpoint"),
         ("sort" = Option<SortText>, Query, description = "As for the rows endpoint"),
@@ -146,7 +146,7 @@ async fn export_rows(
     };
     let columns = match single(&pairs, "cols")? {
         Some(text) => decode_columns(text)?,
-        None => ReportField::ALL.to_vec(),
+        None => ReportField::SEED.to_vec(),
     };
     let scope = admin.scope();
     let now = Utc::now();
