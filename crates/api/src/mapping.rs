@@ -46,8 +46,13 @@ pub enum Matcher {
     All,
 }
 
-/// The directory attributes a mapping may match on, by their SCIM names.
-pub const MATCHABLE_ATTRIBUTES: [&str; 11] = [
+/// The attribute name that stands for the customer's own custom attribute (the report's
+/// Custom Attribute Value), whatever the customer calls it.
+pub const CUSTOM_ATTRIBUTE: &str = "customAttribute";
+
+/// The directory attributes a mapping may match on, by their SCIM names, and the customer's
+/// custom attribute.
+pub const MATCHABLE_ATTRIBUTES: [&str; 12] = [
     "department",
     "title",
     "userType",
@@ -59,6 +64,7 @@ pub const MATCHABLE_ATTRIBUTES: [&str; 11] = [
     "region",
     "country",
     "preferredLanguage",
+    CUSTOM_ATTRIBUTE,
 ];
 
 /// Create or replace a mapping.
@@ -221,6 +227,8 @@ pub struct MappingOptions {
     pub groups: Vec<GroupChoice>,
     /// The attributes an attribute mapping may match on.
     pub attributes: Vec<String>,
+    /// What the customer calls its custom attribute (`customAttribute`), when it has one.
+    pub custom_attribute_name: Option<String>,
     /// A change moving more users than this to another storage region asks the admin to type
     /// the customer's name first.
     pub region_move_threshold: u32,

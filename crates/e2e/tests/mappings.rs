@@ -237,6 +237,19 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
     browser.click(".change-dialog .button.secondary").await?;
     assert_eq!(mapping_order(&browser).await?, ["Finance", "London"]);
 
+    // With a region-move threshold of 0, moving anyone's region asks for the customer's name.
+    browser.click(".mapping-settings summary").await?;
+    let threshold = browser
+        .client
+        .find(Locator::Css("input[name=region-move-threshold]"))
+        .await?;
+    threshold.clear().await?;
+    threshold.send_keys("0").await?;
+    browser
+        .click(".mapping-settings button[type=submit]")
+        .await?;
+    wait_for_text(&browser, ".mapping-settings .hint", "Saved.").await?;
+
     // Dragging London above Finance, confirmed, gives the Londoner in Finance to London.
     browser
         .drag(
@@ -244,6 +257,26 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
             "tr.mapping-row[data-mapping='Finance'] td.mapping-name",
             (0, -8),
         )
+        .await?;
+    wait_for_text(
+        &browser,
+        ".change-dialog .diff-total",
+        "1 of 3 users change placement",
+    )
+    .await?;
+    let blocked = browser
+        .eval("return document.querySelector('.change-dialog .confirm-change').disabled;")
+        .await?;
+    assert_eq!(
+        blocked,
+        Value::Bool(true),
+        "the customer's name comes first"
+    );
+    browser
+        .client
+        .find(Locator::Css("input[name=confirm-customer]"))
+        .await?
+        .send_keys("Northwind Traders")
         .await?;
     confirm_change(&browser, "1 of 3 users change placement").await?;
     browser

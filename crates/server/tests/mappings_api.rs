@@ -597,3 +597,50 @@ async fn a_reevaluation_while_scim_writes_arrive_loses_none_of_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_mapping_matches_the_customers_custom_attribute() {
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "okta").await;
+    let (profiles, regions) = profiles_and_regions(&app, northwind).await;
+    create_user(&app, &token, "emp@northwind.example", json!({})).await;
+    create_user(&app, &token, "other@northwind.example", json!({})).await;
+    sqlx::query(
+        "UPDATE users SET custom_attribute_value = 'E-1' WHERE email = 'emp@northwind.example'",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("custom attribute");
+    let (_, options) = app
+        .get(&format!("/api/v1/customers/{northwind}/mappings/options"))
+        .await;
+    // The demo customer names its custom attribute (its users carry it in the report).
+    assert!(options["custom_attribute_name"].is_string(), "{options}");
+    assert!(options["attributes"]
+        .as_array()
+        .expect("attributes")
+        .contains(&json!("customAttribute")));
+
+    let by_id = json!({"name": "Employee E-1", "enabled": true, "quota_gb": 10,
+        "matcher": {"kind": "attribute", "attribute": "customAttribute", "operator": "any_of", "values": ["e-1"]},
+        "profile_id": profiles[1], "storage_region_id": regions[1]});
+    let saved = post_mapping(&app, &app.msp_cookie, northwind, by_id).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+    app.settled(&saved).await;
+    let (_, mappings) = app
+        .get(&format!("/api/v1/customers/{northwind}/mappings"))
+        .await;
+    assert_eq!(
+        mappings[0]["users"], 1,
+        "counted once the job has placed them"
+    );
+    let (profile, region, mapping, status) = placement(&app, "emp@northwind.example").await;
+    assert_eq!((profile, region), (profiles[1], Some(regions[1])));
+    assert_eq!(mapping, mappings[0]["id"].as_i64());
+    assert_eq!(status, "Active");
+    assert_eq!(
+        placement(&app, "other@northwind.example").await.3,
+        "Pending"
+    );
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use provisio_api::mapping::{
     AttributeOperator, Mapping, MappingOptions, MappingPreviewRequest, SaveMappingRequest,
+    CUSTOM_ATTRIBUTE,
 };
 
 use super::change::Change;
@@ -168,7 +169,17 @@ fn MatcherFields(draft: Draft, options: MappingOptions) -> impl IntoView {
                 .collect_view()
         })
     };
-    let attributes = options.attributes;
+    let custom_name = options.custom_attribute_name.clone();
+    // The customer's custom attribute is offered under its own name, when it has one.
+    let attributes: Vec<(String, String)> = options
+        .attributes
+        .into_iter()
+        .filter_map(|a| match (a.as_str(), &custom_name) {
+            (CUSTOM_ATTRIBUTE, Some(name)) => Some((a, format!("custom attribute: {name}"))),
+            (CUSTOM_ATTRIBUTE, None) => None,
+            _ => Some((a.clone(), a)),
+        })
+        .collect();
     view! {
         <fieldset class="field-set">
             <legend>"Matches"</legend>
@@ -194,8 +205,8 @@ fn MatcherFields(draft: Draft, options: MappingOptions) -> impl IntoView {
                 <div class="inline-field">
                     <select name="attribute" aria-label="Attribute"
                         on:change=move |e| draft.attribute.set(event_target_value(&e))>
-                        {attributes.iter().map(|a| view! {
-                            <option value=a.clone() selected=draft.attribute.get_untracked() == *a>{a.clone()}</option>
+                        {attributes.iter().map(|(key, label)| view! {
+                            <option value=key.clone() selected=draft.attribute.get_untracked() == *key>{label.clone()}</option>
                         }).collect_view()}
                     </select>
                     <select name="operator" aria-label="Operator"

@@ -7,6 +7,7 @@ mod draft;
 mod form;
 mod job;
 mod list;
+mod settings;
 mod test_user;
 
 use leptos::prelude::*;
@@ -21,6 +22,7 @@ use change::{Change, ChangeDialog};
 use form::MappingForm;
 use job::JobProgress;
 use list::{MappingList, RowActions};
+use settings::RegionThreshold;
 use test_user::TestUser;
 
 #[component]
@@ -158,6 +160,10 @@ fn CustomerMappings(customer_id: i64, customer_name: String, can_manage: bool) -
                         />
                     })}
                     <MappingsOrEmpty mappings actions />
+                    <Show when=move || can_manage>
+                        <RegionThreshold customer_id threshold
+                            on_saved=Callback::new(move |_| loaded.refetch()) />
+                    </Show>
                     {move || pending.get().map(|change| view! {
                         <ChangeDialog
                             customer_id

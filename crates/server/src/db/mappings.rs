@@ -112,8 +112,15 @@ pub async fn options(
     let threshold: i64 =
         sqlx::query_scalar("SELECT region_move_threshold FROM customers WHERE id = ?")
             .bind(customer_id)
-            .fetch_one(conn)
+            .fetch_one(&mut *conn)
             .await?;
+    let custom_attribute_name: Option<String> = sqlx::query_scalar(
+        "SELECT custom_attribute_name FROM users WHERE customer_id = ? \
+         AND custom_attribute_name <> '' LIMIT 1",
+    )
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await?;
     let choice = |(id, name): (i64, String)| Choice { id, name };
     Ok(MappingOptions {
         profiles: profiles.into_iter().map(choice).collect(),
@@ -130,6 +137,7 @@ pub async fn options(
             .iter()
             .map(|a| (*a).to_owned())
             .collect(),
+        custom_attribute_name,
         region_move_threshold: u32::try_from(threshold).unwrap_or(u32::MAX),
     })
 }
@@ -371,9 +379,16 @@ struct PlacedUser {
 }
 
 /// Ends with the customer's id to bind; narrowed by the caller.
-const SELECT_PLACED: &str = "SELECT id, scim_id, email, external_id, scim_attributes, status, \
+const SELECT_PLACED: &str = "SELECT id, scim_id, email, external_id, \
+     {DIRECTORY} AS scim_attributes, status, \
      profile_id, storage_region_id, quota_gb, mapping_id FROM users \
      WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND customer_id = ";
+
+/// A user's directory attributes as mappings match them: with the customer's custom attribute
+/// (the report's Custom Attribute Value) under `customAttribute`.
+const DIRECTORY: &str = "CASE WHEN custom_attribute_value <> '' \
+     THEN json_set(scim_attributes, '$.customAttribute', custom_attribute_value) \
+     ELSE scim_attributes END";
 
 const SELECT_PLACED_IDS: &str = "SELECT id FROM users \
      WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND customer_id = ";
@@ -403,7 +418,8 @@ impl Population {
         customer_id: i64,
         selection: Selection<'_>,
     ) -> Result<Population, sqlx::Error> {
-        let mut users_sql = QueryBuilder::<Sqlite>::new(SELECT_PLACED);
+        let mut users_sql =
+            QueryBuilder::<Sqlite>::new(SELECT_PLACED.replace("{DIRECTORY}", DIRECTORY));
         users_sql.push_bind(customer_id);
         let mut memberships_sql = QueryBuilder::<Sqlite>::new(
             "SELECT m.user_id, g.scim_id FROM scim_group_members m \
@@ -792,10 +808,10 @@ pub async fn subject_by_email(
     customer_id: i64,
     email: &str,
 ) -> Result<Option<(Directory, Vec<String>)>, sqlx::Error> {
-    let user: Option<(i64, Json<Directory>)> = sqlx::query_as(
-        "SELECT id, scim_attributes FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
-         AND scim_deleted = 0 AND email = ? COLLATE NOCASE",
-    )
+    let user: Option<(i64, Json<Directory>)> = sqlx::query_as(&format!(
+        "SELECT id, {DIRECTORY} FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
+         AND scim_deleted = 0 AND email = ? COLLATE NOCASE"
+    ))
     .bind(customer_id)
     .bind(email)
     .fetch_optional(&mut *conn)
