@@ -3,8 +3,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use provisio_api::auth::{CustomerRef, Role};
+use provisio_api::auth::Role;
 use provisio_api::scim::{
     CreateScimTokenRequest, CreatedScimToken, IdentityProvider, ScimToken, TokenStatus,
     MAX_ACTIVE_TOKENS, TOKEN_LIFETIMES_DAYS,
@@ -12,7 +11,8 @@ use provisio_api::scim::{
 
 use crate::api::{self, ApiFailure};
 use crate::components::copy_field::CopyField;
-use crate::components::states::{ErrorState, Load, LoadingState};
+use crate::components::customer_picker::{use_customer_choice, CustomerPicker};
+use crate::components::states::{ErrorState, LoadingState};
 use crate::format;
 use crate::session::Session;
 
@@ -21,149 +21,51 @@ const DEFAULT_LIFETIME_DAYS: u32 = 180;
 
 #[component]
 pub fn ScimPage() -> impl IntoView {
-    let session = Session::expect();
-    let me = session.me();
     let can_manage = matches!(
-        me.as_ref().map(|m| m.role),
+        Session::expect().role(),
         Some(Role::MspAdmin | Role::CustomerAdmin)
     );
-    let own_customer = me.and_then(|m| m.customer);
-    // MSP-wide admins choose the customer; a customer's own admins see only theirs.
-    let picks_customer = own_customer.is_none();
-    let customers = RwSignal::new(Vec::<CustomerRef>::new());
-    let customer = RwSignal::new(None::<i64>);
-    let tokens = RwSignal::new(Vec::<ScimToken>::new());
-    let status = RwSignal::new(Load::Loading);
+    let choice = use_customer_choice();
+    // Refetched after every change, so the list is what the server holds.
+    let tokens: LocalResource<Result<Vec<ScimToken>, ApiFailure>> = LocalResource::new(move || {
+        let customer = choice.customer.get();
+        async move {
+            match customer {
+                Some(id) => api::scim_tokens(id).await,
+                None => Ok(Vec::new()),
+            }
+        }
+    });
     let notice = RwSignal::new(None::<String>);
     let generating = RwSignal::new(false);
     let created = RwSignal::new(None::<CreatedScimToken>);
-
-    let fail = move |failure: ApiFailure| {
-        status.set(Load::Failed(failure.message));
-    };
-    match own_customer {
-        Some(own) => {
-            customer.set(Some(own.id));
-            customers.set(vec![own]);
-        }
-        None => spawn_local(async move {
-            match api::customers().await {
-                Ok(all) if all.is_empty() => status.set(Load::Ready),
-                Ok(all) => {
-                    customer.set(all.first().map(|c| c.id));
-                    customers.set(all);
-                }
-                Err(failure) => fail(failure),
-            }
-        }),
-    }
-    let load_tokens = move || {
-        let Some(customer_id) = customer.get_untracked() else {
-            return;
-        };
-        status.set(Load::Loading);
-        spawn_local(async move {
-            match api::scim_tokens(customer_id).await {
-                Ok(list) => {
-                    tokens.set(list);
-                    status.set(Load::Ready);
-                }
-                Err(failure) => fail(failure),
-            }
-        });
-    };
     Effect::new(move |_| {
-        if customer.get().is_some() {
-            generating.set(false);
-            notice.set(None);
-            load_tokens();
-        }
+        choice.customer.track();
+        generating.set(false);
+        notice.set(None);
     });
-
-    let customer_name = move || {
-        let id = customer.get()?;
-        customers.with(|all| all.iter().find(|c| c.id == id).map(|c| c.name.clone()))
-    };
-    let active_count = Memo::new(move |_| {
-        tokens.with(|list| {
+    let at_limit = move || {
+        tokens.get().and_then(Result::ok).is_some_and(|list| {
             list.iter()
                 .filter(|t| matches!(t.status, TokenStatus::Active | TokenStatus::ExpiringSoon))
                 .count()
+                >= MAX_ACTIVE_TOKENS
         })
-    });
-    let at_limit = move || active_count.get() >= MAX_ACTIVE_TOKENS;
+    };
     let on_created = Callback::new(move |answer: CreatedScimToken| {
         generating.set(false);
-        tokens.update(|list| list.insert(0, answer.details.clone()));
         created.set(Some(answer));
+        tokens.refetch();
     });
     let on_revoked = Callback::new(move |token: ScimToken| {
         notice.set(Some(format!(
             "“{}” is revoked: the identity provider's next request with it gets 401.",
             token.name
         )));
-        load_tokens();
+        tokens.refetch();
     });
-    let on_failure = Callback::new(move |failure: ApiFailure| {
-        notice.set(Some(failure.message));
-    });
+    let on_failure = Callback::new(move |failure: ApiFailure| notice.set(Some(failure.message)));
     let tenant_url = tenant_url();
-
-    let token_list = move || {
-        match status.get() {
-        Load::Loading => view! { <LoadingState message="Loading tokens…" /> }.into_any(),        Load::Failed(message) => view! {            <ErrorState title="Tokens could not be loaded" message on_retry=Callback::new(move |()| load_tokens()) />        }        .into_any(),
-        Load::Ready if customer.get().is_none() => view! {
-            <div class="state empty-state">
-                <h2>"No customers yet"</h2>
-                <p>"SCIM tokens belong to a customer; there is none to provision."</p>
-            </div>
-        }
-        .into_any(),
-        Load::Ready if tokens.with(Vec::is_empty) => view! {
-            <div class="state empty-state">
-                <h2>"No tokens yet"</h2>
-                <p>
-                    {if can_manage {
-                        "Generate a token, then paste it with the Tenant URL into the identity provider's provisioning settings."
-                    } else {
-                        "An admin of this customer can generate one."
-                    }}
-                </p>
-            </div>
-        }
-        .into_any(),
-        Load::Ready => view! {
-            <div class="table-frame">
-                <div class="table-scroll">
-                    <table class="data-table tokens-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Identity provider"</th>
-                                <th scope="col">"Token"</th>
-                                <th scope="col">"Created"</th>
-                                <th scope="col">"Expires"</th>
-                                <th scope="col">"Last used"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            <For
-                                each=move || tokens.get()
-                                key=|token| (token.id, token.status)
-                                children=move |token| view! {
-                                    <TokenRow token can_manage on_revoked on_failure />
-                                }
-                            />
-                        </tbody>
-                    </table>
-                </div>
-            </div>
-        }
-        .into_any(),
-    }
-    };
 
     view! {
         <section class="page scim-page">
@@ -174,22 +76,7 @@ pub fn ScimPage() -> impl IntoView {
                         "Let Microsoft Entra ID, Okta or another identity provider create, update and deactivate this customer's users. Times are in UTC."
                     </p>
                 </div>
-                <Show when=move || picks_customer>
-                    <label class="customer-picker">
-                        <span>"Customer"</span>
-                        <select
-                            class="view-select"
-                            name="customer"
-                            on:change=move |e| customer.set(event_target_value(&e).parse().ok())
-                        >
-                            {move || customers
-                                .get()
-                                .into_iter()
-                                .map(|c| view! { <option value=c.id.to_string() selected=customer.get_untracked() == Some(c.id)>{c.name}</option> })
-                                .collect_view()}
-                        </select>
-                    </label>
-                </Show>
+                <CustomerPicker choice />
             </header>
             <div class="panel tenant">
                 <h2 class="panel-title">"Tenant URL"</h2>
@@ -199,11 +86,11 @@ pub fn ScimPage() -> impl IntoView {
                 <CopyField label="Tenant URL" value=tenant_url />
             </div>
             <div class="section-header">
-                <h2>{move || match customer_name() {
+                <h2>{move || match choice.name() {
                     Some(name) => format!("Tokens of {name}"),
                     None => "Tokens".to_owned(),
                 }}</h2>
-                <Show when=move || can_manage && customer.get().is_some()>
+                <Show when=move || can_manage && choice.customer.get().is_some()>
                     <button
                         type="button"
                         class="button primary generate-token"
@@ -222,16 +109,84 @@ pub fn ScimPage() -> impl IntoView {
             </Show>
             <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
             <Show when=move || generating.get()>
-                {move || customer.get().map(|customer_id| view! {
+                {move || choice.customer.get().map(|customer_id| view! {
                     <GenerateForm customer_id on_created on_cancel=Callback::new(move |()| generating.set(false)) />
                 })}
             </Show>
-            {token_list}
+            <Transition fallback=|| view! { <LoadingState message="Loading tokens…" /> }>
+                {move || Suspend::new(async move {
+                    let has_customer = choice.customer.get_untracked().is_some();
+                    match tokens.await {
+                        Err(failure) => view! {
+                            <ErrorState title="Tokens could not be loaded" message=failure.message
+                                on_retry=Callback::new(move |()| tokens.refetch()) />
+                        }.into_any(),
+                        Ok(_) if !has_customer => view! {
+                            <div class="state empty-state">
+                                <h2>"No customers yet"</h2>
+                                <p>"SCIM tokens belong to a customer; there is none to provision."</p>
+                            </div>
+                        }.into_any(),
+                        Ok(list) => view! { <TokenTable tokens=list can_manage on_revoked on_failure /> }.into_any(),
+                    }
+                })}
+            </Transition>
             {move || created.get().map(|answer| view! {
                 <TokenDialog answer on_done=Callback::new(move |()| created.set(None)) />
             })}
         </section>
     }
+}
+
+#[component]
+fn TokenTable(
+    tokens: Vec<ScimToken>,
+    can_manage: bool,
+    on_revoked: Callback<ScimToken>,
+    on_failure: Callback<ApiFailure>,
+) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! {
+            <div class="state empty-state">
+                <h2>"No tokens yet"</h2>
+                <p>
+                    {if can_manage {
+                        "Generate a token, then paste it with the Tenant URL into the identity provider's provisioning settings."
+                    } else {
+                        "An admin of this customer can generate one."
+                    }}
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-frame">
+            <div class="table-scroll">
+                <table class="data-table tokens-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Identity provider"</th>
+                            <th scope="col">"Token"</th>
+                            <th scope="col">"Created"</th>
+                            <th scope="col">"Expires"</th>
+                            <th scope="col">"Last used"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {tokens
+                            .into_iter()
+                            .map(|token| view! { <TokenRow token can_manage on_revoked on_failure /> })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </div>
+    }
+    .into_any()
 }
 
 /// Where identity providers send SCIM requests: this console's origin.
@@ -251,23 +206,23 @@ fn GenerateForm(
     let name = RwSignal::new(String::new());
     let provider = RwSignal::new(IdentityProvider::EntraId);
     let lifetime = RwSignal::new(DEFAULT_LIFETIME_DAYS);
-    let error = RwSignal::new(None::<ApiFailure>);
-    let busy = RwSignal::new(false);
+    let generate = Action::new_local(move |request: &CreateScimTokenRequest| {
+        let request = request.clone();
+        async move { api::create_scim_token(customer_id, &request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(answer)) = generate.value().get() {
+            on_created.run(answer);
+        }
+    });
+    let error = Signal::derive(move || generate.value().get().and_then(Result::err));
+    let busy = generate.pending();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let request = CreateScimTokenRequest {
+        generate.dispatch(CreateScimTokenRequest {
             name: name.get_untracked(),
             identity_provider: provider.get_untracked(),
             lifetime_days: lifetime.get_untracked(),
-        };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::create_scim_token(customer_id, &request).await {
-                Ok(answer) => on_created.run(answer),
-                Err(failure) => error.set(Some(failure)),
-            }
-            busy.set(false);
         });
     };
     let field_error =
@@ -384,24 +339,31 @@ fn TokenRow(
     on_failure: Callback<ApiFailure>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     let revocable = can_manage
         && matches!(
             token.status,
             TokenStatus::Active | TokenStatus::ExpiringSoon
         );
     let stored = StoredValue::new(token.clone());
-    let revoke = move |_| {
-        let token = stored.get_value();
-        busy.set(true);
-        spawn_local(async move {
-            match api::revoke_scim_token(token.customer_id, token.id).await {
-                Ok(()) => on_revoked.run(token),
-                Err(failure) => on_failure.run(failure),
-            }
-            busy.set(false);
+    let revocation = Action::new_local(move |token: &ScimToken| {
+        let token = token.clone();
+        async move {
+            api::revoke_scim_token(token.customer_id, token.id)
+                .await
+                .map(|()| token)
+        }
+    });
+    Effect::new(move |_| match revocation.value().get() {
+        Some(Ok(token)) => on_revoked.run(token),
+        Some(Err(failure)) => {
             confirming.set(false);
-        });
+            on_failure.run(failure);
+        }
+        None => {}
+    });
+    let busy = revocation.pending();
+    let revoke = move |_| {
+        revocation.dispatch(stored.get_value());
     };
     let last_used = match (&token.last_used_at, &token.last_used_address) {
         (Some(at), Some(address)) => format!("{} from {address}", format::utc(*at)),

@@ -34,6 +34,42 @@ impl Subject<'_> {
     }
 }
 
+/// Whether `rule` matches: the engine's hot path, evaluated for every user and mapping, so it
+/// allocates nothing. `verdict` says the same in words.
+pub fn matches(rule: &Rule, subject: Subject<'_>) -> bool {
+    match &rule.matcher {
+        Matcher::All => true,
+        Matcher::Groups { groups } => {
+            !subject.is_guest() && groups.iter().any(|g| subject.groups.contains(g))
+        }
+        Matcher::Attribute {
+            attribute,
+            operator,
+            values,
+        } => subject
+            .directory
+            .get(attribute.as_str())
+            .is_some_and(|actual| values.iter().any(|value| compare(*operator, actual, value))),
+    }
+}
+
+/// Case-insensitive whole-value or prefix comparison; ASCII without allocating.
+fn compare(operator: AttributeOperator, actual: &str, value: &str) -> bool {
+    if actual.is_ascii() && value.is_ascii() {
+        return match operator {
+            AttributeOperator::AnyOf => actual.eq_ignore_ascii_case(value),
+            AttributeOperator::StartsWith => actual
+                .get(..value.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(value)),
+        };
+    }
+    let (actual, value) = (actual.to_lowercase(), value.to_lowercase());
+    match operator {
+        AttributeOperator::AnyOf => actual == value,
+        AttributeOperator::StartsWith => actual.starts_with(&value),
+    }
+}
+
 /// Whether `rule` matches, and on what (or why not), in words.
 pub fn verdict(rule: &Rule, subject: Subject<'_>) -> (bool, String) {
     match &rule.matcher {
@@ -56,14 +92,9 @@ pub fn verdict(rule: &Rule, subject: Subject<'_>) -> (bool, String) {
             let Some(actual) = subject.directory.get(attribute.as_str()) else {
                 return (false, format!("{attribute} is not set"));
             };
-            let actual_lower = actual.to_lowercase();
-            let hit = values.iter().find(|value| {
-                let value = value.to_lowercase();
-                match operator {
-                    AttributeOperator::AnyOf => actual_lower == value,
-                    AttributeOperator::StartsWith => actual_lower.starts_with(&value),
-                }
-            });
+            let hit = values
+                .iter()
+                .find(|value| compare(*operator, actual, value));
             match hit {
                 Some(value) => (true, format!("{attribute} is {actual} (matches {value})")),
                 None => (false, format!("{attribute} is {actual}")),
@@ -84,7 +115,7 @@ pub fn place<'r, R: AsRef<Rule>>(rules: &'r [R], subject: Subject<'_>) -> Option
     rules
         .iter()
         .filter(|rule| rule.as_ref().enabled)
-        .find(|rule| verdict(rule.as_ref(), subject).0)
+        .find(|rule| matches(rule.as_ref(), subject))
 }
 
 #[cfg(test)]
@@ -216,5 +247,47 @@ mod tests {
         assert_eq!(place(&rules, subject), None);
         assert_eq!(verdict(&rules[0], subject).1, "department is not set");
         assert_eq!(place::<Rule>(&[], subject), None, "no rules, no match");
+    }
+
+    #[test]
+    fn matching_ignores_case_beyond_ascii_and_agrees_with_the_verdict() {
+        let zurich = directory(&[("locality", "Zürich")]);
+        let short = directory(&[("locality", "Z")]);
+        let cases = [
+            (
+                attribute("locality", AttributeOperator::AnyOf, &["ZÜRICH"]),
+                &zurich,
+                true,
+            ),
+            (
+                attribute("locality", AttributeOperator::StartsWith, &["zü"]),
+                &zurich,
+                true,
+            ),
+            (
+                attribute("locality", AttributeOperator::StartsWith, &["zu"]),
+                &zurich,
+                false,
+            ),
+            (
+                attribute("locality", AttributeOperator::StartsWith, &["zu"]),
+                &short,
+                false,
+            ),
+            (
+                attribute("locality", AttributeOperator::AnyOf, &["z"]),
+                &short,
+                true,
+            ),
+        ];
+        for (matcher, directory, expected) in cases {
+            let rule = rule(1, matcher);
+            let subject = Subject {
+                directory,
+                groups: &[],
+            };
+            assert_eq!(matches(&rule, subject), expected, "{:?}", rule.matcher);
+            assert_eq!(verdict(&rule, subject).0, expected, "{:?}", rule.matcher);
+        }
     }
 }

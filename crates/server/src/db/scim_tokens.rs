@@ -192,11 +192,14 @@ pub async fn touch(
     token_id: i64,
     address: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    // In the writers' queue: every SCIM request may touch its token, and a long run of
+    // writes (a mapping re-evaluation) would otherwise starve it in SQLite's busy handler.
+    let mut tx = super::write_transaction(pool).await?;
     sqlx::query("UPDATE scim_tokens SET last_used_at = ?, last_used_address = ? WHERE id = ?")
         .bind(now_text())
         .bind(address)
         .bind(token_id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    tx.commit().await
 }

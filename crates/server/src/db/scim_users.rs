@@ -205,19 +205,30 @@ pub struct Claimable {
 /// The customer's user a create of `fields` matches by email or userName (case-insensitive),
 /// unless a live SCIM resource holds them: the create's uniqueness check answers for those.
 /// An email match wins over a userName match.
-pub async fn claimable<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn claimable(
+    conn: &mut SqliteConnection,
     customer_id: i64,
     fields: &UserFields,
 ) -> Result<Option<Claimable>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, scim_id, managed_by FROM users          WHERE customer_id = ? AND NOT (scim_id IS NOT NULL AND scim_deleted = 0)          AND (email = ? COLLATE NOCASE OR scim_user_name = ? COLLATE NOCASE)          ORDER BY email = ? COLLATE NOCASE DESC, id LIMIT 1",
-    )
+    // Two lookups, each on its own index, rather than one OR that would scan the customer.
+    const NOT_LIVE: &str = "SELECT id, scim_id, managed_by FROM users WHERE customer_id = ? \
+         AND NOT (scim_id IS NOT NULL AND scim_deleted = 0) AND ";
+    let by_email: Option<Claimable> =
+        sqlx::query_as(&format!("{NOT_LIVE}email = ? COLLATE NOCASE LIMIT 1"))
+            .bind(customer_id)
+            .bind(&fields.email)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if by_email.is_some() {
+        return Ok(by_email);
+    }
+    sqlx::query_as(&format!(
+        "{NOT_LIVE}scim_user_name IS NOT NULL AND scim_user_name = ? COLLATE NOCASE \
+         ORDER BY id LIMIT 1"
+    ))
     .bind(customer_id)
-    .bind(&fields.email)
     .bind(&fields.user_name)
-    .bind(&fields.email)
-    .fetch_optional(executor)
+    .fetch_optional(conn)
     .await
 }
 

@@ -195,11 +195,7 @@ async fn preview(
         ));
     }
     let mut conn = state.pool.acquire().await?;
-    let existing: Vec<i64> = db::mappings::list(&mut *conn, customer_id)
-        .await?
-        .iter()
-        .map(|m| m.id)
-        .collect();
+    let existing = db::mappings::ids(&mut *conn, customer_id).await?;
     let mut proposed = Vec::new();
     for ProposedMapping { id, mapping } in request.mappings {
         if id.is_some_and(|id| !existing.contains(&id)) {

@@ -169,8 +169,7 @@ impl ScimResource for Users {
         fields: &UserFields,
         source_id: Option<&str>,
     ) -> Result<Option<ScimUser>, ScimError> {
-        let Some(claimed) =
-            db::scim_users::claimable(&mut *conn, client.customer_id, fields).await?
+        let Some(claimed) = db::scim_users::claimable(conn, client.customer_id, fields).await?
         else {
             return Ok(None);
         };
