@@ -755,21 +755,24 @@ pub async fn preview(
     let mut sample: Vec<(i64, PreviewChange)> = Vec::new();
     for user in &population.users {
         let subject = population.subject(user);
-        for (count, rule) in preview.matched.iter_mut().zip(&rules) {
-            *count += u64::from(placement::matches(&rule.rule, subject));
+        // One pass over the rules: what each matches, and the first enabled one that does
+        // (what `placement::place` picks).
+        let mut chosen_at = None;
+        for (at, rule) in rules.iter().enumerate() {
+            let hit = placement::matches(&rule.rule, subject);
+            preview.matched[at] += u64::from(hit);
+            if hit && rule.rule.enabled && chosen_at.is_none() {
+                chosen_at = Some(at);
+            }
         }
+        let chosen = chosen_at.map(|at| &rules[at]);
         // No mappings at all: users stay where they are, as saving would leave them.
-        let chosen = if rules.is_empty() {
-            None
-        } else {
-            population.decide(&rules, user)
-        };
         let (after, status) = if rules.is_empty() {
             (current(user), user.status.as_str())
         } else {
             target(user, chosen)
         };
-        match chosen.and_then(|c| rules.iter().position(|r| r.rule.id == c.rule.id)) {
+        match chosen_at {
             Some(at) => preview.placed[at] += 1,
             None if status == "Pending" => preview.pending += 1,
             None => {}
