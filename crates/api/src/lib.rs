@@ -11,5 +11,6 @@ pub mod openapi;
 pub mod report;
 pub mod scim;
 pub mod subscription;
+pub mod user;
 
 pub use error::ErrorBody;

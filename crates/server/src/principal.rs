@@ -23,6 +23,16 @@ pub enum Scope {
     Customer(i64),
 }
 
+impl Scope {
+    /// The one customer of a bound caller; None for an MSP-wide one.
+    pub fn customer_id(self) -> Option<i64> {
+        match self {
+            Scope::AllCustomers => None,
+            Scope::Customer(id) => Some(id),
+        }
+    }
+}
+
 impl Principal {
     pub fn of_admin(admin: &AdminRecord) -> Principal {
         Principal {

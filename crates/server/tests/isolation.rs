@@ -116,6 +116,14 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
     let subscribed = format!("/api/v1/subscriptions/{}", subscription_ids[0]);
     let (mappings, mapping_ids, other_mappings) =
         mapping_setup(&app, &msp_cookie, northwind_id).await;
+    let (own_user, other_user): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT id FROM users WHERE customer_id = ?1 ORDER BY id LIMIT 1), \
+                (SELECT id FROM users WHERE customer_id <> ?1 ORDER BY id LIMIT 1)",
+    )
+    .bind(northwind_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a user of Northwind and one of another customer");
     let mut cases = vec![
         case(
             Method::GET,
@@ -441,6 +449,41 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             "/api/v1/customers/{customer_id}/mappings/settings",
             &format!("{other_mappings}/settings"),
             Some(json!({"region_move_threshold": 250})),
+            [200, 404, 403, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/users/{id}",
+            &format!("/api/v1/users/{own_user}"),
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/users/{id}",
+            &format!("/api/v1/users/{other_user}"),
+            None,
+            [200, 404, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/users/{id}/timeline",
+            &format!("/api/v1/users/{other_user}/timeline"),
+            None,
+            [200, 404, 200, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/users/{id}/preserve",
+            &format!("/api/v1/users/{own_user}/preserve"),
+            None,
+            [200, 200, 403, 401],
+        ),
+        case(
+            Method::POST,
+            "/api/v1/users/{id}/restore",
+            &format!("/api/v1/users/{other_user}/restore"),
+            None,
             [200, 404, 403, 401],
         ),
         // Deleted by the MSP admin first; afterwards there is nothing left to delete.

@@ -909,7 +909,7 @@ async fn write_moves(
     for chunk in moves.chunks(ROWS_PER_STATEMENT) {
         let mut sql = QueryBuilder::<Sqlite>::new(
             "INSERT INTO provisioning_events (at, customer_id, token_id, action, outcome, \
-             source_id, target_id, changes, error) ",
+             source_id, target_id, changes, error, user_id) ",
         );
         sql.push_values(chunk, |mut row, planned| {
             row.push_bind(&at)
@@ -920,7 +920,8 @@ async fn write_moves(
                 .push_bind(&planned.external_id)
                 .push_bind(&planned.scim_id)
                 .push_bind(&planned.changes)
-                .push_bind(planned.unmatched.then_some("no mapping matches"));
+                .push_bind(planned.unmatched.then_some("no mapping matches"))
+                .push_bind(planned.user_id);
         });
         sql.build().execute(&mut *conn).await?;
     }

@@ -12,6 +12,7 @@ pub mod scim_groups;
 pub mod scim_tokens;
 pub mod scim_users;
 pub mod subscriptions;
+pub mod users;
 pub mod views;
 
 use std::str::FromStr;

@@ -60,7 +60,8 @@ pub async fn record<'c>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO provisioning_events (at, customer_id, token_id, action, outcome, source_id, \
-         target_id, changes, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         target_id, changes, error, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \
+         (SELECT id FROM users WHERE scim_id = ?))",
     )
     .bind(now_text())
     .bind(event.customer_id)
@@ -75,6 +76,7 @@ pub async fn record<'c>(
     .bind(event.target_id)
     .bind(event.changes.to_string())
     .bind(event.error)
+    .bind(event.target_id)
     .execute(executor)
     .await?;
     Ok(())

@@ -14,6 +14,7 @@ mod security;
 mod session;
 mod subscriptions;
 mod text;
+mod users;
 mod views;
 
 use std::time::Duration;
@@ -54,6 +55,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .merge(scim_tokens::router())
         .merge(mappings::router())
         .merge(subscriptions::router())
+        .merge(users::router())
         .split_for_parts();
     let mut app = api
         .merge(openapi::router(document))

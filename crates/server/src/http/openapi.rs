@@ -20,6 +20,7 @@ use crate::AppState;
         (name = "scim", description = "SCIM provisioning tokens per customer"),
         (name = "mappings", description = "Rules placing each SCIM user on a profile, region and quota"),
         (name = "subscriptions", description = "The report mailed on a schedule, and its deliveries"),
+        (name = "users", description = "One user: details, history, and actions by hand"),
         (name = "health", description = "Liveness"),
     )
 )]
