@@ -99,8 +99,13 @@ async fn set_preserved(
         db::users::set_preserved(&mut tx, user.customer.id, id, preserve, &admin.email).await?;
     // A restored SCIM user is placed by the mappings again (pending when none matches).
     if let (Some(_), false, Some(scim_id)) = (&changed, preserve, &user.scim_id) {
-        db::mappings::place_users(&mut tx, user.customer.id, Some(&[scim_id.clone()]), None)
-            .await?;
+        db::mappings::place_users(
+            &mut tx,
+            user.customer.id,
+            Some(std::slice::from_ref(scim_id)),
+            None,
+        )
+        .await?;
     }
     tx.commit().await?;
     if let Some(before) = changed {
