@@ -17,6 +17,7 @@ use provisio_api::scim::{CreateScimTokenRequest, CreatedScimToken, ScimToken};
 use provisio_api::subscription::{
     AssignOwnerRequest, Delivery, SaveSubscriptionRequest, Subscription,
 };
+use provisio_api::user::{TimelineEntry, UserDetail};
 use provisio_api::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -422,6 +423,26 @@ pub async fn set_mapping_settings(
 ) -> Result<MappingSettings, ApiFailure> {
     let url = format!("{}/settings", mappings_path(customer_id));
     send_json(Request::put(&url), settings).await
+}
+
+/// One user for the user page.
+pub async fn user(id: i64) -> Result<UserDetail, ApiFailure> {
+    get_json(&format!("/api/v1/users/{id}")).await
+}
+
+/// A user's history, newest first.
+pub async fn user_timeline(id: i64) -> Result<Vec<TimelineEntry>, ApiFailure> {
+    get_json(&format!("/api/v1/users/{id}/timeline")).await
+}
+
+pub async fn preserve_user(id: i64) -> Result<UserDetail, ApiFailure> {
+    let request = Request::post(&format!("/api/v1/users/{id}/preserve"));
+    decode(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+pub async fn restore_user(id: i64) -> Result<UserDetail, ApiFailure> {
+    let request = Request::post(&format!("/api/v1/users/{id}/restore"));
+    decode(request.send().await.map_err(|_| unreachable_server())?).await
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {

@@ -16,6 +16,7 @@ use crate::pages::report::ReportPage;
 use crate::pages::scim::ScimPage;
 use crate::pages::sign_in::SignInPage;
 use crate::pages::subscriptions::SubscriptionsPage;
+use crate::pages::user::UserPage;
 use crate::session::{Session, SessionState};
 
 #[component]
@@ -37,6 +38,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/subscriptions") view=SubscriptionsPage />
                     <Route path=path!("/scim") view=ScimPage />
                     <Route path=path!("/mappings") view=MappingsPage />
+                    <Route path=path!("/users/:id") view=UserPage />
                     <Route path=path!("/admins") view=AdminsPage />
                     <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>

@@ -182,9 +182,15 @@ pub fn DataTable(
                                                 let text = format::cell(&row, field);
                                                 let title = text.clone();
                                                 let numeric = field.kind() == FieldKind::Number;
+                                                // The email opens the user's page.
+                                                let content = if field == ReportField::UserEmail {
+                                                    view! { <a class="user-link" href=format!("/users/{row_id}")>{text}</a> }.into_any()
+                                                } else {
+                                                    text.into_any()
+                                                };
                                                 view! {
                                                     <td class:numeric=numeric title=title>
-                                                        {text}
+                                                        {content}
                                                     </td>
                                                 }
                                             })

@@ -8,3 +8,4 @@ pub mod report;
 pub mod scim;
 pub mod sign_in;
 pub mod subscriptions;
+pub mod user;

@@ -1,0 +1,82 @@
+//! A user's page end to end, in real headless Chromium: opened from the report, it shows the
+//! user's history; preserving and restoring them there is confirmed, recorded, and seen in the
+//! report.
+
+use anyhow::{Context, Result};
+use provisio_api::auth::Role;
+use provisio_e2e::{Browser, TestServer};
+
+async fn wait_for_text(browser: &Browser, css: &str, wanted: &str) -> Result<()> {
+    let found = browser
+        .eventually(&format!("“{wanted}” in {css}"), || async {
+            Ok(browser.text_of(css).await?.contains(wanted).then_some(()))
+        })
+        .await;
+    match found {
+        Ok(()) => Ok(()),
+        Err(error) => Err(error.context(format!("it reads “{}”", browser.text_of(css).await?))),
+    }
+}
+
+/// Opens the report filtered to `email` and returns the User Status cell.
+async fn report_status(browser: &Browser, server: &TestServer, email: &str) -> Result<String> {
+    let query = format!("/?filter=user_email.equals%3A{}", email.replace('@', "%40"));
+    browser.client.goto(&server.url(&query)).await?;
+    browser
+        .wait_for_total(1, &format!("the row of {email}"))
+        .await?;
+    let status = browser.column_index("user_status").await?;
+    Ok(browser.rendered_rows().await?[0][status].clone())
+}
+
+#[tokio::test]
+async fn an_admin_opens_a_user_from_the_report_and_preserves_and_restores_them() -> Result<()> {
+    let server = TestServer::start(60).await?;
+    let (email, name): (String, String) = sqlx::query_as(
+        "SELECT u.email, u.user_name FROM users u JOIN customers c ON c.id = u.customer_id \
+         WHERE c.name = 'Northwind Traders' AND u.status = 'Active' ORDER BY u.id LIMIT 1",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .context("an active Northwind user")?;
+    let browser = Browser::start().await?;
+    browser.sign_in(&server, Role::CustomerAdmin, "/").await?;
+    assert_eq!(report_status(&browser, &server, &email).await?, "Active");
+
+    browser.click("a.user-link").await?;
+    wait_for_text(&browser, ".user-page h1", &name).await?;
+    wait_for_text(&browser, ".user-page .subtitle", &email).await?;
+    wait_for_text(&browser, ".timeline", "History").await?;
+
+    browser.click(".user-action").await?;
+    wait_for_text(&browser, ".user-actions .confirm", "Preserve?").await?;
+    browser.click(".user-actions .confirm-yes").await?;
+    wait_for_text(&browser, ".user-status", "Preserved").await?;
+    let admin = server.admin(Role::CustomerAdmin).email;
+    wait_for_text(&browser, ".timeline-entry[data-action=preserve]", admin).await?;
+    wait_for_text(
+        &browser,
+        ".timeline-entry[data-action=preserve] .timeline-changes",
+        "status: Active → Preserved",
+    )
+    .await?;
+    let page = browser.client.current_url().await?;
+    assert_eq!(report_status(&browser, &server, &email).await?, "Preserved");
+
+    browser.client.goto(page.as_str()).await?;
+    browser
+        .eventually("the Restore button", || async {
+            Ok(browser
+                .text_of(".user-action")
+                .await?
+                .contains("Restore")
+                .then_some(()))
+        })
+        .await?;
+    browser.click(".user-action").await?;
+    browser.click(".user-actions .confirm-yes").await?;
+    wait_for_text(&browser, ".user-status", "Active").await?;
+    wait_for_text(&browser, ".timeline-list", "restore").await?;
+    assert_eq!(report_status(&browser, &server, &email).await?, "Active");
+    browser.close().await
+}
