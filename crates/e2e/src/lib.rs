@@ -257,6 +257,19 @@ impl Browser {
         Ok(text.as_str().unwrap_or_default().to_owned())
     }
 
+    /// Waits until the element `css` selects reads `wanted`; the error says what it read.
+    pub async fn wait_for_text(&self, css: &str, wanted: &str) -> Result<()> {
+        let found = self
+            .eventually(&format!("“{wanted}” in {css}"), || async {
+                Ok(self.text_of(css).await?.contains(wanted).then_some(()))
+            })
+            .await;
+        match found {
+            Ok(()) => Ok(()),
+            Err(error) => Err(error.context(format!("it reads “{}”", self.text_of(css).await?))),
+        }
+    }
+
     /// Clicks the element `css` selects.
     pub async fn click(&self, css: &str) -> Result<()> {
         self.client.find(Locator::Css(css)).await?.click().await?;

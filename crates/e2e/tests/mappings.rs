@@ -47,18 +47,6 @@ async fn provision(browser: &Browser) -> Result<()> {
     Ok(())
 }
 
-async fn wait_for_text(browser: &Browser, css: &str, wanted: &str) -> Result<()> {
-    let found = browser
-        .eventually(&format!("“{wanted}” in {css}"), || async {
-            Ok(browser.text_of(css).await?.contains(wanted).then_some(()))
-        })
-        .await;
-    match found {
-        Ok(()) => Ok(()),
-        Err(error) => Err(error.context(format!("it reads “{}”", browser.text_of(css).await?))),
-    }
-}
-
 /// The mapping names in the list, highest priority first.
 async fn mapping_order(browser: &Browser) -> Result<Vec<String>> {
     let names = browser
@@ -70,7 +58,9 @@ async fn mapping_order(browser: &Browser) -> Result<Vec<String>> {
 /// Confirms the open change dialog once its diff is shown, waits for it to close and for the
 /// re-evaluation it starts to place every user.
 async fn confirm_change(browser: &Browser, diff_says: &str) -> Result<()> {
-    wait_for_text(browser, ".change-dialog .diff-total", diff_says).await?;
+    browser
+        .wait_for_text(".change-dialog .diff-total", diff_says)
+        .await?;
     browser.click(".change-dialog .confirm-change").await?;
     browser
         .eventually("the dialog to close", || async {
@@ -82,12 +72,9 @@ async fn confirm_change(browser: &Browser, diff_says: &str) -> Result<()> {
                 .then_some(()))
         })
         .await?;
-    wait_for_text(
-        browser,
-        ".notice",
-        "Every user is placed by the new mappings",
-    )
-    .await
+    browser
+        .wait_for_text(".notice", "Every user is placed by the new mappings")
+        .await
 }
 
 /// Fills the open form: name, then `kind` and what it needs, then profile and region by index.
@@ -153,7 +140,7 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
     let defaults = report_placement(&browser, &server, "fin@northwind.example").await?;
 
     browser.client.goto(&server.url("/mappings")).await?;
-    wait_for_text(&browser, ".empty-state", "No mappings").await?;
+    browser.wait_for_text(".empty-state", "No mappings").await?;
 
     // A group mapping: the live preview counts the one Finance member.
     browser.click(".add-mapping").await?;
@@ -162,15 +149,14 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         .click(".group-choices input[name=group]")
         .await
         .context("choosing the group")?;
-    wait_for_text(&browser, ".preview-matched", "Matches 1 users; places 1").await?;
+    browser
+        .wait_for_text(".preview-matched", "Matches 1 users; places 1")
+        .await?;
     browser.click(".review-mapping").await?;
     confirm_change(&browser, "3 of 3 users change placement").await?;
-    wait_for_text(
-        &browser,
-        "tr.mapping-row[data-mapping='Finance'] .mapping-users",
-        "1",
-    )
-    .await?;
+    browser
+        .wait_for_text("tr.mapping-row[data-mapping='Finance'] .mapping-users", "1")
+        .await?;
     let finance = report_placement(&browser, &server, "fin@northwind.example").await?;
     assert_ne!(
         finance.0, defaults.0,
@@ -203,8 +189,12 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         .await?
         .send_keys("london")
         .await?;
-    wait_for_text(&browser, ".preview-matched", "Matches 2 users; places 1").await?;
-    wait_for_text(&browser, ".preview-taken", "1 of them are taken").await?;
+    browser
+        .wait_for_text(".preview-matched", "Matches 2 users; places 1")
+        .await?;
+    browser
+        .wait_for_text(".preview-taken", "1 of them are taken")
+        .await?;
     browser.click(".review-mapping").await?;
     confirm_change(&browser, "1 of 3 users change placement").await?;
     assert_eq!(mapping_order(&browser).await?, ["Finance", "London"]);
@@ -222,18 +212,15 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         .await?
         .send_keys(&chord)
         .await?;
-    wait_for_text(
-        &browser,
-        ".mapping-announcer",
-        "“London” to priority 1 of 2",
-    )
-    .await?;
-    wait_for_text(
-        &browser,
-        ".change-dialog .diff-total",
-        "1 of 3 users change placement",
-    )
-    .await?;
+    browser
+        .wait_for_text(".mapping-announcer", "“London” to priority 1 of 2")
+        .await?;
+    browser
+        .wait_for_text(
+            ".change-dialog .diff-total",
+            "1 of 3 users change placement",
+        )
+        .await?;
     browser.click(".change-dialog .button.secondary").await?;
     assert_eq!(mapping_order(&browser).await?, ["Finance", "London"]);
 
@@ -248,7 +235,9 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
     browser
         .click(".mapping-settings button[type=submit]")
         .await?;
-    wait_for_text(&browser, ".mapping-settings .hint", "Saved.").await?;
+    browser
+        .wait_for_text(".mapping-settings .hint", "Saved.")
+        .await?;
 
     // Dragging London above Finance, confirmed, gives the Londoner in Finance to London.
     browser
@@ -258,12 +247,12 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
             (0, -8),
         )
         .await?;
-    wait_for_text(
-        &browser,
-        ".change-dialog .diff-total",
-        "1 of 3 users change placement",
-    )
-    .await?;
+    browser
+        .wait_for_text(
+            ".change-dialog .diff-total",
+            "1 of 3 users change placement",
+        )
+        .await?;
     let blocked = browser
         .eval("return document.querySelector('.change-dialog .confirm-change').disabled;")
         .await?;
@@ -293,13 +282,12 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         .send_keys("fin@northwind.example")
         .await?;
     browser.click(".test-user button[type=submit]").await?;
-    wait_for_text(
-        &browser,
-        ".explanation-verdict",
-        "placed by \"London\" (priority 1)",
-    )
-    .await?;
-    wait_for_text(&browser, ".verdicts", "member of group Finance").await?;
+    browser
+        .wait_for_text(".explanation-verdict", "placed by \"London\" (priority 1)")
+        .await?;
+    browser
+        .wait_for_text(".verdicts", "member of group Finance")
+        .await?;
 
     let london = report_placement(&browser, &server, "fin@northwind.example").await?;
     assert_eq!(

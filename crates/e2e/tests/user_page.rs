@@ -6,18 +6,6 @@ use anyhow::{Context, Result};
 use provisio_api::auth::Role;
 use provisio_e2e::{Browser, TestServer};
 
-async fn wait_for_text(browser: &Browser, css: &str, wanted: &str) -> Result<()> {
-    let found = browser
-        .eventually(&format!("“{wanted}” in {css}"), || async {
-            Ok(browser.text_of(css).await?.contains(wanted).then_some(()))
-        })
-        .await;
-    match found {
-        Ok(()) => Ok(()),
-        Err(error) => Err(error.context(format!("it reads “{}”", browser.text_of(css).await?))),
-    }
-}
-
 /// Opens the report filtered to `email` and returns the User Status cell.
 async fn report_status(browser: &Browser, server: &TestServer, email: &str) -> Result<String> {
     let query = format!("/?filter=user_email.equals%3A{}", email.replace('@', "%40"));
@@ -44,22 +32,28 @@ async fn an_admin_opens_a_user_from_the_report_and_preserves_and_restores_them()
     assert_eq!(report_status(&browser, &server, &email).await?, "Active");
 
     browser.click("a.user-link").await?;
-    wait_for_text(&browser, ".user-page h1", &name).await?;
-    wait_for_text(&browser, ".user-page .subtitle", &email).await?;
-    wait_for_text(&browser, ".timeline", "History").await?;
+    browser.wait_for_text(".user-page h1", &name).await?;
+    browser
+        .wait_for_text(".user-page .subtitle", &email)
+        .await?;
+    browser.wait_for_text(".timeline", "History").await?;
 
     browser.click(".user-action").await?;
-    wait_for_text(&browser, ".user-actions .confirm", "Preserve?").await?;
+    browser
+        .wait_for_text(".user-actions .confirm", "Preserve?")
+        .await?;
     browser.click(".user-actions .confirm-yes").await?;
-    wait_for_text(&browser, ".user-status", "Preserved").await?;
+    browser.wait_for_text(".user-status", "Preserved").await?;
     let admin = server.admin(Role::CustomerAdmin).email;
-    wait_for_text(&browser, ".timeline-entry[data-action=preserve]", admin).await?;
-    wait_for_text(
-        &browser,
-        ".timeline-entry[data-action=preserve] .timeline-changes",
-        "status: Active → Preserved",
-    )
-    .await?;
+    browser
+        .wait_for_text(".timeline-entry[data-action=preserve]", admin)
+        .await?;
+    browser
+        .wait_for_text(
+            ".timeline-entry[data-action=preserve] .timeline-changes",
+            "status: Active → Preserved",
+        )
+        .await?;
     let page = browser.client.current_url().await?;
     assert_eq!(report_status(&browser, &server, &email).await?, "Preserved");
 
@@ -75,8 +69,8 @@ async fn an_admin_opens_a_user_from_the_report_and_preserves_and_restores_them()
         .await?;
     browser.click(".user-action").await?;
     browser.click(".user-actions .confirm-yes").await?;
-    wait_for_text(&browser, ".user-status", "Active").await?;
-    wait_for_text(&browser, ".timeline-list", "restore").await?;
+    browser.wait_for_text(".user-status", "Active").await?;
+    browser.wait_for_text(".timeline-list", "restore").await?;
     assert_eq!(report_status(&browser, &server, &email).await?, "Active");
     browser.close().await
 }

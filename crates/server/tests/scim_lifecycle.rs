@@ -21,6 +21,18 @@ fn user(email: &str) -> Value {
     })
 }
 
+/// A SCIM create of `user(email)`, as the identity provider sends it.
+async fn post_user(app: &TestApp, token: &str, email: &str) -> common::Answer {
+    scim(
+        app,
+        token,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(user(email)),
+    )
+    .await
+}
+
 /// usage, created_at, managed_by, status, scim_id of the customer's user with this email.
 type Row = (i64, String, String, String, Option<String>);
 
@@ -56,14 +68,7 @@ async fn entra_unassign_then_reassign_relinks_the_preserved_user() {
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "entra_id").await;
     let email = "grace@northwind.example";
-    let created = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user(email)),
-    )
-    .await;
+    let created = post_user(&app, &token, email).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let first_id = created.body["id"].as_str().expect("id").to_owned();
     sqlx::query("UPDATE users SET usage_mb = 4242 WHERE scim_id = ?")
@@ -91,14 +96,7 @@ async fn entra_unassign_then_reassign_relinks_the_preserved_user() {
         found.body["totalResults"], 0,
         "a deleted resource is not listed"
     );
-    let again = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user(email)),
-    )
-    .await;
+    let again = post_user(&app, &token, email).await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     let second_id = again.body["id"].as_str().expect("id").to_owned();
     assert_ne!(second_id, first_id, "the deleted id stays deleted");
@@ -137,14 +135,7 @@ async fn okta_deactivate_then_reactivate_restores() {
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "okta").await;
     let email = "linus@northwind.example";
-    let created = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user(email)),
-    )
-    .await;
+    let created = post_user(&app, &token, email).await;
     let id = created.body["id"].as_str().expect("id").to_owned();
     let uri = format!("/scim/v2/Users/{id}");
     for (active, status) in [(false, "Preserved"), (true, "Active")] {
@@ -172,14 +163,7 @@ async fn an_existing_user_is_claimed_a_live_one_refused_and_other_customers_unto
     .await
     .expect("a non-SCIM user");
     let before = row(&app, northwind, &email).await;
-    let claimed = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user(&email.to_uppercase())),
-    )
-    .await;
+    let claimed = post_user(&app, &token, &email.to_uppercase()).await;
     assert_eq!(claimed.status, StatusCode::CREATED, "{}", claimed.text);
     let id = claimed.body["id"].as_str().expect("id").to_owned();
     let after = row(&app, northwind, &email).await;
@@ -197,14 +181,7 @@ async fn an_existing_user_is_claimed_a_live_one_refused_and_other_customers_unto
     assert_eq!(changes["managedBy"]["before"], before.2.as_str());
 
     // Now that SCIM holds them, another create of the same person is a conflict.
-    let twice = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user(&email)),
-    )
-    .await;
+    let twice = post_user(&app, &token, &email).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
     assert_eq!(twice.body["scimType"], "uniqueness");
 
@@ -217,14 +194,7 @@ async fn an_existing_user_is_claimed_a_live_one_refused_and_other_customers_unto
     .await
     .expect("another customer's user");
     let theirs_before = row(&app, other, &other_email).await;
-    let created = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user(&other_email)),
-    )
-    .await;
+    let created = post_user(&app, &token, &other_email).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(row(&app, other, &other_email).await, theirs_before);
     let mine = row(&app, northwind, &other_email).await;

@@ -39,21 +39,15 @@ pub enum FieldKind {
 
 impl ReportField {
     /// The report's own 13 fields, in its order: the columns shown (and exported) by default.
-    pub const SEED: [ReportField; 13] = [
-        ReportField::GlobalCustomerId,
-        ReportField::CustomerName,
-        ReportField::AccountName,
-        ReportField::UserName,
-        ReportField::UserEmail,
-        ReportField::Profile,
-        ReportField::UserStatus,
-        ReportField::EndpointsLicense,
-        ReportField::EndpointsUsageMb,
-        ReportField::CreatedOn,
-        ReportField::ManagedBy,
-        ReportField::CustomAttributeName,
-        ReportField::CustomAttributeValue,
-    ];
+    pub const SEED: [ReportField; 13] = {
+        let mut seed = [ReportField::GlobalCustomerId; 13];
+        let mut at = 0;
+        while at < seed.len() {
+            seed[at] = ReportField::ALL[at];
+            at += 1;
+        }
+        seed
+    };
 
     /// Every field: the report's own, then the placement columns added through the Columns
     /// panel.

@@ -244,26 +244,17 @@ pub async fn relink(
     change: &Change<'_>,
 ) -> Result<ScimUser, sqlx::Error> {
     let scim_id = uuid::Uuid::new_v4().to_string();
-    let (status, license) = status_and_license(fields.active);
     let now = now_text();
-    let (created_at, version): (DateTime<Utc>, i64) = sqlx::query_as(
-        "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, managed_by = ?,          scim_id = ?, scim_deleted = 0, scim_user_name = ?, external_id = ?, given_name = ?,          family_name = ?, scim_display_name = ?, email_type = ?, email_primary = ?,          scim_attributes = ?, updated_at = ?, version = version + 1          WHERE id = ? AND customer_id = ? RETURNING created_at, version",
+    let (created_at, version): (DateTime<Utc>, i64) = bind_fields(
+        sqlx::query_as(&format!(
+            "UPDATE users SET {SET_FIELDS}, managed_by = ?, scim_id = ?, scim_deleted = 0 \
+             WHERE id = ? AND customer_id = ? RETURNING created_at, version"
+        )),
+        fields,
+        &now,
     )
-    .bind(fields.report_name())
-    .bind(&fields.email)
-    .bind(status)
-    .bind(license)
     .bind(managed_by)
     .bind(&scim_id)
-    .bind(&fields.user_name)
-    .bind(&fields.external_id)
-    .bind(&fields.given_name)
-    .bind(&fields.family_name)
-    .bind(&fields.display_name)
-    .bind(&fields.email_type)
-    .bind(fields.email_primary)
-    .bind(Json(&fields.directory))
-    .bind(&now)
     .bind(claimed.id)
     .bind(customer_id)
     .fetch_one(&mut *tx)
@@ -276,6 +267,34 @@ pub async fn relink(
         updated_at: parse_time(&now),
         version,
     })
+}
+
+/// What a SCIM write sets on a user's row, bound by `bind_fields` in this order.
+const SET_FIELDS: &str = "user_name = ?, email = ?, status = ?, license = ?, \
+     scim_user_name = ?, external_id = ?, given_name = ?, family_name = ?, \
+     scim_display_name = ?, email_type = ?, email_primary = ?, scim_attributes = ?, \
+     updated_at = ?, version = version + 1";
+
+fn bind_fields<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    fields: &'q UserFields,
+    now: &'q str,
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+    let (status, license) = status_and_license(fields.active);
+    query
+        .bind(fields.report_name())
+        .bind(&fields.email)
+        .bind(status)
+        .bind(license)
+        .bind(&fields.user_name)
+        .bind(&fields.external_id)
+        .bind(&fields.given_name)
+        .bind(&fields.family_name)
+        .bind(&fields.display_name)
+        .bind(&fields.email_type)
+        .bind(fields.email_primary)
+        .bind(Json(&fields.directory))
+        .bind(now)
 }
 
 fn status_and_license(active: bool) -> (&'static str, &'static str) {
@@ -368,28 +387,16 @@ pub async fn update(
     fields: &UserFields,
     change: &Change<'_>,
 ) -> Result<Option<ScimUser>, sqlx::Error> {
-    let (status, license) = status_and_license(fields.active);
     let now = now_text();
-    let stored: Option<(DateTime<Utc>, i64)> = sqlx::query_as(
-        "UPDATE users SET user_name = ?, email = ?, status = ?, license = ?, scim_user_name = ?, \
-         external_id = ?, given_name = ?, family_name = ?, scim_display_name = ?, email_type = ?, \
-         email_primary = ?, scim_attributes = ?, updated_at = ?, version = version + 1 \
-         WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0 AND version = ? \
-         RETURNING created_at, version",
+    let stored: Option<(DateTime<Utc>, i64)> = bind_fields(
+        sqlx::query_as(&format!(
+            "UPDATE users SET {SET_FIELDS} \
+             WHERE customer_id = ? AND scim_id = ? AND scim_deleted = 0 AND version = ? \
+             RETURNING created_at, version"
+        )),
+        fields,
+        &now,
     )
-    .bind(fields.report_name())
-    .bind(&fields.email)
-    .bind(status)
-    .bind(license)
-    .bind(&fields.user_name)
-    .bind(&fields.external_id)
-    .bind(&fields.given_name)
-    .bind(&fields.family_name)
-    .bind(&fields.display_name)
-    .bind(&fields.email_type)
-    .bind(fields.email_primary)
-    .bind(Json(&fields.directory))
-    .bind(&now)
     .bind(customer_id)
     .bind(scim_id)
     .bind(version)
