@@ -122,7 +122,11 @@ fn UserSummary(user: UserDetail, can_act: bool, on_changed: Callback<()>) -> imp
             {fact("Profile", user.profile.clone())}
             {fact("Storage region", user.storage_region.clone().unwrap_or_else(|| "—".to_owned()))}
             {fact("Quota", quota)}
-            {fact("Placed by", user.mapping.clone().unwrap_or_else(|| "the customer's defaults".to_owned()))}
+            {fact("Placed by", match (user.placement_manual, &user.mapping) {
+                (true, _) => "an admin, by hand (the mappings pass them by)".to_owned(),
+                (false, Some(mapping)) => format!("the mapping “{mapping}”"),
+                (false, None) => "the customer's defaults".to_owned(),
+            })}
             {fact("Managed by", user.managed_by.clone())}
             {fact("Groups", if user.groups.is_empty() { "—".to_owned() } else { user.groups.join(", ") })}
             {fact("Usage", format!("{} MB", format::thousands(user.usage_mb)))}

@@ -24,8 +24,10 @@ pub struct UserDetail {
     pub storage_region: Option<String>,
     /// GB; none for unlimited.
     pub quota_gb: Option<u32>,
-    /// The mapping that placed them; none when the customer's defaults did.
+    /// The mapping that placed them; none when the customer's defaults (or an admin) did.
     pub mapping: Option<String>,
+    /// Placed by an admin's hand: the mappings pass them by until it is cleared.
+    pub placement_manual: bool,
     /// The identity provider managing them, or `-`.
     pub managed_by: String,
     pub usage_mb: i64,
@@ -57,4 +59,17 @@ pub struct TimelineEntry {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub changes: serde_json::Value,
     pub error: Option<String>,
+}
+
+/// `PUT /api/v1/users/{id}/placement`: a placement by hand, kept until cleared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ManualPlacement {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::id))]
+    pub profile_id: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::id))]
+    pub storage_region_id: i64,
+    /// GB; none for unlimited.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
+    pub quota_gb: Option<u32>,
 }

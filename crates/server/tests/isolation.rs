@@ -486,6 +486,22 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             None,
             [200, 404, 403, 401],
         ),
+        case(
+            Method::PUT,
+            "/api/v1/users/{id}/placement",
+            &format!("/api/v1/users/{other_user}/placement"),
+            Some(
+                json!({"profile_id": 1_000_000, "storage_region_id": 1_000_000, "quota_gb": null}),
+            ),
+            [404, 404, 403, 401],
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/users/{id}/placement",
+            &format!("/api/v1/users/{own_user}/placement"),
+            None,
+            [200, 200, 403, 401],
+        ),
         // Deleted by the MSP admin first; afterwards there is nothing left to delete.
         case(
             Method::DELETE,

@@ -176,3 +176,96 @@ async fn read_only_admins_see_and_other_customers_users_do_not_exist() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.body["error"]["code"], "not_found");
 }
+
+#[tokio::test]
+async fn a_placement_by_hand_outlasts_the_mappings_until_it_is_cleared() {
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+    let email = "ada@northwind.example";
+    let created = scim(
+        &app,
+        &token,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(json!({"userName": email, "emails": [{"value": email}], "active": true})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let (id, profiles, regions): (i64, String, String) = sqlx::query_as(
+        "SELECT u.id, (SELECT group_concat(id) FROM profiles WHERE customer_id = u.customer_id), \
+         (SELECT group_concat(id) FROM storage_regions WHERE customer_id = u.customer_id) \
+         FROM users u WHERE u.email = ?",
+    )
+    .bind(email)
+    .fetch_one(&app.pool)
+    .await
+    .expect("ids");
+    let ids = |text: &str| -> Vec<i64> { text.split(',').filter_map(|i| i.parse().ok()).collect() };
+    let (profiles, regions) = (ids(&profiles), ids(&regions));
+    let admin = app.sign_in_as(Role::CustomerAdmin).await;
+    let uri = format!("/api/v1/users/{id}/placement");
+
+    let foreign = app
+        .send(
+            Method::PUT,
+            &uri,
+            Some(&admin),
+            Some(json!({"profile_id": 1_000_000,
+            "storage_region_id": regions[0], "quota_gb": 5})),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.text);
+    let zero = app
+        .send(
+            Method::PUT,
+            &uri,
+            Some(&admin),
+            Some(json!({"profile_id": profiles[1],
+            "storage_region_id": regions[1], "quota_gb": 0})),
+        )
+        .await;
+    assert_eq!(zero.status, StatusCode::BAD_REQUEST);
+    let placed = app
+        .send(
+            Method::PUT,
+            &uri,
+            Some(&admin),
+            Some(json!({"profile_id": profiles[1],
+            "storage_region_id": regions[1], "quota_gb": 7})),
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::OK, "{}", placed.text);
+    assert_eq!(placed.body["placement_manual"], true);
+    assert_eq!(placed.body["quota_gb"], 7);
+
+    // An all-users mapping and its re-evaluation pass the user by, and say so.
+    let mapping = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{northwind}/mappings"),
+            Some(&admin),
+            Some(json!({"name": "Everyone", "enabled": true, "quota_gb": null,
+                "matcher": {"kind": "all"}, "profile_id": profiles[0], "storage_region_id": regions[0]})),
+        )
+        .await;
+    assert_eq!(mapping.status, StatusCode::CREATED, "{}", mapping.text);
+    app.settled(&mapping).await;
+    let (_, user) = app.get(&format!("/api/v1/users/{id}")).await;
+    assert_eq!(user["quota_gb"], 7, "kept by hand");
+    let (_, explained) = app
+        .get(&format!(
+            "/api/v1/customers/{northwind}/mappings/explain?email=ada%40northwind.example"
+        ))
+        .await;
+    assert!(explained["placement"]["reason"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("placed by hand")));
+
+    // Cleared, the mappings place them at once.
+    let cleared = app.send(Method::DELETE, &uri, Some(&admin), None).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    assert_eq!(cleared.body["placement_manual"], false);
+    assert_eq!(cleared.body["mapping"], "Everyone");
+    assert_eq!(cleared.body["quota_gb"], serde_json::Value::Null);
+}

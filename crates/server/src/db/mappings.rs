@@ -389,11 +389,12 @@ struct PlacedUser {
     mapping_id: Option<i64>,
 }
 
-/// Ends with the customer's id to bind; narrowed by the caller.
+/// Ends with the customer's id to bind; narrowed by the caller. Users placed by hand
+/// (`placement_manual`) are passed by: the mappings never move them.
 const SELECT_PLACED: &str = "SELECT id, scim_id, external_id, \
      {DIRECTORY} AS scim_attributes, status, \
      profile_id, storage_region_id, quota_gb, mapping_id FROM users \
-     WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND customer_id = ";
+     WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND placement_manual = 0 AND customer_id = ";
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
     serde_json::from_str(text).map_err(|err| sqlx::Error::Decode(Box::new(err)))
@@ -414,7 +415,7 @@ const DIRECTORY: &str = "CASE WHEN custom_attribute_value <> '' \
      ELSE scim_attributes END";
 
 const SELECT_PLACED_IDS: &str = "SELECT id FROM users \
-     WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND customer_id = ";
+     WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND placement_manual = 0 AND customer_id = ";
 
 /// The customer's live SCIM users with the SCIM ids of their groups.
 struct Population {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use provisio_api::auth::CustomerRef;
 use provisio_api::scim::IdentityProvider;
-use provisio_api::user::{TimelineEntry, UserDetail};
+use provisio_api::user::{ManualPlacement, TimelineEntry, UserDetail};
 use serde_json::json;
 use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqliteExecutor};
@@ -28,6 +28,7 @@ struct DetailRecord {
     storage_region: Option<String>,
     quota_gb: Option<i64>,
     mapping: Option<String>,
+    placement_manual: bool,
     managed_by: String,
     usage_mb: i64,
     created_at: DateTime<Utc>,
@@ -48,7 +49,7 @@ pub async fn detail(
     let record: Option<DetailRecord> = sqlx::query_as(
         "SELECT u.id, u.customer_id, c.global_id, c.name AS customer_name, u.user_name, u.email, \
          u.status, u.license, p.name AS profile, sr.name AS storage_region, u.quota_gb, \
-         m.name AS mapping, u.managed_by, u.usage_mb, u.created_at, u.updated_at, u.scim_id, \
+         m.name AS mapping, u.placement_manual, u.managed_by, u.usage_mb, u.created_at, u.updated_at, u.scim_id, \
          u.scim_deleted, u.scim_user_name, u.external_id, u.scim_attributes \
          FROM users u JOIN customers c ON c.id = u.customer_id \
          JOIN profiles p ON p.id = u.profile_id \
@@ -86,6 +87,7 @@ pub async fn detail(
         storage_region: r.storage_region,
         quota_gb: r.quota_gb.and_then(|q| u32::try_from(q).ok()),
         mapping: r.mapping,
+        placement_manual: r.placement_manual,
         managed_by: r.managed_by,
         usage_mb: r.usage_mb,
         created_at: r.created_at,
@@ -203,4 +205,96 @@ pub async fn set_preserved(
     .execute(tx)
     .await?;
     Ok(Some(before))
+}
+
+/// Places the customer's user by hand (or, with None, clears a placement by hand), with its
+/// provisioning event, in the caller's transaction. False when the profile or region is not
+/// the customer's.
+pub async fn set_manual_placement(
+    tx: &mut SqliteConnection,
+    customer_id: i64,
+    user_id: i64,
+    placement: Option<&ManualPlacement>,
+    admin_email: &str,
+) -> Result<bool, sqlx::Error> {
+    let before: (i64, Option<i64>, Option<i64>, bool) = sqlx::query_as(
+        "SELECT profile_id, storage_region_id, quota_gb, placement_manual FROM users \
+         WHERE id = ? AND customer_id = ?",
+    )
+    .bind(user_id)
+    .bind(customer_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let changes = match placement {
+        Some(to) => {
+            let owned: i64 = sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM profiles WHERE id = ? AND customer_id = ?) \
+                      + (SELECT COUNT(*) FROM storage_regions WHERE id = ? AND customer_id = ?)",
+            )
+            .bind(to.profile_id)
+            .bind(customer_id)
+            .bind(to.storage_region_id)
+            .bind(customer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if owned != 2 {
+                return Ok(false);
+            }
+            sqlx::query(
+                "UPDATE users SET profile_id = ?, storage_region_id = ?, quota_gb = ?, \
+                 mapping_id = NULL, placement_manual = 1, updated_at = ? WHERE id = ?",
+            )
+            .bind(to.profile_id)
+            .bind(to.storage_region_id)
+            .bind(to.quota_gb)
+            .bind(now_text())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            json!({
+                "profileId": {"before": before.0, "after": to.profile_id},
+                "storageRegionId": {"before": before.1, "after": to.storage_region_id},
+                "quotaGb": {"before": before.2, "after": to.quota_gb},
+                "placedByHand": {"before": before.3, "after": true},
+            })
+        }
+        None => {
+            sqlx::query("UPDATE users SET placement_manual = 0, updated_at = ? WHERE id = ?")
+                .bind(now_text())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            json!({"placedByHand": {"before": before.3, "after": false}})
+        }
+    };
+    sqlx::query(
+        "INSERT INTO provisioning_events (at, customer_id, action, outcome, target_id, changes, \
+         user_id, admin_email) \
+         VALUES (?, ?, 'place', 'success', (SELECT scim_id FROM users WHERE id = ?), ?, ?, ?)",
+    )
+    .bind(now_text())
+    .bind(customer_id)
+    .bind(user_id)
+    .bind(changes.to_string())
+    .bind(user_id)
+    .bind(admin_email)
+    .execute(tx)
+    .await?;
+    Ok(true)
+}
+
+/// Whether the customer's user with this email was placed by hand.
+pub async fn placed_by_hand<'c>(
+    executor: impl SqliteExecutor<'c>,
+    customer_id: i64,
+    email: &str,
+) -> Result<bool, sqlx::Error> {
+    let manual: Option<bool> = sqlx::query_scalar(
+        "SELECT placement_manual FROM users WHERE customer_id = ? AND email = ? COLLATE NOCASE",
+    )
+    .bind(customer_id)
+    .bind(email)
+    .fetch_optional(executor)
+    .await?;
+    Ok(manual.unwrap_or(false))
 }

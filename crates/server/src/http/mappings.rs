@@ -357,6 +357,13 @@ async fn explain(
         (None, true) => unplaced("the customer has no mappings: its default profile and region"),
         (None, false) => unplaced("no mapping matches: the user stays pending"),
     };
+    let mut placement = placement;
+    if db::users::placed_by_hand(&state.pool, customer_id, &email).await? {
+        placement.reason = format!(
+            "placed by hand, which overrides the mappings (they would give: {})",
+            placement.reason
+        );
+    }
     Ok(Json(MappingExplanation {
         email,
         verdicts,

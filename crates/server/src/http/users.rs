@@ -5,12 +5,13 @@
 use axum::extract::State;
 use axum::Json;
 use provisio_api::auth::Role;
-use provisio_api::user::{TimelineEntry, UserDetail};
+use provisio_api::mapping::MAX_QUOTA_GB;
+use provisio_api::user::{ManualPlacement, TimelineEntry, UserDetail};
 use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::ApiPath;
+use super::json::{ApiJson, ApiPath};
 use crate::auth::{ClientAddress, CurrentAdmin};
 use crate::db::{self, audit::Actor};
 use crate::{ApiError, AppState};
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(timeline))
         .routes(routes!(preserve))
         .routes(routes!(restore))
+        .routes(routes!(place_by_hand, clear_placement))
 }
 
 /// The user: identity, customer, status and license, placement, groups, directory attributes.
@@ -73,6 +75,99 @@ async fn restore(
     set_preserved(&state, &admin, address.as_deref(), id, false).await
 }
 
+/// Places the user by hand on a profile, storage region and quota of their customer; the
+/// mappings pass them by until the placement is cleared.
+#[utoipa::path(put, path = "/api/v1/users/{id}/placement", tag = "users", params(("id" = i64, Path)),
+    request_body = ManualPlacement,
+    responses((status = 200, body = UserDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody),
+              (status = 404, description = "No such user, or a profile or region not of their customer", body = ErrorBody)))]
+async fn place_by_hand(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(placement): ApiJson<ManualPlacement>,
+) -> Result<Json<UserDetail>, ApiError> {
+    if placement
+        .quota_gb
+        .is_some_and(|q| q == 0 || q > MAX_QUOTA_GB)
+    {
+        return Err(ApiError::bad_request(
+            "quota_gb",
+            format!("A quota is 1 to {MAX_QUOTA_GB} GB, or none for unlimited."),
+        ));
+    }
+    change_placement(&state, &admin, address.as_deref(), id, Some(&placement)).await
+}
+
+/// Clears a placement by hand: the mappings place the user again.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/placement", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = UserDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn clear_placement(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<UserDetail>, ApiError> {
+    change_placement(&state, &admin, address.as_deref(), id, None).await
+}
+
+async fn change_placement(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    address: Option<&str>,
+    id: i64,
+    placement: Option<&ManualPlacement>,
+) -> Result<Json<UserDetail>, ApiError> {
+    let user = acting_on(state, admin, id).await?;
+    let mut tx = db::write_transaction(&state.pool).await?;
+    let customer = user.customer.id;
+    if !db::users::set_manual_placement(&mut tx, customer, id, placement, &admin.email).await? {
+        return Err(ApiError::Missing {
+            parameter: "profile_id",
+            message: "The profile or storage region is not one of this user's customer.".into(),
+        });
+    }
+    if let (None, Some(scim_id)) = (placement, &user.scim_id) {
+        db::mappings::place_users(&mut tx, customer, Some(std::slice::from_ref(scim_id)), None)
+            .await?;
+    }
+    tx.commit().await?;
+    let detail = match placement {
+        Some(to) => format!(
+            "{} ({}): placed by hand on profile {}, region {}, quota {:?}",
+            user.email, user.customer.name, to.profile_id, to.storage_region_id, to.quota_gb
+        ),
+        None => format!(
+            "{} ({}): placement by hand cleared",
+            user.email, user.customer.name
+        ),
+    };
+    let actor = Actor {
+        admin_id: Some(admin.id),
+        email: Some(&admin.email),
+    };
+    db::audit::record(&state.pool, actor, "user.placement", &detail, address).await?;
+    Ok(Json(visible(state, admin, id).await?))
+}
+
+/// The user, when the caller may change them: 404 outside their scope, 403 for read-only.
+async fn acting_on(
+    state: &AppState,
+    admin: &CurrentAdmin,
+    id: i64,
+) -> Result<UserDetail, ApiError> {
+    let user = visible(state, admin, id).await?;
+    if admin.role == Role::ReadOnly {
+        return Err(ApiError::Forbidden(
+            "only MSP admins and the customer's admins change users",
+        ));
+    }
+    Ok(user)
+}
+
 /// The user, if the caller's scope sees them; 404 otherwise.
 async fn visible(state: &AppState, admin: &CurrentAdmin, id: i64) -> Result<UserDetail, ApiError> {
     let mut conn = state.pool.acquire().await?;
@@ -88,12 +183,7 @@ async fn set_preserved(
     id: i64,
     preserve: bool,
 ) -> Result<Json<UserDetail>, ApiError> {
-    let user = visible(state, admin, id).await?;
-    if admin.role == Role::ReadOnly {
-        return Err(ApiError::Forbidden(
-            "only MSP admins and the customer's admins change users",
-        ));
-    }
+    let user = acting_on(state, admin, id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
     let changed =
         db::users::set_preserved(&mut tx, user.customer.id, id, preserve, &admin.email).await?;
