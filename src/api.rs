@@ -440,6 +440,11 @@ pub async fn preserve_user(id: i64) -> Result<UserDetail, ApiFailure> {
     decode(request.send().await.map_err(|_| unreachable_server())?).await
 }
 
+/// Deletes a preserved user permanently.
+pub async fn delete_user(id: i64) -> Result<(), ApiFailure> {
+    send_empty(Request::delete(&format!("/api/v1/users/{id}"))).await
+}
+
 pub async fn restore_user(id: i64) -> Result<UserDetail, ApiFailure> {
     let request = Request::post(&format!("/api/v1/users/{id}/restore"));
     decode(request.send().await.map_err(|_| unreachable_server())?).await

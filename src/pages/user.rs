@@ -2,7 +2,7 @@
 //! first, and what an admin does to them by hand (preserve, restore), each confirmed.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 use provisio_api::auth::Role;
 use provisio_api::user::{TimelineEntry, UserDetail};
 
@@ -59,6 +59,7 @@ pub fn UserPage() -> impl IntoView {
 fn UserSummary(user: UserDetail, can_act: bool, on_changed: Callback<()>) -> impl IntoView {
     let id = user.id;
     let preserved = user.status == "Preserved";
+    let email = StoredValue::new(user.email.clone());
     let confirming = RwSignal::new(false);
     let act = Action::new_local(move |preserve: &bool| {
         let preserve = *preserve;
@@ -116,6 +117,7 @@ fn UserSummary(user: UserDetail, can_act: bool, on_changed: Callback<()>) -> imp
                 </Show>
                 <p class="form-error" role="alert">{failure}</p>
             </div>
+            {preserved.then(|| view! { <DeletePermanently id email=email.get_value() /> })}
         </Show>
         <dl class="panel token-facts user-facts">
             {fact("License", user.license.clone())}
@@ -134,6 +136,55 @@ fn UserSummary(user: UserDetail, can_act: bool, on_changed: Callback<()>) -> imp
             {fact("SCIM id", user.scim_id.clone().unwrap_or_else(|| "—".to_owned()))}
             {fact("External id", user.external_id.clone().unwrap_or_else(|| "—".to_owned()))}
         </dl>
+    }
+}
+
+/// Deleting a preserved user for good, after their email is typed out.
+#[component]
+fn DeletePermanently(id: i64, email: String) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let typed = RwSignal::new(String::new());
+    let navigate = use_navigate();
+    let delete = Action::new_local(move |()| api::delete_user(id));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/", Default::default());
+        }
+    });
+    let failure = move || {
+        delete
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|f| f.message)
+    };
+    let label = format!("Type “{email}” to confirm");
+    let expected = StoredValue::new(email);
+    let ready = move || {
+        expected.with_value(|email| typed.get().trim().eq_ignore_ascii_case(email))
+            && !delete.pending().get()
+    };
+    view! {
+        <div class="danger-zone">
+            <Show when=move || open.get() fallback=move || view! {
+                <button type="button" class="button link danger delete-user" on:click=move |_| open.set(true)>
+                    "Delete permanently…"
+                </button>
+            }>
+                <div class="confirm" role="alertdialog" aria-label="Delete permanently">
+                    <p>"Their row, groups and history are removed for good; the audit log keeps who did it."</p>
+                    <label class="field">
+                        <span>{label.clone()}</span>
+                        <input type="text" name="confirm-email" autocomplete="off" bind:value=typed />
+                    </label>
+                    <button type="button" class="button danger small confirm-delete"
+                        disabled=move || !ready()
+                        on:click=move |_| { delete.dispatch(()); }>"Delete permanently"</button>
+                    <button type="button" class="button link small" on:click=move |_| open.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+            <p class="form-error" role="alert">{failure}</p>
+        </div>
     }
 }
 

@@ -1,6 +1,6 @@
 //! A user's page end to end, in real headless Chromium: opened from the report, it shows the
 //! user's history; preserving and restoring them there is confirmed, recorded, and seen in the
-//! report.
+//! report; once preserved, they are deleted for good after their email is typed.
 
 use anyhow::{Context, Result};
 use provisio_api::auth::Role;
@@ -72,5 +72,36 @@ async fn an_admin_opens_a_user_from_the_report_and_preserves_and_restores_them()
     browser.wait_for_text(".user-status", "Active").await?;
     browser.wait_for_text(".timeline-list", "restore").await?;
     assert_eq!(report_status(&browser, &server, &email).await?, "Active");
+
+    // Preserved again, they can be deleted for good once their email is typed out.
+    browser.client.goto(page.as_str()).await?;
+    browser.wait_for_text(".user-action", "Preserve").await?;
+    browser.click(".user-action").await?;
+    browser.click(".user-actions .confirm-yes").await?;
+    browser.wait_for_text(".user-status", "Preserved").await?;
+    browser.click(".delete-user").await?;
+    let blocked = browser
+        .eval("return document.querySelector('.confirm-delete').disabled;")
+        .await?;
+    assert_eq!(
+        blocked,
+        serde_json::Value::Bool(true),
+        "the email comes first"
+    );
+    browser
+        .client
+        .find(fantoccini::Locator::Css("input[name=confirm-email]"))
+        .await?
+        .send_keys(&email)
+        .await?;
+    browser.click(".confirm-delete").await?;
+    browser
+        .eventually("the report after the deletion", || async {
+            let url = browser.client.current_url().await?;
+            Ok((url.path() == "/").then_some(()))
+        })
+        .await?;
+    let query = format!("filter=user_email.equals%3A{}", email.replace('@', "%40"));
+    assert_eq!(browser.api_total(&query).await?, 0, "gone from the report");
     browser.close().await
 }

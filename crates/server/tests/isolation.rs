@@ -124,6 +124,13 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
     .fetch_one(&app.pool)
     .await
     .expect("a user of Northwind and one of another customer");
+    let other_active: i64 = sqlx::query_scalar(
+        "SELECT id FROM users WHERE customer_id <> ? AND status = 'Active' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(northwind_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("an active user of another customer");
     let mut cases = vec![
         case(
             Method::GET,
@@ -501,6 +508,14 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             &format!("/api/v1/users/{own_user}/placement"),
             None,
             [200, 200, 403, 401],
+        ),
+        // Active users are not deleted: preserve them first.
+        case(
+            Method::DELETE,
+            "/api/v1/users/{id}",
+            &format!("/api/v1/users/{other_active}"),
+            None,
+            [409, 404, 403, 401],
         ),
         // Deleted by the MSP admin first; afterwards there is nothing left to delete.
         case(

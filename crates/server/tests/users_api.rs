@@ -269,3 +269,51 @@ async fn a_placement_by_hand_outlasts_the_mappings_until_it_is_cleared() {
     assert_eq!(cleared.body["mapping"], "Everyone");
     assert_eq!(cleared.body["quota_gb"], serde_json::Value::Null);
 }
+
+#[tokio::test]
+async fn only_a_preserved_user_is_deleted_for_good_and_the_audit_keeps_who() {
+    let app = TestApp::with_demo_users(60).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM users WHERE customer_id = ? AND status = 'Active' ORDER BY id LIMIT 1",
+    )
+    .bind(northwind)
+    .fetch_one(&app.pool)
+    .await
+    .expect("an active user");
+    let admin = app.sign_in_as(Role::CustomerAdmin).await;
+    let uri = format!("/api/v1/users/{id}");
+    let refused = app.send(Method::DELETE, &uri, Some(&admin), None).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(app.get(&uri).await.0, StatusCode::OK, "nothing removed");
+
+    let preserved = app
+        .send(Method::POST, &format!("{uri}/preserve"), Some(&admin), None)
+        .await;
+    assert_eq!(preserved.status, StatusCode::OK);
+    let email = preserved.body["email"].as_str().expect("email").to_owned();
+    let deleted = app.send(Method::DELETE, &uri, Some(&admin), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    assert_eq!(app.get(&uri).await.0, StatusCode::NOT_FOUND);
+    let left: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM users WHERE email = ?1), \
+                (SELECT COUNT(*) FROM provisioning_events WHERE user_id = ?2)",
+    )
+    .bind(&email)
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("counts");
+    assert_eq!(left, (0, 0), "the row and the history are gone");
+    let audit: (String, String) =
+        sqlx::query_as("SELECT actor_email, detail FROM audit_log WHERE action = 'user.delete'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("audited");
+    assert_eq!(audit.0, app.admin(Role::CustomerAdmin).email);
+    assert!(
+        !audit.1.contains(&email),
+        "the audit keeps no personal data: {}",
+        audit.1
+    );
+}

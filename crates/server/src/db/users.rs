@@ -298,3 +298,31 @@ pub async fn placed_by_hand<'c>(
     .await?;
     Ok(manual.unwrap_or(false))
 }
+
+/// Removes a preserved user of the customer for good: their row, group memberships and
+/// provisioning history (it holds their personal data). None (and nothing removed) unless they
+/// are preserved; else their email.
+pub async fn delete_preserved(
+    tx: &mut SqliteConnection,
+    customer_id: i64,
+    user_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let email: Option<String> = sqlx::query_scalar(
+        "SELECT email FROM users WHERE id = ? AND customer_id = ? AND status = 'Preserved'",
+    )
+    .bind(user_id)
+    .bind(customer_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if email.is_none() {
+        return Ok(None);
+    }
+    for sql in [
+        "DELETE FROM scim_group_members WHERE user_id = ?",
+        "DELETE FROM provisioning_events WHERE user_id = ?",
+        "DELETE FROM users WHERE id = ?",
+    ] {
+        sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+    }
+    Ok(email)
+}

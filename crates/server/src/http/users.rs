@@ -3,6 +3,7 @@
 //! admins and the customer's admins act, read-only admins see.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use provisio_api::auth::Role;
 use provisio_api::mapping::MAX_QUOTA_GB;
@@ -18,7 +19,7 @@ use crate::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(user))
+        .routes(routes!(user, delete_user))
         .routes(routes!(timeline))
         .routes(routes!(preserve))
         .routes(routes!(restore))
@@ -34,6 +35,48 @@ async fn user(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UserDetail>, ApiError> {
     Ok(Json(visible(&state, &admin, id).await?))
+}
+
+/// Deletes a preserved user permanently: their row, groups and history (their personal data)
+/// are removed; the audit log keeps who did it and when.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "The user is not preserved; preserve them first", body = ErrorBody)))]
+async fn delete_user(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    let user = acting_on(&state, &admin, id).await?;
+    let mut tx = db::write_transaction(&state.pool).await?;
+    if db::users::delete_preserved(&mut tx, user.customer.id, id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::Conflict {
+            parameter: None,
+            message: "Only a preserved user can be deleted permanently; preserve them first."
+                .to_owned(),
+        });
+    }
+    tx.commit().await?;
+    // The user's email is personal data the deletion removes: the audit names the row only.
+    let detail = format!("user {id} of {}: deleted permanently", user.customer.name);
+    let actor = Actor {
+        admin_id: Some(admin.id),
+        email: Some(&admin.email),
+    };
+    db::audit::record(
+        &state.pool,
+        actor,
+        "user.delete",
+        &detail,
+        address.as_deref(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The user's provisioning events, newest first (at most 500): what identity providers,
