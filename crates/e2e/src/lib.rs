@@ -270,6 +270,16 @@ impl Browser {
         }
     }
 
+    /// Types `text` into the element `css` selects.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        self.client
+            .find(Locator::Css(css))
+            .await?
+            .send_keys(text)
+            .await?;
+        Ok(())
+    }
+
     /// Clicks the element `css` selects.
     pub async fn click(&self, css: &str) -> Result<()> {
         self.client.find(Locator::Css(css)).await?.click().await?;

@@ -183,12 +183,7 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         .await?
         .select_by_value("locality")
         .await?;
-    browser
-        .client
-        .find(Locator::Css("input[name=values]"))
-        .await?
-        .send_keys("london")
-        .await?;
+    browser.type_into("input[name=values]", "london").await?;
     browser
         .wait_for_text(".preview-matched", "Matches 2 users; places 1")
         .await?;
@@ -205,12 +200,7 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         .map(char::from)
         .collect();
     browser
-        .client
-        .find(Locator::Css(
-            "tr.mapping-row[data-mapping='London'] .move-handle",
-        ))
-        .await?
-        .send_keys(&chord)
+        .type_into("tr.mapping-row[data-mapping='London'] .move-handle", &chord)
         .await?;
     browser
         .wait_for_text(".mapping-announcer", "“London” to priority 1 of 2")
@@ -262,10 +252,7 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
         "the customer's name comes first"
     );
     browser
-        .client
-        .find(Locator::Css("input[name=confirm-customer]"))
-        .await?
-        .send_keys("Northwind Traders")
+        .type_into("input[name=confirm-customer]", "Northwind Traders")
         .await?;
     confirm_change(&browser, "1 of 3 users change placement").await?;
     browser
@@ -276,10 +263,7 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
 
     // "Test a user" explains the placement, mapping by mapping.
     browser
-        .client
-        .find(Locator::Css("input[name=test-email]"))
-        .await?
-        .send_keys("fin@northwind.example")
+        .type_into("input[name=test-email]", "fin@northwind.example")
         .await?;
     browser.click(".test-user button[type=submit]").await?;
     browser

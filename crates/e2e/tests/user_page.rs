@@ -89,10 +89,7 @@ async fn an_admin_opens_a_user_from_the_report_and_preserves_and_restores_them()
         "the email comes first"
     );
     browser
-        .client
-        .find(fantoccini::Locator::Css("input[name=confirm-email]"))
-        .await?
-        .send_keys(&email)
+        .type_into("input[name=confirm-email]", &email)
         .await?;
     browser.click(".confirm-delete").await?;
     browser

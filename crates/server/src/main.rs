@@ -147,11 +147,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let resumed = provisio_server::reevaluation::resume(&pool).await?;
+/// Mapping re-evaluations a stopped server left running go on from their last batch.
+async fn resume_jobs(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    let resumed = provisio_server::reevaluation::resume(pool).await?;
     if resumed > 0 {
         tracing::info!(jobs = resumed, "resumed mapping re-evaluations");
     }
+    Ok(())
+}
+
+async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    resume_jobs(&pool).await?;
     if args.demo && !args.no_demo && db::demo::is_empty(&pool).await? {
         let started = Instant::now();
         let seeded = demo::seed(&pool, args.demo_users).await?;

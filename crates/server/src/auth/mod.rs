@@ -41,6 +41,14 @@ pub struct CurrentAdmin {
 }
 
 impl CurrentAdmin {
+    /// This admin as the audit log names who acted.
+    pub fn actor(&self) -> db::audit::Actor<'_> {
+        db::audit::Actor {
+            admin_id: Some(self.id),
+            email: Some(&self.email),
+        }
+    }
+
     /// Who is asking, for every scoped query.
     pub fn principal(&self) -> Principal {
         Principal {

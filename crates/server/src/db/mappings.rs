@@ -718,22 +718,7 @@ pub async fn preview(
     customer_id: i64,
     proposed: &[(Option<i64>, SaveMappingRequest)],
 ) -> Result<MappingPreview, sqlx::Error> {
-    let rules: Vec<PlacingRule> = proposed
-        .iter()
-        .enumerate()
-        .map(|(at, (id, m))| PlacingRule {
-            // New mappings get ids no stored mapping has.
-            rule: Rule {
-                id: id.unwrap_or(-1 - i64::try_from(at).unwrap_or(0)),
-                name: m.name.clone(),
-                enabled: m.enabled,
-                matcher: m.matcher.clone(),
-            },
-            profile_id: m.profile_id,
-            storage_region_id: m.storage_region_id,
-            quota_gb: m.quota_gb.map(i64::from),
-        })
-        .collect();
+    let rules = proposed_rules(proposed);
     let names: HashMap<i64, String> =
         sqlx::query_as("SELECT id, name FROM mappings WHERE customer_id = ?")
             .bind(customer_id)
@@ -798,30 +783,57 @@ pub async fn preview(
             ));
         }
     }
-    // The sample's emails, read for the few users it names rather than for everyone.
+    preview.changes = with_emails(conn, sample).await?;
+    Ok(preview)
+}
+
+/// The rules a preview evaluates, in order; new mappings get ids no stored mapping has.
+fn proposed_rules(proposed: &[(Option<i64>, SaveMappingRequest)]) -> Vec<PlacingRule> {
+    proposed
+        .iter()
+        .enumerate()
+        .map(|(at, (id, m))| PlacingRule {
+            rule: Rule {
+                id: id.unwrap_or(-1 - i64::try_from(at).unwrap_or(0)),
+                name: m.name.clone(),
+                enabled: m.enabled,
+                matcher: m.matcher.clone(),
+            },
+            profile_id: m.profile_id,
+            storage_region_id: m.storage_region_id,
+            quota_gb: m.quota_gb.map(i64::from),
+        })
+        .collect()
+}
+
+/// The sample's changes with their users' emails, read for the few users it names rather than
+/// for everyone.
+async fn with_emails(
+    conn: &mut SqliteConnection,
+    sample: Vec<(i64, PreviewChange)>,
+) -> Result<Vec<PreviewChange>, sqlx::Error> {
+    if sample.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut sql = QueryBuilder::<Sqlite>::new("SELECT id, email FROM users WHERE id IN (");
     let mut list = sql.separated(", ");
     for (id, _) in &sample {
         list.push_bind(*id);
     }
     sql.push(")");
-    let emails: HashMap<i64, String> = if sample.is_empty() {
-        HashMap::new()
-    } else {
-        sql.build_query_as::<(i64, String)>()
-            .fetch_all(conn)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    preview.changes = sample
+    let emails: HashMap<i64, String> = sql
+        .build_query_as::<(i64, String)>()
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(sample
         .into_iter()
         .map(|(id, mut change)| {
             change.email = emails.get(&id).cloned().unwrap_or_default();
             change
         })
-        .collect();
-    Ok(preview)
+        .collect())
 }
 
 /// A user whose placement changes: where to, and the provisioning event that says so.

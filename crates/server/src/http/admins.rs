@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::json::{ApiJson, ApiPath};
 use super::session::validate_password;
 use crate::auth::{password, ClientAddress, CurrentAdmin};
-use crate::db::{self, audit::Actor, Scope};
+use crate::db::{self, Scope};
 use crate::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -65,10 +65,7 @@ async fn create_admin(
         customer_id,
     };
     let id = db::admins::insert(&state.pool, &new).await?;
-    let actor = Actor {
-        admin_id: Some(admin.id),
-        email: Some(&admin.email),
-    };
+    let actor = admin.actor();
     let detail = format!("created {email} as {}", request.role.label());
     db::audit::record(
         &state.pool,
@@ -141,10 +138,7 @@ async fn update_admin(
         db::admins::delete_sessions_of(&mut *tx, id).await?;
     }
     tx.commit().await?;
-    let actor = Actor {
-        admin_id: Some(admin.id),
-        email: Some(&admin.email),
-    };
+    let actor = admin.actor();
     let detail = format!(
         "{}: role {}, {}",
         target.email,

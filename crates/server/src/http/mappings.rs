@@ -3,6 +3,8 @@
 //! that re-places the customer's SCIM users in the background (its progress at
 //! `…/mappings/jobs/{id}`), and is audited.
 
+use std::collections::HashMap;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -22,7 +24,7 @@ use utoipa_axum::routes;
 use super::json::{ApiJson, ApiPath};
 use super::text::clean;
 use crate::auth::{ClientAddress, CurrentAdmin};
-use crate::db::{self, audit::Actor};
+use crate::db;
 use crate::placement::{self, Rule, Subject};
 use crate::{ApiError, AppState};
 
@@ -308,7 +310,7 @@ async fn explain(
         });
     };
     let names = db::mappings::group_names(&state.pool, customer_id).await?;
-    let mappings = described(&state, customer_id).await?;
+    let mappings = described_by(&state, customer_id, &names).await?;
     let rules: Vec<Rule> = mappings
         .iter()
         .map(|m| Rule {
@@ -324,40 +326,11 @@ async fn explain(
     };
     let verdicts = rules
         .iter()
-        .map(|rule| {
-            let (matched, mut because) = placement::verdict(rule, subject);
-            // The engine speaks of groups by SCIM id; the admin knows them by name.
-            for (id, name) in &names {
-                because = because.replace(id.as_str(), name);
-            }
-            MappingVerdict {
-                mapping_id: rule.id,
-                name: rule.name.clone(),
-                enabled: rule.enabled,
-                matched,
-                because: if rule.enabled {
-                    because
-                } else {
-                    format!("paused ({because})")
-                },
-            }
-        })
+        .map(|rule| verdict_in_words(rule, subject, &names))
         .collect();
     let chosen = placement::place(&rules, subject)
         .and_then(|rule| mappings.iter().find(|m| m.id == rule.id));
-    let placement = match (chosen, mappings.is_empty()) {
-        (Some(m), _) => Placement {
-            mapping_id: Some(m.id),
-            mapping_name: Some(m.name.clone()),
-            profile_name: Some(m.profile_name.clone()),
-            storage_region_name: Some(m.storage_region_name.clone()),
-            quota_gb: m.quota_gb,
-            reason: format!("placed by \"{}\" (priority {})", m.name, m.priority),
-        },
-        (None, true) => unplaced("the customer has no mappings: its default profile and region"),
-        (None, false) => unplaced("no mapping matches: the user stays pending"),
-    };
-    let mut placement = placement;
+    let mut placement = placement_by(chosen, mappings.is_empty());
     if db::users::placed_by_hand(&state.pool, customer_id, &email).await? {
         placement.reason = format!(
             "placed by hand, which overrides the mappings (they would give: {})",
@@ -369,6 +342,46 @@ async fn explain(
         verdicts,
         placement,
     }))
+}
+
+/// A mapping's verdict on a user, groups named as the admin knows them.
+fn verdict_in_words(
+    rule: &Rule,
+    subject: Subject<'_>,
+    group_names: &HashMap<String, String>,
+) -> MappingVerdict {
+    let (matched, mut because) = placement::verdict(rule, subject);
+    // The engine speaks of groups by SCIM id; the admin knows them by name.
+    for (id, name) in group_names {
+        because = because.replace(id.as_str(), name);
+    }
+    MappingVerdict {
+        mapping_id: rule.id,
+        name: rule.name.clone(),
+        enabled: rule.enabled,
+        matched,
+        because: if rule.enabled {
+            because
+        } else {
+            format!("paused ({because})")
+        },
+    }
+}
+
+/// Where the user lands: by the chosen mapping, the customer's defaults, or nowhere.
+fn placement_by(chosen: Option<&Mapping>, no_mappings: bool) -> Placement {
+    match (chosen, no_mappings) {
+        (Some(m), _) => Placement {
+            mapping_id: Some(m.id),
+            mapping_name: Some(m.name.clone()),
+            profile_name: Some(m.profile_name.clone()),
+            storage_region_name: Some(m.storage_region_name.clone()),
+            quota_gb: m.quota_gb,
+            reason: format!("placed by \"{}\" (priority {})", m.name, m.priority),
+        },
+        (None, true) => unplaced("the customer has no mappings: its default profile and region"),
+        (None, false) => unplaced("no mapping matches: the user stays pending"),
+    }
 }
 
 fn unplaced(reason: &str) -> Placement {
@@ -394,6 +407,15 @@ async fn changed(state: &AppState, customer_id: i64, job: i64) -> Result<Mapping
 /// The customer's mappings with group mappings described by the groups' names.
 async fn described(state: &AppState, customer_id: i64) -> Result<Vec<Mapping>, ApiError> {
     let names = db::mappings::group_names(&state.pool, customer_id).await?;
+    described_by(state, customer_id, &names).await
+}
+
+/// The customer's mappings described with these group names (SCIM id → name).
+async fn described_by(
+    state: &AppState,
+    customer_id: i64,
+    names: &HashMap<String, String>,
+) -> Result<Vec<Mapping>, ApiError> {
     let mut mappings = db::mappings::list(&state.pool, customer_id).await?;
     for mapping in &mut mappings {
         mapping.matches_text = mapping
@@ -492,10 +514,7 @@ async fn audit(
     address: Option<&str>,
     detail: &str,
 ) -> Result<(), ApiError> {
-    let actor = Actor {
-        admin_id: Some(admin.id),
-        email: Some(&admin.email),
-    };
+    let actor = admin.actor();
     db::audit::record(&state.pool, actor, "mapping.change", detail, address).await?;
     Ok(())
 }

@@ -87,10 +87,7 @@ async fn sign_out(
     jar: CookieJar,
 ) -> Result<(CookieJar, StatusCode), ApiError> {
     db::admins::delete_session(&state.pool, &admin.session_hash).await?;
-    let actor = Actor {
-        admin_id: Some(admin.id),
-        email: Some(&admin.email),
-    };
+    let actor = admin.actor();
     db::audit::record(&state.pool, actor, "sign_out", "", address.as_deref()).await?;
     Ok((
         jar.add(auth::expired_session_cookie(state.secure_cookies)),
@@ -123,10 +120,7 @@ async fn change_password(
     let hash = password::hash(request.new_password).await?;
     db::admins::set_password_hash(&state.pool, admin.id, &hash).await?;
     db::admins::delete_sessions_of(&state.pool, admin.id).await?;
-    let actor = Actor {
-        admin_id: Some(admin.id),
-        email: Some(&admin.email),
-    };
+    let actor = admin.actor();
     db::audit::record(
         &state.pool,
         actor,

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::json::{ApiJson, ApiPath};
 use crate::auth::{ClientAddress, CurrentAdmin};
-use crate::db::{self, audit::Actor};
+use crate::db;
 use crate::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -64,10 +64,7 @@ async fn delete_user(
     tx.commit().await?;
     // The user's email is personal data the deletion removes: the audit names the row only.
     let detail = format!("user {id} of {}: deleted permanently", user.customer.name);
-    let actor = Actor {
-        admin_id: Some(admin.id),
-        email: Some(&admin.email),
-    };
+    let actor = admin.actor();
     db::audit::record(
         &state.pool,
         actor,
@@ -188,10 +185,7 @@ async fn change_placement(
             user.email, user.customer.name
         ),
     };
-    let actor = Actor {
-        admin_id: Some(admin.id),
-        email: Some(&admin.email),
-    };
+    let actor = admin.actor();
     db::audit::record(&state.pool, actor, "user.placement", &detail, address).await?;
     Ok(Json(visible(state, admin, id).await?))
 }
@@ -254,10 +248,7 @@ async fn set_preserved(
                 "Active"
             }
         });
-        let actor = Actor {
-            admin_id: Some(admin.id),
-            email: Some(&admin.email),
-        };
+        let actor = admin.actor();
         db::audit::record(&state.pool, actor, action, &detail, address).await?;
     }
     Ok(Json(visible(state, admin, id).await?))
