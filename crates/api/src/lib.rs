@@ -8,6 +8,7 @@ pub mod error;
 pub mod mapping;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod provisioning;
 pub mod report;
 pub mod scim;
 pub mod subscription;

@@ -156,6 +156,203 @@ pub async fn seed_provisioning(pool: &SqlitePool) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// How a demo customer's provisioning has been going.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DemoHealth {
+    Healthy,
+    /// Its only token expired two days ago; the identity provider keeps trying.
+    TokenExpired,
+    /// A burst of uniqueness conflicts over the last two hours.
+    Failing,
+    /// Its token expires in five days.
+    TokenExpiring,
+}
+
+/// Thirty days of provisioning events (to `now`) for the customers SCIM provisions: creates,
+/// updates, disables and their occasional failures, with one customer whose token expired,
+/// one failing, one whose token is about to expire; each gets a token.
+pub async fn seed_provisioning_log(pool: &SqlitePool, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x4c4f_4753);
+    let customers = customers(&mut ChaCha8Rng::seed_from_u64(SEED));
+    let scim_customers = customers
+        .iter()
+        .filter(|c| matches!(c.identity_provider, "Microsoft Entra ID" | "Okta"));
+    for (index, customer) in scim_customers.enumerate() {
+        let health = match index {
+            0 => DemoHealth::TokenExpired,
+            1 => DemoHealth::Failing,
+            2 => DemoHealth::TokenExpiring,
+            _ => DemoHealth::Healthy,
+        };
+        let mut tx = db::write_transaction(pool).await?;
+        let Some(ids) = db::demo::customer_ids(&mut tx, &customer.global_id).await? else {
+            continue;
+        };
+        let (idp_key, token_name) = match customer.identity_provider {
+            "Okta" => ("okta", "Okta production"),
+            _ => ("entra_id", "Entra ID production"),
+        };
+        let expires = match health {
+            DemoHealth::TokenExpired => now - Duration::days(2),
+            DemoHealth::TokenExpiring => now + Duration::days(5),
+            DemoHealth::Healthy | DemoHealth::Failing => now + Duration::days(300),
+        };
+        let token_id = db::demo::insert_token(
+            &mut tx,
+            ids.customer_id,
+            token_name,
+            idp_key,
+            &timestamp(now - Duration::days(60)),
+            &timestamp(expires),
+        )
+        .await?;
+        let users = db::demo::scim_identities(&mut tx, ids.customer_id, 400).await?;
+        if users.is_empty() {
+            continue;
+        }
+        let events = demo_events(&mut rng, ids.customer_id, token_id, &users, health, now);
+        db::demo::insert_events(&mut tx, &events).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+fn demo_events(
+    rng: &mut ChaCha8Rng,
+    customer_id: i64,
+    token_id: i64,
+    users: &[db::demo::ScimIdentity],
+    health: DemoHealth,
+    now: DateTime<Utc>,
+) -> Vec<db::demo::DemoEvent> {
+    let titles = ["Analyst", "Manager", "Specialist", "Director", "Associate"];
+    let departments = [
+        "Finance",
+        "Sales",
+        "Engineering",
+        "HR",
+        "Legal",
+        "Operations",
+    ];
+    let mut events = vec![];
+    let expired_at = now - Duration::days(2);
+    let burst_from = now - Duration::hours(2);
+    let mut at = now - Duration::days(30);
+    while at < now {
+        let failing_now = health == DemoHealth::Failing && at > burst_from;
+        at += Duration::seconds(if failing_now {
+            rng.gen_range(60..300)
+        } else {
+            rng.gen_range(600..5400)
+        });
+        if at >= now {
+            break;
+        }
+        let user = users[rng.gen_range(0..users.len())].clone();
+        let identity = format!("{} ({})", user.user_name, user.email);
+        let mut event = db::demo::DemoEvent {
+            at: timestamp(at),
+            customer_id,
+            token_id,
+            action: "update",
+            outcome: "success",
+            identity,
+            user: Some(user.clone()),
+            changes: "{}".to_owned(),
+            error: None,
+            error_code: None,
+            http_status: None,
+            request_id: uuid::Builder::from_random_bytes(rng.gen())
+                .into_uuid()
+                .to_string(),
+            duration_ms: rng.gen_range(4..60),
+            client_address: if customer_id % 2 == 0 {
+                "20.36.104.12"
+            } else {
+                "52.88.14.201"
+            },
+        };
+        if health == DemoHealth::TokenExpired && at > expired_at {
+            event.action = "update";
+            event.outcome = "failure";
+            event.error = Some("The token has expired; generate a new one in Provisio.");
+            event.error_code = Some("token_expired");
+            event.http_status = Some(401);
+            event.duration_ms = rng.gen_range(1..4);
+            events.push(event);
+            continue;
+        }
+        if health == DemoHealth::Failing && at > burst_from {
+            let other = &users[rng.gen_range(0..users.len())];
+            event.action = "create";
+            event.outcome = "failure";
+            event.identity = other.email.clone();
+            event.user = None;
+            event.changes =
+                serde_json::json!({"userName": {"before": null, "after": other.email}}).to_string();
+            event.error = Some("A user with this userName already exists.");
+            event.error_code = Some("uniqueness");
+            event.http_status = Some(409);
+            events.push(event);
+            continue;
+        }
+        let roll: u32 = rng.gen_range(0..100);
+        match roll {
+            0..=2 => {
+                event.outcome = "failure";
+                event.error = Some("emails: give the user's email address.");
+                event.error_code = Some("invalid_value");
+                event.http_status = Some(400);
+            }
+            3 => {
+                event.outcome = "warning";
+                event.error = Some("Too many requests with this token; retry after 1 s.");
+                event.error_code = Some("rate_limited");
+                event.http_status = Some(429);
+            }
+            4..=8 => event.outcome = "skipped",
+            9..=20 => {
+                event.action = "create";
+                event.changes = serde_json::json!({
+                    "userName": {"before": null, "after": user.email},
+                    "active": {"before": null, "after": true},
+                })
+                .to_string();
+            }
+            21..=26 => {
+                event.action = "preserve";
+                event.changes =
+                    serde_json::json!({"active": {"before": true, "after": false}}).to_string();
+            }
+            27..=28 => {
+                event.action = "restore";
+                event.changes =
+                    serde_json::json!({"active": {"before": false, "after": true}}).to_string();
+            }
+            29..=36 => {
+                let department = departments[rng.gen_range(0..departments.len())];
+                event.action = "update_group";
+                event.identity = department.to_owned();
+                event.user = None;
+                event.changes = serde_json::json!({"members": {"before": null, "after": format!("+1 member ({})", user.email)}})
+                    .to_string();
+            }
+            _ => {
+                let before = titles[rng.gen_range(0..titles.len())];
+                let after = titles[rng.gen_range(0..titles.len())];
+                event.changes =
+                    serde_json::json!({"title": {"before": before, "after": after}}).to_string();
+                if before == after {
+                    event.outcome = "skipped";
+                    event.changes = "{}".to_owned();
+                }
+            }
+        }
+        events.push(event);
+    }
+    events
+}
+
 fn demo_mappings(
     customer: &DemoCustomer,
     ids: &db::demo::CustomerIds,

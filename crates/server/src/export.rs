@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use provisio_api::report::{ExportFormat, FieldKind, ReportField, ReportRow};
 
+use crate::db::provisioning_log::EventRecord;
+
 /// Bytes gathered before a chunk is handed on: large enough to keep per-chunk overhead small,
 /// small enough that memory stays flat.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -20,14 +22,124 @@ pub enum ExportError {
     Encode(String),
 }
 
+/// What an export's columns are and how a row fills them; the report's fields and the
+/// provisioning log's columns both go through the one encoder below.
+pub trait Columns: Send + 'static {
+    type Row: Send;
+    /// The CSV header row.
+    fn labels(&self) -> Vec<&'static str>;
+    /// The JSON objects' keys, in column order.
+    fn keys(&self) -> Vec<&'static str>;
+    /// A row's CSV cells (formula-looking text already neutralised).
+    fn csv_cells(&self, row: &Self::Row) -> Vec<String>;
+    /// A row's JSON values.
+    fn json_cells(&self, row: &Self::Row) -> Vec<serde_json::Value>;
+}
+
+impl Columns for Vec<ReportField> {
+    type Row = ReportRow;
+
+    fn labels(&self) -> Vec<&'static str> {
+        self.iter().map(|field| field.label()).collect()
+    }
+
+    fn keys(&self) -> Vec<&'static str> {
+        self.iter().map(|field| field.key()).collect()
+    }
+
+    fn csv_cells(&self, row: &ReportRow) -> Vec<String> {
+        self.iter()
+            .map(|field| {
+                let text = row.cell(*field);
+                match field.kind() {
+                    FieldKind::Number | FieldKind::Date => text,
+                    FieldKind::Text | FieldKind::Enum => neutralise(&text).into_owned(),
+                }
+            })
+            .collect()
+    }
+
+    fn json_cells(&self, row: &ReportRow) -> Vec<serde_json::Value> {
+        self.iter().map(|field| json_value(row, *field)).collect()
+    }
+}
+
+/// The provisioning log's download: every column of the log, the error and the modified
+/// properties.
+pub struct EventColumns;
+
+const EVENT_COLUMNS: [(&str, &str); 13] = [
+    ("at", "Date (UTC)"),
+    ("identity", "Identity"),
+    ("action", "Action"),
+    ("status", "Status"),
+    ("customer", "Customer"),
+    ("source_system", "Source system"),
+    ("source_id", "Source ID"),
+    ("target_id", "Target ID"),
+    ("duration_ms", "Duration (ms)"),
+    ("change_id", "Change ID"),
+    ("operation", "Operation"),
+    ("error", "Error"),
+    ("modified_properties", "Modified properties"),
+];
+
+impl Columns for EventColumns {
+    type Row = EventRecord;
+
+    fn labels(&self) -> Vec<&'static str> {
+        EVENT_COLUMNS.iter().map(|(_, label)| *label).collect()
+    }
+
+    fn keys(&self) -> Vec<&'static str> {
+        EVENT_COLUMNS.iter().map(|(key, _)| *key).collect()
+    }
+
+    fn csv_cells(&self, record: &EventRecord) -> Vec<String> {
+        self.json_cells(record)
+            .into_iter()
+            .map(|value| match value {
+                serde_json::Value::String(text) => neutralise(&text).into_owned(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect()
+    }
+
+    fn json_cells(&self, record: &EventRecord) -> Vec<serde_json::Value> {
+        let row = record.row();
+        let changes: serde_json::Value =
+            serde_json::from_str(&record.changes).unwrap_or_else(|_| serde_json::json!({}));
+        vec![
+            row.at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                .into(),
+            row.identity.into(),
+            row.kind.label().into(),
+            row.status.label().into(),
+            row.customer_name.into(),
+            row.source_system.into(),
+            row.source_id.into(),
+            row.target_id.into(),
+            row.duration_ms.into(),
+            row.request_id.into(),
+            row.action.into(),
+            row.error.into(),
+            // CSV gets the JSON text; a JSON download keeps the object.
+            changes,
+        ]
+    }
+}
+
 /// The file: `columns` of every row of `rows`, in `format`.
-pub fn encode<S>(
+pub fn encode<C, S>(
     rows: S,
-    columns: Vec<ReportField>,
+    columns: C,
     format: ExportFormat,
 ) -> impl Stream<Item = Result<Bytes, ExportError>> + Send + 'static
 where
-    S: Stream<Item = Result<ReportRow, sqlx::Error>> + Send + 'static,
+    C: Columns,
+    S: Stream<Item = Result<C::Row, sqlx::Error>> + Send + 'static,
 {
     async_stream::try_stream! {
         let mut encoder = Encoder::new(format, columns)?;
@@ -45,6 +157,16 @@ where
 /// The download's file name: which report, whose rows, and when (UTC), e.g.
 /// `user-provisioning_all-customers_20261124T071500Z.csv`.
 pub fn file_name(scope_label: &str, format: ExportFormat, at: DateTime<Utc>) -> String {
+    named_file("user-provisioning", scope_label, format, at)
+}
+
+/// A download's file name: `<what>_<scope>_<UTC time>.<format>`.
+pub fn named_file(
+    what: &str,
+    scope_label: &str,
+    format: ExportFormat,
+    at: DateTime<Utc>,
+) -> String {
     let scope: String = scope_label
         .chars()
         .map(|c| {
@@ -60,7 +182,7 @@ pub fn file_name(scope_label: &str, format: ExportFormat, at: DateTime<Utc>) -> 
         .collect::<Vec<_>>()
         .join("-");
     format!(
-        "user-provisioning_{}_{}.{}",
+        "{what}_{}_{}.{}",
         if scope.is_empty() { "report" } else { &scope },
         at.format("%Y%m%dT%H%M%SZ"),
         format.key()
@@ -80,61 +202,55 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-enum Encoder {
+enum Encoder<C> {
     Csv {
         writer: Box<csv::Writer<Vec<u8>>>,
-        columns: Vec<ReportField>,
+        columns: C,
     },
     Json {
         out: Vec<u8>,
-        columns: Vec<ReportField>,
+        columns: C,
+        keys: Vec<&'static str>,
         rows: u64,
     },
 }
 
-impl Encoder {
-    fn new(format: ExportFormat, columns: Vec<ReportField>) -> Result<Encoder, ExportError> {
+impl<C: Columns> Encoder<C> {
+    fn new(format: ExportFormat, columns: C) -> Result<Encoder<C>, ExportError> {
         Ok(match format {
             ExportFormat::Csv => {
                 let mut writer = Box::new(csv_writer());
                 writer
-                    .write_record(columns.iter().map(|field| field.label()))
+                    .write_record(columns.labels())
                     .map_err(|err| ExportError::Encode(err.to_string()))?;
                 Encoder::Csv { writer, columns }
             }
             ExportFormat::Json => Encoder::Json {
                 out: b"[".to_vec(),
+                keys: columns.keys(),
                 columns,
                 rows: 0,
             },
         })
     }
 
-    fn row(&mut self, row: &ReportRow) -> Result<(), ExportError> {
+    fn row(&mut self, row: &C::Row) -> Result<(), ExportError> {
         match self {
-            Encoder::Csv { writer, columns } => {
-                let cells: Vec<String> = columns
-                    .iter()
-                    .map(|field| {
-                        let text = row.cell(*field);
-                        match field.kind() {
-                            FieldKind::Number | FieldKind::Date => text,
-                            FieldKind::Text | FieldKind::Enum => neutralise(&text).into_owned(),
-                        }
-                    })
-                    .collect();
-                writer
-                    .write_record(&cells)
-                    .map_err(|err| ExportError::Encode(err.to_string()))
-            }
-            Encoder::Json { out, columns, rows } => {
+            Encoder::Csv { writer, columns } => writer
+                .write_record(columns.csv_cells(row))
+                .map_err(|err| ExportError::Encode(err.to_string())),
+            Encoder::Json {
+                out,
+                columns,
+                keys,
+                rows,
+            } => {
                 out.extend_from_slice(if *rows == 0 { b"\n{" } else { b",\n{" });
-                for (index, field) in columns.iter().enumerate() {
+                for (index, (key, value)) in keys.iter().zip(columns.json_cells(row)).enumerate() {
                     if index > 0 {
                         out.push(b',');
                     }
-                    let value = json_value(row, *field);
-                    serde_json::to_writer(&mut *out, field.key())
+                    serde_json::to_writer(&mut *out, key)
                         .and_then(|()| {
                             out.push(b':');
                             serde_json::to_writer(&mut *out, &value)

@@ -10,6 +10,8 @@ pub mod export;
 pub mod http;
 pub mod placement;
 pub mod principal;
+pub mod provisioning_health;
+pub mod provisioning_watch;
 pub mod reevaluation;
 
 use std::path::PathBuf;

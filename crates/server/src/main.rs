@@ -11,7 +11,7 @@ use provisio_api::auth::Role;
 use provisio_server::auth::scim_rate::ScimRateLimit;
 use provisio_server::delivery::mail::Mailer;
 use provisio_server::delivery::{self, Deliverer, MailSettings};
-use provisio_server::{app, auth, db, demo, AppOptions, AppState};
+use provisio_server::{app, auth, db, demo, provisioning_watch, AppOptions, AppState};
 use tracing_subscriber::EnvFilter;
 
 /// Provisio: user provisioning for MSPs and their customers.
@@ -36,6 +36,9 @@ struct Cli {
 
 /// How often the scheduler looks for due subscriptions.
 const SCHEDULER_INTERVAL: Duration = Duration::from_secs(15);
+/// How often customers' provisioning states are checked for notifications, and old events
+/// removed.
+const WATCH_INTERVAL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Args)]
 struct ServeArgs {
@@ -90,6 +93,11 @@ struct ServeArgs {
         default_value = "Provisio <provisio@localhost>"
     )]
     mail_from: String,
+
+    /// Provisioning events older than this many days are removed.
+    #[arg(long, env = "PROVISIO_PROVISIONING_LOG_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    provisioning_log_retention_days: u32,
 
     /// The console's address as mail recipients reach it, for links in messages
     /// (default: http:// and the listen address).
@@ -162,6 +170,7 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         let started = Instant::now();
         let seeded = demo::seed(&pool, args.demo_users).await?;
         demo::seed_provisioning(&pool).await?;
+        demo::seed_provisioning_log(&pool, chrono::Utc::now()).await?;
         tracing::info!(users = seeded.users, elapsed = ?started.elapsed(), "seeded demo data");
         println!("Demo admins (passwords are shown only now; they are stored hashed):");
         for admin in &seeded.admins {
@@ -220,6 +229,12 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
             .clone()
             .unwrap_or_else(|| format!("http://{address}")),
     };
+    provisioning_watch::spawn(
+        state.pool.clone(),
+        settings.clone(),
+        args.provisioning_log_retention_days,
+        WATCH_INTERVAL,
+    );
     let deliverer = Deliverer::new(state.pool.clone(), settings);
     delivery::spawn_scheduler(deliverer.clone(), SCHEDULER_INTERVAL);
     let state = AppState {

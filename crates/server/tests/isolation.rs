@@ -131,6 +131,40 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
     .fetch_one(&app.pool)
     .await
     .expect("an active user of another customer");
+    // A refused SCIM request for Northwind and for another customer: an event each, no user.
+    let other_customer: i64 =
+        sqlx::query_scalar("SELECT id FROM customers WHERE id <> ? ORDER BY id LIMIT 1")
+            .bind(northwind_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("another customer");
+    for customer in [northwind_id, other_customer] {
+        let (token, token_id) = common::scim::token_for(&app, customer, "okta").await;
+        let refused = common::scim::scim(
+            &app,
+            &token,
+            Method::POST,
+            "/scim/v2/Users",
+            Some(json!({"userName": "no-email"})),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        let revoked = app
+            .send(
+                Method::DELETE,
+                &format!("/api/v1/customers/{customer}/scim-tokens/{token_id}"),
+                Some(&msp_cookie),
+                None,
+            )
+            .await;
+        assert!(revoked.status.is_success(), "{}", revoked.text);
+    }
+    let (other_event,): (i64,) =
+        sqlx::query_as("SELECT id FROM provisioning_events WHERE customer_id = ? LIMIT 1")
+            .bind(other_customer)
+            .fetch_one(&app.pool)
+            .await
+            .expect("an event of another customer");
     let mut cases = vec![
         case(
             Method::GET,
@@ -534,6 +568,58 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
         ),
     ]);
 
+    cases.extend([
+        case(
+            Method::GET,
+            "/api/v1/provisioning/events",
+            "/api/v1/provisioning/events?range=30d",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/provisioning/events/facets",
+            "/api/v1/provisioning/events/facets?range=30d",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/provisioning/events/export",
+            "/api/v1/provisioning/events/export?range=30d&format=json",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/provisioning/events/{id}",
+            &format!("/api/v1/provisioning/events/{other_event}"),
+            None,
+            [200, 404, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/provisioning/status",
+            "/api/v1/provisioning/status",
+            None,
+            [200, 200, 200, 401],
+        ),
+        case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/provisioning/notifications",
+            &format!("/api/v1/customers/{other_customer}/provisioning/notifications"),
+            None,
+            [200, 404, 200, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/customers/{customer_id}/provisioning/notifications",
+            &format!("/api/v1/customers/{northwind_id}/provisioning/notifications"),
+            Some(json!({"recipients": ["it@northwindtraders.com"]})),
+            [200, 200, 403, 401],
+        ),
+    ]);
+
     let (_, document) = app.get("/api/openapi.json").await;
     let documented: BTreeSet<String> = document["paths"]
         .as_object()
@@ -657,6 +743,34 @@ fn assert_only_northwind(path: &str, body: &Value, northwind: &str) {
             assert_eq!(names, [northwind]);
         }
         "/api/v1/session" => assert_eq!(body["customer"]["name"], northwind),
+        "/api/v1/provisioning/events" => {
+            let rows = body["rows"].as_array().expect("events");
+            assert!(!rows.is_empty());
+            assert!(rows.iter().all(|r| r["customer_name"] == northwind));
+        }
+        "/api/v1/provisioning/events/export" => {
+            let rows = body.as_array().expect("exported events");
+            assert!(!rows.is_empty());
+            assert!(rows.iter().all(|r| r["customer"] == northwind));
+        }
+        "/api/v1/provisioning/events/facets" => {
+            let customers: Vec<&str> = body["customers"]
+                .as_array()
+                .expect("customers")
+                .iter()
+                .filter_map(|c| c["label"].as_str())
+                .collect();
+            assert_eq!(customers, [northwind]);
+        }
+        "/api/v1/provisioning/status" => {
+            let names: Vec<&str> = body
+                .as_array()
+                .expect("statuses")
+                .iter()
+                .filter_map(|s| s["customer_name"].as_str())
+                .collect();
+            assert_eq!(names, [northwind]);
+        }
         _ => {}
     }
 }

@@ -227,3 +227,106 @@ pub async fn insert_group(
     .await?;
     Ok(())
 }
+
+/// A demo SCIM token; its secret is random and never shown, so no one can use it.
+pub async fn insert_token(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    name: &str,
+    identity_provider: &str,
+    created_at: &str,
+    expires_at: &str,
+) -> Result<i64, sqlx::Error> {
+    let secret = uuid::Uuid::new_v4().simple().to_string();
+    sqlx::query_scalar(
+        "INSERT INTO scim_tokens (customer_id, name, identity_provider, prefix, token_hash, \
+         created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, 'demo', ?, ?) RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(name)
+    .bind(identity_provider)
+    .bind(format!("pvs_{}", &secret[..8]))
+    .bind(crate::auth::hash_token(&secret))
+    .bind(created_at)
+    .bind(expires_at)
+    .fetch_one(conn)
+    .await
+}
+
+/// A SCIM user as the demo log names them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScimIdentity {
+    pub id: i64,
+    pub scim_id: String,
+    pub external_id: Option<String>,
+    pub email: String,
+    pub user_name: String,
+}
+
+/// Up to `limit` of the customer's SCIM users.
+pub async fn scim_identities(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    limit: i64,
+) -> Result<Vec<ScimIdentity>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, scim_id, external_id, email, user_name FROM users \
+         WHERE customer_id = ? AND scim_id IS NOT NULL ORDER BY id LIMIT ?",
+    )
+    .bind(customer_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// One made-up provisioning event.
+pub struct DemoEvent {
+    pub at: String,
+    pub customer_id: i64,
+    pub token_id: i64,
+    pub action: &'static str,
+    pub outcome: &'static str,
+    pub identity: String,
+    pub user: Option<ScimIdentity>,
+    pub changes: String,
+    pub error: Option<&'static str>,
+    pub error_code: Option<&'static str>,
+    pub http_status: Option<u16>,
+    pub request_id: String,
+    pub duration_ms: i64,
+    pub client_address: &'static str,
+}
+
+pub async fn insert_events(
+    conn: &mut SqliteConnection,
+    events: &[DemoEvent],
+) -> Result<(), sqlx::Error> {
+    for chunk in events.chunks(500) {
+        let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO provisioning_events (at, customer_id, token_id, action, kind, outcome, \
+             identity, source_id, target_id, changes, error, error_code, http_status, request_id, \
+             duration_ms, client_address, user_id) ",
+        );
+        sql.push_values(chunk, |mut row, e| {
+            row.push_bind(&e.at)
+                .push_bind(e.customer_id)
+                .push_bind(e.token_id)
+                .push_bind(e.action)
+                .push_bind(super::provisioning::kind_of(e.action).key())
+                .push_bind(e.outcome)
+                .push_bind(&e.identity)
+                .push_bind(e.user.as_ref().and_then(|u| u.external_id.clone()))
+                .push_bind(e.user.as_ref().map(|u| u.scim_id.clone()))
+                .push_bind(&e.changes)
+                .push_bind(e.error)
+                .push_bind(e.error_code)
+                .push_bind(e.http_status)
+                .push_bind(&e.request_id)
+                .push_bind(e.duration_ms)
+                .push_bind(e.client_address)
+                .push_bind(e.user.as_ref().map(|u| u.id));
+        });
+        sql.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}

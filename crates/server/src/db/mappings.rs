@@ -921,15 +921,19 @@ async fn write_moves(
     let at = now_text();
     for chunk in moves.chunks(ROWS_PER_STATEMENT) {
         let mut sql = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO provisioning_events (at, customer_id, token_id, action, outcome, \
-             source_id, target_id, changes, error, user_id) ",
+            "INSERT INTO provisioning_events (at, customer_id, token_id, action, kind, outcome, \
+             identity, source_id, target_id, changes, error, user_id) ",
         );
         sql.push_values(chunk, |mut row, planned| {
             row.push_bind(&at)
                 .push_bind(customer_id)
                 .push_bind(token_id)
                 .push("'place'")
+                .push("'update'")
                 .push("'success'")
+                .push("(SELECT email FROM users WHERE id = ")
+                .push_bind_unseparated(planned.user_id)
+                .push_unseparated(")")
                 .push_bind(&planned.external_id)
                 .push_bind(&planned.scim_id)
                 .push_bind(&planned.changes)

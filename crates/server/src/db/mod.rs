@@ -6,6 +6,8 @@ pub mod customers;
 pub mod demo;
 pub mod mappings;
 pub mod provisioning;
+pub mod provisioning_log;
+pub mod provisioning_status;
 pub mod report;
 pub mod scim_filter;
 pub mod scim_groups;

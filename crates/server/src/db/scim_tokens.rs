@@ -159,7 +159,11 @@ impl From<String> for IdentityProviderKey {
 impl TokenGrant {
     /// Not revoked and not expired.
     pub fn usable(&self) -> bool {
-        self.revoked_at.is_none() && self.expires_at > Utc::now()
+        !self.revoked() && self.expires_at > Utc::now()
+    }
+
+    pub fn revoked(&self) -> bool {
+        self.revoked_at.is_some()
     }
 
     /// Whether recording this use would change what the token list shows: a new address, or

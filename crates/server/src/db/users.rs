@@ -146,7 +146,7 @@ pub async fn timeline<'c>(
                 (None, Some(token), None) => format!("token “{token}”"),
                 (None, None, _) => "Mappings".to_owned(),
             },
-            succeeded: r.outcome == "success",
+            succeeded: r.outcome != "failure",
             changes: serde_json::from_str(&r.changes).unwrap_or_else(|_| json!({})),
             action: r.action,
             error: r.error,
@@ -191,17 +191,17 @@ pub async fn set_preserved(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO provisioning_events (at, customer_id, action, outcome, target_id, changes, \
-         user_id, admin_email) \
-         VALUES (?, ?, ?, 'success', (SELECT scim_id FROM users WHERE id = ?), ?, ?, ?)",
+        "INSERT INTO provisioning_events (at, customer_id, action, kind, outcome, identity, \
+         target_id, changes, user_id, admin_email) \
+         SELECT ?, ?, ?, ?, 'success', email, scim_id, ?, id, ? FROM users WHERE id = ?",
     )
     .bind(now_text())
     .bind(customer_id)
     .bind(action)
-    .bind(user_id)
+    .bind(super::provisioning::kind_of(action).key())
     .bind(json!({"status": {"before": before, "after": status}}).to_string())
-    .bind(user_id)
     .bind(admin_email)
+    .bind(user_id)
     .execute(tx)
     .await?;
     Ok(Some(before))
@@ -268,16 +268,16 @@ pub async fn set_manual_placement(
         }
     };
     sqlx::query(
-        "INSERT INTO provisioning_events (at, customer_id, action, outcome, target_id, changes, \
-         user_id, admin_email) \
-         VALUES (?, ?, 'place', 'success', (SELECT scim_id FROM users WHERE id = ?), ?, ?, ?)",
+        "INSERT INTO provisioning_events (at, customer_id, action, kind, outcome, identity, \
+         target_id, changes, user_id, admin_email) \
+         SELECT ?, ?, 'place', 'update', 'success', email, scim_id, ?, id, ? FROM users \
+         WHERE id = ?",
     )
     .bind(now_text())
     .bind(customer_id)
-    .bind(user_id)
     .bind(changes.to_string())
-    .bind(user_id)
     .bind(admin_email)
+    .bind(user_id)
     .execute(tx)
     .await?;
     Ok(true)

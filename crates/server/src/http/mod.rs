@@ -7,6 +7,7 @@ mod health;
 mod json;
 mod mappings;
 mod openapi;
+mod provisioning;
 mod report;
 mod scim;
 mod scim_tokens;
@@ -29,9 +30,12 @@ use axum::{Json, Router};
 use provisio_api::ErrorBody;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -56,6 +60,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .merge(mappings::router())
         .merge(subscriptions::router())
         .merge(users::router())
+        .merge(provisioning::router())
         .split_for_parts();
     let mut app = api
         .merge(openapi::router(document))
@@ -84,13 +89,25 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .layer(middleware::from_fn(json_error_bodies))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|request: &Request<Body>| {
+                    let id = request
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %request.method(),
+                        uri = %request.uri(), request_id = %id)
+                })
                 .on_response(
                     DefaultOnResponse::new()
                         .level(Level::INFO)
                         .latency_unit(tower_http::LatencyUnit::Millis),
                 ),
         )
+        // Every answer carries the request's id (the client's own, or a new one), which the
+        // provisioning log and the server's log lines name too.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 /// Rejections made below the handlers (a method the route does not have, a body over the

@@ -21,6 +21,7 @@ use crate::AppState;
         (name = "mappings", description = "Rules placing each SCIM user on a profile, region and quota"),
         (name = "subscriptions", description = "The report mailed on a schedule, and its deliveries"),
         (name = "users", description = "One user: details, history, and actions by hand"),
+        (name = "provisioning", description = "The provisioning log, provisioning status and failure notifications"),
         (name = "health", description = "Liveness"),
     )
 )]

@@ -238,7 +238,7 @@ impl Checked {
 }
 
 /// The recipients, each a valid address, each once (case-insensitively), 1 to the most.
-fn recipients(given: &[String]) -> Result<Vec<String>, ApiError> {
+pub(super) fn recipients(given: &[String]) -> Result<Vec<String>, ApiError> {
     let mut recipients: Vec<String> = Vec::new();
     let cleaned = given
         .iter()

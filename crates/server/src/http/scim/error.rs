@@ -2,6 +2,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use provisio_api::provisioning::EventStatus;
 use serde_json::json;
 
 use super::response::scim_json;
@@ -71,6 +72,37 @@ impl ScimError {
 
     pub fn detail(&self) -> &str {
         &self.detail
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The provisioning log's troubleshooting code for this refusal.
+    pub fn code(&self) -> &'static str {
+        match (self.status.as_u16(), self.scim_type) {
+            (409, _) => "uniqueness",
+            (400, Some("invalidSyntax" | "invalidFilter" | "invalidPath")) => "invalid_syntax",
+            (400, _) => "invalid_value",
+            (412, _) => "stale_version",
+            (404, _) => "not_found",
+            (401, _) if self.detail.contains("revoked") => "token_revoked",
+            (401, _) if self.detail.contains("expired") => "token_expired",
+            (401, _) => "unauthorized",
+            (429, _) => "rate_limited",
+            (501, _) => "not_supported",
+            _ => "server_error",
+        }
+    }
+
+    /// How the log counts the refusal: a rate-limited request is retried by the identity
+    /// provider, so it is a warning; every other refusal is a failure.
+    pub fn log_status(&self) -> EventStatus {
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            EventStatus::Warning
+        } else {
+            EventStatus::Failure
+        }
     }
 }
 

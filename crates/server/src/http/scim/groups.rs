@@ -96,6 +96,10 @@ impl ScimResource for Groups {
         fields.external_id.as_deref()
     }
 
+    fn identity(fields: &GroupFields) -> String {
+        fields.display_name.clone()
+    }
+
     fn fields(stored: &ScimGroup) -> GroupFields {
         stored.fields()
     }

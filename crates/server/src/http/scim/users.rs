@@ -88,6 +88,17 @@ impl ScimResource for Users {
         fields.external_id.as_deref()
     }
 
+    fn identity(fields: &UserFields) -> String {
+        match fields
+            .display_name
+            .as_deref()
+            .filter(|name| !name.is_empty())
+        {
+            Some(name) => format!("{name} ({})", fields.email),
+            None => fields.email.clone(),
+        }
+    }
+
     fn fields(stored: &ScimUser) -> UserFields {
         stored.fields.clone()
     }
@@ -190,8 +201,10 @@ impl ScimResource for Users {
         let change = Change {
             token_id: client.token_id,
             action,
+            identity: Self::identity(fields),
             source_id,
             changes,
+            origin: &client.origin,
         };
         let stored = db::scim_users::relink(
             conn,

@@ -40,6 +40,8 @@ pub trait ScimResource {
     /// A PATCH body applied to the stored fields.
     fn apply_patch(fields: &mut Self::Fields, body: &Value) -> Result<(), ScimError>;
     fn external_id(fields: &Self::Fields) -> Option<&str>;
+    /// Whom the resource is, for the log: a user's userName, a group's name.
+    fn identity(fields: &Self::Fields) -> String;
     fn fields(stored: &Self::Stored) -> Self::Fields;
     fn version(stored: &Self::Stored) -> i64;
     fn id(stored: &Self::Stored) -> String;
@@ -116,8 +118,17 @@ pub async fn create<R: ScimResource>(
 ) -> Result<Response, ScimError> {
     let parsed = parse(&body);
     let source = source_id(&parsed);
+    let mut attempted = Attempted {
+        action: R::CREATE,
+        identity: body_identity(&parsed),
+        source_id: source.as_deref(),
+        target_id: None,
+        changes: json!({}),
+    };
     let outcome = async {
         let fields = R::from_resource(&parsed?)?;
+        attempted.identity = R::identity(&fields);
+        attempted.changes = R::changes(None, &fields);
         let mut tx = db::write_transaction(&state.pool).await?;
         if let Some(stored) = R::adopt(&mut tx, &client, &fields, source.as_deref()).await? {
             let id = R::id(&stored);
@@ -129,8 +140,10 @@ pub async fn create<R: ScimResource>(
         let change = Change {
             token_id: client.token_id,
             action: R::CREATE,
+            identity: R::identity(&fields),
             source_id: source.as_deref(),
             changes: R::changes(None, &fields),
+            origin: &client.origin,
         };
         let stored = R::insert(&mut tx, &client, &fields, &change).await?;
         let id = R::id(&stored);
@@ -139,11 +152,6 @@ pub async fn create<R: ScimResource>(
         Ok(answer::<R>(StatusCode::CREATED, &stored))
     }
     .await;
-    let attempted = Attempted {
-        action: R::CREATE,
-        source_id: source.as_deref(),
-        target_id: None,
-    };
     logged(&state, &client, outcome, attempted).await
 }
 
@@ -183,20 +191,31 @@ pub async fn delete<R: ScimResource>(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
-    let mut tx = db::write_transaction(&state.pool).await?;
-    let stored = R::load(&mut tx, client.customer_id, &id)
-        .await?
-        .ok_or_else(|| not_found::<R>(&id))?;
-    let before = R::fields(&stored);
-    let source = R::external_id(&before).map(str::to_owned);
+    let mut attempted = Attempted {
+        action: R::DELETE,
+        identity: id.clone(),
+        source_id: None,
+        target_id: Some(&id),
+        changes: json!({}),
+    };
+    let mut source = None;
     let outcome = async {
+        let mut tx = db::write_transaction(&state.pool).await?;
+        let stored = R::load(&mut tx, client.customer_id, &id)
+            .await?
+            .ok_or_else(|| not_found::<R>(&id))?;
+        let before = R::fields(&stored);
+        attempted.identity = R::identity(&before);
+        source = R::external_id(&before).map(str::to_owned);
         let version = R::version(&stored);
         check_if_match(&headers, version)?;
         let change = Change {
             token_id: client.token_id,
             action: R::DELETE,
+            identity: R::identity(&before),
             source_id: source.as_deref(),
             changes: R::deletion(&before),
+            origin: &client.origin,
         };
         if !R::delete(&mut tx, client.customer_id, &id, version, &change).await? {
             return Err(ScimError::version_mismatch());
@@ -206,11 +225,7 @@ pub async fn delete<R: ScimResource>(
         Ok(StatusCode::NO_CONTENT.into_response())
     }
     .await;
-    let attempted = Attempted {
-        action: R::DELETE,
-        source_id: source.as_deref(),
-        target_id: Some(&id),
-    };
+    attempted.source_id = source.as_deref();
     logged(&state, &client, outcome, attempted).await
 }
 
@@ -223,22 +238,34 @@ async fn change<R: ScimResource>(
     id: &str,
     edit: impl FnOnce(&R::Fields) -> Result<R::Fields, ScimError> + Send,
 ) -> Result<Response, ScimError> {
-    let mut tx = db::write_transaction(&state.pool).await?;
-    let stored = R::load(&mut tx, client.customer_id, id)
-        .await?
-        .ok_or_else(|| not_found::<R>(id))?;
-    let before = R::fields(&stored);
-    let source = R::external_id(&before).map(str::to_owned);
+    let mut attempted = Attempted {
+        action: R::UPDATE,
+        identity: id.to_owned(),
+        source_id: None,
+        target_id: Some(id),
+        changes: json!({}),
+    };
+    let mut source = None;
     let outcome = async {
+        let mut tx = db::write_transaction(&state.pool).await?;
+        let stored = R::load(&mut tx, client.customer_id, id)
+            .await?
+            .ok_or_else(|| not_found::<R>(id))?;
+        let before = R::fields(&stored);
+        attempted.identity = R::identity(&before);
+        source = R::external_id(&before).map(str::to_owned);
         let version = R::version(&stored);
         check_if_match(headers, version)?;
         let fields = edit(&before)?;
+        attempted.changes = R::changes(Some(&before), &fields);
         R::check(&mut tx, client.customer_id, &fields, Some(id)).await?;
         let change = Change {
             token_id: client.token_id,
             action: R::update_action(&before, &fields),
+            identity: R::identity(&fields),
             source_id: source.as_deref(),
             changes: R::changes(Some(&before), &fields),
+            origin: &client.origin,
         };
         let stored = R::update(&mut tx, client.customer_id, id, version, &fields, &change)
             .await?
@@ -253,11 +280,7 @@ async fn change<R: ScimResource>(
         Ok(answer::<R>(StatusCode::OK, &stored))
     }
     .await;
-    let attempted = Attempted {
-        action: R::UPDATE,
-        source_id: source.as_deref(),
-        target_id: Some(id),
-    };
+    attempted.source_id = source.as_deref();
     logged(state, client, outcome, attempted).await
 }
 
@@ -298,11 +321,28 @@ pub fn not_found<R: ScimResource>(id: &str) -> ScimError {
     ScimError::not_found(format!("No {} with id {id}.", R::NOUN))
 }
 
+/// The user's userName or the group's name in a body that did not make a resource.
+fn body_identity(parsed: &Result<Value, ScimError>) -> String {
+    let Ok(body) = parsed else {
+        return String::new();
+    };
+    ["userName", "displayName"]
+        .iter()
+        .find_map(|key| body.get(key)?.as_str())
+        .unwrap_or("")
+        .chars()
+        .take(256)
+        .collect()
+}
+
 /// What a request tried, for the provisioning log when it fails.
 struct Attempted<'a> {
     action: &'a str,
+    identity: String,
     source_id: Option<&'a str>,
     target_id: Option<&'a str>,
+    /// The properties it would have changed, when the request got that far.
+    changes: Value,
 }
 
 /// The answer to a write, or its error once that is logged (the write's transaction has
@@ -323,11 +363,15 @@ async fn logged(
             customer_id: client.customer_id,
             token_id: client.token_id,
             action: attempted.action,
-            succeeded: false,
+            status: err.log_status(),
+            identity: &attempted.identity,
             source_id: attempted.source_id,
             target_id: attempted.target_id,
-            changes: json!({}),
+            changes: attempted.changes,
             error: Some(err.detail()),
+            error_code: Some(err.code()),
+            http_status: Some(err.status().as_u16()),
+            origin: &client.origin,
         },
     )
     .await?;

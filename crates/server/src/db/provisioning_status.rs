@@ -1,0 +1,280 @@
+//! What a customer's provisioning health is computed from: its tokens, what SCIM provisioned,
+//! and the last hour's, day's and week's requests. The rules turning these into a state live in
+//! [`crate::provisioning_health`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use provisio_api::provisioning::HourlyCount;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use super::provisioning_log::instant_text;
+use super::Scope;
+
+/// A SCIM request's event: made with a token, and not the placement that followed it.
+const SCIM_REQUEST: &str = "e.token_id IS NOT NULL AND e.action <> 'place'";
+/// How many of the latest requests decide "Failing".
+pub const RECENT_REQUESTS: i64 = 20;
+
+/// One customer's provisioning facts at a moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub customer_id: i64,
+    pub customer_name: String,
+    /// Not revoked and not expired.
+    pub usable_tokens: u32,
+    /// Not revoked, but expired.
+    pub expired_tokens: u32,
+    /// The last expiry among the usable tokens.
+    pub usable_until: Option<DateTime<Utc>>,
+    pub scim_users: u64,
+    pub scim_groups: u64,
+    pub last_request_at: Option<DateTime<Utc>>,
+    pub requests_1h: u64,
+    pub failures_1h: u64,
+    /// Requests of the last hour refused for their token (401).
+    pub unauthorized_1h: u64,
+    pub requests_24h: u64,
+    pub failures_24h: u64,
+    pub requests_7d: u64,
+    pub failures_7d: u64,
+    /// The latest requests' outcomes, newest first (at most [`RECENT_REQUESTS`]).
+    pub recent_outcomes: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Activity {
+    customer_id: i64,
+    requests_1h: i64,
+    failures_1h: i64,
+    unauthorized_1h: i64,
+    requests_24h: i64,
+    failures_24h: i64,
+    requests_7d: i64,
+    failures_7d: i64,
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// The facts of every customer in scope (or of the one `customer`), by customer name.
+pub async fn facts(
+    pool: &SqlitePool,
+    scope: Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<Facts>, sqlx::Error> {
+    let only = scope.customer_id();
+    let mut customers = QueryBuilder::<Sqlite>::new("SELECT id, name FROM customers");
+    if let Some(id) = only {
+        customers.push(" WHERE id = ").push_bind(id);
+    }
+    customers.push(" ORDER BY name COLLATE NOCASE, id");
+    let customers: Vec<(i64, String)> = customers.build_query_as().fetch_all(pool).await?;
+    let mut facts: Vec<Facts> = customers
+        .into_iter()
+        .map(|(customer_id, customer_name)| Facts {
+            customer_id,
+            customer_name,
+            ..Facts::default()
+        })
+        .collect();
+    let index: HashMap<i64, usize> = facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.customer_id, i))
+        .collect();
+    let scoped = |sql: &mut QueryBuilder<'_, Sqlite>, column: &str| {
+        if let Some(id) = only {
+            sql.push(format!(" AND {column} = ")).push_bind(id);
+        }
+    };
+
+    let mut tokens = QueryBuilder::<Sqlite>::new(
+        "SELECT customer_id, expires_at FROM scim_tokens WHERE revoked_at IS NULL",
+    );
+    scoped(&mut tokens, "customer_id");
+    let tokens: Vec<(i64, DateTime<Utc>)> = tokens.build_query_as().fetch_all(pool).await?;
+    for (customer_id, expires_at) in tokens {
+        let Some(f) = index.get(&customer_id).map(|&i| &mut facts[i]) else {
+            continue;
+        };
+        if expires_at > now {
+            f.usable_tokens += 1;
+            f.usable_until = f.usable_until.max(Some(expires_at));
+        } else {
+            f.expired_tokens += 1;
+        }
+    }
+
+    let mut users = QueryBuilder::<Sqlite>::new(
+        "SELECT customer_id, COUNT(*) FROM users WHERE scim_id IS NOT NULL AND scim_deleted = 0",
+    );
+    scoped(&mut users, "customer_id");
+    users.push(" GROUP BY customer_id");
+    for (customer_id, n) in users.build_query_as::<(i64, i64)>().fetch_all(pool).await? {
+        if let Some(&i) = index.get(&customer_id) {
+            facts[i].scim_users = count(n);
+        }
+    }
+    let mut groups =
+        QueryBuilder::<Sqlite>::new("SELECT customer_id, COUNT(*) FROM scim_groups WHERE 1 = 1");
+    scoped(&mut groups, "customer_id");
+    groups.push(" GROUP BY customer_id");
+    for (customer_id, n) in groups
+        .build_query_as::<(i64, i64)>()
+        .fetch_all(pool)
+        .await?
+    {
+        if let Some(&i) = index.get(&customer_id) {
+            facts[i].scim_groups = count(n);
+        }
+    }
+
+    let hour = instant_text(now - Duration::hours(1));
+    let day = instant_text(now - Duration::hours(24));
+    let mut activity = QueryBuilder::<Sqlite>::new("SELECT e.customer_id, SUM(e.at >= ");
+    activity
+        .push_bind(hour.clone())
+        .push(") AS requests_1h, SUM(e.at >= ")
+        .push_bind(hour.clone())
+        .push(" AND e.outcome = 'failure') AS failures_1h, SUM(e.at >= ")
+        .push_bind(hour)
+        .push(" AND e.http_status = 401) AS unauthorized_1h, SUM(e.at >= ")
+        .push_bind(day.clone())
+        .push(") AS requests_24h, SUM(e.at >= ")
+        .push_bind(day)
+        .push(
+            " AND e.outcome = 'failure') AS failures_24h, COUNT(*) AS requests_7d, \
+             SUM(e.outcome = 'failure') AS failures_7d FROM provisioning_events e WHERE ",
+        )
+        .push(SCIM_REQUEST)
+        .push(" AND e.at >= ")
+        .push_bind(instant_text(now - Duration::days(7)));
+    scoped(&mut activity, "e.customer_id");
+    activity.push(" GROUP BY e.customer_id");
+    for a in activity
+        .build_query_as::<Activity>()
+        .fetch_all(pool)
+        .await?
+    {
+        if let Some(&i) = index.get(&a.customer_id) {
+            let f = &mut facts[i];
+            f.requests_1h = count(a.requests_1h);
+            f.failures_1h = count(a.failures_1h);
+            f.unauthorized_1h = count(a.unauthorized_1h);
+            f.requests_24h = count(a.requests_24h);
+            f.failures_24h = count(a.failures_24h);
+            f.requests_7d = count(a.requests_7d);
+            f.failures_7d = count(a.failures_7d);
+        }
+    }
+
+    for f in &mut facts {
+        if f.usable_tokens + f.expired_tokens == 0 {
+            continue;
+        }
+        let recent: Vec<(DateTime<Utc>, String)> = sqlx::query_as(&format!(
+            "SELECT e.at, e.outcome FROM provisioning_events e \
+             WHERE e.customer_id = ? AND {SCIM_REQUEST} ORDER BY e.at DESC, e.id DESC LIMIT ?"
+        ))
+        .bind(f.customer_id)
+        .bind(RECENT_REQUESTS)
+        .fetch_all(pool)
+        .await?;
+        f.last_request_at = recent.first().map(|(at, _)| *at);
+        f.recent_outcomes = recent.into_iter().map(|(_, outcome)| outcome).collect();
+    }
+    Ok(facts)
+}
+
+/// The customer's SCIM requests and failures per hour over the last 24 hours, oldest first,
+/// every hour present.
+pub async fn hourly(
+    pool: &SqlitePool,
+    customer_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<HourlyCount>, sqlx::Error> {
+    let first = now - Duration::hours(23);
+    let first = first.duration_trunc(Duration::hours(1)).unwrap_or(first);
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT substr(e.at, 1, 13) AS hour, COUNT(*), SUM(e.outcome = 'failure') \
+         FROM provisioning_events e WHERE e.customer_id = ? AND {SCIM_REQUEST} AND e.at >= ? \
+         GROUP BY hour"
+    ))
+    .bind(customer_id)
+    .bind(instant_text(first))
+    .fetch_all(pool)
+    .await?;
+    let by_hour: HashMap<String, (i64, i64)> =
+        rows.into_iter().map(|(h, n, f)| (h, (n, f))).collect();
+    Ok((0..24)
+        .map(|i| {
+            let hour = first + Duration::hours(i);
+            let key = hour.format("%Y-%m-%dT%H").to_string();
+            let (changes, failures) = by_hour.get(&key).copied().unwrap_or((0, 0));
+            HourlyCount {
+                hour,
+                changes: count(changes),
+                failures: count(failures),
+            }
+        })
+        .collect())
+}
+
+/// Notification recipients and the state they were last told of.
+pub async fn notification(
+    pool: &SqlitePool,
+    customer_id: i64,
+) -> Result<(Vec<String>, Option<String>), sqlx::Error> {
+    let row: Option<(sqlx::types::Json<Vec<String>>, Option<String>)> = sqlx::query_as(
+        "SELECT recipients, notified_state FROM provisioning_notifications WHERE customer_id = ?",
+    )
+    .bind(customer_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map_or((vec![], None), |(r, s)| (r.0, s)))
+}
+
+pub async fn set_recipients(
+    pool: &SqlitePool,
+    customer_id: i64,
+    recipients: &[String],
+) -> Result<(), sqlx::Error> {
+    let mut tx = super::write_transaction(pool).await?;
+    sqlx::query(
+        "INSERT INTO provisioning_notifications (customer_id, recipients) VALUES (?, ?) \
+         ON CONFLICT (customer_id) DO UPDATE SET recipients = excluded.recipients",
+    )
+    .bind(customer_id)
+    .bind(sqlx::types::Json(recipients))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Records that the customer's recipients were told of `state` (None: back to normal, so the
+/// next bad state is told again); false when another pass already recorded it.
+pub async fn mark_notified(
+    pool: &SqlitePool,
+    customer_id: i64,
+    previous: Option<&str>,
+    state: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = super::write_transaction(pool).await?;
+    let changed = sqlx::query(
+        "INSERT INTO provisioning_notifications (customer_id, notified_state, notified_at) \
+         VALUES (?, ?, ?) ON CONFLICT (customer_id) DO UPDATE SET \
+         notified_state = excluded.notified_state, notified_at = excluded.notified_at \
+         WHERE provisioning_notifications.notified_state IS ?",
+    )
+    .bind(customer_id)
+    .bind(state)
+    .bind(super::admins::now_text())
+    .bind(previous)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(changed == 1)
+}

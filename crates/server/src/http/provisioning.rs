@@ -1,0 +1,347 @@
+//! `/api/v1/provisioning`: the provisioning log (pages, facets, one event, downloads) and each
+//! customer's provisioning status; `/api/v1/customers/{id}/provisioning/notifications`: who
+//! hears when it breaks. Every admin reads what their scope holds; another customer's events do
+//! not exist for a customer's admins.
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use futures_util::StreamExt;
+use provisio_api::auth::Role;
+use provisio_api::provisioning::{
+    EventDetail, EventFacets, EventPage, EventQuery, NotificationSettings, PropertyChange,
+    ProvisioningStatus, DEFAULT_EVENT_PAGE, EVENT_QUERY_KEYS, MAX_EVENT_PAGE,
+};
+use provisio_api::report::{decode_pairs, ExportFormat, QueryError};
+use provisio_api::ErrorBody;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::json::{ApiJson, ApiPath};
+use crate::auth::{ClientAddress, CurrentAdmin};
+use crate::db;
+use crate::db::provisioning_log::EventRecord;
+use crate::db::Scope;
+use crate::{cursor, export, provisioning_health, ApiError, AppState};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_events))
+        .routes(routes!(event_facets))
+        .routes(routes!(export_events))
+        .routes(routes!(event))
+        .routes(routes!(status))
+        .routes(routes!(notifications, set_notifications))
+}
+
+/// The query string's pairs, refusing keys the endpoint does not know.
+fn pairs(raw: Option<&str>, extra: &[&str]) -> Result<Vec<(String, String)>, QueryError> {
+    let pairs = decode_pairs(raw.unwrap_or(""))?;
+    if let Some((key, _)) = pairs.iter().find(|(key, _)| {
+        !EVENT_QUERY_KEYS.contains(&key.as_str()) && !extra.contains(&key.as_str())
+    }) {
+        return Err(QueryError::new(
+            "query",
+            format!("unknown parameter '{key}'"),
+        ));
+    }
+    Ok(pairs)
+}
+
+fn query_of(pairs: &[(String, String)]) -> Result<EventQuery, QueryError> {
+    EventQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, v)| k == key && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
+/// Provisioning events, newest first (`sort=at` for oldest first), filtered and paged by cursor.
+#[utoipa::path(get, path = "/api/v1/provisioning/events", tag = "provisioning",
+    params(
+        ("range" = Option<String>, Query, description = "`24h`, `7d` (default), `30d` or `custom` (with since/until)"),
+        ("since" = Option<String>, Query, description = "First UTC day kept (YYYY-MM-DD), with range=custom"),
+        ("until" = Option<String>, Query, description = "Last UTC day kept (YYYY-MM-DD), with range=custom"),
+        ("status" = Option<String>, Query, description = "Comma-separated: success, failure, skipped, warning"),
+        ("action" = Option<String>, Query, description = "Comma-separated: create, update, disable, restore, delete, other"),
+        ("customer" = Option<String>, Query, description = "Comma-separated customer ids"),
+        ("token" = Option<String>, Query, description = "Comma-separated SCIM token ids (source systems)"),
+        ("q" = Option<String>, Query, description = "Identity (name, email, group) contains; or exactly a source id, target id or change id"),
+        ("sort" = Option<String>, Query, description = "`-at` (newest first, default) or `at`"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Events per page (default 100)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page of the same query"),
+    ),
+    responses(
+        (status = 200, description = "One page; `total` only on the first", body = EventPage),
+        (status = 400, description = "A parameter is invalid; `parameter` names it", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+async fn list_events(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<EventPage>, ApiError> {
+    let pairs = pairs(raw.as_deref(), &["limit", "cursor"])?;
+    let query = query_of(&pairs)?;
+    let limit = match value(&pairs, "limit") {
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_EVENT_PAGE).contains(n))
+            .ok_or_else(|| {
+                QueryError::new(
+                    "limit",
+                    format!("'{text}' is not a whole number from 1 to {MAX_EVENT_PAGE}"),
+                )
+            })?,
+        None => DEFAULT_EVENT_PAGE,
+    };
+    let scope = admin.scope();
+    let after = value(&pairs, "cursor")
+        .map(|text| cursor::decode_event(text, &query, scope))
+        .transpose()?;
+    let now = Utc::now();
+    let (rows, next) =
+        db::provisioning_log::page(&state.pool, scope, &query, after.as_ref(), limit, now).await?;
+    let total = match after {
+        None => Some(db::provisioning_log::count(&state.pool, scope, &query, now).await?),
+        Some(_) => None,
+    };
+    Ok(Json(EventPage {
+        rows,
+        next_cursor: next.map(|keyset| cursor::encode_event(&query, scope, &keyset)),
+        total,
+    }))
+}
+
+/// The statuses, actions, customers and source systems that occur in the query's date range
+/// (and search), with counts: the filters' options.
+#[utoipa::path(get, path = "/api/v1/provisioning/events/facets", tag = "provisioning",
+    params(("range" = Option<String>, Query, description = "As for the events"),
+           ("since" = Option<String>, Query), ("until" = Option<String>, Query),
+           ("q" = Option<String>, Query)),
+    responses((status = 200, body = EventFacets),
+              (status = 400, description = "A parameter is invalid", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody)))]
+async fn event_facets(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<EventFacets>, ApiError> {
+    let query = query_of(&pairs(raw.as_deref(), &[])?)?;
+    Ok(Json(
+        db::provisioning_log::facets(&state.pool, admin.scope(), &query, Utc::now()).await?,
+    ))
+}
+
+/// Every event the query keeps, as a file, streamed: the log's columns, the error and the
+/// modified properties.
+#[utoipa::path(get, path = "/api/v1/provisioning/events/export", tag = "provisioning",
+    params(("format" = ExportFormat, Query, description = "`csv` or `json`"),
+           ("range" = Option<String>, Query, description = "As for the events; so are the other filters")),
+    responses((status = 200, description = "The file"),
+              (status = 400, description = "A parameter is invalid", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody)))]
+async fn export_events(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = pairs(raw.as_deref(), &["format"])?;
+    let query = query_of(&pairs)?;
+    let format = match value(&pairs, "format") {
+        Some(key) => ExportFormat::from_key(key).ok_or_else(|| {
+            QueryError::new(
+                "format",
+                format!("'{key}' is not an export format; use csv or json"),
+            )
+        })?,
+        None => return Err(QueryError::new("format", "choose a format: csv or json").into()),
+    };
+    let scope = admin.scope();
+    let now = Utc::now();
+    let file_name = export::named_file(
+        "provisioning-log",
+        &db::customers::label(&state.pool, scope).await?,
+        format,
+        now,
+    );
+    let records = db::provisioning_log::stream(state.pool.clone(), scope, query, now);
+    let body = export::encode(records, export::EventColumns, format).inspect(|chunk| {
+        if let Err(err) = chunk {
+            tracing::error!(error = %err, "provisioning log export stopped");
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// One event with its steps, troubleshooting advice, modified properties and ids.
+#[utoipa::path(get, path = "/api/v1/provisioning/events/{id}", tag = "provisioning",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = EventDetail),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 404, description = "No such event in the caller's scope", body = ErrorBody)))]
+async fn event(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<EventDetail>, ApiError> {
+    let record = db::provisioning_log::find(&state.pool, admin.scope(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(detail(&state, record).await?))
+}
+
+async fn detail(state: &AppState, record: EventRecord) -> Result<EventDetail, ApiError> {
+    let row = record.row();
+    let changes = property_changes(&record.changes);
+    let code = record.error_code.as_deref();
+    let existing_user_id = match code {
+        Some("uniqueness") => {
+            let names: Vec<&str> = changes
+                .iter()
+                .filter(|c| matches!(c.property.as_str(), "userName" | "email" | "emails"))
+                .filter_map(|c| c.after.as_str())
+                .collect();
+            db::provisioning_log::user_named(&state.pool, row.customer_id, &names).await?
+        }
+        _ => None,
+    };
+    Ok(EventDetail {
+        steps: provisioning_health::steps(&row, code),
+        troubleshooting: provisioning_health::troubleshooting(code, existing_user_id),
+        changes,
+        user_id: record.user_id,
+        identity_provider: record.identity_provider(),
+        token_name: record.token_name.clone(),
+        client_address: record.client_address.clone(),
+        http_status: record.http_status.and_then(|s| u16::try_from(s).ok()),
+        event: row,
+    })
+}
+
+/// `{"property": {"before": …, "after": …}}` as a list, in the stored order.
+fn property_changes(text: &str) -> Vec<PropertyChange> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(text) else {
+        return vec![];
+    };
+    map.into_iter()
+        .map(|(property, change)| PropertyChange {
+            property,
+            before: change.get("before").cloned().unwrap_or_default(),
+            after: change.get("after").cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Every customer's provisioning status in scope (`customer` for one, with its hourly chart).
+#[utoipa::path(get, path = "/api/v1/provisioning/status", tag = "provisioning",
+    params(("customer" = Option<i64>, Query, description = "One customer's status, with the last 24 hours by hour")),
+    responses((status = 200, body = Vec<ProvisioningStatus>),
+              (status = 400, description = "A parameter is invalid", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 404, description = "The customer is not in the caller's scope", body = ErrorBody)))]
+async fn status(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Vec<ProvisioningStatus>>, ApiError> {
+    let pairs = decode_pairs(raw.as_deref().unwrap_or(""))?;
+    if let Some((key, _)) = pairs.iter().find(|(k, _)| k != "customer") {
+        return Err(QueryError::new("query", format!("unknown parameter '{key}'")).into());
+    }
+    let scope = match value(&pairs, "customer") {
+        Some(text) => {
+            let id = text
+                .parse::<i64>()
+                .map_err(|_| QueryError::new("customer", format!("'{text}' is not an id")))?;
+            super::customers::require_in_scope(&state, &admin, id).await?;
+            Scope::Customer(id)
+        }
+        None => admin.scope(),
+    };
+    Ok(Json(
+        provisioning_health::statuses(&state.pool, scope).await?,
+    ))
+}
+
+/// Who is mailed when the customer's provisioning turns Failing or its token nears expiry.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/provisioning/notifications", tag = "provisioning",
+    params(("customer_id" = i64, Path)),
+    responses((status = 200, body = NotificationSettings),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 404, description = "The customer is not in the caller's scope", body = ErrorBody)))]
+async fn notifications(
+    State(state): State<AppState>,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+) -> Result<Json<NotificationSettings>, ApiError> {
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
+    let (recipients, _) = db::provisioning_status::notification(&state.pool, customer_id).await?;
+    Ok(Json(NotificationSettings { recipients }))
+}
+
+/// Sets the recipients (an empty list turns notifications off). MSP admins and the
+/// customer's admins.
+#[utoipa::path(put, path = "/api/v1/customers/{customer_id}/provisioning/notifications", tag = "provisioning",
+    params(("customer_id" = i64, Path)), request_body = NotificationSettings,
+    responses((status = 200, body = NotificationSettings),
+              (status = 400, description = "An address is invalid", body = ErrorBody),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 403, description = "Read-only admins cannot change it", body = ErrorBody),
+              (status = 404, description = "The customer is not in the caller's scope", body = ErrorBody)))]
+async fn set_notifications(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    admin: CurrentAdmin,
+    ApiPath(customer_id): ApiPath<i64>,
+    ApiJson(settings): ApiJson<NotificationSettings>,
+) -> Result<Json<NotificationSettings>, ApiError> {
+    super::customers::require_in_scope(&state, &admin, customer_id).await?;
+    if admin.role == Role::ReadOnly {
+        return Err(ApiError::Forbidden(
+            "only MSP admins and the customer's admins change notifications",
+        ));
+    }
+    let recipients = if settings.recipients.iter().all(|r| r.trim().is_empty()) {
+        vec![]
+    } else {
+        super::subscriptions::recipients(&settings.recipients)?
+    };
+    db::provisioning_status::set_recipients(&state.pool, customer_id, &recipients).await?;
+    let detail = format!(
+        "customer {customer_id}: provisioning notifications to {}",
+        if recipients.is_empty() {
+            "nobody".to_owned()
+        } else {
+            recipients.join(", ")
+        }
+    );
+    db::audit::record(
+        &state.pool,
+        admin.actor(),
+        "provisioning.notifications",
+        &detail,
+        address.as_deref(),
+    )
+    .await?;
+    Ok(Json(NotificationSettings { recipients }))
+}
