@@ -9,6 +9,9 @@ use provisio_api::mapping::{
     Mapping, MappingChange, MappingExplanation, MappingJob, MappingOptions, MappingOrderRequest,
     MappingPreview, MappingPreviewRequest, MappingSettings, SaveMappingRequest,
 };
+use provisio_api::provisioning::{
+    EventDetail, EventFacets, EventPage, EventQuery, NotificationSettings, ProvisioningStatus,
+};
 use provisio_api::report::{
     encode_columns, encode_pairs, ColumnLayout, DefaultViewRequest, ExportFormat, ReportFacets,
     ReportField, ReportPage, ReportQuery, SaveViewRequest, SavedView, SavedViewList,
@@ -448,6 +451,86 @@ pub async fn delete_user(id: i64) -> Result<(), ApiFailure> {
 pub async fn restore_user(id: i64) -> Result<UserDetail, ApiFailure> {
     let request = Request::post(&format!("/api/v1/users/{id}/restore"));
     decode(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+const EVENTS_PATH: &str = "/api/v1/provisioning/events";
+
+/// The query's pairs, with any more (`limit`, `cursor`, `format`) after them.
+fn event_url(path: &str, query: &EventQuery, more: &[(&str, &str)]) -> String {
+    let mut pairs = query.to_pairs();
+    pairs.extend(more.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    format!("{path}?{}", encode_pairs(&pairs))
+}
+
+/// One page of the provisioning log; `cursor` continues a previous page of the same query.
+pub async fn provisioning_events(
+    query: &EventQuery,
+    cursor: Option<&str>,
+) -> Result<EventPage, ApiFailure> {
+    let limit = provisio_api::provisioning::DEFAULT_EVENT_PAGE.to_string();
+    let mut more = vec![("limit", limit.as_str())];
+    if let Some(cursor) = cursor {
+        more.push(("cursor", cursor));
+    }
+    get_json(&event_url(EVENTS_PATH, query, &more)).await
+}
+
+pub async fn provisioning_facets(query: &EventQuery) -> Result<EventFacets, ApiFailure> {
+    // Facets count over the date range and search only, so every option stays offered.
+    let window = EventQuery {
+        statuses: vec![],
+        kinds: vec![],
+        customers: vec![],
+        tokens: vec![],
+        oldest_first: false,
+        ..query.clone()
+    };
+    get_json(&event_url(&format!("{EVENTS_PATH}/facets"), &window, &[])).await
+}
+
+pub async fn provisioning_event(id: i64) -> Result<EventDetail, ApiFailure> {
+    get_json(&format!("{EVENTS_PATH}/{id}")).await
+}
+
+/// The log's download URL for a query and format.
+pub fn events_export_url(query: &EventQuery, format: ExportFormat) -> String {
+    event_url(
+        &format!("{EVENTS_PATH}/export"),
+        query,
+        &[("format", format.key())],
+    )
+}
+
+/// Every customer's provisioning status in scope, or one customer's (with its hourly chart).
+pub async fn provisioning_status(
+    customer: Option<i64>,
+) -> Result<Vec<ProvisioningStatus>, ApiFailure> {
+    match customer {
+        Some(id) => get_json(&format!("/api/v1/provisioning/status?customer={id}")).await,
+        None => get_json("/api/v1/provisioning/status").await,
+    }
+}
+
+pub async fn provisioning_notifications(
+    customer_id: i64,
+) -> Result<NotificationSettings, ApiFailure> {
+    get_json(&format!(
+        "/api/v1/customers/{customer_id}/provisioning/notifications"
+    ))
+    .await
+}
+
+pub async fn set_provisioning_notifications(
+    customer_id: i64,
+    settings: NotificationSettings,
+) -> Result<NotificationSettings, ApiFailure> {
+    send_json(
+        Request::put(&format!(
+            "/api/v1/customers/{customer_id}/provisioning/notifications"
+        )),
+        &settings,
+    )
+    .await
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {

@@ -12,6 +12,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::admins::AdminsPage;
 use crate::pages::mappings::MappingsPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::provisioning::{ProvisioningLogsPage, ProvisioningOverviewPage};
 use crate::pages::report::ReportPage;
 use crate::pages::scim::ScimPage;
 use crate::pages::sign_in::SignInPage;
@@ -38,6 +39,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/subscriptions") view=SubscriptionsPage />
                     <Route path=path!("/scim") view=ScimPage />
                     <Route path=path!("/mappings") view=MappingsPage />
+                    <Route path=path!("/provisioning") view=ProvisioningOverviewPage />
+                    <Route path=path!("/provisioning/logs") view=ProvisioningLogsPage />
                     <Route path=path!("/users/:id") view=UserPage />
                     <Route path=path!("/admins") view=AdminsPage />
                     <Route path=path!("/account") view=AccountPage />
@@ -96,6 +99,12 @@ fn Shell() -> impl IntoView {
                     </li>
                     <li>
                         <A href="/mappings">"Mappings"</A>
+                    </li>
+                    <li>
+                        <A href="/provisioning" exact=true>"Provisioning status"</A>
+                    </li>
+                    <li>
+                        <A href="/provisioning/logs">"Provisioning logs"</A>
                     </li>
                 </ul>
                 <Show when=is_msp_admin>

@@ -30,6 +30,9 @@ pub fn ExportMenu(
     /// Rows matching the query, for the progress bar.
     #[prop(into)]
     total: Signal<Option<u64>>,
+    /// What the file holds, above the formats.
+    #[prop(default = "Every matching row, visible columns in order")]
+    title: &'static str,
 ) -> impl IntoView {
     let state = RwSignal::new(ExportState::Idle);
     let controller = StoredValue::new_local(None::<web_sys::AbortController>);
@@ -130,7 +133,7 @@ pub fn ExportMenu(
                     "Download"
                 </summary>
                 <div class="popover-panel">
-                    <p class="popover-title">"Every matching row, visible columns in order"</p>
+                    <p class="popover-title">{title}</p>
                     {ExportFormat::ALL
                         .into_iter()
                         .map(|format| {

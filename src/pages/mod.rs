@@ -4,6 +4,7 @@ pub mod account;
 pub mod admins;
 pub mod mappings;
 pub mod not_found;
+pub mod provisioning;
 pub mod report;
 pub mod scim;
 pub mod sign_in;

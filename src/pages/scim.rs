@@ -14,6 +14,7 @@ use crate::components::copy_field::CopyField;
 use crate::components::customer_picker::{use_customer_choice, CustomerPicker};
 use crate::components::states::{ErrorState, LoadingState};
 use crate::format;
+use crate::pages::provisioning::StatusPanel;
 use crate::session::Session;
 
 /// The expiry a new token gets unless the admin picks another.
@@ -85,6 +86,7 @@ pub fn ScimPage() -> impl IntoView {
                 </p>
                 <CopyField label="Tenant URL" value=tenant_url />
             </div>
+            {move || choice.customer.get().map(|customer_id| view! { <StatusPanel customer_id /> })}
             <div class="section-header">
                 <h2>{move || match choice.name() {
                     Some(name) => format!("Tokens of {name}"),

@@ -174,6 +174,9 @@ enum DemoHealth {
 pub async fn seed_provisioning_log(pool: &SqlitePool, now: DateTime<Utc>) -> Result<(), ApiError> {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x4c4f_4753);
     let customers = customers(&mut ChaCha8Rng::seed_from_u64(SEED));
+    let mut tx = db::write_transaction(pool).await?;
+    db::demo::backdate_first_placements(&mut tx, &timestamp(now - Duration::days(30))).await?;
+    tx.commit().await?;
     let scim_customers = customers
         .iter()
         .filter(|c| matches!(c.identity_provider, "Microsoft Entra ID" | "Okta"));
@@ -212,6 +215,7 @@ pub async fn seed_provisioning_log(pool: &SqlitePool, now: DateTime<Utc>) -> Res
         }
         let events = demo_events(&mut rng, ids.customer_id, token_id, &users, health, now);
         db::demo::insert_events(&mut tx, &events).await?;
+        db::demo::touch_token(&mut tx, token_id).await?;
         tx.commit().await?;
     }
     Ok(())

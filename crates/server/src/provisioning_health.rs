@@ -52,12 +52,13 @@ pub fn state_of(facts: &Facts, now: DateTime<Utc>) -> (ProvisioningState, String
     }
     if facts.requests_1h > 0 && facts.failures_1h as f64 / facts.requests_1h as f64 > DEGRADED_SHARE
     {
+        let of = match facts.requests_1h {
+            1 => "the only request of the last hour".to_owned(),
+            n => format!("the last hour's {n} requests"),
+        };
         return (
             ProvisioningState::Degraded,
-            format!(
-                "{} of the last hour's {} requests failed.",
-                facts.failures_1h, facts.requests_1h
-            ),
+            format!("{} of {of} failed.", facts.failures_1h),
         );
     }
     if let Some(until) = facts.usable_until {
@@ -83,7 +84,7 @@ pub fn state_of(facts: &Facts, now: DateTime<Utc>) -> (ProvisioningState, String
         match facts.failures_24h {
             0 => "Every request of the last 24 hours succeeded.".to_owned(),
             n => format!(
-                "{n} of the last 24 hours' {} requests failed; none are failing now.",
+                "{n} of the last 24 hours' {} requests failed; the latest succeed.",
                 facts.requests_24h
             ),
         },

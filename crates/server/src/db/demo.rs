@@ -330,3 +330,30 @@ pub async fn insert_events(
     }
     Ok(())
 }
+
+/// Records the demo token's last use as its last accepted request in the demo log.
+pub async fn touch_token(conn: &mut SqliteConnection, token_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE scim_tokens SET (last_used_at, last_used_address) =          (SELECT at, client_address FROM provisioning_events           WHERE token_id = ?1 AND http_status IS NOT 401 ORDER BY at DESC LIMIT 1)          WHERE id = ?1",
+    )
+    .bind(token_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Dates the mappings' first placement of the demo users back to `at`, when the demo
+/// customers were onboarded, so the log's recent days show the identity providers' traffic.
+pub async fn backdate_first_placements(
+    conn: &mut SqliteConnection,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE provisioning_events SET at = ? \
+         WHERE action = 'place' AND token_id IS NULL AND admin_email IS NULL",
+    )
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
