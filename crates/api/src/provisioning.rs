@@ -85,7 +85,7 @@ pub struct EventQuery {
     pub customers: Vec<i64>,
     /// Source systems: SCIM token ids.
     pub tokens: Vec<i64>,
-    /// Identity (name, email or group name), source id or target id contains this.
+    /// Identity (name, email or group name) contains this, or a source, target or change id is it.
     pub search: String,
     pub oldest_first: bool,
 }

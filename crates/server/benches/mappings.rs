@@ -4,7 +4,6 @@
 //! on loopback against the embedded SQLite: the editor's preview of the whole list, a full
 //! re-evaluation after a reorder, and SCIM creates sent while that re-evaluation runs.
 
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,8 +14,11 @@ use provisio_api::scim::IdentityProvider;
 use provisio_server::auth::hash_token;
 use provisio_server::auth::scim_rate::ScimRateLimit;
 use provisio_server::db::scim_tokens::{self, NewToken};
-use provisio_server::{app, db, demo, AppOptions, AppState};
+use provisio_server::{db, demo, AppState};
 use serde_json::{json, Value};
+use support::{print_latencies, serve, sign_in, Failure};
+
+mod support;
 
 const TOKEN: &str = "pvs_benchmap_mapping-benchmark-token";
 const DEPARTMENTS: [&str; 10] = [
@@ -31,8 +33,6 @@ const DEPARTMENTS: [&str; 10] = [
     "Research",
     "Facilities",
 ];
-
-type Failure = Box<dyn std::error::Error>;
 
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
@@ -90,13 +90,7 @@ async fn main() -> Result<(), Failure> {
         scim_rate: Arc::new(ScimRateLimit::new(NonZeroU32::MAX)),
         ..AppState::new(pool.clone())
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let router = app(state, &AppOptions::default());
-    tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let _ = axum::serve(listener, service).await;
-    });
+    let base = serve(state).await?;
     let http = reqwest::Client::new();
     let msp = seeded.admins.first().ok_or("a demo MSP admin")?;
     let cookie = sign_in(&http, &base, msp.email, &msp.password).await?;
@@ -135,7 +129,11 @@ async fn main() -> Result<(), Failure> {
         let _: Value = answer.json().await?;
         previews.push(sent.elapsed());
     }
-    print_latencies("preview of 20 mappings (reversed order)", &mut previews);
+    print_latencies(
+        "preview of 20 mappings (reversed order)",
+        &mut previews,
+        0.99,
+    );
 
     // A reorder's full re-evaluation, with an identity provider creating users meanwhile.
     let ids: Vec<Value> = listed.iter().rev().map(|m| m["id"].clone()).collect();
@@ -175,7 +173,7 @@ async fn main() -> Result<(), Failure> {
         sent.elapsed().as_secs_f64()
     );
     let mut latencies = creates.await?.map_err(|e| e.to_string())?;
-    print_latencies("SCIM create during the re-evaluation", &mut latencies);
+    print_latencies("SCIM create during the re-evaluation", &mut latencies, 0.99);
     Ok(())
 }
 
@@ -218,26 +216,6 @@ async fn scim_creates_until_done(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(latencies)
-}
-
-async fn sign_in(
-    http: &reqwest::Client,
-    base: &str,
-    email: &str,
-    password: &str,
-) -> Result<String, Failure> {
-    let answer = http
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await?;
-    let cookie = answer
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .ok_or("a session cookie")?;
-    Ok(cookie.to_owned())
 }
 
 /// The customer's SCIM users: `count` of them, each with a department, a country and one of
@@ -341,19 +319,4 @@ fn twenty_mappings(
         });
     }
     mappings
-}
-
-fn print_latencies(what: &str, latencies: &mut [Duration]) {
-    latencies.sort();
-    let at = |q: f64| {
-        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
-        latencies.get(index).copied().unwrap_or_default()
-    };
-    println!(
-        "{what}: {} requests; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        latencies.len(),
-        at(0.50).as_secs_f64() * 1000.0,
-        at(0.99).as_secs_f64() * 1000.0,
-        at(1.0).as_secs_f64() * 1000.0,
-    );
 }

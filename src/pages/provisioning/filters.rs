@@ -81,6 +81,16 @@ pub fn LogFilters(link: EventLink) -> impl IntoView {
                 options=Signal::derive(move || facets.get().map(|f| ids(&f.tokens)).unwrap_or_default())
                 chosen=Signal::derive(move || link.query.with(|q| q.tokens.first().copied()))
                 on_change=Callback::new(move |id: Option<i64>| change(&|q| q.tokens = id.into_iter().collect())) />
+            <label class="inline-field">
+                <span>"Order"</span>
+                <select name="sort" on:change=move |event| {
+                    let oldest = event_target_value(&event) == "at";
+                    change(&|q| q.oldest_first = oldest);
+                }>
+                    <option value="-at" selected=move || link.query.with(|q| !q.oldest_first)>"Newest first"</option>
+                    <option value="at" selected=move || link.query.with(|q| q.oldest_first)>"Oldest first"</option>
+                </select>
+            </label>
             <label class="search">
                 <span class="visually-hidden">"Search identity, source ID, target ID or change ID"</span>
                 <input type="search" name="q" placeholder="Name, email, group or id" bind:value=search />

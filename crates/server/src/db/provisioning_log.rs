@@ -122,23 +122,35 @@ fn push_window(
         sql.push(" AND e.at < ").push_bind(instant_text(until));
     }
     if !query.search.is_empty() {
-        let pattern = format!(
-            "%{}%",
-            query
-                .search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        sql.push(" AND (e.identity LIKE ")
-            .push_bind(pattern)
-            .push(" ESCAPE '\\' OR e.source_id = ")
-            .push_bind(query.search.clone())
-            .push(" OR e.target_id = ")
-            .push_bind(query.search.clone())
-            .push(" OR e.request_id = ")
-            .push_bind(query.search.clone())
-            .push(")");
+        let text = query.search.clone();
+        // Ids are matched whole, through their indexes; identities by any part: from three
+        // characters the trigram index finds them, shorter text has no trigram and is looked
+        // for event by event.
+        sql.push(" AND e.id IN (SELECT id FROM provisioning_events WHERE request_id = ")
+            .push_bind(text.clone())
+            .push(" UNION SELECT id FROM provisioning_events WHERE target_id = ")
+            .push_bind(text.clone())
+            .push(" UNION SELECT id FROM provisioning_events WHERE source_id = ")
+            .push_bind(text.clone())
+            .push(" UNION ");
+        if text.chars().count() >= 3 {
+            sql.push(
+                "SELECT rowid FROM provisioning_events_identity \
+                 WHERE provisioning_events_identity MATCH ",
+            )
+            .push_bind(format!("\"{}\"", text.replace('"', "\"\"")));
+        } else {
+            let pattern = format!(
+                "%{}%",
+                text.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            sql.push("SELECT id FROM provisioning_events WHERE identity LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\'");
+        }
+        sql.push(")");
     }
 }
 

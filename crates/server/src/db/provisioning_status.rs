@@ -42,16 +42,73 @@ pub struct Facts {
     pub recent_outcomes: Vec<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct Activity {
-    customer_id: i64,
-    requests_1h: i64,
-    failures_1h: i64,
-    unauthorized_1h: i64,
-    requests_24h: i64,
-    failures_24h: i64,
-    requests_7d: i64,
-    failures_7d: i64,
+/// SCIM requests in a window: (requests, failures, refused for their token).
+type Counts = (i64, i64, i64);
+
+#[derive(Clone, Copy)]
+enum Window {
+    Hour,
+    Day,
+    Week,
+}
+
+impl Window {
+    fn store(self, facts: &mut Facts, (requests, failures, unauthorized): Counts) {
+        match self {
+            Window::Hour => {
+                facts.requests_1h = count(requests);
+                facts.failures_1h = count(failures);
+                facts.unauthorized_1h = count(unauthorized);
+            }
+            Window::Day => {
+                facts.requests_24h = count(requests);
+                facts.failures_24h = count(failures);
+            }
+            Window::Week => {
+                facts.requests_7d = count(requests);
+                facts.failures_7d = count(failures);
+            }
+        }
+    }
+}
+
+/// Each customer's SCIM requests since `since`: the hourly counts of the whole hours after
+/// it, and the events of the partial hour it starts in.
+async fn window_counts(
+    pool: &SqlitePool,
+    only: Option<i64>,
+    since: DateTime<Utc>,
+) -> Result<Vec<(i64, Counts)>, sqlx::Error> {
+    let first_hour = since.duration_trunc(Duration::hours(1)).unwrap_or(since);
+    let mut sql = QueryBuilder::<Sqlite>::new(
+        "SELECT customer_id, SUM(requests), SUM(failures), SUM(unauthorized) FROM (\
+         SELECT customer_id, requests, failures, unauthorized FROM provisioning_hourly \
+         WHERE hour > ",
+    );
+    sql.push_bind(first_hour.format("%Y-%m-%dT%H").to_string());
+    if let Some(id) = only {
+        sql.push(" AND customer_id = ").push_bind(id);
+    }
+    sql.push(
+        " UNION ALL SELECT e.customer_id, 1, e.outcome = 'failure', e.http_status IS 401 \
+         FROM provisioning_events e WHERE ",
+    )
+    .push(SCIM_REQUEST)
+    .push(" AND e.at >= ")
+    .push_bind(instant_text(since))
+    .push(" AND e.at < ")
+    .push_bind(instant_text(first_hour + Duration::hours(1)));
+    if let Some(id) = only {
+        sql.push(" AND e.customer_id = ").push_bind(id);
+    }
+    sql.push(") GROUP BY customer_id");
+    let rows: Vec<(i64, i64, i64, i64)> = sql.build_query_as().fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(customer, requests, failures, unauthorized)| {
+            (customer, (requests, failures, unauthorized))
+        })
+        .collect())
 }
 
 fn count(n: i64) -> u64 {
@@ -131,42 +188,15 @@ pub async fn facts(
         }
     }
 
-    let hour = instant_text(now - Duration::hours(1));
-    let day = instant_text(now - Duration::hours(24));
-    let mut activity = QueryBuilder::<Sqlite>::new("SELECT e.customer_id, SUM(e.at >= ");
-    activity
-        .push_bind(hour.clone())
-        .push(") AS requests_1h, SUM(e.at >= ")
-        .push_bind(hour.clone())
-        .push(" AND e.outcome = 'failure') AS failures_1h, SUM(e.at >= ")
-        .push_bind(hour)
-        .push(" AND e.http_status = 401) AS unauthorized_1h, SUM(e.at >= ")
-        .push_bind(day.clone())
-        .push(") AS requests_24h, SUM(e.at >= ")
-        .push_bind(day)
-        .push(
-            " AND e.outcome = 'failure') AS failures_24h, COUNT(*) AS requests_7d, \
-             SUM(e.outcome = 'failure') AS failures_7d FROM provisioning_events e WHERE ",
-        )
-        .push(SCIM_REQUEST)
-        .push(" AND e.at >= ")
-        .push_bind(instant_text(now - Duration::days(7)));
-    scoped(&mut activity, "e.customer_id");
-    activity.push(" GROUP BY e.customer_id");
-    for a in activity
-        .build_query_as::<Activity>()
-        .fetch_all(pool)
-        .await?
-    {
-        if let Some(&i) = index.get(&a.customer_id) {
-            let f = &mut facts[i];
-            f.requests_1h = count(a.requests_1h);
-            f.failures_1h = count(a.failures_1h);
-            f.unauthorized_1h = count(a.unauthorized_1h);
-            f.requests_24h = count(a.requests_24h);
-            f.failures_24h = count(a.failures_24h);
-            f.requests_7d = count(a.requests_7d);
-            f.failures_7d = count(a.failures_7d);
+    for (since, apply) in [
+        (now - Duration::hours(1), Window::Hour),
+        (now - Duration::hours(24), Window::Day),
+        (now - Duration::days(7), Window::Week),
+    ] {
+        for (customer_id, counts) in window_counts(pool, only, since).await? {
+            if let Some(&i) = index.get(&customer_id) {
+                apply.store(&mut facts[i], counts);
+            }
         }
     }
 
@@ -197,13 +227,12 @@ pub async fn hourly(
 ) -> Result<Vec<HourlyCount>, sqlx::Error> {
     let first = now - Duration::hours(23);
     let first = first.duration_trunc(Duration::hours(1)).unwrap_or(first);
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT substr(e.at, 1, 13) AS hour, COUNT(*), SUM(e.outcome = 'failure') \
-         FROM provisioning_events e WHERE e.customer_id = ? AND {SCIM_REQUEST} AND e.at >= ? \
-         GROUP BY hour"
-    ))
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT hour, requests, failures FROM provisioning_hourly \
+         WHERE customer_id = ? AND hour >= ?",
+    )
     .bind(customer_id)
-    .bind(instant_text(first))
+    .bind(first.format("%Y-%m-%dT%H").to_string())
     .fetch_all(pool)
     .await?;
     let by_hour: HashMap<String, (i64, i64)> =

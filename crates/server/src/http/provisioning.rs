@@ -73,7 +73,7 @@ fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         ("action" = Option<String>, Query, description = "Comma-separated: create, update, disable, restore, delete, other"),
         ("customer" = Option<String>, Query, description = "Comma-separated customer ids"),
         ("token" = Option<String>, Query, description = "Comma-separated SCIM token ids (source systems)"),
-        ("q" = Option<String>, Query, description = "Identity (name, email, group) contains; or exactly a source id, target id or change id"),
+        ("q" = Option<String>, Query, description = "Identity (name, email, group) contains it (case-insensitive), or a source id, target id or change id is it"),
         ("sort" = Option<String>, Query, description = "`-at` (newest first, default) or `at`"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Events per page (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page of the same query"),
