@@ -34,6 +34,8 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// How long requests in flight may take to finish once a stop is requested.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// How often the scheduler looks for due subscriptions.
 const SCHEDULER_INTERVAL: Duration = Duration::from_secs(15);
 /// How often customers' provisioning states are checked for notifications, and old events
@@ -110,6 +112,13 @@ enum Command {
     /// Manage admin accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Write a consistent copy of the database to a new file, also while a server is running
+    /// on it. Restore by stopping the server and putting the copy in the database's place.
+    Backup {
+        /// The copy to write; it must not exist yet.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,12 +145,19 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("PROVISIO_LOG")
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_env("PROVISIO_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // JSON lines for log collectors; each request's lines carry its span (method, path and
+    // request id).
+    if std::env::var("PROVISIO_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     let cli = Cli::parse();
     let pool = db::connect(&cli.database).await?;
     match cli.command {
@@ -151,6 +167,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             name,
             customer,
         })) => create_admin(&pool, email, role, name, customer).await,
+        Some(Command::Backup { to }) => {
+            if to.exists() {
+                return Err(format!("{} exists already; choose a new file", to.display()).into());
+            }
+            db::backup(&pool, &to).await?;
+            println!("Wrote a copy of the database to {}.", to.display());
+            Ok(())
+        }
         None => serve(pool, cli.serve).await,
     }
 }
@@ -242,15 +266,47 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         ..state
     };
     println!("Provisio is listening on http://{address}");
-    axum::serve(
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
         listener,
         app(state, &options).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    .with_graceful_shutdown(async move {
+        stop_requested().await;
+        tracing::info!("stopping: no new connections; finishing requests in flight");
+        let _ = stopping.send(());
+    });
+    // Requests in flight get a bounded time to finish; a stop never hangs on a stuck client.
+    tokio::select! {
+        served = server => served?,
+        () = async {
+            let _ = stopped.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still in flight at the end of the grace period"),
+    }
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and orchestrators send).
+async fn stop_requested() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 async fn create_admin(

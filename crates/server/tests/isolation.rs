@@ -175,6 +175,13 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
         ),
         case(
             Method::GET,
+            "/readyz",
+            "/readyz",
+            None,
+            [200, 200, 200, 200],
+        ),
+        case(
+            Method::GET,
             "/api/v1/session",
             "/api/v1/session",
             None,

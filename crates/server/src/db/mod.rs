@@ -74,6 +74,20 @@ pub async fn write_transaction(pool: &SqlitePool) -> Result<WriteTransaction, sq
 }
 
 /// Opens (creating when missing) the SQLite database at `url`, in WAL mode, and migrates it.
+/// Writes a consistent copy of the database to `to` (a new file) while it serves: SQLite's
+/// `VACUUM INTO` reads one snapshot, so writes made meanwhile are either wholly in the copy or
+/// not at all.
+pub async fn backup(pool: &SqlitePool, to: &std::path::Path) -> Result<(), sqlx::Error> {
+    let path = to
+        .to_str()
+        .ok_or_else(|| sqlx::Error::Configuration("the backup path is not valid UTF-8".into()))?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(path)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)

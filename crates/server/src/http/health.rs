@@ -1,4 +1,7 @@
-//! `GET /healthz`: answers without a session so load balancers and scripts can probe.
+//! `GET /healthz` and `GET /readyz`: answer without a session so load balancers and
+//! orchestrators can probe. Liveness never touches the database (a slow database must not get a
+//! live process restarted); readiness does (a server whose database does not answer should get
+//! no traffic).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,16 +11,25 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
 }
 
-/// Whether the server is up and its database answers.
+/// Whether the process is up and serving.
 #[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, description = "healthy", body = String),
+    responses((status = 200, description = "alive", body = String)))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Whether the server can serve requests: its database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, description = "ready", body = String),
               (status = 503, description = "the database does not answer", body = String)))]
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match sqlx::query("SELECT 1").execute(&state.pool).await {
-        Ok(_) => (StatusCode::OK, "ok"),
+        Ok(_) => (StatusCode::OK, "ready"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }
