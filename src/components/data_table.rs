@@ -30,6 +30,93 @@ pub fn visible_window(scroll_top: f64, viewport: f64, loaded: usize) -> (usize, 
     (first, last.max(first))
 }
 
+/// A window of rows over a scrolling element: which loaded rows to render, the spacers'
+/// heights standing in for the rest, and a call for more rows near the end.
+#[derive(Clone, Copy)]
+pub struct VirtualRows {
+    pub scroller: NodeRef<html::Div>,
+    /// The loaded rows to render: `first..last`.
+    pub window: Memo<(usize, usize)>,
+    scroll_top: RwSignal<f64>,
+    viewport: RwSignal<f64>,
+    loaded: Signal<usize>,
+}
+
+impl VirtualRows {
+    /// Reads the scroll position and viewport height; call on scroll.
+    pub fn measure(self) {
+        if let Some(element) = self.scroller.get_untracked() {
+            self.scroll_top.set(f64::from(element.scroll_top()));
+            let height = f64::from(element.client_height());
+            if height > 0.0 {
+                self.viewport.set(height);
+            }
+        }
+    }
+
+    /// The rows in the window, each with its index among the loaded ones.
+    pub fn visible<T: Clone>(self, rows: &[T]) -> Vec<(usize, T)> {
+        let (first, last) = self.window.get();
+        let last = last.min(rows.len());
+        rows[first.min(last)..last]
+            .iter()
+            .enumerate()
+            .map(|(offset, row)| (first + offset, row.clone()))
+            .collect()
+    }
+
+    pub fn top_spacer(self) -> String {
+        format!("{}px", self.window.get().0 as f64 * ROW_HEIGHT_PX)
+    }
+
+    pub fn bottom_spacer(self) -> String {
+        let below = self.loaded.get().saturating_sub(self.window.get().1);
+        format!("{}px", below as f64 * ROW_HEIGHT_PX)
+    }
+}
+
+/// Virtualizes `loaded` rows: a new result (another `first_id`) starts at the top, and
+/// `on_near_end` runs when the window comes within `prefetch` rows of the last loaded one.
+pub fn use_virtual_rows(
+    loaded: Signal<usize>,
+    first_id: Signal<Option<i64>>,
+    on_near_end: Callback<()>,
+    prefetch: usize,
+) -> VirtualRows {
+    let scroll_top = RwSignal::new(0.0);
+    let viewport = RwSignal::new(INITIAL_VIEWPORT_PX);
+    let rows = VirtualRows {
+        scroller: NodeRef::new(),
+        window: Memo::new(move |_| visible_window(scroll_top.get(), viewport.get(), loaded.get())),
+        scroll_top,
+        viewport,
+        loaded,
+    };
+    Effect::new(move |_| {
+        if rows.scroller.get().is_some() {
+            rows.measure();
+        }
+    });
+    Effect::new(move |previous: Option<Option<i64>>| {
+        let first = first_id.get();
+        if previous.is_some_and(|previous| previous != first) {
+            if let Some(element) = rows.scroller.get_untracked() {
+                element.set_scroll_top(0);
+            }
+            scroll_top.set(0.0);
+        }
+        first
+    });
+    Effect::new(move |_| {
+        let (_, last) = rows.window.get();
+        let loaded = loaded.get();
+        if loaded > 0 && last + prefetch >= loaded {
+            on_near_end.run(());
+        }
+    });
+    rows
+}
+
 #[component]
 pub fn DataTable(
     /// Visible columns, in display order.
@@ -54,63 +141,17 @@ pub fn DataTable(
     #[prop(into)]
     loading_more: Signal<bool>,
 ) -> impl IntoView {
-    let scroller = NodeRef::<html::Div>::new();
-    let scroll_top = RwSignal::new(0.0_f64);
-    let viewport = RwSignal::new(INITIAL_VIEWPORT_PX);
+    let rows_window = use_virtual_rows(
+        Signal::derive(move || rows.with(Vec::len)),
+        Signal::derive(move || rows.with(|rows| rows.first().map(|row| row.id))),
+        on_near_end,
+        OVERSCAN_ROWS,
+    );
+    let scroller = rows_window.scroller;
 
-    let measure = move || {
-        if let Some(element) = scroller.get_untracked() {
-            scroll_top.set(f64::from(element.scroll_top()));
-            let height = f64::from(element.client_height());
-            if height > 0.0 {
-                viewport.set(height);
-            }
-        }
-    };
-    Effect::new(move |_| {
-        if scroller.get().is_some() {
-            measure();
-        }
-    });
-
-    // A new result starts at the top.
-    Effect::new(move |previous: Option<Option<i64>>| {
-        let first_id = rows.with(|rows| rows.first().map(|row| row.id));
-        if previous.is_some_and(|previous| previous != first_id) {
-            if let Some(element) = scroller.get_untracked() {
-                element.set_scroll_top(0);
-            }
-            scroll_top.set(0.0);
-        }
-        first_id
-    });
-
-    let window =
-        Memo::new(move |_| visible_window(scroll_top.get(), viewport.get(), rows.with(Vec::len)));
-
-    Effect::new(move |_| {
-        let (_, last) = window.get();
-        let loaded = rows.with(Vec::len);
-        if loaded > 0 && last + OVERSCAN_ROWS >= loaded {
-            on_near_end.run(());
-        }
-    });
-
-    let visible_rows = move || {
-        let (first, last) = window.get();
-        rows.with(|rows| {
-            rows[first..last]
-                .iter()
-                .enumerate()
-                .map(|(offset, row)| (first + offset, row.clone()))
-                .collect::<Vec<_>>()
-        })
-    };
-    let top_spacer = move || format!("{}px", window.get().0 as f64 * ROW_HEIGHT_PX);
-    let bottom_spacer = move || {
-        let below = rows.with(Vec::len) - window.get().1;
-        format!("{}px", below as f64 * ROW_HEIGHT_PX)
-    };
+    let visible_rows = move || rows.with(|rows| rows_window.visible(rows));
+    let top_spacer = move || rows_window.top_spacer();
+    let bottom_spacer = move || rows_window.bottom_spacer();
     let moves = HeaderMoves {
         columns,
         dragging: RwSignal::new(None),
@@ -140,7 +181,7 @@ pub fn DataTable(
         <p id="column-move-help" class="visually-hidden">
             "Alt+Shift+Left or Right moves this column; Alt+Shift+Home or End moves it first or last."
         </p>
-        <div class="table-scroll" node_ref=scroller on:scroll=move |_| measure()>
+        <div class="table-scroll" node_ref=scroller on:scroll=move |_| rows_window.measure()>
             <table class="data-table" aria-rowcount=row_count aria-label="User Provisioning report">
                 <colgroup>
                     {move || {

@@ -154,6 +154,33 @@ where
     }
 }
 
+/// A download's answer: the file streamed as an attachment named `file_name`, never cached; a
+/// stream that fails midway is logged (the client sees a cut-off file).
+pub fn attachment<S>(format: ExportFormat, file_name: &str, body: S) -> axum::response::Response
+where
+    S: Stream<Item = Result<Bytes, ExportError>> + Send + 'static,
+{
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let body = body.inspect(|chunk| {
+        if let Err(err) = chunk {
+            tracing::error!(error = %err, "export stopped");
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
+}
+
 /// The download's file name: which report, whose rows, and when (UTC), e.g.
 /// `user-provisioning_all-customers_20261124T071500Z.csv`.
 pub fn file_name(scope_label: &str, format: ExportFormat, at: DateTime<Utc>) -> String {

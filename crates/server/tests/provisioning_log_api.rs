@@ -50,6 +50,35 @@ async fn all_pages(app: &TestApp, cookie: &str, query: &str, limit: u32) -> (Vec
     (ids, total.expect("a total on the first page"))
 }
 
+/// POSTs a user with the token.
+async fn create(app: &TestApp, token: &str, body: Value) -> common::Answer {
+    scim(app, token, Method::POST, "/scim/v2/Users", Some(body)).await
+}
+
+/// `n` creates the server refuses (no email): failures in the token's customer's log.
+async fn refused_creates(app: &TestApp, token: &str, n: usize) {
+    for _ in 0..n {
+        let refused = create(app, token, json!({"userName": "no-email"})).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    }
+}
+
+async fn set_token_expiry(app: &TestApp, token_id: i64, at: chrono::DateTime<Utc>) {
+    sqlx::query("UPDATE scim_tokens SET expires_at = ? WHERE id = ?")
+        .bind(at.to_rfc3339())
+        .bind(token_id)
+        .execute(&app.pool)
+        .await
+        .expect("token expiry set");
+}
+
+async fn forget_failures(app: &TestApp) {
+    sqlx::query("DELETE FROM provisioning_events WHERE outcome = 'failure'")
+        .execute(&app.pool)
+        .await
+        .expect("forget the failures");
+}
+
 async fn state_of(app: &TestApp, customer: i64) -> String {
     let (status, body) = app
         .get(&format!("/api/v1/provisioning/status?customer={customer}"))
@@ -76,14 +105,7 @@ async fn scim_requests_and_refusals_are_events_that_every_filter_finds() {
     let created = app.send_request(request).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.headers["x-request-id"], "idp-change-0001");
-    let clash = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user(email)),
-    )
-    .await;
+    let clash = create(&app, &token, user(email)).await;
     assert_eq!(clash.status, StatusCode::CONFLICT);
     let clash_id = clash.headers["x-request-id"]
         .to_str()
@@ -251,20 +273,8 @@ async fn refusals_at_the_door_are_logged_for_the_tokens_customer() {
     let app = TestApp::with_demo_users(20).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, token_id) = token_for(&app, northwind, "okta").await;
-    sqlx::query("UPDATE scim_tokens SET expires_at = ? WHERE id = ?")
-        .bind((Utc::now() - Duration::days(1)).to_rfc3339())
-        .bind(token_id)
-        .execute(&app.pool)
-        .await
-        .expect("expire the token");
-    let refused = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user("x@n.example")),
-    )
-    .await;
+    set_token_expiry(&app, token_id, Utc::now() - Duration::days(1)).await;
+    let refused = create(&app, &token, user("x@n.example")).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     // A token nobody issued reaches no customer, so no customer's log holds it.
     let unknown = scim(&app, "pvs_nope", Method::GET, "/scim/v2/Users", None).await;
@@ -430,37 +440,12 @@ async fn each_state_follows_from_what_the_identity_provider_did() {
     assert_eq!(state_of(&app, northwind).await, "not_configured");
     let (token, token_id) = token_for(&app, northwind, "entra_id").await;
     assert_eq!(state_of(&app, northwind).await, "waiting");
-    let ok = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user("a@n.example")),
-    )
-    .await;
+    let ok = create(&app, &token, user("a@n.example")).await;
     assert_eq!(ok.status, StatusCode::CREATED);
     assert_eq!(state_of(&app, northwind).await, "healthy");
-    let bad = json!({"userName": "no-email"});
-    scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(bad.clone()),
-    )
-    .await;
+    refused_creates(&app, &token, 1).await;
     assert_eq!(state_of(&app, northwind).await, "degraded", "1 of 2 failed");
-    for _ in 0..20 {
-        let refused = scim(
-            &app,
-            &token,
-            Method::POST,
-            "/scim/v2/Users",
-            Some(bad.clone()),
-        )
-        .await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    }
+    refused_creates(&app, &token, 20).await;
     assert_eq!(state_of(&app, northwind).await, "failing");
     let (_, all) = app.get("/api/v1/provisioning/status").await;
     let row = all
@@ -473,32 +458,12 @@ async fn each_state_follows_from_what_the_identity_provider_did() {
     assert_eq!(row["changes_24h"], 22);
     assert_eq!(row["scim_users"], 1);
 
-    sqlx::query("UPDATE scim_tokens SET expires_at = ? WHERE id = ?")
-        .bind((Utc::now() + Duration::days(3)).to_rfc3339())
-        .bind(token_id)
-        .execute(&app.pool)
-        .await
-        .expect("token nearly expired");
-    let fine = scim(
-        &app,
-        &token,
-        Method::POST,
-        "/scim/v2/Users",
-        Some(user("b@n.example")),
-    )
-    .await;
+    set_token_expiry(&app, token_id, Utc::now() + Duration::days(3)).await;
+    let fine = create(&app, &token, user("b@n.example")).await;
     assert_eq!(fine.status, StatusCode::CREATED);
-    sqlx::query("DELETE FROM provisioning_events WHERE outcome = 'failure'")
-        .execute(&app.pool)
-        .await
-        .expect("forget the failures");
+    forget_failures(&app).await;
     assert_eq!(state_of(&app, northwind).await, "token_expiring");
-    sqlx::query("UPDATE scim_tokens SET expires_at = ? WHERE id = ?")
-        .bind((Utc::now() - Duration::hours(1)).to_rfc3339())
-        .bind(token_id)
-        .execute(&app.pool)
-        .await
-        .expect("token expired");
+    set_token_expiry(&app, token_id, Utc::now() - Duration::hours(1)).await;
     assert_eq!(state_of(&app, northwind).await, "token_expired");
 }
 
@@ -582,17 +547,7 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
         json!(["it@northwind.example", "ops@northwind.example"])
     );
 
-    let bad = json!({"userName": "no-email"});
-    for _ in 0..20 {
-        scim(
-            &app,
-            &token,
-            Method::POST,
-            "/scim/v2/Users",
-            Some(bad.clone()),
-        )
-        .await;
-    }
+    refused_creates(&app, &token, 20).await;
     assert_eq!(state_of(&app, northwind).await, "failing");
     assert_eq!(
         provisioning_watch::notify(&app.pool, &mail)
@@ -618,20 +573,10 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
 
     // Back to healthy, then failing again: told again.
     for n in 0..20 {
-        let ok = scim(
-            &app,
-            &token,
-            Method::POST,
-            "/scim/v2/Users",
-            Some(user(&format!("u{n}@n.example"))),
-        )
-        .await;
+        let ok = create(&app, &token, user(&format!("u{n}@n.example"))).await;
         assert_eq!(ok.status, StatusCode::CREATED);
     }
-    sqlx::query("DELETE FROM provisioning_events WHERE outcome = 'failure'")
-        .execute(&app.pool)
-        .await
-        .expect("forget the failures");
+    forget_failures(&app).await;
     assert_eq!(state_of(&app, northwind).await, "healthy");
     assert_eq!(
         provisioning_watch::notify(&app.pool, &mail)
@@ -639,16 +584,7 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
             .expect("pass"),
         0
     );
-    for _ in 0..20 {
-        scim(
-            &app,
-            &token,
-            Method::POST,
-            "/scim/v2/Users",
-            Some(bad.clone()),
-        )
-        .await;
-    }
+    refused_creates(&app, &token, 20).await;
     assert_eq!(
         provisioning_watch::notify(&app.pool, &mail)
             .await

@@ -1,15 +1,12 @@
 //! The log's table: virtualized rows, as the report's (only the rows in view are in the DOM),
 //! each opening its detail panel from the identity cell.
 
-use leptos::html;
 use leptos::prelude::*;
 use provisio_api::provisioning::{EventRow, EventStatus};
 
 use super::columns::LogColumn;
-use crate::components::data_table::{visible_window, ROW_HEIGHT_PX};
+use crate::components::data_table::use_virtual_rows;
 
-/// Assumed viewport height until the table has been laid out.
-const INITIAL_VIEWPORT_PX: f64 = 640.0;
 /// Ask for the next page this many rows before the loaded ones run out.
 const PREFETCH_ROWS: usize = 20;
 
@@ -30,50 +27,18 @@ pub fn EventTable(
     on_near_end: Callback<()>,
     #[prop(into)] loading_more: Signal<bool>,
 ) -> impl IntoView {
-    let scroller = NodeRef::<html::Div>::new();
-    let scroll_top = RwSignal::new(0.0_f64);
-    let viewport = RwSignal::new(INITIAL_VIEWPORT_PX);
-    let measure = move || {
-        if let Some(element) = scroller.get_untracked() {
-            scroll_top.set(f64::from(element.scroll_top()));
-            let height = f64::from(element.client_height());
-            if height > 0.0 {
-                viewport.set(height);
-            }
-        }
-    };
-    Effect::new(move |_| {
-        if scroller.get().is_some() {
-            measure();
-        }
-    });
-    let window =
-        Memo::new(move |_| visible_window(scroll_top.get(), viewport.get(), rows.with(Vec::len)));
-    Effect::new(move |_| {
-        let (_, last) = window.get();
-        let loaded = rows.with(Vec::len);
-        if loaded > 0 && last + PREFETCH_ROWS >= loaded {
-            on_near_end.run(());
-        }
-    });
-    let visible_rows = move || {
-        let (first, last) = window.get();
-        rows.with(|rows| {
-            rows[first..last]
-                .iter()
-                .enumerate()
-                .map(|(offset, row)| (first + offset, row.clone()))
-                .collect::<Vec<_>>()
-        })
-    };
-    let top_spacer = move || format!("{}px", window.get().0 as f64 * ROW_HEIGHT_PX);
-    let bottom_spacer = move || {
-        let below = rows.with(Vec::len) - window.get().1;
-        format!("{}px", below as f64 * ROW_HEIGHT_PX)
-    };
+    let rows_window = use_virtual_rows(
+        Signal::derive(move || rows.with(Vec::len)),
+        Signal::derive(move || rows.with(|rows| rows.first().map(|row| row.id))),
+        on_near_end,
+        PREFETCH_ROWS,
+    );
+    let visible_rows = move || rows.with(|rows| rows_window.visible(rows));
+    let top_spacer = move || rows_window.top_spacer();
+    let bottom_spacer = move || rows_window.bottom_spacer();
     view! {
         <div class="table-frame">
-            <div class="table-scroll" node_ref=scroller on:scroll=move |_| measure()>
+            <div class="table-scroll" node_ref=rows_window.scroller on:scroll=move |_| rows_window.measure()>
                 <table class="data-table events-table" aria-label="Provisioning events">
                     <colgroup>
                         {move || columns.get().into_iter().map(|column| view! { <col style:width=column.width() /> }).collect_view()}

@@ -3,13 +3,10 @@
 //! hears when it breaks. Every admin reads what their scope holds; another customer's events do
 //! not exist for a customer's admins.
 
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use chrono::Utc;
-use futures_util::StreamExt;
 use provisio_api::auth::Role;
 use provisio_api::provisioning::{
     EventDetail, EventFacets, EventPage, EventQuery, NotificationSettings, PropertyChange,
@@ -174,23 +171,11 @@ async fn export_events(
         now,
     );
     let records = db::provisioning_log::stream(state.pool.clone(), scope, query, now);
-    let body = export::encode(records, export::EventColumns, format).inspect(|chunk| {
-        if let Err(err) = chunk {
-            tracing::error!(error = %err, "provisioning log export stopped");
-        }
-    });
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response())
+    Ok(export::attachment(
+        format,
+        &file_name,
+        export::encode(records, export::EventColumns, format),
+    ))
 }
 
 /// One event with its steps, troubleshooting advice, modified properties and ids.

@@ -1,12 +1,9 @@
 //! `/api/v1/reports/user-provisioning`: the report's rows, page by page, and its facets.
 
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use chrono::Utc;
-use futures_util::StreamExt;
 use provisio_api::openapi;
 use provisio_api::report::{
     decode_columns, decode_pairs, ExportFormat, QueryError, ReportFacets, ReportField, ReportPage,
@@ -156,23 +153,11 @@ async fn export_rows(
         now,
     );
     let rows = db::report::stream(state.pool.clone(), scope, query, now);
-    let body = export::encode(rows, columns, format).inspect(|chunk| {
-        if let Err(err) = chunk {
-            tracing::error!(error = %err, "export stopped");
-        }
-    });
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response())
+    Ok(export::attachment(
+        format,
+        &file_name,
+        export::encode(rows, columns, format),
+    ))
 }
 
 /// Decodes the query string, refusing keys the endpoint does not know. An empty filter, sort
