@@ -106,6 +106,14 @@ pub fn subscription_recipients() -> RefOr<Schema> {
     recipients(crate::subscription::MAX_RECIPIENTS)
 }
 
+/// Who hears of a customer's provisioning failures: none (notifications off) to 20 addresses.
+pub fn notification_recipients() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(email())
+        .max_items(Some(crate::subscription::MAX_RECIPIENTS))
+        .into()
+}
+
 /// A schema written as JSON: for the few whose alternatives the derive cannot state.
 fn from_json(value: serde_json::Value) -> RefOr<Schema> {
     serde_json::from_value(value).unwrap_or_else(|_| ObjectBuilder::new().into())

@@ -132,7 +132,14 @@ impl EventQuery {
     ) -> Result<EventQuery, QueryError> {
         let mut query = EventQuery::default();
         for (key, value) in pairs {
-            if value.is_empty() {
+            // An empty search is no search; any other parameter given empty is a mistake.
+            if value.is_empty() && key != "q" {
+                if let Some(parameter) = EVENT_QUERY_KEYS.iter().find(|k| **k == key) {
+                    return Err(QueryError::new(
+                        parameter,
+                        format!("give '{parameter}' a value or leave it out"),
+                    ));
+                }
                 continue;
             }
             match key {
@@ -151,7 +158,13 @@ impl EventQuery {
                     if value.chars().count() > 200 {
                         return Err(QueryError::new("q", "search for at most 200 characters"));
                     }
-                    query.search = value.trim().to_owned();
+                    // Control characters are never part of a name, email or id.
+                    query.search = value
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .collect::<String>()
+                        .trim()
+                        .to_owned();
                 }
                 "sort" => {
                     query.oldest_first = match value {
@@ -168,9 +181,10 @@ impl EventQuery {
                 _ => {}
             }
         }
+        // A range given end first means the same days.
         if let (Some(since), Some(until)) = (query.since, query.until) {
             if since > until {
-                return Err(QueryError::new("until", "the range ends before it starts"));
+                (query.since, query.until) = (Some(until), Some(since));
             }
         }
         Ok(query)
@@ -349,9 +363,10 @@ pub struct Troubleshooting {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PropertyChange {
     pub property: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// Any JSON value; null when the property was not set.
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub before: serde_json::Value,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub after: serde_json::Value,
 }
 
@@ -455,6 +470,7 @@ pub struct ProvisioningStatus {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationSettings {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::notification_recipients))]
     pub recipients: Vec<String>,
 }
 
@@ -488,12 +504,21 @@ mod tests {
             ("customer=-1", "customer"),
             ("range=1y", "range"),
             ("since=2026-13-01", "since"),
-            ("range=custom&since=2026-11-05&until=2026-11-01", "until"),
             ("sort=identity", "sort"),
+            ("status=", "status"),
+            ("range=custom&until=", "until"),
         ] {
             let err = EventQuery::from_query_string(text).expect_err(text);
             assert_eq!(err.parameter, parameter, "{text}");
         }
+    }
+
+    #[test]
+    fn a_range_given_end_first_means_the_same_days() {
+        let query = EventQuery::from_query_string("range=custom&since=2026-11-05&until=2026-11-01")
+            .expect("valid");
+        assert_eq!(query.since, NaiveDate::from_ymd_opt(2026, 11, 1));
+        assert_eq!(query.until, NaiveDate::from_ymd_opt(2026, 11, 5));
     }
 
     #[test]

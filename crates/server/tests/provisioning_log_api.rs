@@ -333,6 +333,16 @@ async fn paging_through_the_whole_log_equals_the_unpaged_log_either_way() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.body["error"]["parameter"], "cursor");
+    // Control characters in a search are dropped, never an error.
+    let odd = app
+        .send(
+            Method::GET,
+            "/api/v1/provisioning/events?q=%00%C2%BB%3BZ%24%0B",
+            Some(&cookie),
+            None,
+        )
+        .await;
+    assert_eq!(odd.status, StatusCode::OK, "{}", odd.text);
     let unknown = app
         .send(
             Method::GET,

@@ -34,6 +34,42 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications, set_notifications))
 }
 
+/// The log's query as the document states it. The handlers read the raw query string with
+/// `EventQuery` (the web app writes its URL with the same code); this type only describes it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read by the OpenAPI derive only.
+struct EventParams {
+    /// `24h`, `7d` (default), `30d`, or `custom` (with since and until).
+    #[param(pattern = r"^(24h|7d|30d|custom)$")]
+    range: Option<String>,
+    /// With range=custom: the first UTC day kept.
+    since: Option<chrono::NaiveDate>,
+    /// With range=custom: the last UTC day kept.
+    until: Option<chrono::NaiveDate>,
+    /// Comma-separated statuses.
+    #[param(pattern = r"^(success|failure|skipped|warning)(,(success|failure|skipped|warning))*$")]
+    status: Option<String>,
+    /// Comma-separated actions.
+    #[param(
+        pattern = r"^(create|update|disable|restore|delete|other)(,(create|update|disable|restore|delete|other))*$"
+    )]
+    action: Option<String>,
+    /// Comma-separated customer ids (at most 200).
+    #[param(pattern = r"^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,199}$")]
+    customer: Option<String>,
+    /// Comma-separated SCIM token ids, the source systems (at most 200).
+    #[param(pattern = r"^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,199}$")]
+    token: Option<String>,
+    /// An identity (name, email, group) contains it, case-insensitively, or a source, target
+    /// or change id is it.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// `-at` (newest first, the default) or `at`.
+    #[param(pattern = r"^-?at$")]
+    sort: Option<String>,
+}
+
 /// The query string's pairs, refusing keys the endpoint does not know.
 fn pairs(raw: Option<&str>, extra: &[&str]) -> Result<Vec<(String, String)>, QueryError> {
     let pairs = decode_pairs(raw.unwrap_or(""))?;
@@ -52,26 +88,19 @@ fn query_of(pairs: &[(String, String)]) -> Result<EventQuery, QueryError> {
     EventQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
+/// The last value given for `key`, empty or not.
 fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
         .rev()
-        .find(|(k, v)| k == key && !v.is_empty())
+        .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
 }
 
 /// Provisioning events, newest first (`sort=at` for oldest first), filtered and paged by cursor.
 #[utoipa::path(get, path = "/api/v1/provisioning/events", tag = "provisioning",
     params(
-        ("range" = Option<String>, Query, description = "`24h`, `7d` (default), `30d` or `custom` (with since/until)"),
-        ("since" = Option<String>, Query, description = "First UTC day kept (YYYY-MM-DD), with range=custom"),
-        ("until" = Option<String>, Query, description = "Last UTC day kept (YYYY-MM-DD), with range=custom"),
-        ("status" = Option<String>, Query, description = "Comma-separated: success, failure, skipped, warning"),
-        ("action" = Option<String>, Query, description = "Comma-separated: create, update, disable, restore, delete, other"),
-        ("customer" = Option<String>, Query, description = "Comma-separated customer ids"),
-        ("token" = Option<String>, Query, description = "Comma-separated SCIM token ids (source systems)"),
-        ("q" = Option<String>, Query, description = "Identity (name, email, group) contains it (case-insensitive), or a source id, target id or change id is it"),
-        ("sort" = Option<String>, Query, description = "`-at` (newest first, default) or `at`"),
+        EventParams,
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Events per page (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page of the same query"),
     ),
@@ -101,7 +130,9 @@ async fn list_events(
         None => DEFAULT_EVENT_PAGE,
     };
     let scope = admin.scope();
+    // `cursor=` (an empty form field) is the first page.
     let after = value(&pairs, "cursor")
+        .filter(|text| !text.is_empty())
         .map(|text| cursor::decode_event(text, &query, scope))
         .transpose()?;
     let now = Utc::now();
@@ -121,9 +152,7 @@ async fn list_events(
 /// The statuses, actions, customers and source systems that occur in the query's date range
 /// (and search), with counts: the filters' options.
 #[utoipa::path(get, path = "/api/v1/provisioning/events/facets", tag = "provisioning",
-    params(("range" = Option<String>, Query, description = "As for the events"),
-           ("since" = Option<String>, Query), ("until" = Option<String>, Query),
-           ("q" = Option<String>, Query)),
+    params(EventParams),
     responses((status = 200, body = EventFacets),
               (status = 400, description = "A parameter is invalid", body = ErrorBody),
               (status = 401, description = "Not signed in", body = ErrorBody)))]
@@ -141,8 +170,7 @@ async fn event_facets(
 /// Every event the query keeps, as a file, streamed: the log's columns, the error and the
 /// modified properties.
 #[utoipa::path(get, path = "/api/v1/provisioning/events/export", tag = "provisioning",
-    params(("format" = ExportFormat, Query, description = "`csv` or `json`"),
-           ("range" = Option<String>, Query, description = "As for the events; so are the other filters")),
+    params(("format" = ExportFormat, Query, description = "`csv` or `json`"), EventParams),
     responses((status = 200, description = "The file"),
               (status = 400, description = "A parameter is invalid", body = ErrorBody),
               (status = 401, description = "Not signed in", body = ErrorBody)))]
@@ -306,7 +334,13 @@ async fn set_notifications(
             "only MSP admins and the customer's admins change notifications",
         ));
     }
-    let recipients = if settings.recipients.iter().all(|r| r.trim().is_empty()) {
+    if settings.recipients.iter().any(|r| r.trim().is_empty()) {
+        return Err(ApiError::bad_request(
+            "recipients",
+            "An address is empty; remove it (an empty list turns notifications off).",
+        ));
+    }
+    let recipients = if settings.recipients.is_empty() {
         vec![]
     } else {
         super::subscriptions::recipients(&settings.recipients)?
