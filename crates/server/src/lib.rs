@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod metrics;
 pub mod placement;
 pub mod principal;
 pub mod provisioning_health;

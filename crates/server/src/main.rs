@@ -96,6 +96,11 @@ struct ServeArgs {
     )]
     mail_from: String,
 
+    /// Serve Prometheus metrics at /metrics on this address (off unless given); keep it off
+    /// the public network.
+    #[arg(long, env = "PROVISIO_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+
     /// Provisioning events older than this many days are removed.
     #[arg(long, env = "PROVISIO_PROVISIONING_LOG_RETENTION_DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -223,6 +228,20 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         )),
         ..AppState::new(pool)
     };
+    if let Some(metrics_address) = args.metrics_listen {
+        let handle = provisio_server::metrics::install()?;
+        let listener = tokio::net::TcpListener::bind(metrics_address).await?;
+        println!(
+            "Metrics are served on http://{}/metrics",
+            listener.local_addr()?
+        );
+        let router = provisio_server::metrics::router(handle, state.pool.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, router).await {
+                tracing::error!(error = %err, "the metrics listener stopped");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     let mailer = match &args.smtp_url {

@@ -125,31 +125,50 @@ async fn backup_writes_a_copy_that_serves_the_same_report_and_never_overwrites()
     assert_eq!(totals[0].0, 120);
 }
 
-#[tokio::test]
-async fn sigterm_stops_the_server_cleanly_and_json_logs_name_each_request() {
-    use std::io::{BufRead, BufReader};
-
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("run.db").display());
+/// The server binary on a fresh database with `extra` arguments: the child, its stdout lines
+/// still to read, its base URL, and the metrics URL when it serves metrics.
+fn spawn_server(
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    String,
+    Option<String>,
+) {
+    use std::io::BufRead;
+    let url = format!("sqlite://{}?mode=rwc", dir.join("run.db").display());
     let mut server = Command::new(env!("CARGO_BIN_EXE_provisio-server"))
         .args(["--database", &url, "--no-demo", "--listen", "127.0.0.1:0"])
         .args(["--outbox-dir"])
-        .arg(dir.path().join("outbox"))
+        .arg(dir.join("outbox"))
+        .args(extra)
         .env("PROVISIO_LOG_FORMAT", "json")
         .env("PROVISIO_LOG", "info")
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("the server starts");
-    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
-    let address = loop {
+    let mut lines = std::io::BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let mut metrics = None;
+    let base = loop {
         let line = lines
             .next()
             .expect("the server prints its address")
             .expect("a line");
+        if let Some(address) = line.strip_prefix("Metrics are served on ") {
+            metrics = Some(address.to_owned());
+        }
         if let Some(address) = line.strip_prefix("Provisio is listening on ") {
             break address.to_owned();
         }
     };
+    (server, lines, base, metrics)
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly_and_json_logs_name_each_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut server, lines, address, _) = spawn_server(dir.path(), &[]);
     let client = reqwest::Client::new();
     for probe in ["/healthz", "/readyz"] {
         let answer = client
@@ -184,4 +203,44 @@ async fn sigterm_stops_the_server_cleanly_and_json_logs_name_each_request() {
     assert!(logged.iter().any(|entry| entry["fields"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("stopping"))));
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut server, _lines, base, metrics) =
+        spawn_server(dir.path(), &["--metrics-listen", "127.0.0.1:0"]);
+    let metrics = metrics.expect("the metrics address is printed");
+    let client = reqwest::Client::new();
+    for path in ["/readyz", "/readyz", "/api/v1/session", "/scim/v2/Users"] {
+        client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("the server answers");
+    }
+    let public = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(public.status(), 404, "never on the public address");
+    let text = client
+        .get(&metrics)
+        .send()
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("text");
+    for expected in [
+        r#"provisio_http_requests_total{method="GET",route="/readyz",status="200"} 2"#,
+        r#"provisio_http_requests_total{method="GET",route="/api/v1/session",status="401"} 1"#,
+        "provisio_http_request_duration_seconds_bucket{",
+        "provisio_db_pool_connections ",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+    server.kill().expect("stop");
+    let _ = server.wait();
 }

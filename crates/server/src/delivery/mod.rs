@@ -138,6 +138,12 @@ impl Deliverer {
                 }
             }
         };
+        crate::metrics::delivery(match finish {
+            Finish::Sent { .. } => "sent",
+            Finish::Skipped { .. } => "skipped",
+            Finish::Retry { .. } => "retry",
+            Finish::Failed { .. } => "failed",
+        });
         db::subscriptions::finish(&self.pool, pending.id, finish).await
     }
 

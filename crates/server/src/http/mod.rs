@@ -76,7 +76,8 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         options.static_dir.as_deref(),
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
-    app.layer(middleware::from_fn(security::same_origin_writes))
+    app.layer(middleware::from_fn(crate::metrics::track))
+        .layer(middleware::from_fn(security::same_origin_writes))
         .layer(middleware::from_fn(move |request, next| {
             security::headers(csp.clone(), request, next)
         }))

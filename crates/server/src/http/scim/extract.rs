@@ -149,6 +149,12 @@ impl Refused {
             http_status: Some(self.err.status().as_u16()),
             origin: &self.origin,
         };
+        let resource = if self.action.ends_with("group") {
+            "group"
+        } else {
+            "user"
+        };
+        crate::metrics::scim_change(resource, self.action, self.err.log_status().key());
         if let Err(err) = db::provisioning::record(&state.pool, &event).await {
             tracing::error!(error = %err, "could not log a refused SCIM request");
         }

@@ -152,7 +152,7 @@ pub async fn create<R: ScimResource>(
         Ok(answer::<R>(StatusCode::CREATED, &stored))
     }
     .await;
-    logged(&state, &client, outcome, attempted).await
+    logged::<R>(&state, &client, outcome, attempted).await
 }
 
 pub async fn replace<R: ScimResource>(
@@ -226,7 +226,7 @@ pub async fn delete<R: ScimResource>(
     }
     .await;
     attempted.source_id = source.as_deref();
-    logged(&state, &client, outcome, attempted).await
+    logged::<R>(&state, &client, outcome, attempted).await
 }
 
 /// Reads the stored resource, computes the new fields with `edit`, checks them and stores
@@ -281,7 +281,7 @@ async fn change<R: ScimResource>(
     }
     .await;
     attempted.source_id = source.as_deref();
-    logged(state, client, outcome, attempted).await
+    logged::<R>(state, client, outcome, attempted).await
 }
 
 /// Places the users a write touched by the customer's mappings, in the write's transaction.
@@ -347,16 +347,20 @@ struct Attempted<'a> {
 
 /// The answer to a write, or its error once that is logged (the write's transaction has
 /// rolled back by now, so the log entry is all that is written).
-async fn logged(
+async fn logged<R: ScimResource>(
     state: &AppState,
     client: &ScimClient,
     outcome: Result<Response, ScimError>,
     attempted: Attempted<'_>,
 ) -> Result<Response, ScimError> {
     let err = match outcome {
-        Ok(response) => return Ok(response),
+        Ok(response) => {
+            crate::metrics::scim_change(R::NOUN, attempted.action, "success");
+            return Ok(response);
+        }
         Err(err) => err,
     };
+    crate::metrics::scim_change(R::NOUN, attempted.action, err.log_status().key());
     db::provisioning::record(
         &state.pool,
         &Event {
