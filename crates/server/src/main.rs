@@ -279,7 +279,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         WATCH_INTERVAL,
     );
     let deliverer = Deliverer::new(state.pool.clone(), settings);
-    delivery::spawn_scheduler(deliverer.clone(), SCHEDULER_INTERVAL);
+    let (stop_scheduler, scheduler_stop) = tokio::sync::watch::channel(false);
+    let scheduler =
+        delivery::spawn_scheduler(deliverer.clone(), SCHEDULER_INTERVAL, scheduler_stop);
     let state = AppState {
         deliverer: Some(deliverer),
         ..state
@@ -295,13 +297,24 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         tracing::info!("stopping: no new connections; finishing requests in flight");
         let _ = stopping.send(());
     });
-    // Requests in flight get a bounded time to finish; a stop never hangs on a stuck client.
+    // Requests in flight, and a delivery being sent, get a bounded time to finish; a stop never
+    // hangs on a stuck client or mail server.
+    let grace = async {
+        let _ = stopped.await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::pin!(grace);
     tokio::select! {
         served = server => served?,
-        () = async {
-            let _ = stopped.await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still in flight at the end of the grace period"),
+        () = &mut grace => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still in flight at the end of the grace period");
+            return Ok(());
+        }
+    }
+    let _ = stop_scheduler.send(true);
+    tokio::select! {
+        _ = scheduler => {}
+        () = &mut grace => tracing::warn!("a delivery was still being sent at the end of the grace period"),
     }
     Ok(())
 }

@@ -400,3 +400,19 @@ async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner() {
     let sent = send_now(&app, &app.msp_cookie, id).await;
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
 }
+
+#[tokio::test]
+async fn a_stopping_scheduler_finishes_its_pass_and_ends() {
+    let sink = SmtpSink::start().await;
+    let (_app, deliverer) = app_with_sink(&sink).await;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let scheduler =
+        provisio_server::delivery::spawn_scheduler(deliverer, Duration::from_millis(20), stopping);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!scheduler.is_finished(), "it runs until told to stop");
+    stop.send(true).expect("the scheduler listens");
+    tokio::time::timeout(Duration::from_secs(10), scheduler)
+        .await
+        .expect("it ends once stopped")
+        .expect("without panicking");
+}

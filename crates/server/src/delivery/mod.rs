@@ -348,8 +348,14 @@ enum Attempt {
     MailFailed(String),
 }
 
-/// Runs the scheduler until the process ends: a pass every `every`.
-pub fn spawn_scheduler(deliverer: Deliverer, every: Duration) -> tokio::task::JoinHandle<()> {
+/// Runs the scheduler: a pass every `every`, until `stop` turns true. A pass under way when
+/// the stop comes finishes first (its delivery is sent and recorded), so a stopping server
+/// leaves no delivery claimed; await the handle to wait for that.
+pub fn spawn_scheduler(
+    deliverer: Deliverer,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         match deliverer.recover().await {
             Ok(0) => {}
@@ -362,7 +368,10 @@ pub fn spawn_scheduler(deliverer: Deliverer, every: Duration) -> tokio::task::Jo
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            }
             if let Err(err) = deliverer.tick(Utc::now()).await {
                 tracing::error!(error = %err, "subscription scheduler pass failed");
             }
