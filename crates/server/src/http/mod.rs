@@ -54,13 +54,13 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .merge(admins::router())
         .merge(customers::router())
         .merge(audit::router())
-        .merge(report::router())
+        .merge(report::router().route_layer(middleware::from_fn(limit_heavy_reads)))
         .merge(views::router())
         .merge(scim_tokens::router())
         .merge(mappings::router())
         .merge(subscriptions::router())
         .merge(users::router())
-        .merge(provisioning::router())
+        .merge(provisioning::router().route_layer(middleware::from_fn(limit_heavy_reads)))
         .split_for_parts();
     let mut app = api
         .merge(openapi::router(document))
@@ -109,6 +109,18 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         // provisioning log and the server's log lines name too.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Report and log reads served at once. The database pool has 8 connections: a crowd of readers
+/// must never hold them all, or SCIM writes and sign-ins queue behind every read. Readers past
+/// this wait their turn here instead.
+const HEAVY_READS: usize = 5;
+static HEAVY_READ_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HEAVY_READS);
+
+async fn limit_heavy_reads(request: Request, next: Next) -> Response {
+    // The semaphore is never closed; without a permit the read would still be served.
+    let _permit = HEAVY_READ_PERMITS.acquire().await.ok();
+    next.run(request).await
 }
 
 /// Rejections made below the handlers (a method the route does not have, a body over the
