@@ -41,6 +41,12 @@ async fn main() -> Result<(), Failure> {
         "seeded {events} events in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let started = Instant::now();
+    db::provisioning_log::index_new(&pool).await?;
+    println!(
+        "indexed them for search and counts in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // The creates measured below come faster than a token's default rate.
     let base = serve(AppState {

@@ -218,6 +218,7 @@ pub async fn seed_provisioning_log(pool: &SqlitePool, now: DateTime<Utc>) -> Res
         db::demo::touch_token(&mut tx, token_id).await?;
         tx.commit().await?;
     }
+    db::provisioning_log::index_new(pool).await?;
     Ok(())
 }
 

@@ -38,9 +38,9 @@ struct Cli {
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// How often the scheduler looks for due subscriptions.
 const SCHEDULER_INTERVAL: Duration = Duration::from_secs(15);
-/// How often customers' provisioning states are checked for notifications, and old events
-/// removed.
-const WATCH_INTERVAL: Duration = Duration::from_secs(60);
+/// How often new provisioning events are indexed, customers' provisioning states checked for
+/// notifications, and old events removed.
+const WATCH_INTERVAL: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Args)]
 struct ServeArgs {

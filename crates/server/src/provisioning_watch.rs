@@ -1,6 +1,7 @@
-//! The server's watch over provisioning, run by its scheduler: mails a customer's recipients
-//! when its provisioning turns Failing or its token nears expiry (once per state), and keeps
-//! the provisioning log within its retention.
+//! The server's watch over provisioning, run by its scheduler: feeds new events into the log's
+//! search index and hourly counts, mails a customer's recipients when its provisioning turns
+//! Failing or its token nears expiry (once per state), and keeps the provisioning log within
+//! its retention.
 
 use std::time::Duration;
 
@@ -136,7 +137,7 @@ pub async fn enforce_retention(
     }
 }
 
-/// Runs the watch every `every`: notifications, then retention.
+/// Runs the watch every `every`: indexing, notifications, then retention.
 pub fn spawn(
     pool: SqlitePool,
     mail: MailSettings,
@@ -148,6 +149,9 @@ pub fn spawn(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
+            if let Err(err) = db::provisioning_log::index_new(&pool).await {
+                tracing::error!(error = %err, "provisioning log indexing failed");
+            }
             if let Err(err) = notify(&pool, &mail).await {
                 tracing::error!(error = %err, "provisioning notification pass failed");
             }

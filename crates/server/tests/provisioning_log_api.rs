@@ -14,7 +14,7 @@ use common::smtp::SmtpSink;
 use common::{mail_settings, TestApp};
 use provisio_api::auth::Role;
 use provisio_server::delivery::mail::Mailer;
-use provisio_server::{demo, provisioning_watch};
+use provisio_server::{db, demo, provisioning_watch};
 use serde_json::{json, Value};
 
 fn user(email: &str) -> Value {
@@ -602,4 +602,61 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
         1
     );
     assert_eq!(sink.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn search_and_status_answer_the_same_before_and_after_indexing() {
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+    let answers = || async {
+        let (_, search) = app
+            .get("/api/v1/provisioning/events?q=lovelace&range=24h")
+            .await;
+        let (_, status) = app
+            .get(&format!("/api/v1/provisioning/status?customer={northwind}"))
+            .await;
+        let ids: Vec<Value> = search["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r["id"].clone())
+            .collect();
+        (ids, search["total"].clone(), status)
+    };
+    for round in 0..2 {
+        for n in 0..3 {
+            let email = format!("ada.{round}.{n}@northwind.example");
+            let mut body = user(&email);
+            body["displayName"] = json!("Ada Lovelace");
+            assert_eq!(create(&app, &token, body).await.status, StatusCode::CREATED);
+        }
+        refused_creates(&app, &token, 2).await;
+        let before = answers().await;
+        assert_eq!(before.1, 3 * (round + 1), "{before:?}");
+        let indexed = db::provisioning_log::index_new(&app.pool)
+            .await
+            .expect("indexing");
+        assert!(indexed >= 5, "the new events are indexed: {indexed}");
+        assert_eq!(answers().await, before, "round {round}");
+        assert_eq!(
+            db::provisioning_log::index_new(&app.pool)
+                .await
+                .expect("indexing"),
+            0,
+            "nothing new"
+        );
+    }
+    let (_, status) = app
+        .get(&format!("/api/v1/provisioning/status?customer={northwind}"))
+        .await;
+    assert_eq!(status[0]["changes_24h"], 10);
+    assert_eq!(status[0]["failures_24h"], 4);
+    let hourly: u64 = status[0]["hourly"]
+        .as_array()
+        .expect("hours")
+        .iter()
+        .filter_map(|h| h["changes"].as_u64())
+        .sum();
+    assert_eq!(hourly, 10);
 }

@@ -133,19 +133,26 @@ fn push_window(
             .push(" UNION SELECT id FROM provisioning_events WHERE source_id = ")
             .push_bind(text.clone())
             .push(" UNION ");
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         if text.chars().count() >= 3 {
+            // The index holds the events up to its watermark; the few after it are read.
             sql.push(
                 "SELECT rowid FROM provisioning_events_identity \
                  WHERE provisioning_events_identity MATCH ",
             )
-            .push_bind(format!("\"{}\"", text.replace('"', "\"\"")));
+            .push_bind(format!("\"{}\"", text.replace('"', "\"\"")))
+            .push(
+                " UNION SELECT id FROM provisioning_events WHERE id > \
+                 (SELECT last_event_id FROM provisioning_log_indexed) AND identity LIKE ",
+            )
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'");
         } else {
-            let pattern = format!(
-                "%{}%",
-                text.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
             sql.push("SELECT id FROM provisioning_events WHERE identity LIKE ")
                 .push_bind(pattern)
                 .push(" ESCAPE '\\'");
@@ -381,6 +388,52 @@ async fn names(
 ) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
     let rows: Vec<(i64, String)> = sqlx::query_as(sql).fetch_all(pool).await?;
     Ok(rows.into_iter().collect())
+}
+
+/// Puts the events written since the last call into the search index and the hourly counts,
+/// in one write transaction; how many. Readers see the same answers before and after: they
+/// read the events past the watermark directly.
+pub async fn index_new(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let mut tx = super::write_transaction(pool).await?;
+    let (from, to): (i64, i64) = sqlx::query_as(
+        "SELECT last_event_id, (SELECT COALESCE(MAX(id), 0) FROM provisioning_events) \
+         FROM provisioning_log_indexed",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if to <= from {
+        return Ok(0);
+    }
+    sqlx::query(
+        "INSERT INTO provisioning_events_identity (rowid, identity) \
+         SELECT id, identity FROM provisioning_events WHERE id > ? AND id <= ?",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO provisioning_hourly (customer_id, hour, requests, failures, unauthorized) \
+         SELECT customer_id, substr(at, 1, 13), COUNT(*), SUM(outcome = 'failure'), \
+                SUM(http_status IS 401) \
+           FROM provisioning_events \
+          WHERE id > ? AND id <= ? AND token_id IS NOT NULL AND action <> 'place' \
+          GROUP BY customer_id, substr(at, 1, 13) \
+         ON CONFLICT (customer_id, hour) DO UPDATE SET \
+             requests = requests + excluded.requests, \
+             failures = failures + excluded.failures, \
+             unauthorized = unauthorized + excluded.unauthorized",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE provisioning_log_indexed SET last_event_id = ?")
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(u64::try_from(to - from).unwrap_or(0))
 }
 
 /// Removes up to `batch` events older than `cutoff`; how many went. Small batches keep each

@@ -80,6 +80,9 @@ async fn window_counts(
     since: DateTime<Utc>,
 ) -> Result<Vec<(i64, Counts)>, sqlx::Error> {
     let first_hour = since.duration_trunc(Duration::hours(1)).unwrap_or(since);
+    let next_hour = instant_text(first_hour + Duration::hours(1));
+    // Counted hours after the first, the first (partial) hour's events, and the events of
+    // later hours the counts do not hold yet.
     let mut sql = QueryBuilder::<Sqlite>::new(
         "SELECT customer_id, SUM(requests), SUM(failures), SUM(unauthorized) FROM (\
          SELECT customer_id, requests, failures, unauthorized FROM provisioning_hourly \
@@ -94,10 +97,13 @@ async fn window_counts(
          FROM provisioning_events e WHERE ",
     )
     .push(SCIM_REQUEST)
-    .push(" AND e.at >= ")
+    .push(" AND ((e.at >= ")
     .push_bind(instant_text(since))
     .push(" AND e.at < ")
-    .push_bind(instant_text(first_hour + Duration::hours(1)));
+    .push_bind(next_hour.clone())
+    .push(") OR (e.at >= ")
+    .push_bind(next_hour)
+    .push(" AND e.id > (SELECT last_event_id FROM provisioning_log_indexed)))");
     if let Some(id) = only {
         sql.push(" AND e.customer_id = ").push_bind(id);
     }
@@ -227,16 +233,24 @@ pub async fn hourly(
 ) -> Result<Vec<HourlyCount>, sqlx::Error> {
     let first = now - Duration::hours(23);
     let first = first.duration_trunc(Duration::hours(1)).unwrap_or(first);
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
         "SELECT hour, requests, failures FROM provisioning_hourly \
-         WHERE customer_id = ? AND hour >= ?",
-    )
+         WHERE customer_id = ?1 AND hour >= ?2 \
+         UNION ALL SELECT substr(e.at, 1, 13), 1, e.outcome = 'failure' \
+         FROM provisioning_events e WHERE e.customer_id = ?1 AND {SCIM_REQUEST} \
+         AND e.id > (SELECT last_event_id FROM provisioning_log_indexed) AND e.at >= ?3"
+    ))
     .bind(customer_id)
     .bind(first.format("%Y-%m-%dT%H").to_string())
+    .bind(instant_text(first))
     .fetch_all(pool)
     .await?;
-    let by_hour: HashMap<String, (i64, i64)> =
-        rows.into_iter().map(|(h, n, f)| (h, (n, f))).collect();
+    let mut by_hour: HashMap<String, (i64, i64)> = HashMap::new();
+    for (hour, n, f) in rows {
+        let counts = by_hour.entry(hour).or_default();
+        counts.0 += n;
+        counts.1 += f;
+    }
     Ok((0..24)
         .map(|i| {
             let hour = first + Duration::hours(i);
