@@ -356,6 +356,8 @@ pub struct Troubleshooting {
     pub action: String,
     /// The existing user the request clashed with, when there is one the caller may see.
     pub existing_user_id: Option<i64>,
+    /// That user's email, to name them.
+    pub existing_user_email: Option<String>,
 }
 
 /// One property's value before and after.

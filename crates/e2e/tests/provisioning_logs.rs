@@ -90,7 +90,7 @@ async fn an_admin_finds_reads_and_downloads_a_scim_request_and_sees_failing_prov
         .wait_for_text(".troubleshooting", "uniqueness")
         .await?;
     browser
-        .wait_for_text(".troubleshooting .existing-user", "Open the user")
+        .wait_for_text(".troubleshooting .existing-user", email)
         .await?;
 
     browser.click(".export-menu summary").await?;

@@ -94,7 +94,7 @@ pub fn state_of(facts: &Facts, now: DateTime<Utc>) -> (ProvisioningState, String
 /// Advice for a failed or warned event's code; None for one that succeeded.
 pub fn troubleshooting(
     code: Option<&str>,
-    existing_user_id: Option<i64>,
+    existing_user: Option<(i64, String)>,
 ) -> Option<Troubleshooting> {
     let code = code?;
     let (reason, action) = match code {
@@ -150,7 +150,8 @@ pub fn troubleshooting(
         code: code.to_owned(),
         reason: reason.to_owned(),
         action: action.to_owned(),
-        existing_user_id,
+        existing_user_id: existing_user.as_ref().map(|(id, _)| *id),
+        existing_user_email: existing_user.map(|(_, email)| email),
     })
 }
 

@@ -194,6 +194,7 @@ async fn scim_requests_and_refusals_are_events_that_every_filter_finds() {
         .await
         .expect("the created user");
     assert_eq!(detail["troubleshooting"]["existing_user_id"], existing);
+    assert_eq!(detail["troubleshooting"]["existing_user_email"], email);
     assert_eq!(detail["http_status"], 409);
     assert!(detail["changes"]
         .as_array()

@@ -162,7 +162,11 @@ fn troubleshooting(detail: &EventDetail) -> impl IntoView {
                 <dt>"What to do"</dt><dd class="advice">{advice.action.clone()}</dd>
                 {advice.existing_user_id.map(|id| view! {
                     <dt>"Existing user"</dt>
-                    <dd><a class="existing-user" href=format!("/users/{id}")>"Open the user it clashed with"</a></dd>
+                    <dd>
+                        <a class="existing-user" href=format!("/users/{id}")>
+                            {advice.existing_user_email.clone().unwrap_or_else(|| "Open the user it clashed with".to_owned())}
+                        </a>
+                    </dd>
                 })}
             </dl>
         }.into_any(),

@@ -457,16 +457,16 @@ pub async fn remove_older_than(
     Ok(removed)
 }
 
-/// The user of the customer with this userName or email, for a uniqueness conflict's
-/// troubleshooting link.
+/// The user of the customer with this userName or email (id and email), for a uniqueness
+/// conflict's troubleshooting link.
 pub async fn user_named(
     pool: &SqlitePool,
     customer_id: i64,
     names: &[&str],
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<(i64, String)>, sqlx::Error> {
     for name in names {
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM users WHERE customer_id = ? AND (email = ? COLLATE NOCASE \
+        let id: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, email FROM users WHERE customer_id = ? AND (email = ? COLLATE NOCASE \
              OR scim_user_name = ? COLLATE NOCASE) LIMIT 1",
         )
         .bind(customer_id)

@@ -227,7 +227,7 @@ async fn detail(state: &AppState, record: EventRecord) -> Result<EventDetail, Ap
     let row = record.row();
     let changes = property_changes(&record.changes);
     let code = record.error_code.as_deref();
-    let existing_user_id = match code {
+    let existing_user = match code {
         Some("uniqueness") => {
             let names: Vec<&str> = changes
                 .iter()
@@ -240,7 +240,7 @@ async fn detail(state: &AppState, record: EventRecord) -> Result<EventDetail, Ap
     };
     Ok(EventDetail {
         steps: provisioning_health::steps(&row, code),
-        troubleshooting: provisioning_health::troubleshooting(code, existing_user_id),
+        troubleshooting: provisioning_health::troubleshooting(code, existing_user),
         changes,
         user_id: record.user_id,
         identity_provider: record.identity_provider(),
