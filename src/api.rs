@@ -20,7 +20,7 @@ use provisio_api::scim::{CreateScimTokenRequest, CreatedScimToken, ScimToken};
 use provisio_api::subscription::{
     AssignOwnerRequest, Delivery, SaveSubscriptionRequest, Subscription,
 };
-use provisio_api::user::{TimelineEntry, UserDetail};
+use provisio_api::user::{ManualPlacement, TimelineEntry, UserDetail};
 use provisio_api::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -450,6 +450,24 @@ pub async fn delete_user(id: i64) -> Result<(), ApiFailure> {
 
 pub async fn restore_user(id: i64) -> Result<UserDetail, ApiFailure> {
     let request = Request::post(&format!("/api/v1/users/{id}/restore"));
+    decode(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+/// Places the user by hand on a profile, region and quota; the mappings pass them by.
+pub async fn place_user_by_hand(
+    id: i64,
+    placement: &ManualPlacement,
+) -> Result<UserDetail, ApiFailure> {
+    send_json(
+        Request::put(&format!("/api/v1/users/{id}/placement")),
+        placement,
+    )
+    .await
+}
+
+/// Hands the user back to the mappings.
+pub async fn clear_manual_placement(id: i64) -> Result<UserDetail, ApiFailure> {
+    let request = Request::delete(&format!("/api/v1/users/{id}/placement"));
     decode(request.send().await.map_err(|_| unreachable_server())?).await
 }
 

@@ -102,3 +102,67 @@ async fn an_admin_opens_a_user_from_the_report_and_preserves_and_restores_them()
     assert_eq!(browser.api_total(&query).await?, 0, "gone from the report");
     browser.close().await
 }
+
+#[tokio::test]
+async fn an_admin_places_a_user_by_hand_and_returns_them_to_the_mappings() -> Result<()> {
+    let server = TestServer::start(60).await?;
+    let (id, profile): (i64, String) = sqlx::query_as(
+        "SELECT u.id, p.name FROM users u JOIN customers c ON c.id = u.customer_id \
+         JOIN profiles p ON p.id = u.profile_id \
+         WHERE c.name = 'Northwind Traders' AND u.status = 'Active' ORDER BY u.id LIMIT 1",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .context("an active Northwind user")?;
+    let browser = Browser::start().await?;
+    browser
+        .sign_in(&server, Role::CustomerAdmin, &format!("/users/{id}"))
+        .await?;
+    browser.wait_for_text(".user-facts", &profile).await?;
+
+    browser.click(".place-by-hand").await?;
+    browser
+        .wait_for_text(".placement-form", "The mappings pass this user by")
+        .await?;
+    browser
+        .eventually("the customer's profiles offered", || async {
+            let count = browser
+                .eval("return document.querySelectorAll('.placement-form select[name=profile] option').length;")
+                .await?;
+            Ok(count.as_u64().filter(|n| *n > 0).map(|_| ()))
+        })
+        .await?;
+    browser
+        .type_into(".placement-form input[name=quota]", "abc")
+        .await?;
+    browser.click(".placement-form button[type=submit]").await?;
+    browser
+        .wait_for_text(".placement-form .field-error", "whole number of GB")
+        .await?;
+    browser
+        .eval("const q = document.querySelector('.placement-form input[name=quota]'); q.value = ''; q.dispatchEvent(new Event('input')); return null;")
+        .await?;
+    browser
+        .type_into(".placement-form input[name=quota]", "250")
+        .await?;
+    browser.click(".placement-form button[type=submit]").await?;
+    browser.wait_for_text(".user-facts", "by hand").await?;
+    browser.wait_for_text(".user-facts", "250 GB").await?;
+    browser
+        .wait_for_text(".timeline-entry[data-action=place]", "placedByHand")
+        .await?;
+
+    browser.click(".return-to-mappings").await?;
+    browser
+        .eventually("the user back with the mappings", || async {
+            let facts = browser.text_of(".user-facts").await?;
+            Ok((!facts.contains("by hand")).then_some(()))
+        })
+        .await?;
+    assert!(browser
+        .client
+        .find(fantoccini::Locator::Css(".return-to-mappings"))
+        .await
+        .is_err());
+    browser.close().await
+}

@@ -1,6 +1,8 @@
 //! A user's page (`/users/{id}`): who they are, where they are placed, their history newest
 //! first, and what an admin does to them by hand (preserve, restore), each confirmed.
 
+mod placement;
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use provisio_api::auth::Role;
@@ -10,6 +12,7 @@ use crate::api::{self, ApiFailure};
 use crate::components::states::{ErrorState, LoadingState};
 use crate::format;
 use crate::session::Session;
+use placement::PlacementByHand;
 
 type Loaded = Result<(UserDetail, Vec<TimelineEntry>), ApiFailure>;
 
@@ -60,6 +63,7 @@ fn UserSummary(user: UserDetail, can_act: bool, on_changed: Callback<()>) -> imp
     let id = user.id;
     let preserved = user.status == "Preserved";
     let email = StoredValue::new(user.email.clone());
+    let whole = StoredValue::new(user.clone());
     let confirming = RwSignal::new(false);
     let act = Action::new_local(move |preserve: &bool| {
         let preserve = *preserve;
@@ -117,6 +121,7 @@ fn UserSummary(user: UserDetail, can_act: bool, on_changed: Callback<()>) -> imp
                 </Show>
                 <p class="form-error" role="alert">{failure}</p>
             </div>
+            <PlacementByHand user=whole.get_value() on_changed />
             {preserved.then(|| view! { <DeletePermanently id email=email.get_value() /> })}
         </Show>
         <dl class="panel token-facts user-facts">
