@@ -116,19 +116,8 @@ async fn list_events(
 ) -> Result<Json<EventPage>, ApiError> {
     let pairs = pairs(raw.as_deref(), &["limit", "cursor"])?;
     let query = query_of(&pairs)?;
-    let limit = match value(&pairs, "limit") {
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_EVENT_PAGE).contains(n))
-            .ok_or_else(|| {
-                QueryError::new(
-                    "limit",
-                    format!("'{text}' is not a whole number from 1 to {MAX_EVENT_PAGE}"),
-                )
-            })?,
-        None => DEFAULT_EVENT_PAGE,
-    };
+    let limit =
+        super::report::page_limit(value(&pairs, "limit"), MAX_EVENT_PAGE, DEFAULT_EVENT_PAGE)?;
     let scope = admin.scope();
     // `cursor=` (an empty form field) is the first page.
     let after = value(&pairs, "cursor")

@@ -56,20 +56,7 @@ async fn list_rows(
 ) -> Result<Json<ReportPage>, ApiError> {
     let pairs = known_pairs(raw.as_deref(), &ROW_PARAMETERS)?;
     let query = ReportQuery::from_decoded(&pairs)?;
-    let limit = single(&pairs, "limit")?
-        .map(|text| {
-            text.parse::<u32>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or_else(|| {
-                    QueryError::new(
-                        "limit",
-                        format!("'{text}' is not a whole number from 1 to {MAX_PAGE_SIZE}"),
-                    )
-                })
-        })
-        .transpose()?
-        .unwrap_or(DEFAULT_PAGE_SIZE);
+    let limit = page_limit(single(&pairs, "limit")?, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
     let scope = admin.scope();
     let after = single(&pairs, "cursor")?
         .map(|text| cursor::decode(text, &query, scope))
@@ -174,6 +161,23 @@ fn known_pairs(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)
         ));
     }
     Ok(pairs)
+}
+
+/// A page size: `limit` from 1 to `max`, `default` when not given.
+pub(super) fn page_limit(given: Option<&str>, max: u32, default: u32) -> Result<u32, QueryError> {
+    match given {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                QueryError::new(
+                    "limit",
+                    format!("'{text}' is not a whole number from 1 to {max}"),
+                )
+            }),
+    }
 }
 
 /// The value of a parameter that may appear at most once.
