@@ -8,13 +8,23 @@ use provisio_e2e::{Browser, TestServer};
 
 /// Opens the report filtered to `email` and returns the User Status cell.
 async fn report_status(browser: &Browser, server: &TestServer, email: &str) -> Result<String> {
+    report_cell(browser, server, email, "user_status").await
+}
+
+/// Opens the report filtered to `email` and returns the cell of `field`.
+async fn report_cell(
+    browser: &Browser,
+    server: &TestServer,
+    email: &str,
+    field: &str,
+) -> Result<String> {
     let query = format!("/?filter=user_email.equals%3A{}", email.replace('@', "%40"));
     browser.client.goto(&server.url(&query)).await?;
     browser
         .wait_for_total(1, &format!("the row of {email}"))
         .await?;
-    let status = browser.column_index("user_status").await?;
-    Ok(browser.rendered_rows().await?[0][status].clone())
+    let column = browser.column_index(field).await?;
+    Ok(browser.rendered_rows().await?[0][column].clone())
 }
 
 #[tokio::test]
@@ -106,14 +116,16 @@ async fn an_admin_opens_a_user_from_the_report_and_preserves_and_restores_them()
 #[tokio::test]
 async fn an_admin_places_a_user_by_hand_and_returns_them_to_the_mappings() -> Result<()> {
     let server = TestServer::start(60).await?;
-    let (id, profile): (i64, String) = sqlx::query_as(
-        "SELECT u.id, p.name FROM users u JOIN customers c ON c.id = u.customer_id \
+    let (id, email, profile, other_profile): (i64, String, String, String) = sqlx::query_as(
+        "SELECT u.id, u.email, p.name, (SELECT o.name FROM profiles o \
+                WHERE o.customer_id = u.customer_id AND o.id <> u.profile_id ORDER BY o.id LIMIT 1) \
+         FROM users u JOIN customers c ON c.id = u.customer_id \
          JOIN profiles p ON p.id = u.profile_id \
          WHERE c.name = 'Northwind Traders' AND u.status = 'Active' ORDER BY u.id LIMIT 1",
     )
     .fetch_one(&server.pool)
     .await
-    .context("an active Northwind user")?;
+    .context("an active Northwind user, and another profile of Northwind")?;
     let browser = Browser::start().await?;
     browser
         .sign_in(&server, Role::CustomerAdmin, &format!("/users/{id}"))
@@ -145,9 +157,26 @@ async fn an_admin_places_a_user_by_hand_and_returns_them_to_the_mappings() -> Re
     browser
         .type_into(".placement-form input[name=quota]", "250")
         .await?;
+    // Another of the customer's profiles, chosen as a keyboard user would.
+    let select = browser
+        .client
+        .find(fantoccini::Locator::Css(
+            ".placement-form select[name=profile]",
+        ))
+        .await?;
+    select.select_by_label(&other_profile).await?;
     browser.click(".placement-form button[type=submit]").await?;
     browser.wait_for_text(".user-facts", "by hand").await?;
     browser.wait_for_text(".user-facts", "250 GB").await?;
+    browser.wait_for_text(".user-facts", &other_profile).await?;
+    let page = browser.client.current_url().await?;
+    assert_eq!(
+        report_cell(&browser, &server, &email, "profile").await?,
+        other_profile,
+        "the report shows the profile placed by hand"
+    );
+    browser.client.goto(page.as_str()).await?;
+    browser.wait_for_text(".user-facts", "by hand").await?;
     browser
         .wait_for_text(".timeline-entry[data-action=place]", "placedByHand")
         .await?;
