@@ -4,17 +4,12 @@
 //! SCIM creates and PATCHes at 200 per second. Reports throughput, p50 and p99 per kind, and
 //! errors (any answer that is not the expected status).
 
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use provisio_api::auth::Role;
-use provisio_api::scim::IdentityProvider;
-use provisio_server::auth::hash_token;
-use provisio_server::auth::scim_rate::ScimRateLimit;
-use provisio_server::db::scim_tokens::{self, NewToken};
-use provisio_server::{db, demo, AppState};
+use provisio_server::{db, demo};
 use serde_json::{json, Value};
 use support::{print_latencies, serve, sign_in, Failure};
 use tokio::sync::Mutex;
@@ -84,26 +79,8 @@ async fn main() -> Result<(), Failure> {
     let customer: i64 = sqlx::query_scalar("SELECT id FROM customers ORDER BY id LIMIT 1")
         .fetch_one(&pool)
         .await?;
-    scim_tokens::insert(
-        &pool,
-        &NewToken {
-            customer_id: customer,
-            name: "Load",
-            identity_provider: IdentityProvider::EntraId,
-            prefix: "pvs_benchload",
-            token_hash: &hash_token(TOKEN),
-            created_by: "benchmark",
-            expires_at: chrono::Utc::now() + chrono::Duration::days(1),
-        },
-        2,
-    )
-    .await?
-    .ok_or("no room for the benchmark's token")?;
-    let base = serve(AppState {
-        scim_rate: Arc::new(ScimRateLimit::new(NonZeroU32::MAX)),
-        ..AppState::new(pool.clone())
-    })
-    .await?;
+    support::scim_token(&pool, customer, TOKEN).await?;
+    let base = serve(support::unthrottled(pool.clone())).await?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(READERS + 50)
         .build()?;

@@ -4,15 +4,11 @@
 //! MSP admin sees it first, failures only, one customer, a search), next pages deep in the
 //! log, the status of every customer, and what the event adds to a SCIM create.
 
-use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
-use provisio_server::auth::hash_token;
-use provisio_server::auth::scim_rate::ScimRateLimit;
 use provisio_server::db::provisioning::{self, Event, RequestOrigin};
-use provisio_server::{db, demo, AppState};
+use provisio_server::{db, demo};
 use serde_json::{json, Value};
 use support::{print_latencies, serve, sign_in, Failure};
 
@@ -49,11 +45,7 @@ async fn main() -> Result<(), Failure> {
     );
 
     // The creates measured below come faster than a token's default rate.
-    let base = serve(AppState {
-        scim_rate: Arc::new(ScimRateLimit::new(NonZeroU32::MAX)),
-        ..AppState::new(pool.clone())
-    })
-    .await?;
+    let base = serve(support::unthrottled(pool.clone())).await?;
     let http = reqwest::Client::new();
     let msp = seeded
         .admins
@@ -146,19 +138,7 @@ async fn scim_create_cost(
     pool: &sqlx::SqlitePool,
     customer: i64,
 ) -> Result<(), Failure> {
-    sqlx::query(
-        "INSERT INTO scim_tokens (customer_id, name, identity_provider, prefix, token_hash, \
-         created_by, created_at, expires_at) VALUES (?, 'bench', 'entra_id', 'pvs_bench', ?, \
-         'bench', ?, '2099-01-01T00:00:00Z')",
-    )
-    .bind(customer)
-    .bind(hash_token(TOKEN))
-    .bind(Utc::now().to_rfc3339())
-    .execute(pool)
-    .await?;
-    let token_id: i64 = sqlx::query_scalar("SELECT id FROM scim_tokens WHERE prefix = 'pvs_bench'")
-        .fetch_one(pool)
-        .await?;
+    let token_id = support::scim_token(pool, customer, TOKEN).await?;
     let mut creates = vec![];
     for n in 0..300 {
         let email = format!("bench.create.{n}@logs.example");

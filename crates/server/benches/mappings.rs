@@ -4,17 +4,10 @@
 //! on loopback against the embedded SQLite: the editor's preview of the whole list, a full
 //! re-evaluation after a reorder, and SCIM creates sent while that re-evaluation runs.
 
-use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use provisio_api::mapping::{AttributeOperator, Matcher, SaveMappingRequest};
-use provisio_api::scim::IdentityProvider;
-use provisio_server::auth::hash_token;
-use provisio_server::auth::scim_rate::ScimRateLimit;
-use provisio_server::db::scim_tokens::{self, NewToken};
-use provisio_server::{db, demo, AppState};
+use provisio_server::{db, demo};
 use serde_json::{json, Value};
 use support::{print_latencies, serve, sign_in, Failure};
 
@@ -71,25 +64,8 @@ async fn main() -> Result<(), Failure> {
         started.elapsed().as_secs_f64()
     );
 
-    scim_tokens::insert(
-        &pool,
-        &NewToken {
-            customer_id: customer,
-            name: "benchmark",
-            identity_provider: IdentityProvider::EntraId,
-            prefix: "pvs_benchmap",
-            token_hash: &hash_token(TOKEN),
-            created_by: "benchmark",
-            expires_at: Utc::now() + chrono::Duration::days(1),
-        },
-        1,
-    )
-    .await?
-    .ok_or("the benchmark customer already has a token")?;
-    let state = AppState {
-        scim_rate: Arc::new(ScimRateLimit::new(NonZeroU32::MAX)),
-        ..AppState::new(pool.clone())
-    };
+    support::scim_token(&pool, customer, TOKEN).await?;
+    let state = support::unthrottled(pool.clone());
     let base = serve(state).await?;
     let http = reqwest::Client::new();
     let msp = seeded.admins.first().ok_or("a demo MSP admin")?;

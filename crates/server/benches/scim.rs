@@ -7,16 +7,10 @@
 //! per-token rate limit is lifted: the figures are the server's capacity, not the limit's.
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use provisio_api::scim::IdentityProvider;
-use provisio_server::auth::hash_token;
-use provisio_server::auth::scim_rate::ScimRateLimit;
-use provisio_server::db::scim_tokens::{self, NewToken};
-use provisio_server::{app, db, demo, AppOptions, AppState};
+use provisio_server::{app, db, demo, AppOptions};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "pvs_benchmrk_scim-benchmark-token";
@@ -27,6 +21,8 @@ fn env_number(name: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+mod support;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,25 +35,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let customer: i64 = sqlx::query_scalar("SELECT id FROM customers ORDER BY id LIMIT 1")
         .fetch_one(&pool)
         .await?;
-    scim_tokens::insert(
-        &pool,
-        &NewToken {
-            customer_id: customer,
-            name: "benchmark",
-            identity_provider: IdentityProvider::EntraId,
-            prefix: "pvs_benchmrk",
-            token_hash: &hash_token(TOKEN),
-            created_by: "benchmark",
-            expires_at: Utc::now() + chrono::Duration::days(1),
-        },
-        1,
-    )
-    .await?
-    .ok_or("the benchmark customer already has a token")?;
-    let state = AppState {
-        scim_rate: Arc::new(ScimRateLimit::new(NonZeroU32::MAX)),
-        ..AppState::new(pool)
-    };
+    support::scim_token(&pool, customer, TOKEN).await?;
+    let state = support::unthrottled(pool);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}/scim/v2", listener.local_addr()?);
     let router = app(state, &AppOptions::default());

@@ -230,15 +230,6 @@ fn demo_events(
     health: DemoHealth,
     now: DateTime<Utc>,
 ) -> Vec<db::demo::DemoEvent> {
-    let titles = ["Analyst", "Manager", "Specialist", "Director", "Associate"];
-    let departments = [
-        "Finance",
-        "Sales",
-        "Engineering",
-        "HR",
-        "Legal",
-        "Operations",
-    ];
     let mut events = vec![];
     let expired_at = now - Duration::days(2);
     let burst_from = now - Duration::hours(2);
@@ -301,61 +292,79 @@ fn demo_events(
             events.push(event);
             continue;
         }
-        let roll: u32 = rng.gen_range(0..100);
-        match roll {
-            0..=2 => {
-                event.outcome = "failure";
-                event.error = Some("emails: give the user's email address.");
-                event.error_code = Some("invalid_value");
-                event.http_status = Some(400);
-            }
-            3 => {
-                event.outcome = "warning";
-                event.error = Some("Too many requests with this token; retry after 1 s.");
-                event.error_code = Some("rate_limited");
-                event.http_status = Some(429);
-            }
-            4..=8 => event.outcome = "skipped",
-            9..=20 => {
-                event.action = "create";
-                event.changes = serde_json::json!({
-                    "userName": {"before": null, "after": user.email},
-                    "active": {"before": null, "after": true},
-                })
-                .to_string();
-            }
-            21..=26 => {
-                event.action = "preserve";
-                event.changes =
-                    serde_json::json!({"active": {"before": true, "after": false}}).to_string();
-            }
-            27..=28 => {
-                event.action = "restore";
-                event.changes =
-                    serde_json::json!({"active": {"before": false, "after": true}}).to_string();
-            }
-            29..=36 => {
-                let department = departments[rng.gen_range(0..departments.len())];
-                event.action = "update_group";
-                event.identity = department.to_owned();
-                event.user = None;
-                event.changes = serde_json::json!({"members": {"before": null, "after": format!("+1 member ({})", user.email)}})
-                    .to_string();
-            }
-            _ => {
-                let before = titles[rng.gen_range(0..titles.len())];
-                let after = titles[rng.gen_range(0..titles.len())];
-                event.changes =
-                    serde_json::json!({"title": {"before": before, "after": after}}).to_string();
-                if before == after {
-                    event.outcome = "skipped";
-                    event.changes = "{}".to_owned();
-                }
-            }
-        }
+        routine_event(rng, &mut event);
         events.push(event);
     }
     events
+}
+
+/// An ordinary day's event for `event`'s user: mostly updates, some creates, disables,
+/// restores and group changes, a few failures and throttled requests.
+fn routine_event(rng: &mut ChaCha8Rng, event: &mut db::demo::DemoEvent) {
+    const TITLES: [&str; 5] = ["Analyst", "Manager", "Specialist", "Director", "Associate"];
+    const DEPARTMENTS: [&str; 6] = [
+        "Finance",
+        "Sales",
+        "Engineering",
+        "HR",
+        "Legal",
+        "Operations",
+    ];
+    let Some(user) = event.user.clone() else {
+        return;
+    };
+    let roll: u32 = rng.gen_range(0..100);
+    match roll {
+        0..=2 => {
+            event.outcome = "failure";
+            event.error = Some("emails: give the user's email address.");
+            event.error_code = Some("invalid_value");
+            event.http_status = Some(400);
+        }
+        3 => {
+            event.outcome = "warning";
+            event.error = Some("Too many requests with this token; retry after 1 s.");
+            event.error_code = Some("rate_limited");
+            event.http_status = Some(429);
+        }
+        4..=8 => event.outcome = "skipped",
+        9..=20 => {
+            event.action = "create";
+            event.changes = serde_json::json!({
+                "userName": {"before": null, "after": user.email},
+                "active": {"before": null, "after": true},
+            })
+            .to_string();
+        }
+        21..=26 => {
+            event.action = "preserve";
+            event.changes =
+                serde_json::json!({"active": {"before": true, "after": false}}).to_string();
+        }
+        27..=28 => {
+            event.action = "restore";
+            event.changes =
+                serde_json::json!({"active": {"before": false, "after": true}}).to_string();
+        }
+        29..=36 => {
+            let department = DEPARTMENTS[rng.gen_range(0..DEPARTMENTS.len())];
+            event.action = "update_group";
+            event.identity = department.to_owned();
+            event.user = None;
+            event.changes = serde_json::json!({"members": {"before": null, "after": format!("+1 member ({})", user.email)}})
+                .to_string();
+        }
+        _ => {
+            let before = TITLES[rng.gen_range(0..TITLES.len())];
+            let after = TITLES[rng.gen_range(0..TITLES.len())];
+            event.changes =
+                serde_json::json!({"title": {"before": before, "after": after}}).to_string();
+            if before == after {
+                event.outcome = "skipped";
+                event.changes = "{}".to_owned();
+            }
+        }
+    }
 }
 
 fn demo_mappings(

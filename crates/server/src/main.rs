@@ -196,27 +196,10 @@ async fn resume_jobs(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
 async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     resume_jobs(&pool).await?;
     if args.demo && !args.no_demo && db::demo::is_empty(&pool).await? {
-        let started = Instant::now();
-        let seeded = demo::seed(&pool, args.demo_users).await?;
-        demo::seed_provisioning(&pool).await?;
-        demo::seed_provisioning_log(&pool, chrono::Utc::now()).await?;
-        tracing::info!(users = seeded.users, elapsed = ?started.elapsed(), "seeded demo data");
-        println!("Demo admins (passwords are shown only now; they are stored hashed):");
-        for admin in &seeded.admins {
-            let scope = admin
-                .customer
-                .map(|c| format!(" of {c}"))
-                .unwrap_or_default();
-            println!(
-                "  {:<34} {}  ({}{scope})",
-                admin.email,
-                admin.password,
-                admin.role.label()
-            );
-        }
+        seed_demo(&pool, args.demo_users).await?;
     }
     let options = AppOptions {
-        static_dir: args.static_dir,
+        static_dir: args.static_dir.clone(),
     };
     if options.static_dir.is_none() {
         tracing::warn!("no --static-dir given: serving the API only");
@@ -229,49 +212,11 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         ..AppState::new(pool)
     };
     if let Some(metrics_address) = args.metrics_listen {
-        let handle = provisio_server::metrics::install()?;
-        let listener = tokio::net::TcpListener::bind(metrics_address).await?;
-        println!(
-            "Metrics are served on http://{}/metrics",
-            listener.local_addr()?
-        );
-        let router = provisio_server::metrics::router(handle, state.pool.clone());
-        tokio::spawn(async move {
-            if let Err(err) = axum::serve(listener, router).await {
-                tracing::error!(error = %err, "the metrics listener stopped");
-            }
-        });
+        serve_metrics(metrics_address, state.pool.clone()).await?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
-    let mailer = match &args.smtp_url {
-        Some(url) => {
-            println!(
-                "Subscription mail goes through the SMTP server in PROVISIO_SMTP_URL / --smtp-url"
-            );
-            Mailer::smtp(url)?
-        }
-        None => {
-            let outbox = std::path::absolute(&args.outbox_dir)?;
-            println!(
-                "Subscription mail is written as .eml files into {} (set --smtp-url to send it)",
-                outbox.display()
-            );
-            Mailer::outbox(outbox)?
-        }
-    };
-    let from: lettre::message::Mailbox = args
-        .mail_from
-        .parse()
-        .map_err(|e| format!("--mail-from '{}' is not an address: {e}", args.mail_from))?;
-    let settings = MailSettings {
-        mailer,
-        from,
-        public_url: args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{address}")),
-    };
+    let settings = mail_settings(&args, address)?;
     provisioning_watch::spawn(
         state.pool.clone(),
         settings.clone(),
@@ -317,6 +262,85 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         () = &mut grace => tracing::warn!("a delivery was still being sent at the end of the grace period"),
     }
     Ok(())
+}
+
+/// Seeds the demo customers, users, admins, SCIM provisioning and its log; prints the demo
+/// admins' passwords once.
+async fn seed_demo(pool: &sqlx::SqlitePool, users: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let seeded = demo::seed(pool, users).await?;
+    demo::seed_provisioning(pool).await?;
+    demo::seed_provisioning_log(pool, chrono::Utc::now()).await?;
+    tracing::info!(users = seeded.users, elapsed = ?started.elapsed(), "seeded demo data");
+    println!("Demo admins (passwords are shown only now; they are stored hashed):");
+    for admin in &seeded.admins {
+        let scope = admin
+            .customer
+            .map(|c| format!(" of {c}"))
+            .unwrap_or_default();
+        println!(
+            "  {:<34} {}  ({}{scope})",
+            admin.email,
+            admin.password,
+            admin.role.label()
+        );
+    }
+    Ok(())
+}
+
+/// Serves Prometheus metrics on their own address, apart from the public one.
+async fn serve_metrics(
+    address: SocketAddr,
+    pool: sqlx::SqlitePool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let handle = provisio_server::metrics::install()?;
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    println!(
+        "Metrics are served on http://{}/metrics",
+        listener.local_addr()?
+    );
+    let router = provisio_server::metrics::router(handle, pool);
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!(error = %err, "the metrics listener stopped");
+        }
+    });
+    Ok(())
+}
+
+/// How mail leaves (SMTP or the outbox), from whom, and the console address links use.
+fn mail_settings(
+    args: &ServeArgs,
+    address: SocketAddr,
+) -> Result<MailSettings, Box<dyn std::error::Error>> {
+    let mailer = match &args.smtp_url {
+        Some(url) => {
+            println!(
+                "Subscription mail goes through the SMTP server in PROVISIO_SMTP_URL / --smtp-url"
+            );
+            Mailer::smtp(url)?
+        }
+        None => {
+            let outbox = std::path::absolute(&args.outbox_dir)?;
+            println!(
+                "Subscription mail is written as .eml files into {} (set --smtp-url to send it)",
+                outbox.display()
+            );
+            Mailer::outbox(outbox)?
+        }
+    };
+    let from: lettre::message::Mailbox = args
+        .mail_from
+        .parse()
+        .map_err(|e| format!("--mail-from '{}' is not an address: {e}", args.mail_from))?;
+    Ok(MailSettings {
+        mailer,
+        from,
+        public_url: args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}")),
+    })
 }
 
 /// Ctrl-C, or SIGTERM (what service managers and orchestrators send).

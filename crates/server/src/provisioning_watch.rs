@@ -33,12 +33,14 @@ fn worth_telling(state: ProvisioningState) -> bool {
 /// message; a customer back to normal is told again next time. How many messages went.
 pub async fn notify(pool: &SqlitePool, mail: &MailSettings) -> Result<u32, sqlx::Error> {
     let mut sent = 0;
+    let notified = db::provisioning_status::notified_customers(pool).await?;
+    if notified.is_empty() {
+        return Ok(0);
+    }
     for status in statuses(pool, Scope::AllCustomers).await? {
-        let (recipients, told) =
-            db::provisioning_status::notification(pool, status.customer_id).await?;
-        if recipients.is_empty() {
+        let Some((recipients, told)) = notified.get(&status.customer_id) else {
             continue;
-        }
+        };
         let now_state = worth_telling(status.state).then(|| status.state.key());
         if now_state == told.as_deref() {
             continue;
@@ -54,7 +56,7 @@ pub async fn notify(pool: &SqlitePool, mail: &MailSettings) -> Result<u32, sqlx:
         if !claimed || now_state.is_none() {
             continue;
         }
-        match message(mail, &recipients, &status) {
+        match message(mail, recipients, &status) {
             Ok(message) => match mail.mailer.send(message).await {
                 Ok(()) => sent += 1,
                 Err(err) => tracing::error!(customer = status.customer_id, error = %err,

@@ -59,3 +59,38 @@ pub fn print_latencies(what: &str, latencies: &mut [Duration], tail: f64) {
         at(1.0).as_secs_f64() * 1000.0,
     );
 }
+
+/// Gives `customer` a SCIM token whose secret is `token`; answers its id.
+pub async fn scim_token(
+    pool: &sqlx::SqlitePool,
+    customer: i64,
+    token: &str,
+) -> Result<i64, Failure> {
+    use provisio_server::db::scim_tokens::{self, NewToken};
+    let stored = scim_tokens::insert(
+        pool,
+        &NewToken {
+            customer_id: customer,
+            name: "benchmark",
+            identity_provider: provisio_api::scim::IdentityProvider::EntraId,
+            prefix: &token[..token.len().min(12)],
+            token_hash: &provisio_server::auth::hash_token(token),
+            created_by: "benchmark",
+            expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+        },
+        2,
+    )
+    .await?
+    .ok_or("the benchmark customer already has two tokens")?;
+    Ok(stored.id)
+}
+
+/// The server's state with no SCIM rate limit: the benchmarks set the pace themselves.
+pub fn unthrottled(pool: sqlx::SqlitePool) -> AppState {
+    AppState {
+        scim_rate: std::sync::Arc::new(provisio_server::auth::scim_rate::ScimRateLimit::new(
+            std::num::NonZeroU32::MAX,
+        )),
+        ..AppState::new(pool)
+    }
+}

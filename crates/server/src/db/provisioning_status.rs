@@ -42,6 +42,36 @@ pub struct Facts {
     pub recent_outcomes: Vec<String>,
 }
 
+/// `select` (`SELECT customer_id, COUNT(*) FROM … WHERE …`) grouped by customer, for one
+/// customer or all.
+async fn per_customer_counts(
+    pool: &SqlitePool,
+    select: &str,
+    only: Option<i64>,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    let mut sql = QueryBuilder::<Sqlite>::new(select);
+    if let Some(id) = only {
+        sql.push(" AND customer_id = ").push_bind(id);
+    }
+    sql.push(" GROUP BY customer_id");
+    sql.build_query_as().fetch_all(pool).await
+}
+
+/// The customer's latest SCIM requests, newest first: when, and how each ended.
+async fn recent_requests(
+    pool: &SqlitePool,
+    customer_id: i64,
+) -> Result<Vec<(DateTime<Utc>, String)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT e.at, e.outcome FROM provisioning_events e \
+         WHERE e.customer_id = ? AND {SCIM_REQUEST} ORDER BY e.at DESC, e.id DESC LIMIT ?"
+    ))
+    .bind(customer_id)
+    .bind(RECENT_REQUESTS)
+    .fetch_all(pool)
+    .await
+}
+
 /// SCIM requests in a window: (requests, failures, refused for their token).
 type Counts = (i64, i64, i64);
 
@@ -170,25 +200,15 @@ pub async fn facts(
         }
     }
 
-    let mut users = QueryBuilder::<Sqlite>::new(
-        "SELECT customer_id, COUNT(*) FROM users WHERE scim_id IS NOT NULL AND scim_deleted = 0",
-    );
-    scoped(&mut users, "customer_id");
-    users.push(" GROUP BY customer_id");
-    for (customer_id, n) in users.build_query_as::<(i64, i64)>().fetch_all(pool).await? {
+    let scim_users = "SELECT customer_id, COUNT(*) FROM users \
+                      WHERE scim_id IS NOT NULL AND scim_deleted = 0";
+    for (customer_id, n) in per_customer_counts(pool, scim_users, only).await? {
         if let Some(&i) = index.get(&customer_id) {
             facts[i].scim_users = count(n);
         }
     }
-    let mut groups =
-        QueryBuilder::<Sqlite>::new("SELECT customer_id, COUNT(*) FROM scim_groups WHERE 1 = 1");
-    scoped(&mut groups, "customer_id");
-    groups.push(" GROUP BY customer_id");
-    for (customer_id, n) in groups
-        .build_query_as::<(i64, i64)>()
-        .fetch_all(pool)
-        .await?
-    {
+    let scim_groups = "SELECT customer_id, COUNT(*) FROM scim_groups WHERE 1 = 1";
+    for (customer_id, n) in per_customer_counts(pool, scim_groups, only).await? {
         if let Some(&i) = index.get(&customer_id) {
             facts[i].scim_groups = count(n);
         }
@@ -206,18 +226,11 @@ pub async fn facts(
         }
     }
 
-    for f in &mut facts {
-        if f.usable_tokens + f.expired_tokens == 0 {
-            continue;
-        }
-        let recent: Vec<(DateTime<Utc>, String)> = sqlx::query_as(&format!(
-            "SELECT e.at, e.outcome FROM provisioning_events e \
-             WHERE e.customer_id = ? AND {SCIM_REQUEST} ORDER BY e.at DESC, e.id DESC LIMIT ?"
-        ))
-        .bind(f.customer_id)
-        .bind(RECENT_REQUESTS)
-        .fetch_all(pool)
-        .await?;
+    for f in facts
+        .iter_mut()
+        .filter(|f| f.usable_tokens + f.expired_tokens > 0)
+    {
+        let recent = recent_requests(pool, f.customer_id).await?;
         f.last_request_at = recent.first().map(|(at, _)| *at);
         f.recent_outcomes = recent.into_iter().map(|(_, outcome)| outcome).collect();
     }
@@ -294,6 +307,22 @@ pub async fn set_recipients(
     .execute(&mut *tx)
     .await?;
     tx.commit().await
+}
+
+/// Every customer that has recipients: its id, recipients and the state they were last told of.
+pub async fn notified_customers(
+    pool: &SqlitePool,
+) -> Result<HashMap<i64, (Vec<String>, Option<String>)>, sqlx::Error> {
+    let rows: Vec<(i64, sqlx::types::Json<Vec<String>>, Option<String>)> = sqlx::query_as(
+        "SELECT customer_id, recipients, notified_state FROM provisioning_notifications \
+         WHERE recipients <> '[]'",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(customer, recipients, told)| (customer, (recipients.0, told)))
+        .collect())
 }
 
 /// Records that the customer's recipients were told of `state` (None: back to normal, so the
