@@ -8,7 +8,7 @@ use provisio_api::provisioning::EventQuery;
 use provisio_api::report::{QueryError, ReportQuery};
 
 use crate::db::provisioning_log::EventKeyset;
-use crate::db::report::{Keyset, SortValue};
+use crate::db::report::{Keyset, Plan, SortValue};
 use crate::db::Scope;
 
 /// Encodes the position after which the next page starts.
@@ -17,7 +17,15 @@ pub fn encode(query: &ReportQuery, scope: Scope, keyset: &Keyset) -> String {
         SortValue::Text(text) => format!("t{text}"),
         SortValue::Number(number) => format!("n{number}"),
     };
-    let plain = format!("{:016x}:{}:{value}", fingerprint(query, scope), keyset.id);
+    let plan = match keyset.plan {
+        Plan::WalkSortIndex => 'w',
+        Plan::SortMatches => 's',
+    };
+    let plain = format!(
+        "{:016x}:{}:{plan}:{value}",
+        fingerprint(query, scope),
+        keyset.id
+    );
     URL_SAFE_NO_PAD.encode(plain)
 }
 
@@ -26,8 +34,10 @@ pub fn decode(cursor: &str, query: &ReportQuery, scope: Scope) -> Result<Keyset,
     let invalid = || QueryError::new("cursor", "the cursor is malformed; start again without it");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let plain = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let mut parts = plain.splitn(3, ':');
-    let (Some(print), Some(id), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
+    let mut parts = plain.splitn(4, ':');
+    let (Some(print), Some(id), Some(plan), Some(value)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(invalid());
     };
     if print != format!("{:016x}", fingerprint(query, scope)) {
@@ -42,7 +52,12 @@ pub fn decode(cursor: &str, query: &ReportQuery, scope: Scope) -> Result<Keyset,
         Some(("n", number)) => SortValue::Number(number.parse().map_err(|_| invalid())?),
         _ => return Err(invalid()),
     };
-    Ok(Keyset { value, id })
+    let plan = match plan {
+        "w" => Plan::WalkSortIndex,
+        "s" => Plan::SortMatches,
+        _ => return Err(invalid()),
+    };
+    Ok(Keyset { value, id, plan })
 }
 
 /// Encodes where a page of the provisioning log ended.

@@ -72,7 +72,9 @@ pub async fn seed(pool: &SqlitePool, user_count: u64) -> Result<DemoSeed, ApiErr
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let customers = customers(&mut rng);
     let ids = db::demo::insert_customers(pool, &customers).await?;
-    let users = db::demo::insert_users(pool, &ids, users(&customers, user_count, rng)).await?;
+    let users =
+        db::demo::insert_users(pool, &customers, &ids, users(&customers, user_count, rng)).await?;
+    db::refresh_statistics(pool).await?;
     let admins = vec![
         demo_admin(
             "alex.morgan@provisio.example",

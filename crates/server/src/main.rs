@@ -11,6 +11,7 @@ use provisio_api::auth::Role;
 use provisio_server::auth::scim_rate::ScimRateLimit;
 use provisio_server::delivery::mail::Mailer;
 use provisio_server::delivery::{self, Deliverer, MailSettings};
+use provisio_server::http;
 use provisio_server::{app, auth, db, demo, provisioning_watch, AppOptions, AppState};
 use tracing_subscriber::EnvFilter;
 
@@ -201,8 +202,18 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
     let options = AppOptions {
         static_dir: args.static_dir.clone(),
     };
-    if options.static_dir.is_none() {
-        tracing::warn!("no --static-dir given: serving the API only");
+    match options.static_dir.clone() {
+        None => tracing::warn!("no --static-dir given: serving the API only"),
+        Some(dir) => {
+            let started = Instant::now();
+            match tokio::task::spawn_blocking(move || http::static_files::precompress(&dir)).await?
+            {
+                Ok(written) => tracing::info!(written, elapsed = ?started.elapsed(),
+                    "compressed the web app's files"),
+                Err(error) => tracing::warn!(%error,
+                    "could not write compressed copies of the web app; serving it uncompressed"),
+            }
+        }
     }
     let state = AppState {
         secure_cookies: args.secure_cookies,

@@ -7,7 +7,9 @@ use std::cmp::Ordering;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use common::TestApp;
-use provisio_api::report::{encode_pairs, ReportField, ReportPage, ReportRow};
+use provisio_api::report::{encode_pairs, ReportField, ReportPage, ReportQuery, ReportRow};
+use provisio_server::db::report::{self, Keyset, Plan};
+use provisio_server::db::Scope;
 
 const USERS: u64 = 700;
 
@@ -419,4 +421,192 @@ async fn seeding_ten_thousand_users_fills_a_realistic_msp() {
         .await
         .expect("count");
     assert_eq!(users, 10_000);
+}
+
+/// Every page of `query` read by `plan` through the database layer, following keysets.
+async fn all_rows_by_plan(
+    app: &TestApp,
+    query: &provisio_api::report::ReportQuery,
+    plan: Plan,
+) -> Vec<i64> {
+    let now = Utc::now();
+    let mut after = None;
+    let mut ids = Vec::new();
+    loop {
+        let (rows, more) = report::page(
+            &app.pool,
+            Scope::AllCustomers,
+            query,
+            plan,
+            after.as_ref(),
+            37,
+            now,
+        )
+        .await
+        .expect("a page");
+        ids.extend(rows.iter().map(|row| row.id));
+        match rows.last() {
+            Some(last) if more => after = Some(Keyset::of(last, query.sort.field, plan)),
+            _ => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn both_reading_plans_page_every_sort_to_the_same_rows() {
+    let app = TestApp::with_demo_users(USERS).await;
+    for field in ReportField::ALL {
+        for sort in [field.key().to_owned(), format!("-{}", field.key())] {
+            let pairs = vec![
+                ("sort".to_owned(), sort.clone()),
+                (
+                    "filter".to_owned(),
+                    "user_status.any_of:Active,Pending".to_owned(),
+                ),
+            ];
+            let query = ReportQuery::from_decoded(&pairs).expect("a query");
+            let walked = all_rows_by_plan(&app, &query, Plan::WalkSortIndex).await;
+            let sorted = all_rows_by_plan(&app, &query, Plan::SortMatches).await;
+            assert_eq!(walked, sorted, "both plans under sort '{sort}'");
+            let (whole, total) = all_rows(
+                &app,
+                &[
+                    ("sort", sort.as_str()),
+                    ("filter", "user_status.any_of:Active,Pending"),
+                ],
+                1000,
+            )
+            .await;
+            let whole: Vec<i64> = whole.iter().map(|row| row.id).collect();
+            assert_eq!(walked, whole, "the API's one big page under sort '{sort}'");
+            assert_eq!(total, whole.len() as u64);
+        }
+    }
+}
+
+#[tokio::test]
+async fn plans_follow_how_many_rows_match() {
+    // Walking the sort index pays about limit × in scope / matching rows; sorting, matching.
+    assert_eq!(
+        Plan::for_total(1_000_000, 1_000_000, 100),
+        Plan::WalkSortIndex
+    );
+    assert_eq!(Plan::for_total(20_000, 1_000_000, 100), Plan::WalkSortIndex);
+    assert_eq!(Plan::for_total(5_000, 1_000_000, 100), Plan::SortMatches);
+    assert_eq!(Plan::for_total(0, 1_000_000, 100), Plan::SortMatches);
+}
+
+/// What `user_counts` holds, and what counting the users says it should hold.
+async fn group_counts(app: &TestApp) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    const KEY: &str = "customer_id || '|' || customer_global_id || '|' || customer_name || '|' \
+        || customer_account_name || '|' || customer_service_plan || '|' || profile_name || '|' \
+        || storage_region_name || '|' || mapping_name || '|' || status || '|' || license || '|' \
+        || managed_by || '|' || COALESCE(quota_gb, 2147483647) || '|' || custom_attribute_name";
+    let kept = sqlx::query_as(&format!(
+        "SELECT {KEY}, n FROM user_counts WHERE n > 0 ORDER BY 1"
+    ))
+    .fetch_all(&app.pool)
+    .await
+    .expect("kept counts");
+    let counted = sqlx::query_as(&format!(
+        "SELECT {KEY}, COUNT(*) FROM users GROUP BY 1 ORDER BY 1"
+    ))
+    .fetch_all(&app.pool)
+    .await
+    .expect("counted");
+    (kept, counted)
+}
+
+#[tokio::test]
+async fn renamed_customers_and_profiles_sort_filter_and_count_by_their_new_names() {
+    let app = TestApp::with_demo_users(USERS).await;
+    let (customer_id, old_name): (i64, String) =
+        sqlx::query_as("SELECT id, name FROM customers ORDER BY name DESC LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .expect("a customer");
+    let users_of_customer: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE customer_id = ?")
+            .bind(customer_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    sqlx::query("UPDATE customers SET name = 'Aardvark Renamed' WHERE id = ?")
+        .bind(customer_id)
+        .execute(&app.pool)
+        .await
+        .expect("rename customer");
+    let profile_id: i64 =
+        sqlx::query_scalar("SELECT profile_id FROM users WHERE customer_id = ? LIMIT 1")
+            .bind(customer_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("a profile");
+    sqlx::query("UPDATE profiles SET name = 'zz Renamed profile' WHERE id = ?")
+        .bind(profile_id)
+        .execute(&app.pool)
+        .await
+        .expect("rename profile");
+    // Users move too: some to another status, some to another profile of their customer.
+    sqlx::query("UPDATE users SET status = 'Preserved', license = 'preserved' WHERE id % 3 = 0")
+        .execute(&app.pool)
+        .await
+        .expect("preserve some");
+    sqlx::query(
+        "UPDATE users SET profile_id = (SELECT MIN(p.id) FROM profiles p \
+         WHERE p.customer_id = users.customer_id) WHERE id % 5 = 0",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("move some");
+
+    let (first, total) = all_rows(&app, &[("sort", "customer_name")], 5).await;
+    assert_eq!(first[0].customer_name, "Aardvark Renamed");
+    assert_eq!(total, USERS);
+    let (renamed, renamed_total) = all_rows(
+        &app,
+        &[("filter", "customer_name.equals:Aardvark Renamed")],
+        1000,
+    )
+    .await;
+    assert_eq!(renamed_total, u64::try_from(users_of_customer).unwrap_or(0));
+    assert_eq!(renamed.len() as u64, renamed_total);
+    let (old, old_total) = all_rows(
+        &app,
+        &[("filter", &format!("customer_name.equals:{old_name}"))],
+        10,
+    )
+    .await;
+    assert!(
+        old.is_empty() && old_total == 0,
+        "no row keeps the old name"
+    );
+
+    let (by_profile, _) = all_rows(&app, &[("sort", "-profile")], 1000).await;
+    let in_profile: Vec<&ReportRow> = by_profile
+        .iter()
+        .filter(|row| row.profile == "zz Renamed profile")
+        .collect();
+    let expected: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE profile_id = ?")
+        .bind(profile_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(in_profile.len() as i64, expected);
+    assert!(
+        by_profile
+            .iter()
+            .take(in_profile.len())
+            .all(|row| row.profile == "zz Renamed profile"),
+        "the renamed profile sorts last"
+    );
+
+    let (status, facets) = app.get("/api/v1/reports/user-provisioning/facets").await;
+    assert_eq!(status, StatusCode::OK);
+    let customers = facets["customers"].as_array().expect("customers");
+    assert!(customers.iter().any(|v| v["value"] == "Aardvark Renamed"));
+    assert!(!customers.iter().any(|v| v["value"] == old_name.as_str()));
+
+    let (kept, counted) = group_counts(&app).await;
+    assert_eq!(kept, counted, "user_counts follows every change");
 }

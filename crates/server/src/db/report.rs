@@ -10,11 +10,13 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::Scope;
 
-/// The position of a row in a sorted result: its sort value and id, the tie-breaker.
+/// The position of a row in a sorted result: its sort value and id, the tie-breaker, and how
+/// the pages of this result are read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keyset {
     pub value: SortValue,
     pub id: i64,
+    pub plan: Plan,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,29 +25,65 @@ pub enum SortValue {
     Number(i64),
 }
 
+/// How a page is read. Chosen from the first page's total and kept in the cursor, so every page
+/// of a result is read the same way without counting again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Walk the sort's index and test each row against the filters: about `limit × in scope /
+    /// matching` rows are visited, cheap when many rows match.
+    WalkSortIndex,
+    /// Read the matching rows by the filters' indexes and sort them: cheap when few match.
+    SortMatches,
+}
+
+impl Plan {
+    /// The cheaper plan for a page of `limit` rows when `matching` of the `in_scope` rows match:
+    /// walking visits about `limit × in_scope / matching` rows, sorting about `matching`.
+    pub fn for_total(matching: u64, in_scope: u64, limit: u32) -> Plan {
+        if matching.saturating_mul(matching) >= (u64::from(limit) + 1).saturating_mul(in_scope) {
+            Plan::WalkSortIndex
+        } else {
+            Plan::SortMatches
+        }
+    }
+}
+
 impl Keyset {
-    /// Where `row` stands in a result sorted by `field`.
-    pub fn of(row: &ReportRow, field: ReportField) -> Keyset {
+    /// Where `row` stands in a result sorted by `field`, read by `plan`.
+    pub fn of(row: &ReportRow, field: ReportField, plan: Plan) -> Keyset {
         let value = match field.kind() {
             FieldKind::Number => SortValue::Number(row.number(field)),
             _ => SortValue::Text(row.cell(field)),
         };
-        Keyset { value, id: row.id }
+        Keyset {
+            value,
+            id: row.id,
+            plan,
+        }
     }
 }
 
-/// One page of rows after `after` (or from the start), and whether more follow.
+/// One page of rows after `after` (or from the start), read by `plan`, and whether more follow.
 pub async fn page(
     pool: &SqlitePool,
     scope: Scope,
     query: &ReportQuery,
+    plan: Plan,
     after: Option<&Keyset>,
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<(Vec<ReportRow>, bool), sqlx::Error> {
+    let field = query.sort.field;
     let mut sql = QueryBuilder::<Sqlite>::new(SELECT_ROWS);
+    let sort_expr = match plan {
+        Plan::WalkSortIndex => {
+            // The planner cannot know how many rows match, so it is told which index to walk.
+            sql.push(format!(" INDEXED BY {}", sort_index(field)));
+            sort_expression(field)
+        }
+        Plan::SortMatches => opaque_sort_expression(field),
+    };
     push_conditions(&mut sql, scope, query, now);
-    let sort_expr = sort_expression(query.sort.field);
     let (comparison, direction) = match query.sort.direction {
         Direction::Ascending => (">", "ASC"),
         Direction::Descending => ("<", "DESC"),
@@ -109,76 +147,66 @@ pub async fn count(
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    // Joins only when the query looks at customer or profile columns: counting a million users
-    // through two joins costs ten times what counting the users alone does.
-    let touches =
-        |fields: &[ReportField]| query.filters.iter().any(|f| fields.contains(&f.field()));
-    let mut from = String::from("FROM users u");
-    if !query.service_plans.is_empty()
-        || touches(&[
-            ReportField::GlobalCustomerId,
-            ReportField::CustomerName,
-            ReportField::AccountName,
-        ])
-    {
-        from.push_str(" JOIN customers c ON c.id = u.customer_id");
-    }
-    if touches(&[ReportField::Profile]) {
-        from.push_str(" JOIN profiles p ON p.id = u.profile_id");
-    }
-    if touches(&[ReportField::StorageRegion]) {
-        from.push_str(" LEFT JOIN storage_regions sr ON sr.id = u.storage_region_id");
-    }
-    if touches(&[ReportField::Mapping]) {
-        from.push_str(" LEFT JOIN mappings m ON m.id = u.mapping_id");
-    }
-    let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) {from}"));
+    // `user_counts` has the same column names as `users`, so the same conditions apply to it.
+    let counted_by_group = query
+        .filters
+        .iter()
+        .all(|filter| is_group_column(filter.field()));
+    let mut sql = QueryBuilder::<Sqlite>::new(if counted_by_group {
+        "SELECT COALESCE(SUM(u.n), 0) FROM user_counts u"
+    } else {
+        "SELECT COUNT(*) FROM users u"
+    });
     push_conditions(&mut sql, scope, query, now);
     let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
-/// The values of the enumerable fields with their counts, over every row in the scope.
+/// How many users the scope holds.
+pub async fn count_in_scope(pool: &SqlitePool, scope: Scope) -> Result<u64, sqlx::Error> {
+    let mut sql = QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(u.n), 0) FROM user_counts u");
+    push_scope(&mut sql, scope);
+    let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+/// Whether `user_counts` groups users by this field, so a total filtered on it is a sum there.
+fn is_group_column(field: ReportField) -> bool {
+    !matches!(
+        field,
+        ReportField::UserName
+            | ReportField::UserEmail
+            | ReportField::EndpointsUsageMb
+            | ReportField::CreatedOn
+            | ReportField::CustomAttributeValue
+    )
+}
+
+/// The values of the enumerable fields with their counts, over every row in the scope, summed
+/// from `user_counts` (a few hundred rows) rather than counted over the users.
 pub async fn facets(pool: &SqlitePool, scope: Scope) -> Result<ReportFacets, sqlx::Error> {
     Ok(ReportFacets {
-        service_plans: facet(pool, scope, "customer_id", "customers", "service_plan").await?,
-        customers: facet(pool, scope, "customer_id", "customers", "name").await?,
-        profiles: facet(pool, scope, "profile_id", "profiles", "name").await?,
-        user_statuses: facet(pool, scope, "status", "", "").await?,
-        endpoints_licenses: facet(pool, scope, "license", "", "").await?,
-        managed_by: facet(pool, scope, "managed_by", "", "").await?,
+        service_plans: facet(pool, scope, "customer_service_plan").await?,
+        customers: facet(pool, scope, "customer_name").await?,
+        profiles: facet(pool, scope, "profile_name").await?,
+        user_statuses: facet(pool, scope, "status").await?,
+        endpoints_licenses: facet(pool, scope, "license").await?,
+        managed_by: facet(pool, scope, "managed_by").await?,
     })
 }
 
-/// Counts users by `users_column` on its index, then, for a column of a small table (customers,
-/// profiles), names the groups by joining the few counted ids rather than every user.
 async fn facet(
     pool: &SqlitePool,
     scope: Scope,
-    users_column: &'static str,
-    named_by_table: &'static str,
-    name_column: &'static str,
+    column: &'static str,
 ) -> Result<Vec<FacetValue>, sqlx::Error> {
-    let scope_clause = match scope {
-        Scope::AllCustomers => "",
-        Scope::Customer(_) => " WHERE u.customer_id = ?",
-    };
-    let counted = format!(
-        "SELECT u.{users_column} AS k, COUNT(*) AS n FROM users u{scope_clause} GROUP BY u.{users_column}"
-    );
-    let text = if named_by_table.is_empty() {
-        format!("SELECT k, n FROM ({counted}) ORDER BY k")
-    } else {
-        format!(
-            "SELECT t.{name_column}, SUM(x.n) FROM ({counted}) x \
-             JOIN {named_by_table} t ON t.id = x.k GROUP BY t.{name_column} ORDER BY t.{name_column}"
-        )
-    };
-    let mut sql = sqlx::query_as::<_, (String, i64)>(&text);
-    if let Scope::Customer(customer_id) = scope {
-        sql = sql.bind(customer_id);
-    }
-    let values = sql.fetch_all(pool).await?;
+    let mut sql =
+        QueryBuilder::<Sqlite>::new(format!("SELECT u.{column}, SUM(u.n) FROM user_counts u"));
+    push_scope(&mut sql, scope);
+    sql.push(format!(
+        " GROUP BY u.{column} HAVING SUM(u.n) > 0 ORDER BY u.{column}"
+    ));
+    let values: Vec<(String, i64)> = sql.build_query_as().fetch_all(pool).await?;
     Ok(values
         .into_iter()
         .map(|(value, count)| FacetValue {
@@ -188,25 +216,23 @@ async fn facet(
         .collect())
 }
 
-const SELECT_ROWS: &str = "SELECT u.id, c.global_id, c.name AS customer_name, c.account_name, \
-     u.user_name, u.email, p.name AS profile, u.status, u.license, u.usage_mb, u.created_at, \
-     u.managed_by, u.custom_attribute_name, u.custom_attribute_value, \
-     sr.name AS storage_region, u.quota_gb, m.name AS mapping \
-     FROM users u \
-     JOIN customers c ON c.id = u.customer_id \
-     JOIN profiles p ON p.id = u.profile_id \
-     LEFT JOIN storage_regions sr ON sr.id = u.storage_region_id \
-     LEFT JOIN mappings m ON m.id = u.mapping_id";
+/// Every report column is on the user row (the names of the customer, profile, region and
+/// mapping are kept there by triggers, see migration 0020), so rows are read without joins.
+const SELECT_ROWS: &str = "SELECT u.id, u.customer_global_id, u.customer_name, \
+     u.customer_account_name, u.user_name, u.email, u.profile_name, u.status, u.license, \
+     u.usage_mb, u.created_at, u.managed_by, u.custom_attribute_name, u.custom_attribute_value, \
+     u.storage_region_name, u.quota_gb, u.mapping_name \
+     FROM users u";
 
 /// The SQL expression of a field. Only these fixed strings reach the SQL text; values are bound.
 fn column(field: ReportField) -> &'static str {
     match field {
-        ReportField::GlobalCustomerId => "c.global_id",
-        ReportField::CustomerName => "c.name",
-        ReportField::AccountName => "c.account_name",
+        ReportField::GlobalCustomerId => "u.customer_global_id",
+        ReportField::CustomerName => "u.customer_name",
+        ReportField::AccountName => "u.customer_account_name",
         ReportField::UserName => "u.user_name",
         ReportField::UserEmail => "u.email",
-        ReportField::Profile => "p.name",
+        ReportField::Profile => "u.profile_name",
         ReportField::UserStatus => "u.status",
         ReportField::EndpointsLicense => "u.license",
         ReportField::EndpointsUsageMb => "u.usage_mb",
@@ -214,10 +240,10 @@ fn column(field: ReportField) -> &'static str {
         ReportField::ManagedBy => "u.managed_by",
         ReportField::CustomAttributeName => "u.custom_attribute_name",
         ReportField::CustomAttributeValue => "u.custom_attribute_value",
-        ReportField::StorageRegion => "COALESCE(sr.name, '')",
+        ReportField::StorageRegion => "u.storage_region_name",
         // Unlimited (NULL) stands above every quota, as `ReportRow::number` says.
         ReportField::QuotaGb => "COALESCE(u.quota_gb, 2147483647)",
-        ReportField::Mapping => "COALESCE(m.name, '')",
+        ReportField::Mapping => "u.mapping_name",
     }
 }
 
@@ -226,6 +252,38 @@ fn sort_expression(field: ReportField) -> String {
     match field.kind() {
         FieldKind::Text | FieldKind::Enum => format!("{} COLLATE NOCASE", column(field)),
         FieldKind::Number | FieldKind::Date => column(field).to_owned(),
+    }
+}
+
+/// The same order as [`sort_expression`], in a form no index matches, so SQLite reads the
+/// matching rows by the filters' indexes and sorts them.
+fn opaque_sort_expression(field: ReportField) -> String {
+    match field.kind() {
+        FieldKind::Text | FieldKind::Enum => format!("({} || '') COLLATE NOCASE", column(field)),
+        FieldKind::Date => format!("({} || '')", column(field)),
+        FieldKind::Number => format!("({} + 0)", column(field)),
+    }
+}
+
+/// The index that serves sorting by `field` (see migrations 0001 and 0020).
+fn sort_index(field: ReportField) -> &'static str {
+    match field {
+        ReportField::GlobalCustomerId => "users_by_customer_global_id",
+        ReportField::CustomerName => "users_by_customer_name",
+        ReportField::AccountName => "users_by_account_name",
+        ReportField::UserName => "users_by_name",
+        ReportField::UserEmail => "users_by_email",
+        ReportField::Profile => "users_by_profile_name",
+        ReportField::UserStatus => "users_by_status",
+        ReportField::EndpointsLicense => "users_by_license",
+        ReportField::EndpointsUsageMb => "users_by_usage",
+        ReportField::CreatedOn => "users_by_created",
+        ReportField::ManagedBy => "users_by_managed_by",
+        ReportField::CustomAttributeName => "users_by_attribute_name",
+        ReportField::CustomAttributeValue => "users_by_attribute_value",
+        ReportField::StorageRegion => "users_by_region_name",
+        ReportField::QuotaGb => "users_by_quota",
+        ReportField::Mapping => "users_by_mapping_name",
     }
 }
 
@@ -251,7 +309,7 @@ fn push_conditions(
 ) {
     push_scope(sql, scope);
     if !query.service_plans.is_empty() {
-        sql.push(" AND c.service_plan IN (");
+        sql.push(" AND u.customer_service_plan IN (");
         let mut list = sql.separated(", ");
         for plan in &query.service_plans {
             list.push_bind(plan.clone());
@@ -273,9 +331,11 @@ fn push_filter(sql: &mut QueryBuilder<'_, Sqlite>, filter: &Filter, now: DateTim
                 .push(" || '%' ESCAPE '\\'");
         }
         (Operator::StartsWith, Operand::Text(text)) => {
+            // The whole pattern is one bound value, so SQLite can turn the prefix into a range
+            // on the column's (NOCASE) index.
             sql.push(format!("{column} LIKE "))
-                .push_bind(escape_like(text))
-                .push(" || '%' ESCAPE '\\'");
+                .push_bind(format!("{}%", escape_like(text)))
+                .push(" ESCAPE '\\'");
         }
         (Operator::Equals, Operand::Text(text)) => {
             sql.push(format!("{column} = "))
@@ -357,12 +417,12 @@ fn escape_like(text: &str) -> String {
 #[derive(sqlx::FromRow)]
 struct RowRecord {
     id: i64,
-    global_id: String,
+    customer_global_id: String,
     customer_name: String,
-    account_name: String,
+    customer_account_name: String,
     user_name: String,
     email: String,
-    profile: String,
+    profile_name: String,
     status: String,
     license: String,
     usage_mb: i64,
@@ -370,9 +430,9 @@ struct RowRecord {
     managed_by: String,
     custom_attribute_name: String,
     custom_attribute_value: String,
-    storage_region: Option<String>,
+    storage_region_name: String,
     quota_gb: Option<i64>,
-    mapping: Option<String>,
+    mapping_name: String,
 }
 
 impl From<RowRecord> for ReportRow {
@@ -380,12 +440,12 @@ impl From<RowRecord> for ReportRow {
         let non_empty = |text: String| (!text.is_empty()).then_some(text);
         ReportRow {
             id: record.id,
-            global_customer_id: record.global_id,
+            global_customer_id: record.customer_global_id,
             customer_name: record.customer_name,
-            account_name: record.account_name,
+            account_name: record.customer_account_name,
             user_name: record.user_name,
             user_email: record.email,
-            profile: record.profile,
+            profile: record.profile_name,
             user_status: record.status,
             endpoints_license: record.license,
             endpoints_usage_mb: record.usage_mb,
@@ -393,9 +453,9 @@ impl From<RowRecord> for ReportRow {
             managed_by: record.managed_by,
             custom_attribute_name: non_empty(record.custom_attribute_name),
             custom_attribute_value: non_empty(record.custom_attribute_value),
-            storage_region: record.storage_region,
+            storage_region: non_empty(record.storage_region_name),
             quota_gb: record.quota_gb.and_then(|q| u32::try_from(q).ok()),
-            mapping: record.mapping,
+            mapping: non_empty(record.mapping_name),
         }
     }
 }

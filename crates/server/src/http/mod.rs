@@ -13,6 +13,7 @@ mod scim;
 mod scim_tokens;
 mod security;
 mod session;
+pub mod static_files;
 mod subscriptions;
 mod text;
 mod users;
@@ -33,7 +34,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -68,9 +68,7 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .route("/api/{*rest}", any(unknown_api_route))
         .with_state(state);
     if let Some(dir) = &options.static_dir {
-        // The app routes on the client, so any path that is not a file gets index.html.
-        app = app
-            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
+        app = app.fallback_service(static_files::router(dir));
     }
     let csp = HeaderValue::from_str(&security::content_security_policy(
         options.static_dir.as_deref(),

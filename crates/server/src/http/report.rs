@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::auth::CurrentAdmin;
 use crate::db;
-use crate::db::report::Keyset;
+use crate::db::report::{Keyset, Plan};
 use crate::{cursor, export, ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -62,19 +62,28 @@ async fn list_rows(
         .map(|text| cursor::decode(text, &query, scope))
         .transpose()?;
     let now = Utc::now();
-    let (rows, has_more) =
-        db::report::page(&state.pool, scope, &query, after.as_ref(), limit, now).await?;
+    // The first page counts first: the total decides how the pages are read (see `Plan`), and
+    // a result with no rows needs no page query.
+    let (plan, total) = match &after {
+        Some(keyset) => (keyset.plan, None),
+        None => {
+            let total = db::report::count(&state.pool, scope, &query, now).await?;
+            let in_scope = db::report::count_in_scope(&state.pool, scope).await?;
+            (Plan::for_total(total, in_scope, limit), Some(total))
+        }
+    };
+    let (rows, has_more) = if total == Some(0) {
+        (Vec::new(), false)
+    } else {
+        db::report::page(&state.pool, scope, &query, plan, after.as_ref(), limit, now).await?
+    };
     let next_cursor = match rows.last() {
         Some(last) if has_more => Some(cursor::encode(
             &query,
             scope,
-            &Keyset::of(last, query.sort.field),
+            &Keyset::of(last, query.sort.field, plan),
         )),
         _ => None,
-    };
-    let total = match after {
-        None => Some(db::report::count(&state.pool, scope, &query, now).await?),
-        Some(_) => None,
     };
     Ok(Json(ReportPage {
         rows,
