@@ -30,7 +30,8 @@ UPDATE users SET
     mapping_name = COALESCE((SELECT m.name FROM mappings m WHERE m.id = users.mapping_id), '');
 
 -- A new user, or one moved to another customer, profile, region or mapping, takes their names.
--- The WHEN skips the write when the inserting code already gave the right names (bulk loads).
+-- The WHEN skips the write when the writing code already gave the right names (bulk loads and
+-- the mapping engine's placements do).
 CREATE TRIGGER users_names_on_insert AFTER INSERT ON users
 WHEN NEW.customer_name IS NOT (SELECT name FROM customers WHERE id = NEW.customer_id)
   OR NEW.customer_global_id IS NOT (SELECT global_id FROM customers WHERE id = NEW.customer_id)
@@ -55,6 +56,14 @@ END;
 
 CREATE TRIGGER users_names_on_move AFTER UPDATE OF customer_id, profile_id, storage_region_id,
     mapping_id ON users
+WHEN NEW.customer_name IS NOT (SELECT name FROM customers WHERE id = NEW.customer_id)
+  OR NEW.customer_global_id IS NOT (SELECT global_id FROM customers WHERE id = NEW.customer_id)
+  OR NEW.customer_account_name IS NOT (SELECT account_name FROM customers WHERE id = NEW.customer_id)
+  OR NEW.customer_service_plan IS NOT (SELECT service_plan FROM customers WHERE id = NEW.customer_id)
+  OR NEW.profile_name IS NOT (SELECT name FROM profiles WHERE id = NEW.profile_id)
+  OR NEW.storage_region_name
+     IS NOT COALESCE((SELECT name FROM storage_regions WHERE id = NEW.storage_region_id), '')
+  OR NEW.mapping_name IS NOT COALESCE((SELECT name FROM mappings WHERE id = NEW.mapping_id), '')
 BEGIN
     UPDATE users SET
         customer_global_id = (SELECT global_id FROM customers WHERE id = NEW.customer_id),

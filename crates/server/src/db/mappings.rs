@@ -872,7 +872,7 @@ fn plan(user: &PlacedUser, chosen: Option<&PlacingRule>) -> Option<Move> {
     })
 }
 
-/// Rows per multi-row statement: 8 bound values each stays far under SQLite's limit.
+/// Rows per multi-row statement: at most 12 bound values each stays far under SQLite's limit.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// Writes the moves set-wise (one UPDATE per destination, events many rows per INSERT), each
@@ -909,7 +909,15 @@ async fn write_moves(
                 .push_bind(status)
                 .push(", license = ")
                 .push_bind(license)
-                .push(" WHERE id IN (");
+                // The report's copies of the names, given here so the trigger that would fill
+                // them in row by row has nothing to do.
+                .push(", profile_name = (SELECT name FROM profiles WHERE id = ")
+                .push_bind(to.0)
+                .push("), storage_region_name = COALESCE((SELECT name FROM storage_regions WHERE id = ")
+                .push_bind(to.1)
+                .push("), ''), mapping_name = COALESCE((SELECT name FROM mappings WHERE id = ")
+                .push_bind(to.3)
+                .push("), '') WHERE id IN (");
             let mut list = sql.separated(", ");
             for id in chunk {
                 list.push_bind(*id);

@@ -84,6 +84,10 @@ pub async fn page(
         Plan::SortMatches => opaque_sort_expression(field),
     };
     push_conditions(&mut sql, scope, query, now);
+    let narrowed = !query.filters.is_empty() || !query.service_plans.is_empty();
+    if plan == Plan::WalkSortIndex && narrowed && is_group_column(field) {
+        push_sort_values_that_occur(&mut sql, scope, query, now);
+    }
     let (comparison, direction) = match query.sort.direction {
         Direction::Ascending => (">", "ASC"),
         Direction::Descending => ("<", "DESC"),
@@ -307,6 +311,17 @@ fn push_conditions(
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) {
+    push_conditions_where(sql, scope, query, now, |_| true);
+}
+
+/// The scope, the service plans and the filters on the fields `included` says.
+fn push_conditions_where(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    scope: Scope,
+    query: &ReportQuery,
+    now: DateTime<Utc>,
+    included: impl Fn(ReportField) -> bool,
+) {
     push_scope(sql, scope);
     if !query.service_plans.is_empty() {
         sql.push(" AND u.customer_service_plan IN (");
@@ -316,10 +331,30 @@ fn push_conditions(
         }
         sql.push(")");
     }
-    for filter in &query.filters {
+    for filter in query.filters.iter().filter(|f| included(f.field())) {
         sql.push(" AND ");
         push_filter(sql, filter, now);
     }
+}
+
+/// Walking the index of a grouped column (customer, profile, status…) under filters that
+/// correlate with it (Managed By with the customer, say) would pass over long runs of rows that
+/// cannot match. The sort values that do occur among matching rows are known from
+/// `user_counts`, so the walk is limited to those runs of the index.
+fn push_sort_values_that_occur(
+    sql: &mut QueryBuilder<'_, Sqlite>,
+    scope: Scope,
+    query: &ReportQuery,
+    now: DateTime<Utc>,
+) {
+    let field = query.sort.field;
+    sql.push(format!(
+        " AND {} IN (SELECT DISTINCT {} FROM user_counts u",
+        sort_expression(field),
+        column(field)
+    ));
+    push_conditions_where(sql, scope, query, now, is_group_column);
+    sql.push(" AND u.n > 0)");
 }
 
 fn push_filter(sql: &mut QueryBuilder<'_, Sqlite>, filter: &Filter, now: DateTime<Utc>) {
@@ -342,8 +377,9 @@ fn push_filter(sql: &mut QueryBuilder<'_, Sqlite>, filter: &Filter, now: DateTim
                 .push_bind(text.clone())
                 .push(" COLLATE NOCASE");
         }
+        // NOCASE, as the column's index is: same meaning for '', and the index can answer.
         (Operator::IsEmpty, _) => {
-            sql.push(format!("{column} = ''"));
+            sql.push(format!("{column} = '' COLLATE NOCASE"));
         }
         (Operator::AnyOf, Operand::Texts(values)) => {
             sql.push(format!("{column} COLLATE NOCASE IN ("));
