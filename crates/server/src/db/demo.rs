@@ -207,7 +207,7 @@ pub async fn provision_scim_users(
                WHEN 'EU (Frankfurt)' THEN 'DE' WHEN 'EU (Ireland)' THEN 'IE' \
                WHEN 'Asia Pacific (Sydney)' THEN 'AU' WHEN 'Canada (Central)' THEN 'CA' \
                ELSE 'US' END) \
-         WHERE customer_id = ? AND managed_by = ? AND scim_id IS NULL",
+         WHERE customer_id = ? AND managed_by = ? AND +scim_id IS NULL",
     )
     .bind(customer_id)
     .bind(identity_provider)
