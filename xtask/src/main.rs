@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 const USAGE: &str = "usage: cargo xtask <run | test | bench report | bench scim | bench mappings | bench logs | bench load>
   run           install missing tools, build the web app (release) and serve it with demo data
   test          install missing tools, then fmt, clippy (native + wasm32), native, browser and end-to-end tests
-  bench report  report paging cost at the start and deep into 1,000,000 users (PROVISIO_BENCH_USERS)
+  bench report  every sort and filter, facets and downloads over 1,000,000 users (PROVISIO_BENCH_USERS)
   bench scim    SCIM creates and PATCHes per second with concurrent clients on loopback
   bench mappings  preview and re-evaluation of 20 mappings over 100,000 users of one customer
   bench logs    the provisioning log's pages and every customer's status over 1,000,000 events

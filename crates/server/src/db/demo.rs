@@ -240,7 +240,7 @@ pub async fn insert_group(
     .await?;
     sqlx::query(
         "INSERT INTO scim_group_members (group_id, user_id) \
-         SELECT ?, id FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
+         SELECT ?, id FROM users WHERE customer_id = ? AND +scim_id IS NOT NULL \
          AND json_extract(scim_attributes, '$.department') = ? \
          AND (? IS NULL OR json_extract(scim_attributes, '$.country') = ?)",
     )
