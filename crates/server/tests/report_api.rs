@@ -87,6 +87,24 @@ async fn every_operator_of_every_field_type_selects_exactly_the_matching_rows() 
             }),
         ),
         (
+            // Three characters and more are looked up in the trigram index, fewer are scanned.
+            format!(
+                "user_email.contains:{}",
+                &sample.user_email[2..7].to_uppercase()
+            ),
+            Box::new({
+                let part = sample.user_email[2..7].to_lowercase();
+                move |r: &ReportRow| r.user_email.to_lowercase().contains(&part)
+            }),
+        ),
+        (
+            format!("user_email.contains:{}", &sample.user_email[1..3]),
+            Box::new({
+                let part = sample.user_email[1..3].to_lowercase();
+                move |r: &ReportRow| r.user_email.to_lowercase().contains(&part)
+            }),
+        ),
+        (
             format!("customer_name.equals:{}", customer.to_uppercase()),
             Box::new({
                 let c = customer.clone();
@@ -518,7 +536,7 @@ async fn group_counts(app: &TestApp) -> (Vec<(String, i64)>, Vec<(String, i64)>)
 }
 
 #[tokio::test]
-async fn renamed_customers_and_profiles_sort_filter_and_count_by_their_new_names() {
+async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new_names() {
     let app = TestApp::with_demo_users(USERS).await;
     let (customer_id, old_name): (i64, String) =
         sqlx::query_as("SELECT id, name FROM customers ORDER BY name DESC LIMIT 1")
@@ -559,6 +577,31 @@ async fn renamed_customers_and_profiles_sort_filter_and_count_by_their_new_names
     .execute(&app.pool)
     .await
     .expect("move some");
+
+    // A renamed user is found by the new name's parts, and no longer by the old one's.
+    let (user_id, old_user_name): (i64, String) =
+        sqlx::query_as("SELECT id, user_name FROM users ORDER BY id LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .expect("a user");
+    sqlx::query("UPDATE users SET user_name = 'Qwzx \"Renamed\"' WHERE id = ?")
+        .bind(user_id)
+        .execute(&app.pool)
+        .await
+        .expect("rename user");
+    let (found, found_total) =
+        all_rows(&app, &[("filter", "user_name.contains:WZX \"REN")], 10).await;
+    assert_eq!(
+        (found_total, found.first().map(|r| r.id)),
+        (1, Some(user_id))
+    );
+    let (old_found, _) = all_rows(
+        &app,
+        &[("filter", &format!("user_name.equals:{old_user_name}"))],
+        1000,
+    )
+    .await;
+    assert!(old_found.iter().all(|r| r.id != user_id));
 
     let (first, total) = all_rows(&app, &[("sort", "customer_name")], 5).await;
     assert_eq!(first[0].customer_name, "Aardvark Renamed");

@@ -151,6 +151,20 @@ pub async fn count(
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
+    // Only substring searches over everyone: the index counts its matches without reading users.
+    let phrases: Option<Vec<String>> = query.filters.iter().map(search_phrase).collect();
+    if let (Scope::AllCustomers, true, Some(phrases)) =
+        (scope, query.service_plans.is_empty(), phrases)
+    {
+        if !phrases.is_empty() {
+            let total: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM users_search WHERE users_search MATCH ?")
+                    .bind(phrases.join(" AND "))
+                    .fetch_one(pool)
+                    .await?;
+            return Ok(u64::try_from(total).unwrap_or(0));
+        }
+    }
     // `user_counts` has the same column names as `users`, so the same conditions apply to it.
     let counted_by_group = query
         .filters
@@ -269,6 +283,26 @@ fn opaque_sort_expression(field: ReportField) -> String {
     }
 }
 
+/// The `users_search` (migration 0021) query that finds the rows a `contains` filter on
+/// per-user text selects; None for other filters, and for text under three characters (no
+/// trigram to look up), which is matched by scanning.
+fn search_phrase(filter: &Filter) -> Option<String> {
+    let column = match filter.field() {
+        ReportField::UserName => "user_name",
+        ReportField::UserEmail => "email",
+        ReportField::CustomAttributeValue => "custom_attribute_value",
+        _ => return None,
+    };
+    match (filter.operator(), filter.operand()) {
+        (Operator::Contains, Operand::Text(text)) if text.chars().count() >= 3 => {
+            // Lowercased as the index is (ASCII only, like SQLite's lower()); quoted as a phrase.
+            let text = text.to_ascii_lowercase().replace('"', "\"\"");
+            Some(format!("{column} : \"{text}\""))
+        }
+        _ => None,
+    }
+}
+
 /// The index that serves sorting by `field` (see migrations 0001 and 0020).
 fn sort_index(field: ReportField) -> &'static str {
     match field {
@@ -360,11 +394,18 @@ fn push_sort_values_that_occur(
 fn push_filter(sql: &mut QueryBuilder<'_, Sqlite>, filter: &Filter, now: DateTime<Utc>) {
     let column = column(filter.field());
     match (filter.operator(), filter.operand()) {
-        (Operator::Contains, Operand::Text(text)) => {
-            sql.push(format!("{column} LIKE '%' || "))
-                .push_bind(escape_like(text))
-                .push(" || '%' ESCAPE '\\'");
-        }
+        (Operator::Contains, Operand::Text(text)) => match search_phrase(filter) {
+            Some(phrase) => {
+                sql.push("u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ")
+                    .push_bind(phrase)
+                    .push(")");
+            }
+            None => {
+                sql.push(format!("{column} LIKE "))
+                    .push_bind(format!("%{}%", escape_like(text)))
+                    .push(" ESCAPE '\\'");
+            }
+        },
         (Operator::StartsWith, Operand::Text(text)) => {
             // The whole pattern is one bound value, so SQLite can turn the prefix into a range
             // on the column's (NOCASE) index.
