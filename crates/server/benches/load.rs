@@ -76,6 +76,8 @@ async fn main() -> Result<(), Failure> {
         "seeded {users} users in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // As the server does.
+    db::spawn_checkpointer(pool.clone(), Duration::from_secs(1));
     let customer: i64 = sqlx::query_scalar("SELECT id FROM customers ORDER BY id LIMIT 1")
         .fetch_one(&pool)
         .await?;

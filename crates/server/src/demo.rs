@@ -74,7 +74,6 @@ pub async fn seed(pool: &SqlitePool, user_count: u64) -> Result<DemoSeed, ApiErr
     let ids = db::demo::insert_customers(pool, &customers).await?;
     let users =
         db::demo::insert_users(pool, &customers, &ids, users(&customers, user_count, rng)).await?;
-    db::analyze(pool).await?;
     let admins = vec![
         demo_admin(
             "alex.morgan@provisio.example",
@@ -155,7 +154,6 @@ pub async fn seed_provisioning(pool: &SqlitePool) -> Result<(), ApiError> {
         db::mappings::place_users(&mut tx, ids.customer_id, None, None).await?;
         tx.commit().await?;
     }
-    db::analyze(pool).await?;
     Ok(())
 }
 

@@ -42,6 +42,8 @@ const SCHEDULER_INTERVAL: Duration = Duration::from_secs(15);
 /// How often new provisioning events are indexed, customers' provisioning states checked for
 /// notifications, and old events removed.
 const WATCH_INTERVAL: Duration = Duration::from_secs(15);
+/// How often the WAL is checkpointed in the background.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
 struct ServeArgs {
@@ -228,6 +230,7 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     let settings = mail_settings(&args, address)?;
+    db::spawn_checkpointer(state.pool.clone(), CHECKPOINT_INTERVAL);
     provisioning_watch::spawn(
         state.pool.clone(),
         settings.clone(),

@@ -109,11 +109,14 @@ pub fn router(state: AppState, options: &AppOptions) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// Report and log reads served at once. The database pool has 8 connections: a crowd of readers
-/// must never hold them all, or SCIM writes and sign-ins queue behind every read. Readers past
-/// this wait their turn here instead.
-const HEAVY_READS: usize = 5;
-static HEAVY_READ_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HEAVY_READS);
+/// Report and log reads served at once: one per core. Their queries walk indexes and are bound
+/// by CPU, so more at once than cores only time-slice, and a crowd of them would starve SCIM
+/// writes of CPU and hold the pool's connections. Readers past this wait their turn here.
+static HEAVY_READ_PERMITS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.clamp(1, 5))
+    });
 
 async fn limit_heavy_reads(request: Request, next: Next) -> Response {
     // The semaphore is never closed; without a permit the read would still be served.
