@@ -19,61 +19,46 @@ ALTER TABLE users ADD COLUMN profile_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN storage_region_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN mapping_name TEXT NOT NULL DEFAULT '';
 
-UPDATE users SET
-    customer_global_id = (SELECT c.global_id FROM customers c WHERE c.id = users.customer_id),
-    customer_name = (SELECT c.name FROM customers c WHERE c.id = users.customer_id),
-    customer_account_name = (SELECT c.account_name FROM customers c WHERE c.id = users.customer_id),
-    customer_service_plan = (SELECT c.service_plan FROM customers c WHERE c.id = users.customer_id),
-    profile_name = (SELECT p.name FROM profiles p WHERE p.id = users.profile_id),
-    storage_region_name =
-        COALESCE((SELECT r.name FROM storage_regions r WHERE r.id = users.storage_region_id), ''),
-    mapping_name = COALESCE((SELECT m.name FROM mappings m WHERE m.id = users.mapping_id), '');
+-- What a user's copies should say, and whether they say something else.
+CREATE VIEW user_report_names AS
+SELECT u.id, c.global_id, c.name, c.account_name, c.service_plan, p.name AS profile_name,
+    COALESCE(r.name, '') AS storage_region_name, COALESCE(m.name, '') AS mapping_name,
+    (u.customer_global_id, u.customer_name, u.customer_account_name, u.customer_service_plan,
+        u.profile_name, u.storage_region_name, u.mapping_name)
+    IS NOT (c.global_id, c.name, c.account_name, c.service_plan, p.name, COALESCE(r.name, ''),
+        COALESCE(m.name, '')) AS stale
+FROM users u
+JOIN customers c ON c.id = u.customer_id
+JOIN profiles p ON p.id = u.profile_id
+LEFT JOIN storage_regions r ON r.id = u.storage_region_id
+LEFT JOIN mappings m ON m.id = u.mapping_id;
+
+UPDATE users SET (customer_global_id, customer_name, customer_account_name, customer_service_plan,
+        profile_name, storage_region_name, mapping_name) =
+    (SELECT global_id, name, account_name, service_plan, profile_name, storage_region_name,
+        mapping_name FROM user_report_names n WHERE n.id = users.id);
 
 -- A new user, or one moved to another customer, profile, region or mapping, takes their names.
--- The WHEN skips the write when the writing code already gave the right names (bulk loads and
--- the mapping engine's placements do).
+-- Nothing is written when the writing code already gave the right names (bulk loads and the
+-- mapping engine's placements do).
 CREATE TRIGGER users_names_on_insert AFTER INSERT ON users
-WHEN NEW.customer_name IS NOT (SELECT name FROM customers WHERE id = NEW.customer_id)
-  OR NEW.customer_global_id IS NOT (SELECT global_id FROM customers WHERE id = NEW.customer_id)
-  OR NEW.customer_account_name IS NOT (SELECT account_name FROM customers WHERE id = NEW.customer_id)
-  OR NEW.customer_service_plan IS NOT (SELECT service_plan FROM customers WHERE id = NEW.customer_id)
-  OR NEW.profile_name IS NOT (SELECT name FROM profiles WHERE id = NEW.profile_id)
-  OR NEW.storage_region_name
-     IS NOT COALESCE((SELECT name FROM storage_regions WHERE id = NEW.storage_region_id), '')
-  OR NEW.mapping_name IS NOT COALESCE((SELECT name FROM mappings WHERE id = NEW.mapping_id), '')
+WHEN (SELECT stale FROM user_report_names WHERE id = NEW.id)
 BEGIN
-    UPDATE users SET
-        customer_global_id = (SELECT global_id FROM customers WHERE id = NEW.customer_id),
-        customer_name = (SELECT name FROM customers WHERE id = NEW.customer_id),
-        customer_account_name = (SELECT account_name FROM customers WHERE id = NEW.customer_id),
-        customer_service_plan = (SELECT service_plan FROM customers WHERE id = NEW.customer_id),
-        profile_name = (SELECT name FROM profiles WHERE id = NEW.profile_id),
-        storage_region_name =
-            COALESCE((SELECT name FROM storage_regions WHERE id = NEW.storage_region_id), ''),
-        mapping_name = COALESCE((SELECT name FROM mappings WHERE id = NEW.mapping_id), '')
+    UPDATE users SET (customer_global_id, customer_name, customer_account_name,
+            customer_service_plan, profile_name, storage_region_name, mapping_name) =
+        (SELECT global_id, name, account_name, service_plan, profile_name, storage_region_name,
+            mapping_name FROM user_report_names WHERE id = NEW.id)
     WHERE id = NEW.id;
 END;
 
 CREATE TRIGGER users_names_on_move AFTER UPDATE OF customer_id, profile_id, storage_region_id,
     mapping_id ON users
-WHEN NEW.customer_name IS NOT (SELECT name FROM customers WHERE id = NEW.customer_id)
-  OR NEW.customer_global_id IS NOT (SELECT global_id FROM customers WHERE id = NEW.customer_id)
-  OR NEW.customer_account_name IS NOT (SELECT account_name FROM customers WHERE id = NEW.customer_id)
-  OR NEW.customer_service_plan IS NOT (SELECT service_plan FROM customers WHERE id = NEW.customer_id)
-  OR NEW.profile_name IS NOT (SELECT name FROM profiles WHERE id = NEW.profile_id)
-  OR NEW.storage_region_name
-     IS NOT COALESCE((SELECT name FROM storage_regions WHERE id = NEW.storage_region_id), '')
-  OR NEW.mapping_name IS NOT COALESCE((SELECT name FROM mappings WHERE id = NEW.mapping_id), '')
+WHEN (SELECT stale FROM user_report_names WHERE id = NEW.id)
 BEGIN
-    UPDATE users SET
-        customer_global_id = (SELECT global_id FROM customers WHERE id = NEW.customer_id),
-        customer_name = (SELECT name FROM customers WHERE id = NEW.customer_id),
-        customer_account_name = (SELECT account_name FROM customers WHERE id = NEW.customer_id),
-        customer_service_plan = (SELECT service_plan FROM customers WHERE id = NEW.customer_id),
-        profile_name = (SELECT name FROM profiles WHERE id = NEW.profile_id),
-        storage_region_name =
-            COALESCE((SELECT name FROM storage_regions WHERE id = NEW.storage_region_id), ''),
-        mapping_name = COALESCE((SELECT name FROM mappings WHERE id = NEW.mapping_id), '')
+    UPDATE users SET (customer_global_id, customer_name, customer_account_name,
+            customer_service_plan, profile_name, storage_region_name, mapping_name) =
+        (SELECT global_id, name, account_name, service_plan, profile_name, storage_region_name,
+            mapping_name FROM user_report_names WHERE id = NEW.id)
     WHERE id = NEW.id;
 END;
 
@@ -91,7 +76,8 @@ BEGIN
     UPDATE users SET profile_name = NEW.name WHERE profile_id = NEW.id;
 END;
 
-CREATE INDEX users_storage_region ON users (storage_region_id);
+-- Without an index of users by region: Provisio never renames a region, and one renamed by
+-- hand costs a scan, not every write an index entry.
 CREATE TRIGGER storage_regions_name_to_users AFTER UPDATE OF name ON storage_regions
 BEGIN
     UPDATE users SET storage_region_name = NEW.name WHERE storage_region_id = NEW.id;

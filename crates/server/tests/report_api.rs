@@ -606,6 +606,7 @@ async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new
     let (first, total) = all_rows(&app, &[("sort", "customer_name")], 5).await;
     assert_eq!(first[0].customer_name, "Aardvark Renamed");
     assert_eq!(total, USERS);
+
     let (renamed, renamed_total) = all_rows(
         &app,
         &[("filter", "customer_name.equals:Aardvark Renamed")],
@@ -649,6 +650,30 @@ async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new
     let customers = facets["customers"].as_array().expect("customers");
     assert!(customers.iter().any(|v| v["value"] == "Aardvark Renamed"));
     assert!(!customers.iter().any(|v| v["value"] == old_name.as_str()));
+
+    // A user written without the copies (as SCIM and hand-written SQL do) gets them.
+    sqlx::query(
+        "INSERT INTO users (customer_id, user_name, email, profile_id, status, license, \
+         created_at) VALUES (?, 'New Person', 'new.person@example.com', ?, 'Active', 'active', \
+         '2026-01-01T00:00:00Z')",
+    )
+    .bind(customer_id)
+    .bind(profile_id)
+    .execute(&app.pool)
+    .await
+    .expect("insert a user");
+    let (new, _) = all_rows(
+        &app,
+        &[("filter", "user_email.equals:new.person@example.com")],
+        5,
+    )
+    .await;
+    assert_eq!(
+        new.iter()
+            .map(|r| (r.customer_name.as_str(), r.profile.as_str()))
+            .collect::<Vec<_>>(),
+        [("Aardvark Renamed", "zz Renamed profile")]
+    );
 
     let (kept, counted) = group_counts(&app).await;
     assert_eq!(kept, counted, "user_counts follows every change");
