@@ -678,3 +678,43 @@ async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new
     let (kept, counted) = group_counts(&app).await;
     assert_eq!(kept, counted, "user_counts follows every change");
 }
+
+#[tokio::test]
+async fn the_plan_follows_where_matches_bunch_up_in_the_sort_order() {
+    let app = TestApp::with_demo_users(USERS).await;
+    let (customer, users): (String, i64) = sqlx::query_as(
+        "SELECT c.name, COUNT(*) FROM users u JOIN customers c ON c.id = u.customer_id \
+         GROUP BY c.id ORDER BY 2 DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("the largest customer");
+    let plan_for = |sort: &str| {
+        let pairs = vec![
+            ("sort".to_owned(), sort.to_owned()),
+            (
+                "filter".to_owned(),
+                format!("customer_name.equals:{customer}"),
+            ),
+        ];
+        let query = ReportQuery::from_decoded(&pairs).expect("a query");
+        let pool = app.pool.clone();
+        async move {
+            report::plan(
+                &pool,
+                Scope::AllCustomers,
+                &query,
+                u64::try_from(users).unwrap_or(0),
+                1,
+                Utc::now(),
+            )
+            .await
+            .expect("a plan")
+        }
+    };
+    // Sorted by customer, the customer's users sit together: the walk reads only them.
+    assert_eq!(plan_for("customer_name").await, Plan::WalkSortIndex);
+    // Sorted by profile, a walk would read every user of the profile names the customer uses,
+    // most of them other customers': the matches are read and sorted instead.
+    assert_eq!(plan_for("profile").await, Plan::SortMatches);
+}

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::auth::CurrentAdmin;
 use crate::db;
-use crate::db::report::{Keyset, Plan};
+use crate::db::report::Keyset;
 use crate::{cursor, export, ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -68,8 +68,8 @@ async fn list_rows(
         Some(keyset) => (keyset.plan, None),
         None => {
             let total = db::report::count(&state.pool, scope, &query, now).await?;
-            let in_scope = db::report::count_in_scope(&state.pool, scope).await?;
-            (Plan::for_total(total, in_scope, limit), Some(total))
+            let plan = db::report::plan(&state.pool, scope, &query, total, limit, now).await?;
+            (plan, Some(total))
         }
     };
     let (rows, has_more) = if total == Some(0) {
