@@ -3,6 +3,8 @@
 //! The download endpoint and mailed subscriptions both take their bytes from [`encode`], so a
 //! file arrives the same whichever way it was asked for.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
@@ -30,8 +32,8 @@ pub trait Columns: Send + 'static {
     fn labels(&self) -> Vec<&'static str>;
     /// The JSON objects' keys, in column order.
     fn keys(&self) -> Vec<&'static str>;
-    /// A row's CSV cells (formula-looking text already neutralised).
-    fn csv_cells(&self, row: &Self::Row) -> Vec<String>;
+    /// A row's CSV cells (formula-looking text already neutralised), borrowing what they can.
+    fn csv_cells<'r>(&self, row: &'r Self::Row) -> Vec<Cow<'r, str>>;
     /// A row's JSON values.
     fn json_cells(&self, row: &Self::Row) -> Vec<serde_json::Value>;
 }
@@ -47,13 +49,13 @@ impl Columns for Vec<ReportField> {
         self.iter().map(|field| field.key()).collect()
     }
 
-    fn csv_cells(&self, row: &ReportRow) -> Vec<String> {
+    fn csv_cells<'r>(&self, row: &'r ReportRow) -> Vec<Cow<'r, str>> {
         self.iter()
             .map(|field| {
-                let text = row.cell(*field);
+                let text = row.cell_text(*field);
                 match field.kind() {
                     FieldKind::Number | FieldKind::Date => text,
-                    FieldKind::Text | FieldKind::Enum => neutralise(&text).into_owned(),
+                    FieldKind::Text | FieldKind::Enum => neutralise(text),
                 }
             })
             .collect()
@@ -95,13 +97,13 @@ impl Columns for EventColumns {
         EVENT_COLUMNS.iter().map(|(key, _)| *key).collect()
     }
 
-    fn csv_cells(&self, record: &EventRecord) -> Vec<String> {
+    fn csv_cells<'r>(&self, record: &'r EventRecord) -> Vec<Cow<'r, str>> {
         self.json_cells(record)
             .into_iter()
             .map(|value| match value {
-                serde_json::Value::String(text) => neutralise(&text).into_owned(),
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
+                serde_json::Value::String(text) => neutralise(Cow::Owned(text)),
+                serde_json::Value::Null => Cow::Borrowed(""),
+                other => Cow::Owned(other.to_string()),
             })
             .collect()
     }
@@ -221,11 +223,12 @@ const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// Makes a text cell inert in spreadsheets by prefixing an apostrophe (OWASP's advice). A lone
 /// `-` (how the report shows "none") is no formula in any spreadsheet and is left readable.
-pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+/// A cell that is no formula stays as it came, borrowed or owned.
+fn neutralise(text: Cow<'_, str>) -> Cow<'_, str> {
     if text != "-" && text.starts_with(FORMULA_STARTS) {
-        format!("'{text}").into()
+        Cow::Owned(format!("'{text}"))
     } else {
-        text.into()
+        text
     }
 }
 
@@ -264,7 +267,7 @@ impl<C: Columns> Encoder<C> {
     fn row(&mut self, row: &C::Row) -> Result<(), ExportError> {
         match self {
             Encoder::Csv { writer, columns } => writer
-                .write_record(columns.csv_cells(row))
+                .write_record(columns.csv_cells(row).iter().map(|cell| cell.as_bytes()))
                 .map_err(|err| ExportError::Encode(err.to_string())),
             Encoder::Json {
                 out,
