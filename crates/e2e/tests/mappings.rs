@@ -243,6 +243,8 @@ async fn an_admin_builds_mappings_and_users_land_where_they_say() -> Result<()> 
             "1 of 3 users change placement",
         )
         .await?;
+    // The settings panel kept its confirmation through all that: saving does not reload it.
+    assert_eq!(browser.text_of(".mapping-settings .hint").await?, "Saved.");
     let blocked = browser
         .eval("return document.querySelector('.change-dialog .confirm-change').disabled;")
         .await?;

@@ -84,6 +84,9 @@ fn CustomerMappings(customer_id: i64, customer_name: String, can_manage: bool) -
             api::mapping_options(customer_id).await?,
         ))
     });
+    // A saved threshold is kept here rather than by loading the page again, which would
+    // replace the settings panel and its "Saved." before anyone could read it.
+    let saved_threshold = RwSignal::new(None::<u32>);
     let editing = RwSignal::new(None::<Editing>);
     let pending = RwSignal::new(None::<Change>);
     let notice = RwSignal::new(None::<String>);
@@ -162,13 +165,13 @@ fn CustomerMappings(customer_id: i64, customer_name: String, can_manage: bool) -
                     <MappingsOrEmpty mappings actions />
                     <Show when=move || can_manage>
                         <RegionThreshold customer_id threshold
-                            on_saved=Callback::new(move |_| loaded.refetch()) />
+                            on_saved=Callback::new(move |saved| saved_threshold.set(Some(saved))) />
                     </Show>
                     {move || pending.get().map(|change| view! {
                         <ChangeDialog
                             customer_id
                             customer_name=customer_name.get_value()
-                            region_move_threshold=threshold
+                            region_move_threshold=saved_threshold.get().unwrap_or(threshold)
                             change
                             current=current.clone()
                             on_applied
