@@ -196,6 +196,22 @@ async fn resume_jobs(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Writes the web app's compressed copies once, before serving it (see `static_files`).
+async fn compress_web_app(dir: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
+    let Some(dir) = dir else {
+        tracing::warn!("no --static-dir given: serving the API only");
+        return Ok(());
+    };
+    let started = Instant::now();
+    match tokio::task::spawn_blocking(move || http::static_files::precompress(&dir)).await? {
+        Ok(written) => tracing::info!(written, elapsed = ?started.elapsed(),
+            "compressed the web app's files"),
+        Err(error) => tracing::warn!(%error,
+            "could not write compressed copies of the web app; serving it uncompressed"),
+    }
+    Ok(())
+}
+
 async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     resume_jobs(&pool).await?;
     if args.demo && !args.no_demo && db::demo::is_empty(&pool).await? {
@@ -204,19 +220,7 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
     let options = AppOptions {
         static_dir: args.static_dir.clone(),
     };
-    match options.static_dir.clone() {
-        None => tracing::warn!("no --static-dir given: serving the API only"),
-        Some(dir) => {
-            let started = Instant::now();
-            match tokio::task::spawn_blocking(move || http::static_files::precompress(&dir)).await?
-            {
-                Ok(written) => tracing::info!(written, elapsed = ?started.elapsed(),
-                    "compressed the web app's files"),
-                Err(error) => tracing::warn!(%error,
-                    "could not write compressed copies of the web app; serving it uncompressed"),
-            }
-        }
-    }
+    compress_web_app(options.static_dir.clone()).await?;
     let state = AppState {
         secure_cookies: args.secure_cookies,
         scim_rate: Arc::new(ScimRateLimit::new(

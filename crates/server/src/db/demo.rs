@@ -108,9 +108,7 @@ pub struct CustomerIds {
 const USERS_PER_STATEMENT: usize = 1500;
 
 /// Inserts users in one transaction, many rows per statement, with the names the report reads
-/// from the user row already filled in (so the trigger that fills them has nothing to do). The
-/// indexes of `users` are dropped first and built again after the load: building an index once
-/// over sorted rows costs a fraction of updating it a million times.
+/// from the user row already filled in (so the trigger that fills them has nothing to do).
 pub async fn insert_users(
     pool: &SqlitePool,
     demo_customers: &[DemoCustomer],
@@ -118,30 +116,7 @@ pub async fn insert_users(
     users: impl Iterator<Item = DemoUser>,
 ) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let indexes: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, sql FROM sqlite_master \
-         WHERE type = 'index' AND tbl_name = 'users' AND sql IS NOT NULL",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for (name, _) in &indexes {
-        sqlx::query(&format!("DROP INDEX \"{name}\""))
-            .execute(&mut *tx)
-            .await?;
-    }
-    // The substring search index too is filled once after the load, not row by row by its
-    // trigger (minutes at a million users, against seconds).
-    let search_trigger: String = sqlx::query_scalar(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'users_search_insert'",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query("DROP TRIGGER users_search_insert")
-        .execute(&mut *tx)
-        .await?;
-    let loaded_after: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM users")
-        .fetch_one(&mut *tx)
-        .await?;
+    let load = BulkLoad::begin(&mut tx).await?;
     let mut inserted = 0u64;
     let mut batch = Vec::with_capacity(USERS_PER_STATEMENT);
     let mut users = users.peekable();
@@ -178,20 +153,70 @@ pub async fn insert_users(
         });
         inserted += sql.build().execute(&mut *tx).await?.rows_affected();
     }
-    for (_, definition) in &indexes {
-        sqlx::query(definition).execute(&mut *tx).await?;
-    }
-    sqlx::query(
-        "INSERT INTO users_search (rowid, user_name, email, custom_attribute_value) \
-         SELECT id, lower(user_name), lower(email), lower(custom_attribute_value) FROM users \
-         WHERE id > ?",
-    )
-    .bind(loaded_after)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(&search_trigger).execute(&mut *tx).await?;
+    load.finish(&mut tx).await?;
     tx.commit().await?;
     Ok(inserted)
+}
+
+/// A load of many users: the indexes of `users` are dropped first and built again after it,
+/// since building an index once over sorted rows costs a fraction of updating it a million
+/// times; the substring search index likewise is filled once, not row by row by its trigger
+/// (seconds at a million users, against minutes).
+struct BulkLoad {
+    indexes: Vec<String>,
+    search_trigger: String,
+    loaded_after: i64,
+}
+
+impl BulkLoad {
+    async fn begin(conn: &mut SqliteConnection) -> Result<BulkLoad, sqlx::Error> {
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master \
+             WHERE type = 'index' AND tbl_name = 'users' AND sql IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("DROP INDEX \"{name}\""))
+                .execute(&mut *conn)
+                .await?;
+        }
+        let search_trigger: String = sqlx::query_scalar(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'users_search_insert'",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("DROP TRIGGER users_search_insert")
+            .execute(&mut *conn)
+            .await?;
+        let loaded_after = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM users")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(BulkLoad {
+            indexes: indexes
+                .into_iter()
+                .map(|(_, definition)| definition)
+                .collect(),
+            search_trigger,
+            loaded_after,
+        })
+    }
+
+    async fn finish(self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        for definition in &self.indexes {
+            sqlx::query(definition).execute(&mut *conn).await?;
+        }
+        sqlx::query(
+            "INSERT INTO users_search (rowid, user_name, email, custom_attribute_value) \
+             SELECT id, lower(user_name), lower(email), lower(custom_attribute_value) FROM users \
+             WHERE id > ?",
+        )
+        .bind(self.loaded_after)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(&self.search_trigger).execute(conn).await?;
+        Ok(())
+    }
 }
 
 /// Makes the customer's users that `identity_provider` manages SCIM resources, as if it had

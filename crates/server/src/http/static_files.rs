@@ -29,8 +29,15 @@ pub fn router(dir: &Path) -> Router {
 
 const COMPRESSIBLE: [&str; 5] = ["wasm", "js", "css", "html", "svg"];
 
+/// Compresses a whole file.
+type Compress = fn(&[u8]) -> std::io::Result<Vec<u8>>;
+
+/// The compressed copies kept next to each file: extension and how to make it.
+const ENCODINGS: [(&str, Compress); 2] = [("br", brotli_best), ("gz", gzip_best)];
+
 /// Writes a `.br` and a `.gz` next to each compressible file of `dir` that lacks one or has an
-/// older one. Errors are returned, not fatal: without the siblings, files are served as they are.
+/// older one; a file whose copies are current is not read. Errors are returned, not fatal:
+/// without the copies, files are served as they are.
 pub fn precompress(dir: &Path) -> std::io::Result<usize> {
     let mut written = 0;
     for entry in std::fs::read_dir(dir)? {
@@ -43,34 +50,41 @@ pub fn precompress(dir: &Path) -> std::io::Result<usize> {
             continue;
         }
         let modified = std::fs::metadata(&path)?.modified()?;
-        let up_to_date = |sibling: &Path| {
-            std::fs::metadata(sibling)
+        let mut contents = None;
+        for (extension, compress) in ENCODINGS {
+            let copy = sibling(&path, extension);
+            let current = std::fs::metadata(&copy)
                 .and_then(|m| m.modified())
-                .is_ok_and(|at| at >= modified)
-        };
-        let contents = std::fs::read(&path)?;
-        let brotli_path = sibling(&path, "br");
-        if !up_to_date(&brotli_path) {
-            let mut out = Vec::new();
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 11,
-                lgwin: 22,
-                ..Default::default()
+                .is_ok_and(|at| at >= modified);
+            if current {
+                continue;
+            }
+            let plain = match &contents {
+                Some(plain) => plain,
+                None => contents.insert(std::fs::read(&path)?),
             };
-            brotli::BrotliCompress(&mut contents.as_slice(), &mut out, &params)?;
-            write_atomically(&brotli_path, &out)?;
-            written += 1;
-        }
-        let gzip_path = sibling(&path, "gz");
-        if !up_to_date(&gzip_path) {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            encoder.write_all(&contents)?;
-            write_atomically(&gzip_path, &encoder.finish()?)?;
+            write_atomically(&copy, &compress(plain)?)?;
             written += 1;
         }
     }
     Ok(written)
+}
+
+fn brotli_best(plain: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &plain[..], &mut out, &params)?;
+    Ok(out)
+}
+
+fn gzip_best(plain: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(plain)?;
+    encoder.finish()
 }
 
 fn sibling(path: &Path, extension: &str) -> PathBuf {
@@ -80,9 +94,10 @@ fn sibling(path: &Path, extension: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A reader never sees half a file: the sibling appears whole or not at all.
+/// A reader never sees half a file: the copy appears whole or not at all. The partial file is
+/// named for this process, so two servers starting on one folder do not write into each other's.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let partial = sibling(path, "partial");
+    let partial = sibling(path, &format!("{}.partial", std::process::id()));
     std::fs::write(&partial, bytes)?;
     std::fs::rename(&partial, path)
 }
