@@ -229,6 +229,15 @@ pub fn mapping_groups() -> RefOr<Schema> {
         .into()
 }
 
+/// The users a bulk action names by id.
+pub fn bulk_ids() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(id())
+        .min_items(Some(1))
+        .max_items(Some(crate::user::MAX_BULK_USERS))
+        .into()
+}
+
 /// The directory attributes a mapping may match on.
 pub fn matchable_attribute() -> RefOr<Schema> {
     ObjectBuilder::new()

@@ -73,3 +73,82 @@ pub struct ManualPlacement {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
     pub quota_gb: Option<u32>,
 }
+
+/// Most users one bulk action changes; a larger selection is narrowed first.
+pub const MAX_BULK_USERS: usize = 10_000;
+
+/// `POST /api/v1/users/bulk`: one action over many users, or (with `dry_run`) how many it
+/// would change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkRequest {
+    pub action: BulkAction,
+    pub users: BulkSelection,
+    /// Count what would change and change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a bulk action does to each user, as the user page's action of the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BulkAction {
+    Preserve,
+    Restore,
+    /// Place by hand on a profile, storage region and quota; every user must be of the
+    /// customer those belong to.
+    PlaceByHand {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::id))]
+        profile_id: i64,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::id))]
+        storage_region_id: i64,
+        /// GB; none for unlimited.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
+        quota_gb: Option<u32>,
+    },
+    /// The mappings place them again.
+    ClearPlacement,
+}
+
+impl BulkAction {
+    /// How the action reads in a sentence: "Preserve 12 users".
+    pub fn verb(&self) -> &'static str {
+        match self {
+            BulkAction::Preserve => "Preserve",
+            BulkAction::Restore => "Restore",
+            BulkAction::PlaceByHand { .. } => "Place by hand",
+            BulkAction::ClearPlacement => "Return to the mappings",
+        }
+    }
+}
+
+/// Which users a bulk action takes: a list, or everyone a report query matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum BulkSelection {
+    /// These users; every one must be visible to the caller.
+    Ids {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::bulk_ids))]
+        ids: Vec<i64>,
+    },
+    /// Every user the report's query (filters and service plans, as in its URL) matches.
+    Query {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_query_string))]
+        query: String,
+    },
+}
+
+/// What a bulk action changed, or would change on a dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkOutcome {
+    pub dry_run: bool,
+    /// Users the selection named.
+    pub selected: u64,
+    /// Users the action changed (or would).
+    pub changed: u64,
+    /// Users already as the action leaves them.
+    pub unchanged: u64,
+}

@@ -82,8 +82,7 @@ async fn run(server: &TestServer, cookie: &str, selection: &[&str]) -> Result<()
 /// pattern of values that are always valid, and a request outside that pattern can still be
 /// a valid query: for these, a schema-violating request that is accepted is not a contract
 /// failure. Every other check still runs on them.
-const QUERY_OPERATIONS: &str =
-    r"^/api/v1/(reports/user-provisioning(/export|/views(/\{id\})?)?|subscriptions(/\{id\})?)$";
+const QUERY_OPERATIONS: &str = r"^/api/v1/(reports/user-provisioning(/export|/views(/\{id\})?)?|subscriptions(/\{id\})?|users/bulk)$";
 
 /// Everything but the session's own operations and those carrying a report query first,
 /// then the query ones, then the session's (signing out ends the run's session).

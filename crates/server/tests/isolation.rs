@@ -550,6 +550,14 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             None,
             [200, 200, 403, 401],
         ),
+        case(
+            Method::POST,
+            "/api/v1/users/bulk",
+            "/api/v1/users/bulk",
+            Some(json!({"action": {"kind": "preserve"},
+                        "users": {"by": "ids", "ids": [other_user]}, "dry_run": true})),
+            [200, 404, 403, 401],
+        ),
         // Active users are not deleted: preserve them first.
         case(
             Method::DELETE,

@@ -317,3 +317,268 @@ async fn only_a_preserved_user_is_deleted_for_good_and_the_audit_keeps_who() {
         audit.1
     );
 }
+
+/// Statuses of the users with these ids, in id order.
+async fn statuses(app: &TestApp, ids: &[i64]) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in ids {
+        let status: String = sqlx::query_scalar("SELECT status FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("status");
+        out.push(status);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_bulk_dry_run_counts_exactly_what_the_action_then_does() {
+    let app = TestApp::with_demo_users(200).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE customer_id = ? AND status = 'Active' ORDER BY id LIMIT 3",
+    )
+    .bind(northwind)
+    .fetch_all(&app.pool)
+    .await
+    .expect("ids");
+    assert_eq!(ids.len(), 3, "the demo has active Northwind users");
+    let admin = app.sign_in_as(Role::CustomerAdmin).await;
+    let single = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/users/{}/preserve", ids[0]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(single.status, StatusCode::OK, "{}", single.text);
+
+    let request = |dry_run: bool| {
+        json!({"action": {"kind": "preserve"}, "users": {"by": "ids", "ids": ids},
+               "dry_run": dry_run})
+    };
+    let dry = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(request(true)),
+        )
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
+    assert_eq!(
+        dry.body,
+        json!({"dry_run": true, "selected": 3, "changed": 2, "unchanged": 1})
+    );
+    assert_eq!(
+        statuses(&app, &ids).await,
+        ["Preserved", "Active", "Active"],
+        "a dry run changes nothing"
+    );
+    let done = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(request(false)),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(done.body["changed"], dry.body["changed"]);
+    assert_eq!(done.body["unchanged"], dry.body["unchanged"]);
+    assert_eq!(statuses(&app, &ids).await, ["Preserved"; 3]);
+    let history = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/users/{}/timeline", ids[2]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(history.body[0]["action"], "preserve");
+    assert_eq!(
+        history.body[0]["actor"],
+        app.admin(Role::CustomerAdmin).email
+    );
+    let audited: String =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'user.bulk'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("one audit entry for the bulk action");
+    assert_eq!(audited, "Preserve: 2 of 3 selected users changed");
+
+    // By the report's query: every preserved user the customer admin sees, and no one else.
+    let preserved_elsewhere: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE customer_id <> ? AND status = 'Preserved'",
+    )
+    .bind(northwind)
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    let preserved_here: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE customer_id = ? AND status = 'Preserved'",
+    )
+    .bind(northwind)
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    let restore = |dry_run: bool| {
+        json!({"action": {"kind": "restore"},
+               "users": {"by": "query", "query": "filter=user_status.any_of:Preserved"},
+               "dry_run": dry_run})
+    };
+    let dry = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(restore(true)),
+        )
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
+    assert_eq!(dry.body["selected"], preserved_here);
+    assert_eq!(dry.body["changed"], preserved_here);
+    let done = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(restore(false)),
+        )
+        .await;
+    assert_eq!(done.body["changed"], dry.body["changed"]);
+    let after: (i64, i64) = sqlx::query_as(
+        "SELECT SUM(customer_id = ?1 AND status = 'Preserved'), \
+                SUM(customer_id <> ?1 AND status = 'Preserved') FROM users",
+    )
+    .bind(northwind)
+    .fetch_one(&app.pool)
+    .await
+    .expect("counts");
+    assert_eq!(after, (0, preserved_elsewhere), "other customers untouched");
+}
+
+#[tokio::test]
+async fn bulk_actions_keep_to_the_callers_customer_and_role() {
+    let app = TestApp::with_demo_users(200).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (mine, theirs): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT id FROM users WHERE customer_id = ?1 AND status = 'Active' ORDER BY id LIMIT 1), \
+                (SELECT id FROM users WHERE customer_id <> ?1 AND status = 'Active' ORDER BY id LIMIT 1)",
+    )
+    .bind(northwind)
+    .fetch_one(&app.pool)
+    .await
+    .expect("ids");
+    let preserve =
+        |ids: Vec<i64>| json!({"action": {"kind": "preserve"}, "users": {"by": "ids", "ids": ids}});
+    let reader = app.sign_in_as(Role::ReadOnly).await;
+    let refused = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&reader),
+            Some(preserve(vec![mine])),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let admin = app.sign_in_as(Role::CustomerAdmin).await;
+    let foreign = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(preserve(vec![mine, theirs])),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.text);
+    assert_eq!(
+        statuses(&app, &[mine, theirs]).await,
+        ["Active", "Active"],
+        "nothing changes when one user is not found"
+    );
+    let bad_query = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(json!({"action": {"kind": "restore"},
+                        "users": {"by": "query", "query": "filter=nonsense"}})),
+        )
+        .await;
+    assert_eq!(
+        bad_query.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        bad_query.text
+    );
+
+    // Placing by hand: only on the users' own customer's profile, once.
+    let (profile, region): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT MAX(id) FROM profiles WHERE customer_id = ?1), \
+                (SELECT MAX(id) FROM storage_regions WHERE customer_id = ?1)",
+    )
+    .bind(northwind)
+    .fetch_one(&app.pool)
+    .await
+    .expect("placement");
+    let other_profile: i64 =
+        sqlx::query_scalar("SELECT MAX(id) FROM profiles WHERE customer_id <> ?")
+            .bind(northwind)
+            .fetch_one(&app.pool)
+            .await
+            .expect("profile");
+    let place = |profile: i64| {
+        json!({"action": {"kind": "place_by_hand", "profile_id": profile,
+                          "storage_region_id": region, "quota_gb": 50},
+               "users": {"by": "ids", "ids": [mine]}})
+    };
+    let elsewhere = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(place(other_profile)),
+        )
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        elsewhere.text
+    );
+    for changed in [1, 0] {
+        let placed = app
+            .send(
+                Method::POST,
+                "/api/v1/users/bulk",
+                Some(&admin),
+                Some(place(profile)),
+            )
+            .await;
+        assert_eq!(placed.status, StatusCode::OK, "{}", placed.text);
+        assert_eq!(placed.body["changed"], changed, "the second is already so");
+    }
+    let shown = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/users/{mine}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(shown.body["placement_manual"], true);
+    assert_eq!(shown.body["quota_gb"], 50);
+    let cleared = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(json!({"action": {"kind": "clear_placement"},
+                        "users": {"by": "ids", "ids": [mine]}})),
+        )
+        .await;
+    assert_eq!(cleared.body["changed"], 1, "{}", cleared.text);
+}

@@ -6,7 +6,7 @@ use provisio_api::report::{
     Direction, FacetValue, FieldKind, Filter, Operand, Operator, ReportFacets, ReportField,
     ReportQuery, ReportRow,
 };
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::Scope;
 
@@ -142,6 +142,22 @@ pub fn stream(
             yield ReportRow::from(record);
         }
     }
+}
+
+/// The ids of the users the query matches within the scope, at most `limit`, in id order
+/// (the sort does not matter to who is matched).
+pub async fn matching_ids(
+    conn: &mut SqliteConnection,
+    scope: Scope,
+    query: &ReportQuery,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut sql = QueryBuilder::<Sqlite>::new("SELECT u.id FROM users u");
+    push_conditions(&mut sql, scope, query, now);
+    sql.push(" ORDER BY u.id LIMIT ");
+    sql.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.build_query_scalar().fetch_all(conn).await
 }
 
 /// How many rows match the query within the scope.

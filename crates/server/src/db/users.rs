@@ -207,16 +207,25 @@ pub async fn set_preserved(
     Ok(Some(before))
 }
 
+/// What a placement by hand did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacementChange {
+    Changed,
+    /// The user was already placed so; nothing was written.
+    AlreadySo,
+    /// The profile or region is not the customer's; nothing was written.
+    NotTheCustomers,
+}
+
 /// Places the customer's user by hand (or, with None, clears a placement by hand), with its
-/// provisioning event, in the caller's transaction. False when the profile or region is not
-/// the customer's.
+/// provisioning event, in the caller's transaction.
 pub async fn set_manual_placement(
     tx: &mut SqliteConnection,
     customer_id: i64,
     user_id: i64,
     placement: Option<&ManualPlacement>,
     admin_email: &str,
-) -> Result<bool, sqlx::Error> {
+) -> Result<PlacementChange, sqlx::Error> {
     let before: (i64, Option<i64>, Option<i64>, bool) = sqlx::query_as(
         "SELECT profile_id, storage_region_id, quota_gb, placement_manual FROM users \
          WHERE id = ? AND customer_id = ?",
@@ -238,7 +247,11 @@ pub async fn set_manual_placement(
             .fetch_one(&mut *tx)
             .await?;
             if owned != 2 {
-                return Ok(false);
+                return Ok(PlacementChange::NotTheCustomers);
+            }
+            let quota = to.quota_gb.map(i64::from);
+            if before == (to.profile_id, Some(to.storage_region_id), quota, true) {
+                return Ok(PlacementChange::AlreadySo);
             }
             sqlx::query(
                 "UPDATE users SET profile_id = ?, storage_region_id = ?, quota_gb = ?, \
@@ -259,12 +272,15 @@ pub async fn set_manual_placement(
             })
         }
         None => {
+            if !before.3 {
+                return Ok(PlacementChange::AlreadySo);
+            }
             sqlx::query("UPDATE users SET placement_manual = 0, updated_at = ? WHERE id = ?")
                 .bind(now_text())
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
-            json!({"placedByHand": {"before": before.3, "after": false}})
+            json!({"placedByHand": {"before": true, "after": false}})
         }
     };
     sqlx::query(
@@ -280,7 +296,34 @@ pub async fn set_manual_placement(
     .bind(user_id)
     .execute(tx)
     .await?;
-    Ok(true)
+    Ok(PlacementChange::Changed)
+}
+
+/// A user a bulk action takes.
+#[derive(Debug, sqlx::FromRow)]
+pub struct BulkTarget {
+    pub id: i64,
+    pub customer_id: i64,
+    /// Set while a SCIM resource represents them.
+    pub scim_id: Option<String>,
+}
+
+/// The users with these ids that the scope sees, in id order.
+pub async fn bulk_targets(
+    conn: &mut SqliteConnection,
+    scope: Scope,
+    ids: &[i64],
+) -> Result<Vec<BulkTarget>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, customer_id, CASE WHEN scim_deleted THEN NULL ELSE scim_id END AS scim_id \
+         FROM users WHERE id IN (SELECT value FROM json_each(?)) \
+         AND (? IS NULL OR customer_id = ?) ORDER BY id",
+    )
+    .bind(Json(ids))
+    .bind(scope.customer_id())
+    .bind(scope.customer_id())
+    .fetch_all(conn)
+    .await
 }
 
 /// Whether the customer's user with this email was placed by hand.

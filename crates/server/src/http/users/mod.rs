@@ -2,6 +2,8 @@
 //! them by hand. Another customer's user does not exist for a customer's admins (404); MSP
 //! admins and the customer's admins act, read-only admins see.
 
+mod bulk;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -12,9 +14,10 @@ use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::json::{ApiJson, ApiPath};
 use crate::auth::{ClientAddress, CurrentAdmin};
 use crate::db;
+use crate::db::users::PlacementChange;
+use crate::http::json::{ApiJson, ApiPath};
 use crate::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preserve))
         .routes(routes!(restore))
         .routes(routes!(place_by_hand, clear_placement))
+        .merge(bulk::router())
 }
 
 /// The user: identity, customer, status and license, placement, groups, directory attributes.
@@ -129,15 +133,7 @@ async fn place_by_hand(
     ApiPath(id): ApiPath<i64>,
     ApiJson(placement): ApiJson<ManualPlacement>,
 ) -> Result<Json<UserDetail>, ApiError> {
-    if placement
-        .quota_gb
-        .is_some_and(|q| q == 0 || q > MAX_QUOTA_GB)
-    {
-        return Err(ApiError::bad_request(
-            "quota_gb",
-            format!("A quota is 1 to {MAX_QUOTA_GB} GB, or none for unlimited."),
-        ));
-    }
+    check_quota(placement.quota_gb)?;
     change_placement(&state, &admin, address.as_deref(), id, Some(&placement)).await
 }
 
@@ -164,11 +160,10 @@ async fn change_placement(
     let user = acting_on(state, admin, id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
     let customer = user.customer.id;
-    if !db::users::set_manual_placement(&mut tx, customer, id, placement, &admin.email).await? {
-        return Err(ApiError::Missing {
-            parameter: "profile_id",
-            message: "The profile or storage region is not one of this user's customer.".into(),
-        });
+    match db::users::set_manual_placement(&mut tx, customer, id, placement, &admin.email).await? {
+        PlacementChange::NotTheCustomers => return Err(not_the_customers()),
+        PlacementChange::AlreadySo => return Ok(Json(user)),
+        PlacementChange::Changed => {}
     }
     if let (None, Some(scim_id)) = (placement, &user.scim_id) {
         db::mappings::place_users(&mut tx, customer, Some(std::slice::from_ref(scim_id)), None)
@@ -190,6 +185,13 @@ async fn change_placement(
     Ok(Json(visible(state, admin, id).await?))
 }
 
+fn not_the_customers() -> ApiError {
+    ApiError::Missing {
+        parameter: "profile_id",
+        message: "The profile or storage region is not one of this user's customer.".into(),
+    }
+}
+
 /// The user, when the caller may change them: 404 outside their scope, 403 for read-only.
 async fn acting_on(
     state: &AppState,
@@ -197,12 +199,28 @@ async fn acting_on(
     id: i64,
 ) -> Result<UserDetail, ApiError> {
     let user = visible(state, admin, id).await?;
+    may_change_users(admin)?;
+    Ok(user)
+}
+
+fn may_change_users(admin: &CurrentAdmin) -> Result<(), ApiError> {
     if admin.role == Role::ReadOnly {
         return Err(ApiError::Forbidden(
             "only MSP admins and the customer's admins change users",
         ));
     }
-    Ok(user)
+    Ok(())
+}
+
+/// The quota of a placement by hand, when it is out of range.
+fn check_quota(quota_gb: Option<u32>) -> Result<(), ApiError> {
+    if quota_gb.is_some_and(|q| q == 0 || q > MAX_QUOTA_GB) {
+        return Err(ApiError::bad_request(
+            "quota_gb",
+            format!("A quota is 1 to {MAX_QUOTA_GB} GB, or none for unlimited."),
+        ));
+    }
+    Ok(())
 }
 
 /// The user, if the caller's scope sees them; 404 otherwise.
