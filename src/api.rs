@@ -20,7 +20,7 @@ use provisio_api::scim::{CreateScimTokenRequest, CreatedScimToken, ScimToken};
 use provisio_api::subscription::{
     AssignOwnerRequest, Delivery, SaveSubscriptionRequest, Subscription,
 };
-use provisio_api::user::{ManualPlacement, TimelineEntry, UserDetail};
+use provisio_api::user::{BulkOutcome, BulkRequest, ManualPlacement, TimelineEntry, UserDetail};
 use provisio_api::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -469,6 +469,11 @@ pub async fn place_user_by_hand(
 pub async fn clear_manual_placement(id: i64) -> Result<UserDetail, ApiFailure> {
     let request = Request::delete(&format!("/api/v1/users/{id}/placement"));
     decode(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+/// One action over many users, or (dry run) how many it would change.
+pub async fn bulk_users(request: &BulkRequest) -> Result<BulkOutcome, ApiFailure> {
+    send_json(Request::post("/api/v1/users/bulk"), request).await
 }
 
 const EVENTS_PATH: &str = "/api/v1/provisioning/events";

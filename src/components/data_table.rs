@@ -12,6 +12,7 @@ use leptos::html;
 use leptos::prelude::*;
 use provisio_api::report::{Direction, FieldKind, ReportField, ReportRow, Sort};
 
+use crate::components::bulk_actions::RowSelection;
 use crate::format;
 
 /// Height of one body row in CSS pixels; `style/main.css` sets the same.
@@ -140,6 +141,9 @@ pub fn DataTable(
     /// A further page is being fetched.
     #[prop(into)]
     loading_more: Signal<bool>,
+    /// Rows can be selected for a bulk action: a checkbox leads each row.
+    #[prop(default = None)]
+    selection: Option<RowSelection>,
 ) -> impl IntoView {
     let rows_window = use_virtual_rows(
         Signal::derive(move || rows.with(Vec::len)),
@@ -172,7 +176,7 @@ pub fn DataTable(
     });
 
     let row_count = move || total.get().map(|t| (t + 1).to_string());
-    let column_count = move || columns.with(Vec::len);
+    let column_count = move || columns.with(Vec::len) + usize::from(selection.is_some());
 
     view! {
         <p class="visually-hidden column-announcer" aria-live="assertive" aria-atomic="true">
@@ -184,6 +188,7 @@ pub fn DataTable(
         <div class="table-scroll" node_ref=scroller on:scroll=move |_| rows_window.measure()>
             <table class="data-table" aria-rowcount=row_count aria-label="User Provisioning report">
                 <colgroup>
+                    {selection.map(|_| view! { <col class="select-col" /> })}
                     {move || {
                         columns
                             .get()
@@ -194,6 +199,13 @@ pub fn DataTable(
                 </colgroup>
                 <thead>
                     <tr aria-rowindex="1" on:dragover=move |event| moves.drag_over_row(&event)>
+                        {selection.map(|selection| view! {
+                            <th class="select-cell" scope="col">
+                                <input type="checkbox" class="select-all" aria-label="Select all loaded users"
+                                    prop:checked=move || selection.all_loaded()
+                                    on:change=move |event| selection.set_all_loaded(event_target_checked(&event)) />
+                            </th>
+                        })}
                         {move || {
                             columns
                                 .get()
@@ -213,8 +225,17 @@ pub fn DataTable(
                         key=|(index, row)| (*index, row.id)
                         children=move |(index, row)| {
                             let row_id = row.id;
+                            let select_label = format!("Select {}", row.user_email);
                             view! {
-                                <tr class="row" aria-rowindex=index + 2 data-row-id=row_id>
+                                <tr class="row" aria-rowindex=index + 2 data-row-id=row_id
+                                    class:selected=move || selection.is_some_and(|s| s.is_selected(row_id))>
+                                    {selection.map(|selection| view! {
+                                        <td class="select-cell">
+                                            <input type="checkbox" class="select-row" aria-label=select_label
+                                                prop:checked=move || selection.is_selected(row_id)
+                                                on:change=move |event| selection.set(row_id, event_target_checked(&event)) />
+                                        </td>
+                                    })}
                                     {move || {
                                         columns
                                             .get()

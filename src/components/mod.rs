@@ -1,5 +1,6 @@
 //! Reusable pieces of the UI.
 
+pub mod bulk_actions;
 pub mod column_panel;
 pub mod copy_field;
 pub mod customer_picker;

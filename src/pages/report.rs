@@ -9,12 +9,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
+use provisio_api::auth::Role;
 use provisio_api::report::{
     encode_columns, ColumnLayout, ExportFormat, Filter, Operator, QueryError, ReportFacets,
     ReportField, ReportLink, ReportQuery, ReportRow, SavedView, SavedViewList,
 };
 
 use crate::api;
+use crate::components::bulk_actions::{use_row_selection, BulkBar};
 use crate::components::column_panel::ColumnPanel;
 use crate::components::data_table::DataTable;
 use crate::components::export_menu::ExportMenu;
@@ -24,6 +26,7 @@ use crate::components::subscription_form::CurrentView;
 use crate::components::subscription_panel::SubscriptionPanel;
 use crate::components::view_bar::{CurrentArrangement, ViewBar};
 use crate::format;
+use crate::session::Session;
 
 /// Rows fetched per request while scrolling.
 const PAGE_SIZE: u32 = 200;
@@ -231,6 +234,13 @@ pub fn ReportPage() -> impl IntoView {
         });
     };
     Effect::new(move |_| load_first(query.get()));
+    // Only admins who change users select rows to act on.
+    let can_act = matches!(
+        Session::expect().role(),
+        Some(Role::MspAdmin | Role::CustomerAdmin)
+    );
+    let selection = use_row_selection(query.into(), rows.into());
+    let on_bulk_done = Callback::new(move |()| load_first(query.get_untracked()));
 
     let load_more = Callback::new(move |()| {
         if loading_more.get_untracked() || status.get_untracked() != Load::Ready {
@@ -389,6 +399,7 @@ pub fn ReportPage() -> impl IntoView {
                     on_hide
                     on_near_end=load_more
                     loading_more
+                    selection=can_act.then_some(selection)
                 />
             </div>
         }
@@ -453,6 +464,9 @@ pub fn ReportPage() -> impl IntoView {
                     </p>
                 </Show>
             </div>
+            <Show when=move || can_act>
+                <BulkBar selection query total on_done=on_bulk_done />
+            </Show>
             {body}
         </section>
     }

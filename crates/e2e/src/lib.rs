@@ -237,10 +237,11 @@ impl Browser {
         Ok(())
     }
 
-    /// The text of every rendered body row of the report table, cell by cell.
+    /// The text of every rendered body row of the report table, cell by cell (the selection
+    /// checkbox's cell left out).
     pub async fn rendered_rows(&self) -> Result<Vec<Vec<String>>> {
         let script = "return Array.from(document.querySelectorAll('tbody tr.row[data-row-id]'))\
-            .map(r => Array.from(r.cells).map(c => c.textContent));";
+            .map(r => Array.from(r.querySelectorAll('td:not(.select-cell)')).map(c => c.textContent));";
         Ok(serde_json::from_value(self.eval(script).await?)?)
     }
 
@@ -289,7 +290,7 @@ impl Browser {
     /// The report's header fields, in display order.
     pub async fn header_fields(&self) -> Result<Vec<String>> {
         let script =
-            "return Array.from(document.querySelectorAll('thead th')).map(th => th.dataset.field);";
+            "return Array.from(document.querySelectorAll('thead th[data-field]')).map(th => th.dataset.field);";
         Ok(serde_json::from_value(self.eval(script).await?)?)
     }
 
@@ -311,7 +312,7 @@ impl Browser {
     /// Where the report column of `field` currently stands.
     pub async fn column_index(&self, field: &str) -> Result<usize> {
         let script =
-            "return Array.from(document.querySelectorAll('thead th')).map(th => th.dataset.field);";
+            "return Array.from(document.querySelectorAll('thead th[data-field]')).map(th => th.dataset.field);";
         let headers: Vec<String> = serde_json::from_value(self.eval(script).await?)?;
         headers
             .iter()

@@ -195,3 +195,80 @@ async fn an_admin_places_a_user_by_hand_and_returns_them_to_the_mappings() -> Re
         .is_err());
     browser.close().await
 }
+
+#[tokio::test]
+async fn an_admin_preserves_selected_users_and_restores_every_match_after_a_dry_run() -> Result<()>
+{
+    let server = TestServer::start(60).await?;
+    let browser = Browser::start().await?;
+    browser
+        .sign_in(
+            &server,
+            Role::CustomerAdmin,
+            "/?filter=user_status.any_of%3AActive&sort=user_email",
+        )
+        .await?;
+    let active = browser.wait_for_rows().await?;
+    assert!(active > 2, "the demo has active Northwind users");
+    let column = browser.column_index("user_email").await?;
+    let rows = browser.rendered_rows().await?;
+    let picked = [rows[0][column].clone(), rows[1][column].clone()];
+    browser
+        .click("tbody tr.row:nth-of-type(2) .select-row")
+        .await?;
+    browser
+        .click("tbody tr.row:nth-of-type(3) .select-row")
+        .await?;
+    browser
+        .wait_for_text(".bulk-count", "2 users selected")
+        .await?;
+    browser.click(".bulk-preserve").await?;
+    browser
+        .wait_for_text(".bulk-confirm", "Preserve 2 users?")
+        .await?;
+    let status_of = |email: String| {
+        let pool = server.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status FROM users WHERE email = ?")
+                .bind(email)
+                .fetch_one(&pool)
+                .await
+        }
+    };
+    assert_eq!(
+        status_of(picked[0].clone()).await?,
+        "Active",
+        "asking changes nothing"
+    );
+    browser.click(".bulk-confirm-yes").await?;
+    browser
+        .wait_for_text(".bulk-done", "Preserved 2 users.")
+        .await?;
+    browser
+        .wait_for_total(active - 2, "the preserved users gone from Active")
+        .await?;
+    for email in &picked {
+        assert_eq!(status_of(email.clone()).await?, "Preserved");
+    }
+
+    // Every preserved user the filters match, ticked from the header, restored at once.
+    let query = "/?filter=user_status.any_of%3APreserved";
+    browser.client.goto(&server.url(query)).await?;
+    let preserved = browser.wait_for_rows().await?;
+    browser.click("thead .select-all").await?;
+    browser
+        .wait_for_text(".bulk-count", &format!("{preserved} users selected"))
+        .await?;
+    browser.click(".bulk-restore").await?;
+    browser
+        .wait_for_text(".bulk-confirm", &format!("Restore {preserved} users?"))
+        .await?;
+    browser.click(".bulk-confirm-yes").await?;
+    browser
+        .wait_for_text(".empty-state", "No users match")
+        .await?;
+    for email in &picked {
+        assert_eq!(status_of(email.clone()).await?, "Active");
+    }
+    browser.close().await
+}
