@@ -229,6 +229,19 @@ pub fn mapping_groups() -> RefOr<Schema> {
         .into()
 }
 
+/// A SCIM attribute that may fill the customer's custom attribute, or null for none.
+pub fn custom_attribute_source() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            crate::scim::CUSTOM_ATTRIBUTE_SOURCES
+                .into_iter()
+                .map(serde_json::Value::from)
+                .chain([serde_json::Value::Null]),
+        ))
+        .into()
+}
+
 /// The users a bulk action names by id.
 pub fn bulk_ids() -> RefOr<Schema> {
     ArrayBuilder::new()

@@ -119,3 +119,33 @@ pub struct CreatedScimToken {
 fn lifetimes() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     crate::openapi::one_of_integers(&TOKEN_LIFETIMES_DAYS)
 }
+
+/// The SCIM directory attributes that may fill a customer's Custom Attribute, by SCIM name.
+pub const CUSTOM_ATTRIBUTE_SOURCES: [&str; 11] = [
+    "employeeNumber",
+    "department",
+    "title",
+    "userType",
+    "costCenter",
+    "organization",
+    "division",
+    "locality",
+    "region",
+    "country",
+    "preferredLanguage",
+];
+
+/// `GET|PUT /api/v1/customers/{customer_id}/scim/custom-attribute`: the customer's
+/// User-Identifier Custom Attribute. The report's Custom Attribute Name and Value of the
+/// customer's SCIM users are the attribute's name and each user's value of it; SCIM changes
+/// keep them current.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomAttributeSetting {
+    /// One of [`CUSTOM_ATTRIBUTE_SOURCES`]; none: SCIM fills no custom attribute (and the
+    /// customer's SCIM users have none).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::custom_attribute_source))]
+    pub attribute: Option<String>,
+    /// Whether the report shows it; when not, Name and Value stay empty.
+    pub shown: bool,
+}

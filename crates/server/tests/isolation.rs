@@ -551,6 +551,20 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
             [200, 200, 403, 401],
         ),
         case(
+            Method::GET,
+            "/api/v1/customers/{customer_id}/scim/custom-attribute",
+            &format!("/api/v1/customers/{other_customer}/scim/custom-attribute"),
+            None,
+            [200, 404, 200, 401],
+        ),
+        case(
+            Method::PUT,
+            "/api/v1/customers/{customer_id}/scim/custom-attribute",
+            &format!("/api/v1/customers/{northwind_id}/scim/custom-attribute"),
+            Some(json!({"attribute": "employeeNumber", "shown": true})),
+            [200, 200, 403, 401],
+        ),
+        case(
             Method::POST,
             "/api/v1/users/bulk",
             "/api/v1/users/bulk",

@@ -8,6 +8,7 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::scim::{customer_id, scim, token_for};
 use common::TestApp;
+use provisio_api::auth::Role;
 use serde_json::{json, Value};
 
 fn user(email: &str) -> Value {
@@ -202,4 +203,177 @@ async fn an_existing_user_is_claimed_a_live_one_refused_and_other_customers_unto
         mine.0, 0,
         "a new user of this customer, with no data of theirs"
     );
+}
+
+/// The report's Custom Attribute Name and Value of the user with this email.
+async fn custom_attribute_of(app: &TestApp, email: &str) -> (String, String) {
+    sqlx::query_as(
+        "SELECT custom_attribute_name, custom_attribute_value FROM users \
+         WHERE email = ? COLLATE NOCASE",
+    )
+    .bind(email)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the user")
+}
+
+#[tokio::test]
+async fn the_customers_custom_attribute_is_filled_from_scim_and_kept_current() {
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let app = TestApp::with_demo_users(40).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+    let mut first = user("ada@northwind.example");
+    first[ENTERPRISE] = json!({"employeeNumber": "E-100", "department": "Finance"});
+    let created = scim(&app, &token, Method::POST, "/scim/v2/Users", Some(first)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let uri = format!(
+        "/scim/v2/Users/{}",
+        created.body["id"].as_str().expect("id")
+    );
+    // A user SCIM does not manage keeps what their directory gave them.
+    let (ldap_email, ldap_attribute): (String, (String, String)) = {
+        let row: (String, String, String) = sqlx::query_as(
+            "SELECT email, custom_attribute_name, custom_attribute_value FROM users \
+             WHERE customer_id = ? AND scim_id IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(northwind)
+        .fetch_one(&app.pool)
+        .await
+        .expect("a Northwind user outside SCIM");
+        (row.0, (row.1, row.2))
+    };
+
+    let admin = app.sign_in_as(Role::CustomerAdmin).await;
+    let setting_uri = format!("/api/v1/customers/{northwind}/scim/custom-attribute");
+    let unset = app
+        .send(Method::GET, &setting_uri, Some(&admin), None)
+        .await;
+    assert_eq!(unset.body, json!({"attribute": null, "shown": true}));
+    let put = |attribute: Value, shown: bool| Some(json!({"attribute": attribute, "shown": shown}));
+    let set = app
+        .send(
+            Method::PUT,
+            &setting_uri,
+            Some(&admin),
+            put(json!("employeeNumber"), true),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    assert_eq!(
+        custom_attribute_of(&app, "ada@northwind.example").await,
+        ("employeeNumber".to_owned(), "E-100".to_owned()),
+        "existing SCIM users are filled at once"
+    );
+
+    let patched = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &uri,
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+                {"op": "Replace", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "E-200"}
+            ]}),
+        ),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    assert_eq!(
+        custom_attribute_of(&app, "ada@northwind.example").await.1,
+        "E-200",
+        "a SCIM change keeps it current"
+    );
+    let mut second = user("grace@northwind.example");
+    second[ENTERPRISE] = json!({"employeeNumber": "E-300"});
+    let created = scim(&app, &token, Method::POST, "/scim/v2/Users", Some(second)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(
+        custom_attribute_of(&app, "grace@northwind.example").await,
+        ("employeeNumber".to_owned(), "E-300".to_owned()),
+        "a SCIM create is filled"
+    );
+    let report = app
+        .send(
+            Method::GET,
+            "/api/v1/reports/user-provisioning?filter=custom_attribute_value.equals%3AE-300",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(report.body["total"], 1, "{}", report.text);
+    assert_eq!(
+        report.body["rows"][0]["custom_attribute_name"],
+        "employeeNumber"
+    );
+
+    // Hidden, the report shows none; shown again, it is back; unset, SCIM fills nothing.
+    app.send(
+        Method::PUT,
+        &setting_uri,
+        Some(&admin),
+        put(json!("employeeNumber"), false),
+    )
+    .await;
+    assert_eq!(
+        custom_attribute_of(&app, "ada@northwind.example").await,
+        (String::new(), String::new())
+    );
+    app.send(
+        Method::PUT,
+        &setting_uri,
+        Some(&admin),
+        put(json!("department"), true),
+    )
+    .await;
+    assert_eq!(
+        custom_attribute_of(&app, "ada@northwind.example").await,
+        ("department".to_owned(), "Finance".to_owned())
+    );
+    app.send(
+        Method::PUT,
+        &setting_uri,
+        Some(&admin),
+        put(Value::Null, true),
+    )
+    .await;
+    assert_eq!(
+        custom_attribute_of(&app, "grace@northwind.example").await,
+        (String::new(), String::new())
+    );
+    assert_eq!(
+        custom_attribute_of(&app, &ldap_email).await,
+        ldap_attribute,
+        "users outside SCIM are untouched"
+    );
+
+    let unknown = app
+        .send(
+            Method::PUT,
+            &setting_uri,
+            Some(&admin),
+            put(json!("password"), true),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    let reader = app.sign_in_as(Role::ReadOnly).await;
+    let refused = app
+        .send(
+            Method::PUT,
+            &setting_uri,
+            Some(&reader),
+            put(json!("title"), true),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let contoso = customer_id(&app, "Contoso Pharmaceuticals").await;
+    let elsewhere = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/customers/{contoso}/scim/custom-attribute"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
 }

@@ -1,7 +1,8 @@
 //! Customers as admin screens list them.
 
 use provisio_api::auth::CustomerRef;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use provisio_api::scim::CustomAttributeSetting;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::Scope;
 
@@ -59,4 +60,51 @@ pub async fn label(pool: &SqlitePool, scope: Scope) -> Result<String, sqlx::Erro
             .map(|customer| customer.name)
             .unwrap_or_else(|| format!("customer {id}")),
     })
+}
+
+/// The customer's User-Identifier Custom Attribute setting.
+pub async fn custom_attribute(
+    pool: &SqlitePool,
+    customer_id: i64,
+) -> Result<CustomAttributeSetting, sqlx::Error> {
+    let (attribute, shown): (Option<String>, bool) = sqlx::query_as(
+        "SELECT custom_attribute, custom_attribute_shown FROM customers WHERE id = ?",
+    )
+    .bind(customer_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(CustomAttributeSetting { attribute, shown })
+}
+
+/// Sets the customer's custom attribute and refills it on every SCIM user of theirs, in the
+/// caller's transaction; how many users changed.
+pub async fn set_custom_attribute(
+    tx: &mut SqliteConnection,
+    customer_id: i64,
+    setting: &CustomAttributeSetting,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE customers SET custom_attribute = ?, custom_attribute_shown = ? WHERE id = ?",
+    )
+    .bind(&setting.attribute)
+    .bind(setting.shown)
+    .bind(customer_id)
+    .execute(&mut *tx)
+    .await?;
+    // Without a setting SCIM fills nothing, so what SCIM filled before is emptied.
+    let refill = if setting.attribute.is_some() {
+        "UPDATE users SET custom_attribute_name = a.name, custom_attribute_value = a.value \
+         FROM scim_custom_attributes a WHERE a.id = users.id AND users.customer_id = ? \
+         AND (users.custom_attribute_name, users.custom_attribute_value) IS NOT (a.name, a.value)"
+    } else {
+        "UPDATE users SET custom_attribute_name = '', custom_attribute_value = '' \
+         WHERE customer_id = ? AND scim_id IS NOT NULL \
+         AND (custom_attribute_name <> '' OR custom_attribute_value <> '')"
+    };
+    let changed = sqlx::query(refill)
+        .bind(customer_id)
+        .execute(tx)
+        .await?
+        .rows_affected();
+    Ok(changed)
 }
