@@ -16,7 +16,9 @@ use provisio_api::report::{
     encode_columns, encode_pairs, ColumnLayout, DefaultViewRequest, ExportFormat, ReportFacets,
     ReportField, ReportPage, ReportQuery, SaveViewRequest, SavedView, SavedViewList,
 };
-use provisio_api::scim::{CreateScimTokenRequest, CreatedScimToken, ScimToken};
+use provisio_api::scim::{
+    CreateScimTokenRequest, CreatedScimToken, CustomAttributeSetting, ScimToken,
+};
 use provisio_api::subscription::{
     AssignOwnerRequest, Delivery, SaveSubscriptionRequest, Subscription,
 };
@@ -469,6 +471,23 @@ pub async fn place_user_by_hand(
 pub async fn clear_manual_placement(id: i64) -> Result<UserDetail, ApiFailure> {
     let request = Request::delete(&format!("/api/v1/users/{id}/placement"));
     decode(request.send().await.map_err(|_| unreachable_server())?).await
+}
+
+/// The customer's User-Identifier Custom Attribute.
+pub async fn custom_attribute(customer_id: i64) -> Result<CustomAttributeSetting, ApiFailure> {
+    get_json(&custom_attribute_path(customer_id)).await
+}
+
+/// Sets the customer's custom attribute; their SCIM users are refilled.
+pub async fn set_custom_attribute(
+    customer_id: i64,
+    setting: &CustomAttributeSetting,
+) -> Result<CustomAttributeSetting, ApiFailure> {
+    send_json(Request::put(&custom_attribute_path(customer_id)), setting).await
+}
+
+fn custom_attribute_path(customer_id: i64) -> String {
+    format!("/api/v1/customers/{customer_id}/scim/custom-attribute")
 }
 
 /// One action over many users, or (dry run) how many it would change.

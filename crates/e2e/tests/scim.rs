@@ -268,3 +268,68 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
 
     browser.close().await
 }
+
+#[tokio::test]
+async fn the_custom_attribute_chosen_on_the_page_fills_the_report_from_scim() -> Result<()> {
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let server = TestServer::start(40).await?;
+    let northwind = server.customer_id("Northwind Traders").await?;
+    let token = "pvs_custom01_e2e-token-for-the-custom-attribute";
+    server.scim_token(northwind, token).await?;
+    let browser = Browser::start().await?;
+    browser
+        .sign_in(&server, Role::CustomerAdmin, "/scim")
+        .await?;
+    let mut user = okta_user("ada.lovelace@northwind.example");
+    user[ENTERPRISE] = json!({"employeeNumber": "E-1815"});
+    let (status, created) = browser
+        .scim("POST", "/scim/v2/Users", token, Some(user))
+        .await?;
+    assert_eq!(status, 201, "{created}");
+
+    let select = browser
+        .eventually("the custom attribute setting", || async {
+            Ok(browser
+                .client
+                .find(Locator::Css(
+                    ".custom-attribute-form select[name=custom-attribute]",
+                ))
+                .await
+                .ok())
+        })
+        .await?;
+    select.select_by_value("employeeNumber").await?;
+    browser
+        .click(".custom-attribute-form button[type=submit]")
+        .await?;
+    browser
+        .wait_for_text(".custom-attribute-form .form-status", "Saved")
+        .await?;
+
+    browser
+        .client
+        .goto(&server.url("/?filter=user_email.equals%3Aada.lovelace%40northwind.example"))
+        .await?;
+    browser
+        .wait_for_total(1, "the SCIM user in the report")
+        .await?;
+    let rows = browser.rendered_rows().await?;
+    let name = browser.column_index("custom_attribute_name").await?;
+    let value = browser.column_index("custom_attribute_value").await?;
+    assert_eq!(
+        (rows[0][name].as_str(), rows[0][value].as_str()),
+        ("employeeNumber", "E-1815")
+    );
+
+    // Reloaded, the page shows the saved choice.
+    browser.client.goto(&server.url("/scim")).await?;
+    browser
+        .eventually("the saved choice", || async {
+            let chosen = browser
+                .eval("const s = document.querySelector('.custom-attribute-form select'); return s ? s.value : '';")
+                .await?;
+            Ok((chosen == json!("employeeNumber")).then_some(()))
+        })
+        .await?;
+    browser.close().await
+}

@@ -1,6 +1,8 @@
 //! The "SCIM provisioning" page: a customer's Tenant URL and the tokens its identity
 //! provider uses to provision users (generate, shown once; list; revoke).
 
+mod custom_attribute;
+
 use leptos::html;
 use leptos::prelude::*;
 use provisio_api::auth::Role;
@@ -16,6 +18,7 @@ use crate::components::states::{ErrorState, LoadingState};
 use crate::format;
 use crate::pages::provisioning::StatusPanel;
 use crate::session::Session;
+use custom_attribute::CustomAttributePanel;
 
 /// The expiry a new token gets unless the admin picks another.
 const DEFAULT_LIFETIME_DAYS: u32 = 180;
@@ -133,6 +136,10 @@ pub fn ScimPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            // Below the tokens: set once, rarely changed.
+            {move || choice.customer.get().map(|customer_id| view! {
+                <CustomAttributePanel customer_id can_manage />
+            })}
             {move || created.get().map(|answer| view! {
                 <TokenDialog answer on_done=Callback::new(move |()| created.set(None)) />
             })}
