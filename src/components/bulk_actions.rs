@@ -6,9 +6,12 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 use provisio_api::report::{ReportQuery, ReportRow};
-use provisio_api::user::{BulkAction, BulkOutcome, BulkRequest, BulkSelection, MAX_BULK_USERS};
+use provisio_api::user::{
+    BulkAction, BulkOutcome, BulkRequest, BulkSelection, ManualPlacement, MAX_BULK_USERS,
+};
 
 use crate::api;
+use crate::components::placement_form::{PlacementForm, PlacementStart};
 use crate::format;
 
 /// The report's selected users: the rows ticked, or everyone the query matches.
@@ -17,6 +20,7 @@ pub struct RowSelection {
     ids: RwSignal<BTreeSet<i64>>,
     all_matching: RwSignal<bool>,
     loaded: Memo<Vec<i64>>,
+    rows: Signal<Vec<ReportRow>>,
 }
 
 /// A selection over the report's loaded `rows`, emptied whenever the query changes.
@@ -25,6 +29,7 @@ pub fn use_row_selection(query: Signal<ReportQuery>, rows: Signal<Vec<ReportRow>
         ids: RwSignal::new(BTreeSet::new()),
         all_matching: RwSignal::new(false),
         loaded: Memo::new(move |_| rows.with(|rows| rows.iter().map(|r| r.id).collect())),
+        rows,
     };
     Effect::new(move |previous: Option<ReportQuery>| {
         let current = query.get();
@@ -96,6 +101,21 @@ impl RowSelection {
         }
     }
 
+    /// The Global Customer ID every selected loaded row shares, if they share one.
+    pub fn one_customer(self) -> Option<String> {
+        let all = self.all_matching.get();
+        self.ids.with(|ids| {
+            self.rows.with(|rows| {
+                let mut customers = rows
+                    .iter()
+                    .filter(|row| all || ids.contains(&row.id))
+                    .map(|row| &row.global_customer_id);
+                let first = customers.next()?;
+                customers.all(|c| c == first).then(|| first.clone())
+            })
+        })
+    }
+
     /// The selection as the server takes it.
     fn request(self, query: &ReportQuery) -> BulkSelection {
         if self.all_matching.get_untracked() {
@@ -112,13 +132,13 @@ impl RowSelection {
 
 /// "Preserved 12 users."
 fn done_message(action: &BulkAction, changed: u64) -> String {
-    let past = match action {
-        BulkAction::Preserve => "Preserved",
-        BulkAction::Restore => "Restored",
-        BulkAction::PlaceByHand { .. } => "Placed by hand",
-        BulkAction::ClearPlacement => "Returned to the mappings:",
-    };
-    format!("{past} {}.", users(changed))
+    let users = users(changed);
+    match action {
+        BulkAction::Preserve => format!("Preserved {users}."),
+        BulkAction::Restore => format!("Restored {users}."),
+        BulkAction::PlaceByHand { .. } => format!("Placed {users} by hand."),
+        BulkAction::ClearPlacement => format!("Returned {users} to the mappings."),
+    }
 }
 
 fn users(n: u64) -> String {
@@ -140,6 +160,18 @@ pub fn BulkBar(
 ) -> impl IntoView {
     let proposed = RwSignal::new(None::<(BulkAction, BulkOutcome)>);
     let finished = RwSignal::new(None::<String>);
+    let placing = RwSignal::new(false);
+    // Placing by hand takes one customer's profile and region: the customer of the selection.
+    let customers = LocalResource::new(api::customers);
+    let customer = Memo::new(move |_| {
+        let global_id = selection.one_customer()?;
+        customers
+            .get()?
+            .ok()?
+            .into_iter()
+            .find(|c| c.global_id == global_id)
+            .map(|c| c.id)
+    });
     let run = Action::new_local(move |(action, dry_run): &(BulkAction, bool)| {
         let request = BulkRequest {
             action: action.clone(),
@@ -168,6 +200,7 @@ pub fn BulkBar(
         selection.count(None);
         selection.all_matching.track();
         proposed.set(None);
+        placing.set(false);
     });
     let failure = move || run.value().get().and_then(Result::err).map(|f| f.message);
     let ask = move |action: BulkAction| {
@@ -207,6 +240,10 @@ pub fn BulkBar(
                         <button type="button" class="button secondary small bulk-clear-placement"
                             disabled=move || run.pending().get()
                             on:click=move |_| ask(BulkAction::ClearPlacement)>"Return to the mappings"</button>
+                        <button type="button" class="button secondary small bulk-place"
+                            disabled=move || run.pending().get() || customer.get().is_none()
+                            title=move || customer.get().is_none().then_some("Select users of one customer to place them by hand")
+                            on:click=move |_| { proposed.set(None); placing.set(true); }>"Place by hand…"</button>
                     </div>
                 }>
                     <p class="inline-error">
@@ -216,6 +253,22 @@ pub fn BulkBar(
                 <button type="button" class="button link small bulk-cancel" on:click=move |_| selection.clear()>
                     "Clear selection"
                 </button>
+                {move || placing.get().then(|| customer.get()).flatten().map(|customer_id| view! {
+                    <PlacementForm customer_id start=PlacementStart::default()
+                        hint="The selected users are placed here; the mappings pass them by until they are returned to the mappings."
+                        submit_label="Continue"
+                        pending=run.pending()
+                        failure=Signal::stored(None::<String>)
+                        on_submit=Callback::new(move |placement: ManualPlacement| {
+                            placing.set(false);
+                            ask(BulkAction::PlaceByHand {
+                                profile_id: placement.profile_id,
+                                storage_region_id: placement.storage_region_id,
+                                quota_gb: placement.quota_gb,
+                            });
+                        })
+                        on_cancel=Callback::new(move |()| placing.set(false)) />
+                })}
                 {move || proposed.get().map(|(action, outcome)| view! {
                     <BulkConfirm action outcome pending=run.pending()
                         on_confirm=Callback::new(move |action: BulkAction| { run.dispatch((action, false)); })

@@ -10,6 +10,7 @@ pub mod facet_checklist;
 pub mod filter_bar;
 pub mod filter_editor;
 pub mod multi_select;
+pub mod placement_form;
 pub mod states;
 pub mod subscription_form;
 pub mod subscription_panel;

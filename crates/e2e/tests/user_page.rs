@@ -197,8 +197,8 @@ async fn an_admin_places_a_user_by_hand_and_returns_them_to_the_mappings() -> Re
 }
 
 #[tokio::test]
-async fn an_admin_preserves_selected_users_and_restores_every_match_after_a_dry_run() -> Result<()>
-{
+async fn an_admin_preserves_and_places_selected_users_and_restores_every_match_after_a_dry_run(
+) -> Result<()> {
     let server = TestServer::start(60).await?;
     let browser = Browser::start().await?;
     browser
@@ -250,6 +250,47 @@ async fn an_admin_preserves_selected_users_and_restores_every_match_after_a_dry_
     for email in &picked {
         assert_eq!(status_of(email.clone()).await?, "Preserved");
     }
+
+    // One of them placed by hand on another profile of the customer, with a quota.
+    browser
+        .click("tbody tr.row:nth-of-type(2) .select-row")
+        .await?;
+    browser
+        .wait_for_text(".bulk-count", "1 user selected")
+        .await?;
+    browser.click(".bulk-place").await?;
+    browser
+        .eventually("the customer's profiles offered", || async {
+            let count = browser
+                .eval("return document.querySelectorAll('.bulk-bar select[name=profile] option').length;")
+                .await?;
+            Ok(count.as_u64().filter(|n| *n > 1).map(|_| ()))
+        })
+        .await?;
+    browser
+        .eval("const s = document.querySelector('.bulk-bar select[name=profile]'); s.selectedIndex = 1; s.dispatchEvent(new Event('change')); return null;")
+        .await?;
+    browser
+        .type_into(".bulk-bar input[name=quota]", "75")
+        .await?;
+    browser
+        .click(".bulk-bar .placement-form button[type=submit]")
+        .await?;
+    browser
+        .wait_for_text(".bulk-confirm", "Place by hand 1 user?")
+        .await?;
+    browser.click(".bulk-confirm-yes").await?;
+    browser
+        .wait_for_text(".bulk-done", "Placed 1 user by hand.")
+        .await?;
+    let placed: (bool, Option<i64>) = sqlx::query_as(
+        "SELECT u.placement_manual, u.quota_gb FROM users u \
+         WHERE u.status = 'Active' AND u.customer_id = (SELECT id FROM customers \
+         WHERE name = 'Northwind Traders') ORDER BY u.email COLLATE NOCASE LIMIT 1",
+    )
+    .fetch_one(&server.pool)
+    .await?;
+    assert_eq!(placed, (true, Some(75)), "the first row is placed by hand");
 
     // Every preserved user the filters match, ticked from the header, restored at once.
     let query = "/?filter=user_status.any_of%3APreserved";
