@@ -138,6 +138,7 @@ fn done_message(action: &BulkAction, changed: u64) -> String {
         BulkAction::Restore => format!("Restored {users}."),
         BulkAction::PlaceByHand { .. } => format!("Placed {users} by hand."),
         BulkAction::ClearPlacement => format!("Returned {users} to the mappings."),
+        BulkAction::DeletePermanently => format!("Deleted {users} permanently."),
     }
 }
 
@@ -244,6 +245,9 @@ pub fn BulkBar(
                             disabled=move || run.pending().get() || customer.get().is_none()
                             title=move || customer.get().is_none().then_some("Select users of one customer to place them by hand")
                             on:click=move |_| { proposed.set(None); placing.set(true); }>"Place by hand…"</button>
+                        <button type="button" class="button link danger small bulk-delete"
+                            disabled=move || run.pending().get()
+                            on:click=move |_| ask(BulkAction::DeletePermanently)>"Delete permanently…"</button>
                     </div>
                 }>
                     <p class="inline-error">
@@ -290,27 +294,46 @@ fn BulkConfirm(
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let verb = action.verb();
-    let stored = StoredValue::new(action);
     let question = if outcome.changed == 0 {
         format!(
             "{verb}: none of the {} selected would change.",
             users(outcome.selected)
         )
     } else {
-        let already = match outcome.unchanged {
-            0 => String::new(),
-            1 => " 1 other is already so.".to_owned(),
-            n => format!(" {} others are already so.", format::thousands(n as i64)),
+        let deleting = matches!(action, BulkAction::DeletePermanently);
+        let already = match (outcome.unchanged, deleting) {
+            (0, _) => String::new(),
+            (1, false) => " 1 other is already so.".to_owned(),
+            (1, true) => " 1 other is not preserved and stays.".to_owned(),
+            (n, false) => format!(" {} others are already so.", format::thousands(n as i64)),
+            (n, true) => format!(
+                " {} others are not preserved and stay.",
+                format::thousands(n as i64)
+            ),
         };
         format!("{verb} {}?{already}", users(outcome.changed))
     };
     let button = format!("{verb} {}", users(outcome.changed));
+    // Deleting for good cannot be undone: the word is typed out first.
+    let destructive = matches!(action, BulkAction::DeletePermanently);
+    let stored = StoredValue::new(action);
+    let typed = RwSignal::new(String::new());
+    let ready = move || {
+        !pending.get() && (!destructive || typed.get().trim().eq_ignore_ascii_case("delete"))
+    };
     view! {
         <div class="confirm bulk-confirm" role="alertdialog" aria-label=verb>
             <span class="bulk-question">{question}</span>
+            {(destructive && outcome.changed > 0).then(|| view! {
+                <label class="field inline">
+                    <span>"Their rows, groups and history are removed for good. Type “delete” to confirm"</span>
+                    <input type="text" name="confirm-bulk-delete" autocomplete="off" bind:value=typed />
+                </label>
+            })}
             {(outcome.changed > 0).then(|| view! {
                 <button type="button" class="button primary small bulk-confirm-yes"
-                    disabled=move || pending.get()
+                    class:danger=destructive
+                    disabled=move || !ready()
                     on:click=move |_| on_confirm.run(stored.get_value())>{button}</button>
             })}
             <button type="button" class="button link small" on:click=move |_| on_cancel.run(())>"Cancel"</button>

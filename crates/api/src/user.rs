@@ -109,6 +109,8 @@ pub enum BulkAction {
     },
     /// The mappings place them again.
     ClearPlacement,
+    /// Removes preserved users for good (their row, groups and history); others stay.
+    DeletePermanently,
 }
 
 impl BulkAction {
@@ -119,6 +121,7 @@ impl BulkAction {
             BulkAction::Restore => "Restore",
             BulkAction::PlaceByHand { .. } => "Place by hand",
             BulkAction::ClearPlacement => "Return to the mappings",
+            BulkAction::DeletePermanently => "Delete permanently",
         }
     }
 }

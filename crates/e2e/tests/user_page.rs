@@ -197,8 +197,7 @@ async fn an_admin_places_a_user_by_hand_and_returns_them_to_the_mappings() -> Re
 }
 
 #[tokio::test]
-async fn an_admin_preserves_and_places_selected_users_and_restores_every_match_after_a_dry_run(
-) -> Result<()> {
+async fn an_admin_acts_on_selected_users_and_on_every_match_after_a_dry_run() -> Result<()> {
     let server = TestServer::start(60).await?;
     let browser = Browser::start().await?;
     browser
@@ -292,9 +291,43 @@ async fn an_admin_preserves_and_places_selected_users_and_restores_every_match_a
     .await?;
     assert_eq!(placed, (true, Some(75)), "the first row is placed by hand");
 
-    // Every preserved user the filters match, ticked from the header, restored at once.
+    // One preserved user deleted for good, once the word is typed.
     let query = "/?filter=user_status.any_of%3APreserved";
     browser.client.goto(&server.url(query)).await?;
+    let before = browser.wait_for_rows().await?;
+    let gone = browser.rendered_rows().await?[0][column].clone();
+    browser
+        .click("tbody tr.row:nth-of-type(2) .select-row")
+        .await?;
+    browser.click(".bulk-delete").await?;
+    browser
+        .wait_for_text(".bulk-confirm", "Delete permanently 1 user?")
+        .await?;
+    let blocked = browser
+        .eval("return document.querySelector('.bulk-confirm-yes').disabled;")
+        .await?;
+    assert_eq!(
+        blocked,
+        serde_json::Value::Bool(true),
+        "the word comes first"
+    );
+    browser
+        .type_into("input[name=confirm-bulk-delete]", "delete")
+        .await?;
+    browser.click(".bulk-confirm-yes").await?;
+    browser
+        .wait_for_text(".bulk-done", "Deleted 1 user permanently.")
+        .await?;
+    browser
+        .wait_for_total(before - 1, "one preserved user fewer")
+        .await?;
+    let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = ?")
+        .bind(&gone)
+        .fetch_one(&server.pool)
+        .await?;
+    assert_eq!(remaining, 0, "{gone} is gone");
+
+    // Every preserved user the filters match, ticked from the header, restored at once.
     let preserved = browser.wait_for_rows().await?;
     browser.click("thead .select-all").await?;
     browser
@@ -308,7 +341,7 @@ async fn an_admin_preserves_and_places_selected_users_and_restores_every_match_a
     browser
         .wait_for_text(".empty-state", "No users match")
         .await?;
-    for email in &picked {
+    for email in picked.iter().filter(|email| **email != gone) {
         assert_eq!(status_of(email.clone()).await?, "Active");
     }
     browser.close().await

@@ -581,4 +581,45 @@ async fn bulk_actions_keep_to_the_callers_customer_and_role() {
         )
         .await;
     assert_eq!(cleared.body["changed"], 1, "{}", cleared.text);
+
+    // Deleting for good takes the preserved users only.
+    let preserved: i64 = sqlx::query_scalar(
+        "SELECT id FROM users WHERE customer_id = ? AND id <> ? ORDER BY id LIMIT 1",
+    )
+    .bind(northwind)
+    .bind(mine)
+    .fetch_one(&app.pool)
+    .await
+    .expect("another Northwind user");
+    app.send(
+        Method::POST,
+        &format!("/api/v1/users/{preserved}/preserve"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let deleted = app
+        .send(
+            Method::POST,
+            "/api/v1/users/bulk",
+            Some(&admin),
+            Some(json!({"action": {"kind": "delete_permanently"},
+                        "users": {"by": "ids", "ids": [mine, preserved]}})),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(
+        (
+            deleted.body["changed"].clone(),
+            deleted.body["unchanged"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id IN (?, ?)")
+        .bind(mine)
+        .bind(preserved)
+        .fetch_all(&app.pool)
+        .await
+        .expect("ids");
+    assert_eq!(left, [mine], "the active user stays");
 }

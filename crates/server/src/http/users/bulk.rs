@@ -26,9 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(bulk))
 }
 
-/// Preserves, restores, places by hand or returns to the mappings every selected user (at
-/// most 10,000), in one transaction; with `dry_run`, says how many would change and changes
-/// nothing. Each changed user's history records the change.
+/// Preserves, restores, places by hand, returns to the mappings or (preserved ones only)
+/// deletes permanently every selected user (at most 10,000), in one transaction; with
+/// `dry_run`, says how many would change and changes nothing. Each changed user's history
+/// records the change; the audit log records the action.
 #[utoipa::path(post, path = "/api/v1/users/bulk", tag = "users", request_body = BulkRequest,
     responses((status = 200, body = BulkOutcome),
               (status = 400, description = "A query that does not parse, a quota out of range, or more users than one action takes", body = ErrorBody),
@@ -175,6 +176,10 @@ async fn apply(
                 )
                 .await?;
                 (change == PlacementChange::Changed, true)
+            }
+            BulkAction::DeletePermanently => {
+                let deleted = db::users::delete_preserved(tx, user.customer_id, user.id).await?;
+                (deleted.is_some(), false)
             }
         };
         if was_changed {
