@@ -34,6 +34,8 @@ pub struct AppState {
     pub deliverer: Option<delivery::Deliverer>,
     /// Mark the session cookie Secure: set when clients reach the server over TLS.
     pub secure_cookies: bool,
+    /// Customers' users decoded for the mapping editor's previews.
+    pub populations: Arc<db::mappings::PopulationCache>,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             scim_rate: Arc::default(),
             deliverer: None,
             secure_cookies: false,
+            populations: Arc::default(),
         }
     }
 }

@@ -644,3 +644,92 @@ async fn a_mapping_matches_the_customers_custom_attribute() {
         "Pending"
     );
 }
+
+#[tokio::test]
+async fn a_preview_sees_every_change_made_since_the_last_one() {
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "okta").await;
+    let (profiles, regions) = profiles_and_regions(&app, northwind).await;
+    let ada = create_user(
+        &app,
+        &token,
+        "ada@northwind.example",
+        json!({ENTERPRISE: {"department": "Finance"}}),
+    )
+    .await;
+    let grace = create_user(
+        &app,
+        &token,
+        "grace@northwind.example",
+        json!({ENTERPRISE: {"department": "Sales"}}),
+    )
+    .await;
+    let group = scim(
+        &app,
+        &token,
+        Method::POST,
+        "/scim/v2/Groups",
+        Some(json!({"displayName": "Auditors"})),
+    )
+    .await;
+    let group_id = group.body["id"].as_str().expect("group").to_owned();
+    let finance = json!({"id": null, "mapping": {"name": "Finance", "enabled": true,
+        "quota_gb": null, "profile_id": profiles[1], "storage_region_id": regions[1],
+        "matcher": {"kind": "attribute", "attribute": "department", "operator": "any_of",
+                    "values": ["Finance"]}}});
+    let auditors = json!({"id": null, "mapping": {"name": "Auditors", "enabled": true,
+        "quota_gb": null, "profile_id": profiles[1], "storage_region_id": regions[1],
+        "matcher": {"kind": "groups", "groups": [group_id]}}});
+    let matched = || async {
+        let answer = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/customers/{northwind}/mappings/preview"),
+                Some(&app.msp_cookie),
+                Some(json!({"mappings": [finance, auditors]})),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.body["matched"].clone()
+    };
+    assert_eq!(matched().await, json!([1, 0]));
+    assert_eq!(matched().await, json!([1, 0]), "the same answer twice");
+
+    let patch = |path: String, value: Value| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+               "Operations": [{"op": "add", "path": path, "value": value}]})
+    };
+    let moved = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/scim/v2/Users/{grace}"),
+        Some(patch(format!("{ENTERPRISE}:department"), json!("Finance"))),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(matched().await, json!([2, 0]), "an attribute changed");
+
+    let joined = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/scim/v2/Groups/{group_id}"),
+        Some(patch("members".to_owned(), json!([{"value": ada}]))),
+    )
+    .await;
+    assert!(joined.status.is_success(), "{}", joined.text);
+    assert_eq!(matched().await, json!([2, 1]), "a member joined");
+
+    let gone = scim(
+        &app,
+        &token,
+        Method::DELETE,
+        &format!("/scim/v2/Users/{ada}"),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(matched().await, json!([1, 0]), "a user left SCIM");
+}

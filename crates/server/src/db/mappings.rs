@@ -4,6 +4,7 @@
 //! or with the mapping change that re-evaluates the customer's users.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use provisio_api::mapping::{
@@ -12,7 +13,7 @@ use provisio_api::mapping::{
 };
 use serde_json::json;
 use sqlx::types::Json;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 
 use super::admins::now_text;
 use super::scim_users::Directory;
@@ -711,22 +712,80 @@ pub async fn run_job_batch(
     Ok(true)
 }
 
+/// Customers' SCIM users decoded as the mappings see them, for the editor's previews: an admin
+/// editing mappings asks for a preview at every keystroke, and decoding 100,000 users is most
+/// of its cost. An entry stands while its customer's `population_versions` number (changed by
+/// triggers, in the writing transaction) stays the same.
+#[derive(Default)]
+pub struct PopulationCache {
+    entries: Mutex<Vec<CachedPopulation>>,
+}
+
+struct CachedPopulation {
+    customer_id: i64,
+    version: i64,
+    population: Arc<Population>,
+}
+
+/// Customers whose users stay decoded: the ones being edited now.
+const CACHED_CUSTOMERS: usize = 2;
+
+impl PopulationCache {
+    fn get(&self, customer_id: i64, version: i64) -> Option<Arc<Population>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .find(|e| e.customer_id == customer_id && e.version == version)
+            .map(|e| Arc::clone(&e.population))
+    }
+
+    fn put(&self, customer_id: i64, version: i64, population: Arc<Population>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|e| e.customer_id != customer_id);
+        if entries.len() == CACHED_CUSTOMERS {
+            entries.remove(0);
+        }
+        entries.push(CachedPopulation {
+            customer_id,
+            version,
+            population,
+        });
+    }
+}
+
 /// What placing the customer's users by `proposed` (highest priority first; an existing
 /// mapping's id with its edits, or None for a new one) would change, without writing.
 pub async fn preview(
     conn: &mut SqliteConnection,
+    cache: &PopulationCache,
     customer_id: i64,
     proposed: &[(Option<i64>, SaveMappingRequest)],
 ) -> Result<MappingPreview, sqlx::Error> {
     let rules = proposed_rules(proposed);
+    // One snapshot: the version read is the version of the users read.
+    let mut snapshot = conn.begin().await?;
     let names: HashMap<i64, String> =
         sqlx::query_as("SELECT id, name FROM mappings WHERE customer_id = ?")
             .bind(customer_id)
-            .fetch_all(&mut *conn)
+            .fetch_all(&mut *snapshot)
             .await?
             .into_iter()
             .collect();
-    let population = Population::of(conn, customer_id, Selection::Whole).await?;
+    let version: i64 = sqlx::query_scalar(
+        "SELECT COALESCE((SELECT version FROM population_versions WHERE customer_id = ?), 0)",
+    )
+    .bind(customer_id)
+    .fetch_one(&mut *snapshot)
+    .await?;
+    let population = match cache.get(customer_id, version) {
+        Some(population) => population,
+        None => {
+            let population =
+                Arc::new(Population::of(&mut snapshot, customer_id, Selection::Whole).await?);
+            cache.put(customer_id, version, Arc::clone(&population));
+            population
+        }
+    };
     let mut preview = MappingPreview {
         users: population.users.len() as u64,
         placed: vec![0; rules.len()],
@@ -783,7 +842,8 @@ pub async fn preview(
             ));
         }
     }
-    preview.changes = with_emails(conn, sample).await?;
+    preview.changes = with_emails(&mut snapshot, sample).await?;
+    snapshot.commit().await?;
     Ok(preview)
 }
 

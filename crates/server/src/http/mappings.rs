@@ -211,7 +211,7 @@ async fn preview(
         proposed.push((id, mapping));
     }
     Ok(Json(
-        db::mappings::preview(&mut conn, customer_id, &proposed).await?,
+        db::mappings::preview(&mut conn, &state.populations, customer_id, &proposed).await?,
     ))
 }
 
