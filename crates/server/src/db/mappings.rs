@@ -13,7 +13,7 @@ use provisio_api::mapping::{
 };
 use serde_json::json;
 use sqlx::types::Json;
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 
 use super::admins::now_text;
 use super::scim_users::Directory;
@@ -739,6 +739,36 @@ impl PopulationCache {
             .map(|e| Arc::clone(&e.population))
     }
 
+    /// Decodes the customer's users ahead of the editor's first preview, unless they are
+    /// decoded already.
+    pub async fn warm(&self, pool: &SqlitePool, customer_id: i64) -> Result<(), sqlx::Error> {
+        let mut conn = pool.acquire().await?;
+        let mut snapshot = conn.begin().await?;
+        self.population(&mut snapshot, customer_id).await?;
+        snapshot.commit().await
+    }
+
+    /// The customer's users as of `snapshot` (a transaction, so the version read is the
+    /// version of the users read), decoded now unless they were already.
+    async fn population(
+        &self,
+        snapshot: &mut SqliteConnection,
+        customer_id: i64,
+    ) -> Result<Arc<Population>, sqlx::Error> {
+        let version: i64 = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT version FROM population_versions WHERE customer_id = ?), 0)",
+        )
+        .bind(customer_id)
+        .fetch_one(&mut *snapshot)
+        .await?;
+        if let Some(population) = self.get(customer_id, version) {
+            return Ok(population);
+        }
+        let population = Arc::new(Population::of(snapshot, customer_id, Selection::Whole).await?);
+        self.put(customer_id, version, Arc::clone(&population));
+        Ok(population)
+    }
+
     fn put(&self, customer_id: i64, version: i64, population: Arc<Population>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|e| e.customer_id != customer_id);
@@ -762,7 +792,6 @@ pub async fn preview(
     proposed: &[(Option<i64>, SaveMappingRequest)],
 ) -> Result<MappingPreview, sqlx::Error> {
     let rules = proposed_rules(proposed);
-    // One snapshot: the version read is the version of the users read.
     let mut snapshot = conn.begin().await?;
     let names: HashMap<i64, String> =
         sqlx::query_as("SELECT id, name FROM mappings WHERE customer_id = ?")
@@ -771,21 +800,7 @@ pub async fn preview(
             .await?
             .into_iter()
             .collect();
-    let version: i64 = sqlx::query_scalar(
-        "SELECT COALESCE((SELECT version FROM population_versions WHERE customer_id = ?), 0)",
-    )
-    .bind(customer_id)
-    .fetch_one(&mut *snapshot)
-    .await?;
-    let population = match cache.get(customer_id, version) {
-        Some(population) => population,
-        None => {
-            let population =
-                Arc::new(Population::of(&mut snapshot, customer_id, Selection::Whole).await?);
-            cache.put(customer_id, version, Arc::clone(&population));
-            population
-        }
-    };
+    let population = cache.population(&mut snapshot, customer_id).await?;
     let mut preview = MappingPreview {
         users: population.users.len() as u64,
         placed: vec![0; rules.len()],

@@ -4,6 +4,7 @@
 //! `…/mappings/jobs/{id}`), and is audited.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -50,6 +51,16 @@ async fn list_mappings(
     ApiPath(customer_id): ApiPath<i64>,
 ) -> Result<Json<Vec<Mapping>>, ApiError> {
     super::customers::require_in_scope(&state, &admin, customer_id).await?;
+    if admin.role != Role::ReadOnly {
+        // An admin who may edit is likely to: the first preview should not wait for the
+        // customer's users to be decoded.
+        let (pool, populations) = (state.pool.clone(), Arc::clone(&state.populations));
+        tokio::spawn(async move {
+            if let Err(err) = populations.warm(&pool, customer_id).await {
+                tracing::warn!(customer_id, error = %err, "decoding users for previews failed");
+            }
+        });
+    }
     Ok(Json(described(&state, customer_id).await?))
 }
 
