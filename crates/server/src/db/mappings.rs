@@ -719,6 +719,9 @@ pub async fn run_job_batch(
 #[derive(Default)]
 pub struct PopulationCache {
     entries: Mutex<Vec<CachedPopulation>>,
+    /// One decoding at a time: a preview arriving while the editor's warm-up decodes waits
+    /// for it rather than doing the same work beside it.
+    decoding: tokio::sync::Mutex<()>,
 }
 
 struct CachedPopulation {
@@ -761,6 +764,10 @@ impl PopulationCache {
         .bind(customer_id)
         .fetch_one(&mut *snapshot)
         .await?;
+        if let Some(population) = self.get(customer_id, version) {
+            return Ok(population);
+        }
+        let _turn = self.decoding.lock().await;
         if let Some(population) = self.get(customer_id, version) {
             return Ok(population);
         }
