@@ -5,4 +5,5 @@ pub mod app;
 pub mod components;
 pub mod format;
 pub mod pages;
+pub mod paging;
 pub mod session;

@@ -4,17 +4,18 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
-use provisio_api::provisioning::{EventPage, EventQuery, EventRow};
+use provisio_api::provisioning::{EventPage, EventQuery};
 
 use super::columns::{ColumnPicker, LogColumn};
 use super::detail::EventPanel;
 use super::filters::LogFilters;
 use super::status::StatusPanel;
 use super::table::EventTable;
-use crate::api::{self, ApiFailure};
+use crate::api;
 use crate::components::export_menu::ExportMenu;
 use crate::components::states::{ErrorState, LoadingState};
 use crate::format;
+use crate::paging::{use_paged_rows, PagedRows};
 use crate::session::Session;
 
 /// The query in the address bar, and the way to change it.
@@ -48,78 +49,12 @@ pub fn use_event_link() -> EventLink {
 
 /// The query's events as loaded so far: the first page (with the total) as a resource, later
 /// pages appended as the table scrolls.
-#[derive(Clone, Copy)]
-pub struct EventRows {
-    pub first: LocalResource<Result<EventPage, ApiFailure>>,
-    pub rows: Memo<Vec<EventRow>>,
-    pub total: Memo<Option<u64>>,
-    pub loading_more: Signal<bool>,
-    pub more_failed: Memo<Option<String>>,
-    pub load_more: Callback<()>,
-}
+pub type EventRows = PagedRows<EventPage>;
 
 pub fn use_event_rows(query: Memo<EventQuery>) -> EventRows {
-    let first = LocalResource::new(move || {
-        let query = query.get();
-        async move { api::provisioning_events(&query, None).await }
-    });
-    let later = RwSignal::new(Vec::<EventRow>::new());
-    let next = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Ok(page)) = first.get() {
-            later.set(vec![]);
-            next.set(page.next_cursor.clone());
-        }
-    });
-    let fetch = Action::new_local(move |cursor: &String| {
-        let query = query.get_untracked();
-        let cursor = cursor.clone();
-        async move {
-            let page = api::provisioning_events(&query, Some(&cursor)).await;
-            (query, page)
-        }
-    });
-    Effect::new(move |_| {
-        // A page of an earlier query is dropped: the table shows the current one only.
-        if let Some((asked, Ok(page))) = fetch.value().get() {
-            if asked == query.get_untracked() {
-                later.update(|rows| rows.extend(page.rows.iter().cloned()));
-                next.set(page.next_cursor.clone());
-            }
-        }
-    });
-    let rows = Memo::new(move |_| {
-        let mut rows = match first.get() {
-            Some(Ok(page)) => page.rows,
-            _ => vec![],
-        };
-        later.with(|more| rows.extend(more.iter().cloned()));
-        rows
-    });
-    let total = Memo::new(move |_| match first.get() {
-        Some(Ok(page)) => page.total,
-        _ => None,
-    });
-    let more_failed = Memo::new(move |_| match fetch.value().get() {
-        Some((_, Err(failure))) => Some(failure.message),
-        _ => None,
-    });
-    let load_more = Callback::new(move |()| {
-        if fetch.pending().get_untracked() {
-            return;
-        }
-        if let Some(cursor) = next.get_untracked() {
-            fetch.dispatch(cursor);
-        }
-    });
-    EventRows {
-        first,
-        rows,
-        total,
-        loading_more: fetch.pending().into(),
-        more_failed,
-        load_more,
-    }
+    use_paged_rows(query, |query, cursor| async move {
+        api::provisioning_events(&query, cursor.as_deref()).await
+    })
 }
 
 #[component]
