@@ -2,7 +2,6 @@
 //! make it the default, update or delete it.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use provisio_api::report::{ReportField, SaveViewRequest, SavedView, SavedViewList};
 
 use crate::api::{self, ApiFailure};
@@ -24,6 +23,35 @@ enum Editing {
     ConfirmDelete(i64),
 }
 
+/// A change to the saved views.
+#[derive(Debug, Clone)]
+enum ViewChange {
+    Create(SaveViewRequest),
+    Update(i64, SaveViewRequest),
+    SetDefault(Option<i64>),
+    Delete(i64),
+}
+
+/// Makes the change; the view to open after it, if any, and the views as they now are (None
+/// when only the re-read failed: the change itself was made).
+async fn apply(
+    change: ViewChange,
+) -> Result<(Option<SavedView>, Option<SavedViewList>), ApiFailure> {
+    let open = match change {
+        ViewChange::Create(body) => Some(api::create_view(&body).await?),
+        ViewChange::Update(id, body) => Some(api::update_view(id, &body).await?),
+        ViewChange::SetDefault(target) => {
+            api::set_default_view(target).await?;
+            None
+        }
+        ViewChange::Delete(id) => {
+            api::delete_view(id).await?;
+            None
+        }
+    };
+    Ok((open, api::saved_views().await.ok()))
+}
+
 #[component]
 pub fn ViewBar(
     /// The views the admin may use; None while loading.
@@ -36,7 +64,6 @@ pub fn ViewBar(
     let error = RwSignal::new(None::<String>);
     let name = RwSignal::new(String::new());
     let shared = RwSignal::new(false);
-    let busy = RwSignal::new(false);
 
     let active = Memo::new(move |_| {
         let id = current.with(|c| c.view)?;
@@ -54,31 +81,24 @@ pub fn ViewBar(
         id.is_some() && views.with(|l| l.as_ref().and_then(|l| l.default_view)) == id
     };
 
-    let refresh = move |open: Option<SavedView>| {
-        spawn_local(async move {
-            if let Ok(list) = api::saved_views().await {
+    let change = Action::new_local(|change: &ViewChange| apply(change.clone()));
+    let busy = move || change.pending().get();
+    Effect::new(move |_| match change.value().get() {
+        Some(Ok((open, list))) => {
+            editing.set(Editing::None);
+            if let Some(list) = list {
                 views.set(Some(list));
             }
             if let Some(view) = open {
                 on_open.run(Some(view));
             }
-        });
-    };
-    let run = move |task: std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Option<SavedView>, ApiFailure>>>,
-    >| {
-        busy.set(true);
+        }
+        Some(Err(failure)) => error.set(Some(failure.message)),
+        None => {}
+    });
+    let run = move |next: ViewChange| {
         error.set(None);
-        spawn_local(async move {
-            match task.await {
-                Ok(open) => {
-                    editing.set(Editing::None);
-                    refresh(open);
-                }
-                Err(failure) => error.set(Some(failure.message)),
-            }
-            busy.set(false);
-        });
+        change.dispatch(next);
     };
     let request = move |name: String, shared: bool| {
         let current = current.get_untracked();
@@ -92,17 +112,17 @@ pub fn ViewBar(
 
     let save_as = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let body = request(name.get_untracked(), shared.get_untracked());
-        run(Box::pin(
-            async move { api::create_view(&body).await.map(Some) },
-        ));
+        run(ViewChange::Create(request(
+            name.get_untracked(),
+            shared.get_untracked(),
+        )));
     };
     let save_changes = move |_| {
         if let Some(view) = active.get_untracked() {
-            let body = request(view.name.clone(), view.shared);
-            run(Box::pin(async move {
-                api::update_view(view.id, &body).await.map(Some)
-            }));
+            run(ViewChange::Update(
+                view.id,
+                request(view.name.clone(), view.shared),
+            ));
         }
     };
     let toggle_default = move |_| {
@@ -111,15 +131,10 @@ pub fn ViewBar(
         } else {
             active.with_untracked(|v| v.as_ref().map(|v| v.id))
         };
-        run(Box::pin(async move {
-            api::set_default_view(target).await.map(|()| None)
-        }));
+        run(ViewChange::SetDefault(target));
     };
     let delete = move |id: i64| {
-        run(Box::pin(async move {
-            api::delete_view(id).await?;
-            Ok(None)
-        }));
+        run(ViewChange::Delete(id));
         on_open.run(None);
     };
     let on_select = move |event: leptos::ev::Event| {
