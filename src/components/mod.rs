@@ -11,6 +11,7 @@ pub mod filter_bar;
 pub mod filter_editor;
 pub mod multi_select;
 pub mod placement_form;
+pub mod schedule_fields;
 pub mod states;
 pub mod subscription_form;
 pub mod subscription_panel;

@@ -1,17 +1,14 @@
 //! Create or edit a subscription: what it delivers, in which format, when, and to whom, with
 //! the next three deliveries previewed in UTC and in the browser's time.
 
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use provisio_api::report::{ExportFormat, ReportField, ReportQuery, SavedView};
 use provisio_api::subscription::{
-    plausible_email, MonthDay, Recurrence, SaveSubscriptionRequest, Schedule, SubscribedView,
-    Subscription, Weekday, MAX_RECIPIENTS,
+    plausible_email, SaveSubscriptionRequest, SubscribedView, Subscription, MAX_RECIPIENTS,
 };
 
 use crate::api::{self, ApiFailure};
-use crate::format;
+use crate::components::schedule_fields::{ScheduleDraft, ScheduleFields};
 
 /// The report as it is on screen, offered as a snapshot.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,18 +46,6 @@ impl CurrentView {
                 .unwrap_or_default(),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Every {
-    Day,
-    Week,
-    Month,
-}
-
-/// Now, from the browser's clock (chrono's clock is not available in WebAssembly).
-pub fn browser_now() -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
 #[component]
@@ -103,26 +88,7 @@ pub fn SubscriptionForm(
             .map(|s| s.format)
             .unwrap_or(ExportFormat::Csv),
     );
-    let schedule = existing.as_ref().map(|s| s.schedule.clone());
-    let every = RwSignal::new(match schedule.as_ref().map(|s| &s.recurrence) {
-        Some(Recurrence::Week { .. }) => Every::Week,
-        Some(Recurrence::Month { .. }) => Every::Month,
-        _ => Every::Day,
-    });
-    let weekdays = RwSignal::new(match schedule.as_ref().map(|s| &s.recurrence) {
-        Some(Recurrence::Week { weekdays }) => weekdays.clone(),
-        _ => vec![Weekday::Mon],
-    });
-    let month_day = RwSignal::new(match schedule.as_ref().map(|s| &s.recurrence) {
-        Some(Recurrence::Month { day }) => *day,
-        _ => MonthDay::Day(1),
-    });
-    let time = RwSignal::new(
-        schedule
-            .as_ref()
-            .map(|s| format!("{:02}:{:02}", s.hour, s.minute))
-            .unwrap_or_else(|| "07:00".to_owned()),
-    );
+    let schedule = ScheduleDraft::new(existing.as_ref().map(|s| &s.schedule));
     let recipients = RwSignal::new(
         existing
             .as_ref()
@@ -131,52 +97,28 @@ pub fn SubscriptionForm(
     );
     let skip_empty = RwSignal::new(existing.as_ref().is_some_and(|s| s.skip_empty));
     let enabled = RwSignal::new(existing.as_ref().is_none_or(|s| s.enabled));
-    let error = RwSignal::new(None::<ApiFailure>);
-    let busy = RwSignal::new(false);
-
-    let built_schedule = Memo::new(move |_| {
-        let (hour, minute) = time.with(|t| {
-            let (h, m) = t.split_once(':').unwrap_or(("7", "0"));
-            (h.parse::<u8>().unwrap_or(7), m.parse::<u8>().unwrap_or(0))
-        });
-        Schedule {
-            recurrence: match every.get() {
-                Every::Day => Recurrence::Day,
-                Every::Week => Recurrence::Week {
-                    weekdays: weekdays.get(),
-                },
-                Every::Month => Recurrence::Month {
-                    day: month_day.get(),
-                },
-            },
-            hour,
-            minute,
-        }
-    });
-    let preview = move || {
-        let schedule = built_schedule.get();
-        match schedule.check() {
-            Err(problem) => view! { <p class="field-error">{problem.0}</p> }.into_any(),
-            Ok(()) => {
-                let times = schedule.upcoming(browser_now(), 3);
-                view! {
-                    <p class="hint">{schedule.describe()}</p>
-                    <ol class="next-deliveries" aria-label="Next deliveries">
-                        {times
-                            .into_iter()
-                            .map(|at| view! {
-                                <li>
-                                    <span class="utc">{format::utc(at)}</span>
-                                    <span class="local">{format!(" · {} your time", format::local(at))}</span>
-                                </li>
-                            })
-                            .collect_view()}
-                    </ol>
-                }
-                .into_any()
+    // A choice the form itself refuses before asking the server.
+    let refused = RwSignal::new(None::<ApiFailure>);
+    let save = Action::new_local(move |request: &SaveSubscriptionRequest| {
+        let request = request.clone();
+        async move {
+            match editing {
+                Some(id) => api::update_subscription(id, &request).await,
+                None => api::create_subscription(&request).await,
             }
         }
-    };
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(subscription)) = save.value().get() {
+            on_saved.run(subscription);
+        }
+    });
+    let error = Signal::derive(move || {
+        refused
+            .get()
+            .or_else(|| save.value().get().and_then(Result::err))
+    });
+
     let recipient_problem = move || {
         recipients.with(|text| {
             let list: Vec<&str> = split_recipients(text);
@@ -196,7 +138,7 @@ pub fn SubscriptionForm(
             match follows_view.get_untracked() {
                 Some(view_id) => SubscribedView::SavedView { view_id },
                 None => {
-                    error.set(Some(ApiFailure {
+                    refused.set(Some(ApiFailure {
                         message: "Choose the saved view to follow.".into(),
                         status: None,
                         parameter: Some("view".into()),
@@ -217,25 +159,14 @@ pub fn SubscriptionForm(
             name: name.get_untracked(),
             view,
             format: format_choice.get_untracked(),
-            schedule: built_schedule.get_untracked(),
+            schedule: schedule.schedule.get_untracked(),
             recipients: recipients
                 .with_untracked(|t| split_recipients(t).into_iter().map(str::to_owned).collect()),
             skip_empty: skip_empty.get_untracked(),
             enabled: enabled.get_untracked(),
         };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            let saved = match editing {
-                Some(id) => api::update_subscription(id, &request).await,
-                None => api::create_subscription(&request).await,
-            };
-            match saved {
-                Ok(subscription) => on_saved.run(subscription),
-                Err(failure) => error.set(Some(failure)),
-            }
-            busy.set(false);
-        });
+        refused.set(None);
+        save.dispatch(request);
     };
     let field_error =
         move |field: &'static str| error.with(|e| e.as_ref().and_then(|f| f.about(field)));
@@ -298,67 +229,7 @@ pub fn SubscriptionForm(
                 </select>
                 <small class="field-error">{move || field_error("view")}</small>
             </fieldset>
-            <fieldset class="field-set">
-                <legend>"Schedule (UTC)"</legend>
-                <div class="schedule-row">
-                    <select name="every" aria-label="Repeats" on:change=move |e| every.set(match event_target_value(&e).as_str() {
-                        "week" => Every::Week,
-                        "month" => Every::Month,
-                        _ => Every::Day,
-                    })>
-                        <option value="day" selected=move || every.get() == Every::Day>"Every day"</option>
-                        <option value="week" selected=move || every.get() == Every::Week>"Every week"</option>
-                        <option value="month" selected=move || every.get() == Every::Month>"Every month"</option>
-                    </select>
-                    <label class="inline-field">
-                        "at"
-                        <input type="time" name="time" required bind:value=time />
-                        "UTC"
-                    </label>
-                </div>
-                <Show when=move || every.get() == Every::Week>
-                    <div class="weekdays" role="group" aria-label="Weekdays">
-                        {Weekday::ALL.into_iter().map(|day| view! {
-                            <label class="choice">
-                                <input
-                                    type="checkbox"
-                                    name="weekday"
-                                    value=day.short()
-                                    prop:checked=move || weekdays.with(|w| w.contains(&day))
-                                    on:change=move |e| {
-                                        let on = event_target_checked(&e);
-                                        weekdays.update(|w| {
-                                            w.retain(|d| *d != day);
-                                            if on {
-                                                w.push(day);
-                                                w.sort();
-                                            }
-                                        });
-                                    }
-                                />
-                                {day.short()}
-                            </label>
-                        }).collect_view()}
-                    </div>
-                </Show>
-                <Show when=move || every.get() == Every::Month>
-                    <label class="inline-field">
-                        "On day"
-                        <select name="month_day" on:change=move |e| {
-                            let value = event_target_value(&e);
-                            month_day.set(match value.parse::<u8>() {
-                                Ok(day) => MonthDay::Day(day),
-                                Err(_) => MonthDay::Last,
-                            });
-                        }>
-                            {(1..=31u8).map(|d| view! { <option value=d.to_string() selected=move || month_day.get() == MonthDay::Day(d)>{d.to_string()}</option> }).collect_view()}
-                            <option value="last" selected=move || month_day.get() == MonthDay::Last>"Last day"</option>
-                        </select>
-                    </label>
-                </Show>
-                <div class="schedule-preview" aria-live="polite">{preview}</div>
-                <small class="field-error">{move || field_error("schedule")}</small>
-            </fieldset>
+            <ScheduleFields draft=schedule error=Signal::derive(move || field_error("schedule")) />
             <label class="field">
                 <span>{format!("Recipients (comma or line separated, up to {MAX_RECIPIENTS})")}</span>
                 <textarea name="recipients" rows="2" required prop:value=recipients on:input=move |e| recipients.set(event_target_value(&e))></textarea>
@@ -377,7 +248,7 @@ pub fn SubscriptionForm(
             </Show>
             <div class="actions">
                 <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                <button type="submit" class="button primary save-subscription" disabled=move || busy.get() || recipient_problem().is_some()>
+                <button type="submit" class="button primary save-subscription" disabled=move || save.pending().get() || recipient_problem().is_some()>
                     {if editing.is_some() { "Save changes" } else { "Subscribe" }}
                 </button>
             </div>
