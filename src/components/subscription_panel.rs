@@ -2,11 +2,10 @@
 //! the view on screen.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use provisio_api::report::SavedView;
 use provisio_api::subscription::Subscription;
 
-use crate::api;
+use crate::api::{self, ApiFailure};
 use crate::components::subscription_form::{CurrentView, SubscriptionForm};
 use crate::format;
 use crate::session::Session;
@@ -20,67 +19,40 @@ pub fn SubscriptionPanel(
     let open = RwSignal::new(false);
     let creating = RwSignal::new(false);
     let editing = RwSignal::new(None::<Subscription>);
-    let mine = RwSignal::new(None::<Result<Vec<Subscription>, String>>);
     let notice = RwSignal::new(None::<String>);
     let me = Session::expect().me().map(|m| m.id);
-    let load = move || {
-        spawn_local(async move {
-            mine.set(Some(
-                api::subscriptions()
-                    .await
-                    .map(|list| {
-                        list.into_iter()
-                            .filter(|s| Some(s.owner.id) == me)
-                            .collect()
-                    })
-                    .map_err(|f| f.message),
-            ));
+    // Read when the panel opens (and after each save), not with every report page.
+    let mine: LocalResource<Result<Vec<Subscription>, ApiFailure>> =
+        LocalResource::new(move || {
+            let open = open.get();
+            async move {
+                if !open {
+                    return Ok(Vec::new());
+                }
+                let all = api::subscriptions().await?;
+                Ok(all.into_iter().filter(|s| Some(s.owner.id) == me).collect())
+            }
         });
-    };
     let toggle = move |_| {
-        let next = !open.get_untracked();
-        open.set(next);
-        if next {
-            notice.set(None);
-            load();
-        }
+        notice.set(None);
+        open.update(|open| *open = !*open);
     };
-    let list = move || {
-        match mine.get() {
-        None => view! { <p class="hint" aria-busy="true">"Loading your subscriptions…"</p> }.into_any(),
-        Some(Err(message)) => view! { <p class="inline-error" role="alert">{message}</p> }.into_any(),
-        Some(Ok(list)) if list.is_empty() => {
-            view! { <p class="hint">"You have no subscriptions to this report yet."</p> }.into_any()
+    let list = move |list: Vec<Subscription>| {
+        if list.is_empty() {
+            return view! { <p class="hint">"You have no subscriptions to this report yet."</p> }
+                .into_any();
         }
-        Some(Ok(list)) => view! {
+        view! {
             <ul class="my-subscriptions">
-                {list.into_iter().map(|s| {
-                    let next = s.next_delivery.map(|at| format!("next {}", format::utc_and_local(at))).unwrap_or_else(|| "paused".to_owned());
-                    let name = s.name.clone();
-                    let schedule_text = s.schedule_text.clone();
-                    let stored = StoredValue::new(s);
-                    view! {
-                        <li>
-                            <strong>{name.clone()}</strong>
-                            <span class="hint">{format!(" · {schedule_text} · {next} ")}</span>
-                            <button
-                                type="button"
-                                class="button link small edit-subscription"
-                                aria-label=format!("Edit {name}")
-                                on:click=move |_| {
-                                    creating.set(false);
-                                    editing.set(Some(stored.get_value()));
-                                }
-                            >
-                                "Edit"
-                            </button>
-                        </li>
-                    }
-                }).collect_view()}
+                <For each=move || list.clone() key=|s| s.id let:subscription>
+                    <SubscriptionItem subscription on_edit=Callback::new(move |s: Subscription| {
+                        creating.set(false);
+                        editing.set(Some(s));
+                    }) />
+                </For>
             </ul>
         }
-        .into_any(),
-    }
+        .into_any()
     };
     view! {
         <div class="subscription-panel">
@@ -100,7 +72,14 @@ pub fn SubscriptionPanel(
                         <a href="/subscriptions">"All subscriptions and history →"</a>
                     </div>
                     <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
-                    {list}
+                    <Transition fallback=|| view! { <p class="hint" aria-busy="true">"Loading your subscriptions…"</p> }>
+                        {move || Suspend::new(async move {
+                            match mine.await {
+                                Ok(subscriptions) => list(subscriptions),
+                                Err(failure) => view! { <p class="inline-error" role="alert">{failure.message}</p> }.into_any(),
+                            }
+                        })}
+                    </Transition>
                     {move || editing.get().map(|existing| view! {
                         <SubscriptionForm
                             existing
@@ -108,7 +87,7 @@ pub fn SubscriptionPanel(
                             on_saved=Callback::new(move |saved: Subscription| {
                                 editing.set(None);
                                 notice.set(Some(format!("Saved: “{}”, {}.", saved.name, saved.schedule_text)));
-                                load();
+                                mine.refetch();
                             })
                             on_cancel=Callback::new(move |()| editing.set(None))
                         />
@@ -130,7 +109,7 @@ pub fn SubscriptionPanel(
                             on_saved=Callback::new(move |saved: Subscription| {
                                 creating.set(false);
                                 notice.set(Some(format!("Subscribed: “{}”, {}.", saved.name, saved.schedule_text)));
-                                load();
+                                mine.refetch();
                             })
                             on_cancel=Callback::new(move |()| creating.set(false))
                         />
@@ -138,5 +117,31 @@ pub fn SubscriptionPanel(
                 </section>
             </Show>
         </div>
+    }
+}
+
+/// One of the admin's subscriptions: its schedule, next delivery, and Edit.
+#[component]
+fn SubscriptionItem(subscription: Subscription, on_edit: Callback<Subscription>) -> impl IntoView {
+    let next = subscription
+        .next_delivery
+        .map(|at| format!("next {}", format::utc_and_local(at)))
+        .unwrap_or_else(|| "paused".to_owned());
+    let name = subscription.name.clone();
+    let summary = format!(" · {} · {next} ", subscription.schedule_text);
+    let stored = StoredValue::new(subscription);
+    view! {
+        <li>
+            <strong>{name.clone()}</strong>
+            <span class="hint">{summary}</span>
+            <button
+                type="button"
+                class="button link small edit-subscription"
+                aria-label=format!("Edit {name}")
+                on:click=move |_| on_edit.run(stored.get_value())
+            >
+                "Edit"
+            </button>
+        </li>
     }
 }
