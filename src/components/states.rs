@@ -2,14 +2,6 @@
 
 use leptos::prelude::*;
 
-/// Where a page's data stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Load {
-    Loading,
-    Ready,
-    Failed(String),
-}
-
 #[component]
 pub fn LoadingState(message: &'static str) -> impl IntoView {
     view! {

@@ -2,7 +2,6 @@
 //! next and last delivery, a delivery history, and the actions on it.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use provisio_api::auth::{AdminAccount, Role};
 use provisio_api::report::SavedView;
 use provisio_api::subscription::{
@@ -10,7 +9,7 @@ use provisio_api::subscription::{
 };
 
 use crate::api::{self, ApiFailure};
-use crate::components::states::{ErrorState, Load, LoadingState};
+use crate::components::states::{ErrorState, LoadingState};
 use crate::components::subscription_form::SubscriptionForm;
 use crate::format;
 use crate::session::Session;
@@ -19,49 +18,38 @@ use crate::session::Session;
 pub fn SubscriptionsPage() -> impl IntoView {
     let session = Session::expect();
     let is_msp = session.role() == Some(Role::MspAdmin);
+    let loaded = LocalResource::new(api::subscriptions);
+    // The list as shown: loaded, then changed in place by each card's actions.
     let subscriptions = RwSignal::new(Vec::<Subscription>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = loaded.get() {
+            subscriptions.set(list);
+        }
+    });
     let saved_views = RwSignal::new(Vec::<SavedView>::new());
     let admins = RwSignal::new(Vec::<AdminAccount>::new());
-    let status = RwSignal::new(Load::Loading);
+    let lists = LocalResource::new(move || async move {
+        let views = api::saved_views()
+            .await
+            .map(|l| l.views)
+            .unwrap_or_default();
+        let admins = if is_msp {
+            api::admins().await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        (views, admins)
+    });
+    Effect::new(move |_| {
+        if let Some((views, accounts)) = lists.get() {
+            saved_views.set(views);
+            admins.set(accounts);
+        }
+    });
     let notice = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<i64>);
     // Which histories are open survives a card being rebuilt with fresh data.
     let open_histories = RwSignal::new(Vec::<i64>::new());
-
-    let load = move || {
-        status.set(Load::Loading);
-        spawn_local(async move {
-            match api::subscriptions().await {
-                Ok(list) => {
-                    subscriptions.set(list);
-                    status.set(Load::Ready);
-                }
-                Err(failure) => {
-                    status.set(Load::Failed(failure.message));
-                }
-            }
-        });
-    };
-    load();
-    // After an action: fresh data without the loading state (the list stays in place).
-    let refresh = move || {
-        spawn_local(async move {
-            // A failure keeps the list shown (a 401 has ended the session in `api`).
-            if let Ok(list) = api::subscriptions().await {
-                subscriptions.set(list);
-            }
-        });
-    };
-    spawn_local(async move {
-        if let Ok(list) = api::saved_views().await {
-            saved_views.set(list.views);
-        }
-        if is_msp {
-            if let Ok(list) = api::admins().await {
-                admins.set(list);
-            }
-        }
-    });
     let replace = Callback::new(move |updated: Subscription| {
         subscriptions.update(|list| {
             if let Some(slot) = list.iter_mut().find(|s| s.id == updated.id) {
@@ -75,6 +63,13 @@ pub fn SubscriptionsPage() -> impl IntoView {
     let failed = Callback::new(move |failure: ApiFailure| {
         notice.set(Some(failure.message));
     });
+    // After an action: fresh data, the list staying in place (a failure keeps it as it is).
+    let refresh = Action::new_local(|()| api::subscriptions());
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = refresh.value().get() {
+            subscriptions.set(list);
+        }
+    });
     let context = RowContext {
         is_msp,
         admins,
@@ -85,31 +80,20 @@ pub fn SubscriptionsPage() -> impl IntoView {
         replace,
         removed,
         failed,
-        refresh: Callback::new(move |()| refresh()),
+        refresh: Callback::new(move |()| {
+            refresh.dispatch(());
+        }),
     };
-
-    let body = move || {
-        match status.get() {
-        Load::Loading => view! { <LoadingState message="Loading subscriptions…" /> }.into_any(),        Load::Failed(message) => view! {            <ErrorState title="Subscriptions could not be loaded" message on_retry=Callback::new(move |()| load()) />        }        .into_any(),
-        Load::Ready if subscriptions.with(Vec::is_empty) => view! {
-            <div class="state empty-state">
-                <h2>"No subscriptions yet"</h2>
-                <p>"Open the User Provisioning report, set it up as you want it, and choose Manage Subscription to have it mailed on a schedule."</p>
-                <a class="button primary" href="/">"Open the report"</a>
-            </div>
+    let ids = move || subscriptions.with(|list| list.iter().map(|s| s.id).collect::<Vec<_>>());
+    // A card is rebuilt when its own subscription changes, not when another's does.
+    let card = move |id: i64| {
+        let this = Memo::new(move |_| {
+            subscriptions.with(|list| list.iter().find(|s| s.id == id).cloned())
+        });
+        move || {
+            this.get()
+                .map(|subscription| view! { <SubscriptionCard subscription context /> })
         }
-        .into_any(),
-        Load::Ready => view! {
-            <ul class="subscription-list">
-                <For
-                    each=move || subscriptions.get()
-                    key=|s| format!("{:?}", s)
-                    children=move |subscription| view! { <SubscriptionCard subscription context /> }
-                />
-            </ul>
-        }
-        .into_any(),
-    }
     };
 
     view! {
@@ -127,7 +111,29 @@ pub fn SubscriptionsPage() -> impl IntoView {
                 </div>
             </header>
             <p class="notice" role="status" aria-live="polite">{move || notice.get()}</p>
-            {body}
+            <Transition fallback=|| view! { <LoadingState message="Loading subscriptions…" /> }>
+                {move || Suspend::new(async move {
+                    match loaded.await {
+                        Err(failure) => view! {
+                            <ErrorState title="Subscriptions could not be loaded" message=failure.message
+                                on_retry=Callback::new(move |()| loaded.refetch()) />
+                        }.into_any(),
+                        Ok(_) => view! {
+                            <Show when=move || !subscriptions.with(Vec::is_empty) fallback=|| view! {
+                                <div class="state empty-state">
+                                    <h2>"No subscriptions yet"</h2>
+                                    <p>"Open the User Provisioning report, set it up as you want it, and choose Manage Subscription to have it mailed on a schedule."</p>
+                                    <a class="button primary" href="/">"Open the report"</a>
+                                </div>
+                            }>
+                                <ul class="subscription-list">
+                                    <For each=ids key=|id| *id children=card />
+                                </ul>
+                            </Show>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }
@@ -147,6 +153,91 @@ struct RowContext {
     refresh: Callback<()>,
 }
 
+/// What a card's buttons do.
+#[derive(Debug, Clone)]
+enum CardChange {
+    SendNow,
+    SetEnabled(bool),
+    Delete,
+    Assign(i64),
+}
+
+#[derive(Clone)]
+enum CardOutcome {
+    Delivered,
+    Updated(Box<Subscription>),
+    Deleted,
+}
+
+#[derive(Clone)]
+struct CardDone {
+    outcome: CardOutcome,
+    /// What the page says about it.
+    notice: String,
+}
+
+impl CardChange {
+    async fn apply(self, current: Subscription) -> Result<CardDone, ApiFailure> {
+        let id = current.id;
+        let name = current.name.clone();
+        Ok(match self {
+            CardChange::SendNow => {
+                let delivery = api::send_subscription_now(id).await?;
+                let notice = match delivery.outcome {
+                    DeliveryOutcome::Sent => {
+                        format!("“{name}” was sent to {}.", delivery.recipients.join(", "))
+                    }
+                    DeliveryOutcome::Skipped => {
+                        format!("“{name}” was skipped: the report is empty.")
+                    }
+                    _ => format!(
+                        "“{name}” could not be sent: {}",
+                        delivery.error.unwrap_or_default()
+                    ),
+                };
+                CardDone {
+                    outcome: CardOutcome::Delivered,
+                    notice,
+                }
+            }
+            CardChange::SetEnabled(on) => {
+                let request = SaveSubscriptionRequest {
+                    name: current.name,
+                    view: current.view,
+                    format: current.format,
+                    schedule: current.schedule,
+                    recipients: current.recipients,
+                    skip_empty: current.skip_empty,
+                    enabled: on,
+                };
+                let updated = api::update_subscription(id, &request).await?;
+                CardDone {
+                    notice: format!(
+                        "“{}” is {}.",
+                        updated.name,
+                        if on { "resumed" } else { "paused" }
+                    ),
+                    outcome: CardOutcome::Updated(Box::new(updated)),
+                }
+            }
+            CardChange::Delete => {
+                api::delete_subscription(id).await?;
+                CardDone {
+                    outcome: CardOutcome::Deleted,
+                    notice: format!("“{name}” is deleted."),
+                }
+            }
+            CardChange::Assign(owner_id) => {
+                let updated = api::assign_subscription_owner(id, owner_id).await?;
+                CardDone {
+                    notice: format!("“{}” now belongs to {}.", updated.name, updated.owner.email),
+                    outcome: CardOutcome::Updated(Box::new(updated)),
+                }
+            }
+        })
+    }
+}
+
 #[component]
 fn SubscriptionCard(subscription: Subscription, context: RowContext) -> impl IntoView {
     let id = subscription.id;
@@ -162,103 +253,54 @@ fn SubscriptionCard(subscription: Subscription, context: RowContext) -> impl Int
             }
         });
     };
-    let history = RwSignal::new(None::<Result<Vec<Delivery>, String>>);
-    let sending = RwSignal::new(false);
-    let load_history = move || {
-        spawn_local(async move {
-            history.set(Some(api::deliveries(id).await.map_err(|f| f.message)));
+    // Read while the history is open; read again after a delivery.
+    let history: LocalResource<Option<Result<Vec<Delivery>, ApiFailure>>> =
+        LocalResource::new(move || {
+            let open = history_open.get();
+            async move {
+                if open {
+                    Some(api::deliveries(id).await)
+                } else {
+                    None
+                }
+            }
         });
-    };
-    if history_open.get_untracked() {
-        load_history();
-    }
-    let toggle_history = move |_| {
-        let open = !history_open.get_untracked();
-        set_history_open(open);
-        if open {
-            load_history();
-        }
-    };
-    let send_now = move |_| {
-        sending.set(true);
-        context.notice.set(None);
-        spawn_local(async move {
-            match api::send_subscription_now(id).await {
-                Ok(delivery) => {
-                    let name = stored.with_value(|s| s.name.clone());
-                    context.notice.set(Some(match delivery.outcome {
-                        DeliveryOutcome::Sent => {
-                            format!("“{name}” was sent to {}.", delivery.recipients.join(", "))
-                        }
-                        DeliveryOutcome::Skipped => {
-                            format!("“{name}” was skipped: the report is empty.")
-                        }
-                        _ => format!(
-                            "“{name}” could not be sent: {}",
-                            delivery.error.unwrap_or_default()
-                        ),
-                    }));
+    let toggle_history = move |_| set_history_open(!history_open.get_untracked());
+    let act = Action::new_local(move |change: &CardChange| {
+        let change = change.clone();
+        let current = stored.get_value();
+        async move { change.apply(current).await }
+    });
+    Effect::new(move |_| match act.value().get() {
+        Some(Ok(done)) => {
+            context.notice.set(Some(done.notice));
+            match done.outcome {
+                CardOutcome::Delivered => {
                     set_history_open(true);
-                    load_history();
+                    history.refetch();
                     context.refresh.run(());
                 }
-                Err(failure) => context.failed.run(failure),
+                CardOutcome::Updated(updated) => context.replace.run(*updated),
+                CardOutcome::Deleted => context.removed.run(id),
             }
-            sending.set(false);
-        });
+        }
+        Some(Err(failure)) => context.failed.run(failure),
+        None => {}
+    });
+    let sending =
+        move || act.pending().get() && act.input().with(|i| matches!(i, Some(CardChange::SendNow)));
+    let send_now = move |_| {
+        context.notice.set(None);
+        act.dispatch(CardChange::SendNow);
     };
     let set_enabled = move |on: bool| {
-        let s = stored.get_value();
-        let request = SaveSubscriptionRequest {
-            name: s.name,
-            view: s.view,
-            format: s.format,
-            schedule: s.schedule,
-            recipients: s.recipients,
-            skip_empty: s.skip_empty,
-            enabled: on,
-        };
-        spawn_local(async move {
-            match api::update_subscription(id, &request).await {
-                Ok(updated) => {
-                    context.notice.set(Some(format!(
-                        "“{}” is {}.",
-                        updated.name,
-                        if on { "resumed" } else { "paused" }
-                    )));
-                    context.replace.run(updated);
-                }
-                Err(failure) => context.failed.run(failure),
-            }
-        });
+        act.dispatch(CardChange::SetEnabled(on));
     };
     let delete = move |_| {
-        spawn_local(async move {
-            match api::delete_subscription(id).await {
-                Ok(()) => {
-                    context.notice.set(Some(format!(
-                        "“{}” is deleted.",
-                        stored.with_value(|s| s.name.clone())
-                    )));
-                    context.removed.run(id);
-                }
-                Err(failure) => context.failed.run(failure),
-            }
-        });
+        act.dispatch(CardChange::Delete);
     };
     let assign = move |owner_id: i64| {
-        spawn_local(async move {
-            match api::assign_subscription_owner(id, owner_id).await {
-                Ok(updated) => {
-                    context.notice.set(Some(format!(
-                        "“{}” now belongs to {}.",
-                        updated.name, updated.owner.email
-                    )));
-                    context.replace.run(updated);
-                }
-                Err(failure) => context.failed.run(failure),
-            }
-        });
+        act.dispatch(CardChange::Assign(owner_id));
     };
     let me = Session::expect().me().map(|m| m.id);
     let s = subscription;
@@ -316,8 +358,8 @@ fn SubscriptionCard(subscription: Subscription, context: RowContext) -> impl Int
                 <dd class="last-delivery">{last}</dd>
             </dl>
             <div class="card-actions">
-                <button type="button" class="button primary small send-now" disabled=move || sending.get() on:click=send_now>
-                    {move || if sending.get() { "Sending…" } else { "Send now" }}
+                <button type="button" class="button primary small send-now" disabled=sending on:click=send_now>
+                    {move || if sending() { "Sending…" } else { "Send now" }}
                 </button>
                 <button type="button" class="button secondary small" on:click=move |_| context.editing.set(Some(id))>"Edit"</button>
                 <button type="button" class="button secondary small pause" on:click=move |_| set_enabled(!enabled)>
@@ -375,11 +417,13 @@ fn SubscriptionCard(subscription: Subscription, context: RowContext) -> impl Int
 }
 
 #[component]
-fn DeliveryHistory(history: RwSignal<Option<Result<Vec<Delivery>, String>>>) -> impl IntoView {
+fn DeliveryHistory(
+    history: LocalResource<Option<Result<Vec<Delivery>, ApiFailure>>>,
+) -> impl IntoView {
     move || {
-        match history.get() {
+        match history.get().flatten() {
         None => view! { <p class="hint" aria-busy="true">"Loading the history…"</p> }.into_any(),
-        Some(Err(message)) => view! { <p class="inline-error" role="alert">{message}</p> }.into_any(),
+        Some(Err(failure)) => view! { <p class="inline-error" role="alert">{failure.message}</p> }.into_any(),
         Some(Ok(list)) if list.is_empty() => view! { <p class="hint">"No deliveries yet."</p> }.into_any(),
         Some(Ok(list)) => view! {
             <table class="data-table history-table">
