@@ -235,8 +235,8 @@ pub fn custom_attribute_source() -> RefOr<Schema> {
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .enum_values(Some(
             crate::scim::CUSTOM_ATTRIBUTE_SOURCES
-                .into_iter()
-                .map(serde_json::Value::from)
+                .iter()
+                .map(|name| serde_json::Value::from(*name))
                 .chain([serde_json::Value::Null]),
         ))
         .into()

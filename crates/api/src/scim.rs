@@ -120,20 +120,13 @@ fn lifetimes() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     crate::openapi::one_of_integers(&TOKEN_LIFETIMES_DAYS)
 }
 
-/// The SCIM directory attributes that may fill a customer's Custom Attribute, by SCIM name.
-pub const CUSTOM_ATTRIBUTE_SOURCES: [&str; 11] = [
-    "employeeNumber",
-    "department",
-    "title",
-    "userType",
-    "costCenter",
-    "organization",
-    "division",
-    "locality",
-    "region",
-    "country",
-    "preferredLanguage",
-];
+/// The SCIM directory attributes that may fill a customer's Custom Attribute, by SCIM name:
+/// those mappings match on, but the custom attribute itself.
+pub const CUSTOM_ATTRIBUTE_SOURCES: &[&str] =
+    match crate::mapping::MATCHABLE_ATTRIBUTES.split_last() {
+        Some((_custom_attribute, directory)) => directory,
+        None => &[],
+    };
 
 /// `GET|PUT /api/v1/customers/{customer_id}/scim/custom-attribute`: the customer's
 /// User-Identifier Custom Attribute. The report's Custom Attribute Name and Value of the

@@ -318,6 +318,12 @@ async fn only_a_preserved_user_is_deleted_for_good_and_the_audit_keeps_who() {
     );
 }
 
+/// `POST /api/v1/users/bulk` as the admin with this session.
+async fn bulk(app: &TestApp, cookie: &str, body: serde_json::Value) -> common::Answer {
+    app.send(Method::POST, "/api/v1/users/bulk", Some(cookie), Some(body))
+        .await
+}
+
 /// Statuses of the users with these ids, in id order.
 async fn statuses(app: &TestApp, ids: &[i64]) -> Vec<String> {
     let mut out = Vec::new();
@@ -359,14 +365,7 @@ async fn a_bulk_dry_run_counts_exactly_what_the_action_then_does() {
         json!({"action": {"kind": "preserve"}, "users": {"by": "ids", "ids": ids},
                "dry_run": dry_run})
     };
-    let dry = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(request(true)),
-        )
-        .await;
+    let dry = bulk(&app, &admin, request(true)).await;
     assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
     assert_eq!(
         dry.body,
@@ -377,14 +376,7 @@ async fn a_bulk_dry_run_counts_exactly_what_the_action_then_does() {
         ["Preserved", "Active", "Active"],
         "a dry run changes nothing"
     );
-    let done = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(request(false)),
-        )
-        .await;
+    let done = bulk(&app, &admin, request(false)).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     assert_eq!(done.body["changed"], dry.body["changed"]);
     assert_eq!(done.body["unchanged"], dry.body["unchanged"]);
@@ -429,25 +421,11 @@ async fn a_bulk_dry_run_counts_exactly_what_the_action_then_does() {
                "users": {"by": "query", "query": "filter=user_status.any_of:Preserved"},
                "dry_run": dry_run})
     };
-    let dry = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(restore(true)),
-        )
-        .await;
+    let dry = bulk(&app, &admin, restore(true)).await;
     assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
     assert_eq!(dry.body["selected"], preserved_here);
     assert_eq!(dry.body["changed"], preserved_here);
-    let done = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(restore(false)),
-        )
-        .await;
+    let done = bulk(&app, &admin, restore(false)).await;
     assert_eq!(done.body["changed"], dry.body["changed"]);
     let after: (i64, i64) = sqlx::query_as(
         "SELECT SUM(customer_id = ?1 AND status = 'Preserved'), \
@@ -475,39 +453,23 @@ async fn bulk_actions_keep_to_the_callers_customer_and_role() {
     let preserve =
         |ids: Vec<i64>| json!({"action": {"kind": "preserve"}, "users": {"by": "ids", "ids": ids}});
     let reader = app.sign_in_as(Role::ReadOnly).await;
-    let refused = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&reader),
-            Some(preserve(vec![mine])),
-        )
-        .await;
+    let refused = bulk(&app, &reader, preserve(vec![mine])).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let admin = app.sign_in_as(Role::CustomerAdmin).await;
-    let foreign = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(preserve(vec![mine, theirs])),
-        )
-        .await;
+    let foreign = bulk(&app, &admin, preserve(vec![mine, theirs])).await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.text);
     assert_eq!(
         statuses(&app, &[mine, theirs]).await,
         ["Active", "Active"],
         "nothing changes when one user is not found"
     );
-    let bad_query = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(json!({"action": {"kind": "restore"},
-                        "users": {"by": "query", "query": "filter=nonsense"}})),
-        )
-        .await;
+    let bad_query = bulk(
+        &app,
+        &admin,
+        json!({"action": {"kind": "restore"},
+                        "users": {"by": "query", "query": "filter=nonsense"}}),
+    )
+    .await;
     assert_eq!(
         bad_query.status,
         StatusCode::BAD_REQUEST,
@@ -535,14 +497,7 @@ async fn bulk_actions_keep_to_the_callers_customer_and_role() {
                           "storage_region_id": region, "quota_gb": 50},
                "users": {"by": "ids", "ids": [mine]}})
     };
-    let elsewhere = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(place(other_profile)),
-        )
-        .await;
+    let elsewhere = bulk(&app, &admin, place(other_profile)).await;
     assert_eq!(
         elsewhere.status,
         StatusCode::NOT_FOUND,
@@ -550,14 +505,7 @@ async fn bulk_actions_keep_to_the_callers_customer_and_role() {
         elsewhere.text
     );
     for changed in [1, 0] {
-        let placed = app
-            .send(
-                Method::POST,
-                "/api/v1/users/bulk",
-                Some(&admin),
-                Some(place(profile)),
-            )
-            .await;
+        let placed = bulk(&app, &admin, place(profile)).await;
         assert_eq!(placed.status, StatusCode::OK, "{}", placed.text);
         assert_eq!(placed.body["changed"], changed, "the second is already so");
     }
@@ -571,15 +519,13 @@ async fn bulk_actions_keep_to_the_callers_customer_and_role() {
         .await;
     assert_eq!(shown.body["placement_manual"], true);
     assert_eq!(shown.body["quota_gb"], 50);
-    let cleared = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(json!({"action": {"kind": "clear_placement"},
-                        "users": {"by": "ids", "ids": [mine]}})),
-        )
-        .await;
+    let cleared = bulk(
+        &app,
+        &admin,
+        json!({"action": {"kind": "clear_placement"},
+                        "users": {"by": "ids", "ids": [mine]}}),
+    )
+    .await;
     assert_eq!(cleared.body["changed"], 1, "{}", cleared.text);
 
     // Deleting for good takes the preserved users only.
@@ -598,15 +544,13 @@ async fn bulk_actions_keep_to_the_callers_customer_and_role() {
         None,
     )
     .await;
-    let deleted = app
-        .send(
-            Method::POST,
-            "/api/v1/users/bulk",
-            Some(&admin),
-            Some(json!({"action": {"kind": "delete_permanently"},
-                        "users": {"by": "ids", "ids": [mine, preserved]}})),
-        )
-        .await;
+    let deleted = bulk(
+        &app,
+        &admin,
+        json!({"action": {"kind": "delete_permanently"},
+                        "users": {"by": "ids", "ids": [mine, preserved]}}),
+    )
+    .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
     assert_eq!(
         (

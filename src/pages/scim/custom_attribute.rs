@@ -64,7 +64,8 @@ fn CustomAttributeForm(
                     on:change=move |event| attribute.set(event_target_value(&event))>
                     <option value="" prop:selected=move || attribute.get().is_empty()>"None"</option>
                     {CUSTOM_ATTRIBUTE_SOURCES
-                        .into_iter()
+                        .iter()
+                        .copied()
                         .map(|name| view! {
                             <option value=name prop:selected=move || attribute.get() == name>{name}</option>
                         })
