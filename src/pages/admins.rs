@@ -1,7 +1,6 @@
 //! The Admins page (MSP admins): list, create, change role, disable and enable admins.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use provisio_api::auth::{AdminAccount, CreateAdminRequest, CustomerRef, Role, UpdateAdminRequest};
 
 use crate::api::{self, ApiFailure};
@@ -210,8 +209,16 @@ fn CreateAdminForm(
     let role = RwSignal::new(Role::CustomerAdmin);
     let customer = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiFailure>);
-    let busy = RwSignal::new(false);
+    let create = Action::new_local(|request: &CreateAdminRequest| {
+        let request = request.clone();
+        async move { api::create_admin(&request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(account)) = create.value().get() {
+            on_created.run(account);
+        }
+    });
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
 
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -222,14 +229,7 @@ fn CreateAdminForm(
             customer_id: customer.get_untracked().parse().ok(),
             password: password.get_untracked(),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::create_admin(&request).await {
-                Ok(account) => on_created.run(account),
-                Err(failure) => error.set(Some(failure)),
-            }
-            busy.set(false);
-        });
+        create.dispatch(request);
     };
     let field_error =
         move |field: &'static str| error.with(|e| e.as_ref().and_then(|f| f.about(field)));
@@ -287,7 +287,7 @@ fn CreateAdminForm(
             </Show>
             <div class="actions">
                 <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                <button type="submit" class="button primary" disabled=move || busy.get()>"Create admin"</button>
+                <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create admin"</button>
             </div>
         </form>
     }

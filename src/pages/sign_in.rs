@@ -1,7 +1,6 @@
 //! The sign-in page: the only page reachable without a session.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use provisio_api::report::decode_pairs;
 
@@ -16,7 +15,6 @@ pub fn SignInPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
 
     // Only a path on this site: an absolute or protocol-relative `next` could send the admin away.
     let next = move || {
@@ -27,6 +25,21 @@ pub fn SignInPage() -> impl IntoView {
             .unwrap_or_else(|| "/".to_owned())
     };
 
+    let sign_in = Action::new_local(|(email, password): &(String, String)| {
+        api::sign_in(email.clone(), password.clone())
+    });
+    let busy = sign_in.pending();
+    Effect::new(move |_| match sign_in.value().get() {
+        Some(Ok(me)) => {
+            session.0.set(SessionState::SignedIn(me));
+            navigate(&next(), Default::default());
+        }
+        Some(Err(failure)) => {
+            password.set(String::new());
+            error.set(Some(failure.message));
+        }
+        None => {}
+    });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -37,23 +50,8 @@ pub fn SignInPage() -> impl IntoView {
             error.set(Some("Enter your email and password.".to_owned()));
             return;
         }
-        busy.set(true);
         error.set(None);
-        let navigate = navigate.clone();
-        let destination = next();
-        spawn_local(async move {
-            match api::sign_in(email_text, password_text).await {
-                Ok(me) => {
-                    session.0.set(SessionState::SignedIn(me));
-                    navigate(&destination, Default::default());
-                }
-                Err(failure) => {
-                    password.set(String::new());
-                    error.set(Some(failure.message));
-                }
-            }
-            busy.set(false);
-        });
+        sign_in.dispatch((email_text, password_text));
     };
 
     view! {
