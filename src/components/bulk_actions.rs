@@ -163,7 +163,18 @@ pub fn BulkBar(
     let finished = RwSignal::new(None::<String>);
     let placing = RwSignal::new(false);
     // Placing by hand takes one customer's profile and region: the customer of the selection.
-    let customers = LocalResource::new(api::customers);
+    // Read once users are selected, not with every report page.
+    let selecting = Memo::new(move |_| !selection.is_empty());
+    let customers = LocalResource::new(move || {
+        let selecting = selecting.get();
+        async move {
+            if selecting {
+                api::customers().await
+            } else {
+                Ok(Vec::new())
+            }
+        }
+    });
     let customer = Memo::new(move |_| {
         let global_id = selection.one_customer()?;
         customers

@@ -8,6 +8,7 @@ use provisio_api::report::{
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
+use super::users::{BulkTarget, BULK_TARGET_COLUMNS};
 use super::Scope;
 
 /// The position of a row in a sorted result: its sort value and id, the tie-breaker, and how
@@ -144,20 +145,20 @@ pub fn stream(
     }
 }
 
-/// The ids of the users the query matches within the scope, at most `limit`, in id order
-/// (the sort does not matter to who is matched).
-pub async fn matching_ids(
+/// The users the query matches within the scope, as a bulk action takes them: at most
+/// `limit`, in id order (the sort does not matter to who is matched).
+pub async fn matching_bulk_targets(
     conn: &mut SqliteConnection,
     scope: Scope,
     query: &ReportQuery,
     limit: usize,
     now: DateTime<Utc>,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let mut sql = QueryBuilder::<Sqlite>::new("SELECT u.id FROM users u");
+) -> Result<Vec<BulkTarget>, sqlx::Error> {
+    let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {BULK_TARGET_COLUMNS} FROM users u"));
     push_conditions(&mut sql, scope, query, now);
     sql.push(" ORDER BY u.id LIMIT ");
     sql.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    sql.build_query_scalar().fetch_all(conn).await
+    sql.build_query_as().fetch_all(conn).await
 }
 
 /// How many rows match the query within the scope.

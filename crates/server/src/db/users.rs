@@ -308,17 +308,20 @@ pub struct BulkTarget {
     pub scim_id: Option<String>,
 }
 
+/// What a bulk action reads of each user it takes.
+pub const BULK_TARGET_COLUMNS: &str =
+    "u.id, u.customer_id, CASE WHEN u.scim_deleted THEN NULL ELSE u.scim_id END AS scim_id";
+
 /// The users with these ids that the scope sees, in id order.
 pub async fn bulk_targets(
     conn: &mut SqliteConnection,
     scope: Scope,
     ids: &[i64],
 ) -> Result<Vec<BulkTarget>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, customer_id, CASE WHEN scim_deleted THEN NULL ELSE scim_id END AS scim_id \
-         FROM users WHERE id IN (SELECT value FROM json_each(?)) \
-         AND (? IS NULL OR customer_id = ?) ORDER BY id",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {BULK_TARGET_COLUMNS} FROM users u WHERE u.id IN (SELECT value FROM json_each(?)) \
+         AND (? IS NULL OR u.customer_id = ?) ORDER BY u.id"
+    ))
     .bind(Json(ids))
     .bind(scope.customer_id())
     .bind(scope.customer_id())

@@ -114,12 +114,13 @@ async fn selected_users(
         BulkSelection::Query { query } => {
             let query = ReportQuery::from_query_string(query)?;
             let now = chrono::Utc::now();
-            let ids =
-                db::report::matching_ids(conn, scope, &query, MAX_BULK_USERS + 1, now).await?;
-            if ids.len() > MAX_BULK_USERS {
+            let targets =
+                db::report::matching_bulk_targets(conn, scope, &query, MAX_BULK_USERS + 1, now)
+                    .await?;
+            if targets.len() > MAX_BULK_USERS {
                 return Err(too_many());
             }
-            Ok(db::users::bulk_targets(conn, scope, &ids).await?)
+            Ok(targets)
         }
     }
 }
