@@ -494,6 +494,14 @@ async fn demo_customers_on_scim_are_placed_by_their_demo_mappings() {
     assert_eq!(seen.first(), Some(&50));
 }
 
+async fn population_version(app: &TestApp, customer: i64) -> i64 {
+    sqlx::query_scalar("SELECT version FROM population_versions WHERE customer_id = ?")
+        .bind(customer)
+        .fetch_one(&app.pool)
+        .await
+        .expect("population version")
+}
+
 #[tokio::test]
 async fn a_reevaluation_while_scim_writes_arrive_loses_none_of_them() {
     let app = TestApp::with_demo_users(12_000).await;
@@ -569,6 +577,27 @@ async fn a_reevaluation_while_scim_writes_arrive_loses_none_of_them() {
     }
     app.settled(&order).await;
 
+    // The job writes its batches set-wise, keeping the report's counts, names and the
+    // population version itself (migration 0024): they end as the row triggers would leave them.
+    let changed: i64 =
+        sqlx::query_scalar("SELECT changed FROM mapping_jobs ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .expect("the job");
+    assert!(changed > 100, "the reorder moved many users ({changed})");
+    let (kept, counted) = common::user_counts_kept_and_counted(&app.pool).await;
+    assert_eq!(kept, counted, "user_counts follows the job's batches");
+    let stale: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_report_names WHERE stale")
+        .fetch_one(&app.pool)
+        .await
+        .expect("stale names");
+    assert_eq!(stale, 0, "every moved user carries their new names");
+    let raised: bool = sqlx::query_scalar("SELECT active FROM set_wise_writes")
+        .fetch_one(&app.pool)
+        .await
+        .expect("flag");
+    assert!(!raised, "the set-wise flag is never left raised");
+
     for (scim_id, email) in &patched {
         let (department, mapping_id): (Option<String>, Option<i64>) = sqlx::query_as(
             "SELECT json_extract(scim_attributes, '$.department'), mapping_id FROM users \
@@ -596,6 +625,24 @@ async fn a_reevaluation_while_scim_writes_arrive_loses_none_of_them() {
             "{email} is placed by the mappings and attributes as they ended"
         );
     }
+
+    // Back to the first order, with nothing else writing: only the job's own bump of the
+    // population version tells the previews' cache that placements changed.
+    let version_before = population_version(&app, customer).await;
+    let listed_ids: Vec<i64> = listed.iter().filter_map(|m| m["id"].as_i64()).collect();
+    let back = app
+        .send(
+            Method::PUT,
+            &order_uri,
+            Some(&app.msp_cookie),
+            Some(json!({"ids": listed_ids})),
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.text);
+    app.settled(&back).await;
+    assert!(population_version(&app, customer).await > version_before);
+    let (kept, counted) = common::user_counts_kept_and_counted(&app.pool).await;
+    assert_eq!(kept, counted, "user_counts follows the second job too");
 }
 
 #[tokio::test]

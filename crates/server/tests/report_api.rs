@@ -514,27 +514,6 @@ async fn plans_follow_how_many_rows_match() {
     assert_eq!(Plan::for_total(0, 1_000_000, 100), Plan::SortMatches);
 }
 
-/// What `user_counts` holds, and what counting the users says it should hold.
-async fn group_counts(app: &TestApp) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
-    const KEY: &str = "customer_id || '|' || customer_global_id || '|' || customer_name || '|' \
-        || customer_account_name || '|' || customer_service_plan || '|' || profile_name || '|' \
-        || storage_region_name || '|' || mapping_name || '|' || status || '|' || license || '|' \
-        || managed_by || '|' || COALESCE(quota_gb, 2147483647) || '|' || custom_attribute_name";
-    let kept = sqlx::query_as(&format!(
-        "SELECT {KEY}, n FROM user_counts WHERE n > 0 ORDER BY 1"
-    ))
-    .fetch_all(&app.pool)
-    .await
-    .expect("kept counts");
-    let counted = sqlx::query_as(&format!(
-        "SELECT {KEY}, COUNT(*) FROM users GROUP BY 1 ORDER BY 1"
-    ))
-    .fetch_all(&app.pool)
-    .await
-    .expect("counted");
-    (kept, counted)
-}
-
 #[tokio::test]
 async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new_names() {
     let app = TestApp::with_demo_users(USERS).await;
@@ -675,7 +654,7 @@ async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new
         [("Aardvark Renamed", "zz Renamed profile")]
     );
 
-    let (kept, counted) = group_counts(&app).await;
+    let (kept, counted) = common::user_counts_kept_and_counted(&app.pool).await;
     assert_eq!(kept, counted, "user_counts follows every change");
 }
 

@@ -923,6 +923,9 @@ struct Move {
     user_id: i64,
     to: Place,
     status: &'static str,
+    /// Whether the status differs from the user's: when none of a destination's users change
+    /// status, the status and license columns (and their indexes) are left alone.
+    status_changes: bool,
     external_id: Option<String>,
     scim_id: String,
     changes: String,
@@ -947,6 +950,7 @@ fn plan(user: &PlacedUser, chosen: Option<&PlacingRule>) -> Option<Move> {
         user_id: user.id,
         to: after,
         status,
+        status_changes: status != user.status,
         external_id: user.external_id.clone(),
         scim_id: user.scim_id.clone(),
         changes: changes.to_string(),
@@ -957,6 +961,11 @@ fn plan(user: &PlacedUser, chosen: Option<&PlacingRule>) -> Option<Move> {
 /// Rows per multi-row statement: at most 12 bound values each stays far under SQLite's limit.
 const ROWS_PER_STATEMENT: usize = 500;
 
+/// From this many moves on, the report's counts and the population version are kept once per
+/// statement rather than by a trigger per row (see migration 0024); fewer, such as a SCIM
+/// request's one user, go through the triggers.
+const SET_WISE_MOVES: usize = 32;
+
 /// Writes the moves set-wise (one UPDATE per destination, events many rows per INSERT), each
 /// with its `place` provisioning event (`token_id` when a SCIM request prompted it).
 async fn write_moves(
@@ -965,19 +974,97 @@ async fn write_moves(
     moves: &[Move],
     token_id: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    let mut by_destination: HashMap<(Place, &'static str), Vec<i64>> = HashMap::new();
+    if moves.len() >= SET_WISE_MOVES {
+        // A savepoint, so an error part-way never leaves the flag raised.
+        let mut savepoint = conn.begin().await?;
+        raise_set_wise_flag(&mut savepoint, true).await?;
+        count_users(&mut savepoint, moves, Counting::Leaving).await?;
+        write_placements(&mut savepoint, moves).await?;
+        count_users(&mut savepoint, moves, Counting::Arriving).await?;
+        sqlx::query("UPDATE population_versions SET version = version + 1 WHERE customer_id = ?")
+            .bind(customer_id)
+            .execute(&mut *savepoint)
+            .await?;
+        raise_set_wise_flag(&mut savepoint, false).await?;
+        savepoint.commit().await?;
+    } else {
+        write_placements(conn, moves).await?;
+    }
+    insert_place_events(conn, customer_id, moves, token_id).await
+}
+
+async fn raise_set_wise_flag(conn: &mut SqliteConnection, raised: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE set_wise_writes SET active = ?")
+        .bind(raised)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether moved users are counted out of their groups in `user_counts` (before the write) or
+/// into their new ones (after it).
+#[derive(Clone, Copy)]
+enum Counting {
+    Leaving,
+    Arriving,
+}
+
+/// `user_counts`' key, as read from `users`.
+const USER_COUNTS_KEY: &str = "customer_id, customer_global_id, customer_name, \
+    customer_account_name, customer_service_plan, profile_name, storage_region_name, \
+    mapping_name, status, license, managed_by, COALESCE(quota_gb, 2147483647) AS quota_gb, \
+    custom_attribute_name";
+
+/// Counts the moved users out of, or into, their groups in `user_counts`, a statement per
+/// few hundred users, as the row triggers would one by one.
+async fn count_users(
+    conn: &mut SqliteConnection,
+    moves: &[Move],
+    counting: Counting,
+) -> Result<(), sqlx::Error> {
+    for chunk in moves.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = QueryBuilder::<Sqlite>::new(match counting {
+            Counting::Leaving => "UPDATE user_counts SET n = user_counts.n - moved.n FROM (",
+            Counting::Arriving => "INSERT INTO user_counts ",
+        });
+        sql.push(format_args!(
+            "SELECT {USER_COUNTS_KEY}, COUNT(*) AS n FROM users WHERE id IN ("
+        ));
+        let mut list = sql.separated(", ");
+        for planned in chunk {
+            list.push_bind(planned.user_id);
+        }
+        sql.push(") GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13");
+        sql.push(match counting {
+            Counting::Leaving => {
+                ") AS moved WHERE (user_counts.customer_id, user_counts.customer_global_id, \
+                 user_counts.customer_name, user_counts.customer_account_name, \
+                 user_counts.customer_service_plan, user_counts.profile_name, \
+                 user_counts.storage_region_name, user_counts.mapping_name, user_counts.status, \
+                 user_counts.license, user_counts.managed_by, user_counts.quota_gb, \
+                 user_counts.custom_attribute_name) = (moved.customer_id, \
+                 moved.customer_global_id, moved.customer_name, moved.customer_account_name, \
+                 moved.customer_service_plan, moved.profile_name, moved.storage_region_name, \
+                 moved.mapping_name, moved.status, moved.license, moved.managed_by, \
+                 moved.quota_gb, moved.custom_attribute_name)"
+            }
+            Counting::Arriving => " ON CONFLICT DO UPDATE SET n = user_counts.n + excluded.n",
+        });
+        sql.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// One UPDATE per destination, the report's copies of the names included.
+async fn write_placements(conn: &mut SqliteConnection, moves: &[Move]) -> Result<(), sqlx::Error> {
+    let mut by_destination: HashMap<(Place, &'static str, bool), Vec<i64>> = HashMap::new();
     for planned in moves {
         by_destination
-            .entry((planned.to, planned.status))
+            .entry((planned.to, planned.status, planned.status_changes))
             .or_default()
             .push(planned.user_id);
     }
-    for ((to, status), users) in by_destination {
-        let license = match status {
-            "Preserved" => "preserved",
-            "Active" => "active",
-            _ => "-",
-        };
+    for ((to, status, status_changes), users) in by_destination {
         for chunk in users.chunks(ROWS_PER_STATEMENT) {
             let mut sql = QueryBuilder::<Sqlite>::new("UPDATE users SET profile_id = ");
             sql.push_bind(to.0)
@@ -986,14 +1073,21 @@ async fn write_moves(
                 .push(", quota_gb = ")
                 .push_bind(to.2)
                 .push(", mapping_id = ")
-                .push_bind(to.3)
-                .push(", status = ")
-                .push_bind(status)
-                .push(", license = ")
-                .push_bind(license)
-                // The report's copies of the names, given here so the trigger that would fill
-                // them in row by row has nothing to do.
-                .push(", profile_name = (SELECT name FROM profiles WHERE id = ")
+                .push_bind(to.3);
+            if status_changes {
+                let license = match status {
+                    "Preserved" => "preserved",
+                    "Active" => "active",
+                    _ => "-",
+                };
+                sql.push(", status = ")
+                    .push_bind(status)
+                    .push(", license = ")
+                    .push_bind(license);
+            }
+            // The report's copies of the names, given here so the trigger that would fill
+            // them in row by row has nothing to do.
+            sql.push(", profile_name = (SELECT name FROM profiles WHERE id = ")
                 .push_bind(to.0)
                 .push("), storage_region_name = COALESCE((SELECT name FROM storage_regions WHERE id = ")
                 .push_bind(to.1)
@@ -1008,6 +1102,15 @@ async fn write_moves(
             sql.build().execute(&mut *conn).await?;
         }
     }
+    Ok(())
+}
+
+async fn insert_place_events(
+    conn: &mut SqliteConnection,
+    customer_id: i64,
+    moves: &[Move],
+    token_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
     let at = now_text();
     for chunk in moves.chunks(ROWS_PER_STATEMENT) {
         let mut sql = QueryBuilder::<Sqlite>::new(

@@ -195,3 +195,26 @@ pub fn mail_settings(mailer: Mailer) -> MailSettings {
         public_url: "https://provisio.example".to_owned(),
     }
 }
+
+/// What `user_counts` holds, and what counting the users says it should hold.
+pub async fn user_counts_kept_and_counted(
+    pool: &sqlx::SqlitePool,
+) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    const KEY: &str = "customer_id || '|' || customer_global_id || '|' || customer_name || '|' \
+        || customer_account_name || '|' || customer_service_plan || '|' || profile_name || '|' \
+        || storage_region_name || '|' || mapping_name || '|' || status || '|' || license || '|' \
+        || managed_by || '|' || COALESCE(quota_gb, 2147483647) || '|' || custom_attribute_name";
+    let kept = sqlx::query_as(&format!(
+        "SELECT {KEY}, n FROM user_counts WHERE n > 0 ORDER BY 1"
+    ))
+    .fetch_all(pool)
+    .await
+    .expect("kept counts");
+    let counted = sqlx::query_as(&format!(
+        "SELECT {KEY}, COUNT(*) FROM users GROUP BY 1 ORDER BY 1"
+    ))
+    .fetch_all(pool)
+    .await
+    .expect("counted");
+    (kept, counted)
+}
