@@ -32,11 +32,15 @@ enum ViewChange {
     Delete(i64),
 }
 
-/// Makes the change; the view to open after it, if any, and the views as they now are (None
+/// What a change made: the view to open after it, if any, and the views as they now are (None
 /// when only the re-read failed: the change itself was made).
-async fn apply(
-    change: ViewChange,
-) -> Result<(Option<SavedView>, Option<SavedViewList>), ApiFailure> {
+#[derive(Clone)]
+struct Applied {
+    open: Option<SavedView>,
+    views: Option<SavedViewList>,
+}
+
+async fn apply(change: ViewChange) -> Result<Applied, ApiFailure> {
     let open = match change {
         ViewChange::Create(body) => Some(api::create_view(&body).await?),
         ViewChange::Update(id, body) => Some(api::update_view(id, &body).await?),
@@ -49,42 +53,83 @@ async fn apply(
             None
         }
     };
-    Ok((open, api::saved_views().await.ok()))
+    Ok(Applied {
+        open,
+        views: api::saved_views().await.ok(),
+    })
 }
 
-#[component]
-pub fn ViewBar(
-    /// The views the admin may use; None while loading.
+/// The view bar's state and what it does: a Copy handle shared by its pieces.
+#[derive(Clone, Copy)]
+struct ViewBarState {
     views: RwSignal<Option<SavedViewList>>,
-    #[prop(into)] current: Signal<CurrentArrangement>,
-    /// Open a view (None: the standard report).
+    current: Signal<CurrentArrangement>,
     on_open: Callback<Option<SavedView>>,
-) -> impl IntoView {
+    editing: RwSignal<Editing>,
+    error: RwSignal<Option<String>>,
+    /// The open view, when the URL names one the admin may use.
+    active: Memo<Option<SavedView>>,
+    change: Action<ViewChange, Result<Applied, ApiFailure>>,
+}
+
+impl ViewBarState {
+    fn busy(self) -> bool {
+        self.change.pending().get()
+    }
+
+    fn run(self, next: ViewChange) {
+        self.error.set(None);
+        self.change.dispatch(next);
+    }
+
+    fn active_id(self) -> Option<i64> {
+        self.active.with(|v| v.as_ref().map(|v| v.id))
+    }
+
+    fn active_owned(self) -> bool {
+        self.active.with(|v| v.as_ref().is_some_and(|v| v.owned))
+    }
+
+    fn modified(self) -> bool {
+        self.active.with(|view| {
+            view.as_ref().is_some_and(|view| {
+                self.current
+                    .with(|c| c.query != view.query || c.columns != view.columns)
+            })
+        })
+    }
+
+    fn is_default(self) -> bool {
+        let id = self.active_id();
+        id.is_some() && self.views.with(|l| l.as_ref().and_then(|l| l.default_view)) == id
+    }
+
+    /// What saving the current arrangement under `name` sends.
+    fn request(self, name: String, shared: bool) -> SaveViewRequest {
+        let current = self.current.get_untracked();
+        SaveViewRequest {
+            name,
+            query: current.query,
+            columns: current.columns,
+            shared,
+        }
+    }
+}
+
+fn use_view_bar(
+    views: RwSignal<Option<SavedViewList>>,
+    current: Signal<CurrentArrangement>,
+    on_open: Callback<Option<SavedView>>,
+) -> ViewBarState {
     let editing = RwSignal::new(Editing::None);
     let error = RwSignal::new(None::<String>);
-    let name = RwSignal::new(String::new());
-    let shared = RwSignal::new(false);
-
     let active = Memo::new(move |_| {
         let id = current.with(|c| c.view)?;
         views.with(|list| list.as_ref()?.views.iter().find(|v| v.id == id).cloned())
     });
-    let modified = move || {
-        active.with(|view| {
-            view.as_ref().is_some_and(|view| {
-                current.with(|c| c.query != view.query || c.columns != view.columns)
-            })
-        })
-    };
-    let is_default = move || {
-        let id = active.with(|v| v.as_ref().map(|v| v.id));
-        id.is_some() && views.with(|l| l.as_ref().and_then(|l| l.default_view)) == id
-    };
-
     let change = Action::new_local(|change: &ViewChange| apply(change.clone()));
-    let busy = move || change.pending().get();
     Effect::new(move |_| match change.value().get() {
-        Some(Ok((open, list))) => {
+        Some(Ok(Applied { open, views: list })) => {
             editing.set(Editing::None);
             if let Some(list) = list {
                 views.set(Some(list));
@@ -96,168 +141,192 @@ pub fn ViewBar(
         Some(Err(failure)) => error.set(Some(failure.message)),
         None => {}
     });
-    let run = move |next: ViewChange| {
-        error.set(None);
-        change.dispatch(next);
-    };
-    let request = move |name: String, shared: bool| {
-        let current = current.get_untracked();
-        SaveViewRequest {
-            name,
-            query: current.query,
-            columns: current.columns,
-            shared,
-        }
-    };
+    ViewBarState {
+        views,
+        current,
+        on_open,
+        editing,
+        error,
+        active,
+        change,
+    }
+}
 
-    let save_as = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        run(ViewChange::Create(request(
-            name.get_untracked(),
-            shared.get_untracked(),
-        )));
-    };
-    let save_changes = move |_| {
-        if let Some(view) = active.get_untracked() {
-            run(ViewChange::Update(
-                view.id,
-                request(view.name.clone(), view.shared),
-            ));
-        }
-    };
-    let toggle_default = move |_| {
-        let target = if is_default() {
-            None
-        } else {
-            active.with_untracked(|v| v.as_ref().map(|v| v.id))
-        };
-        run(ViewChange::SetDefault(target));
-    };
-    let delete = move |id: i64| {
-        run(ViewChange::Delete(id));
-        on_open.run(None);
-    };
-    let on_select = move |event: leptos::ev::Event| {
-        let value = event_target_value(&event);
-        let chosen = value.parse::<i64>().ok().and_then(|id| {
-            views.with_untracked(|l| l.as_ref()?.views.iter().find(|v| v.id == id).cloned())
-        });
-        editing.set(Editing::None);
-        on_open.run(chosen);
-    };
-    let selected_value = move || {
-        active
-            .with(|v| v.as_ref().map(|v| v.id.to_string()))
-            .unwrap_or_default()
-    };
-    let options = move || {
-        views.with(|list| {
-            list.as_ref()
-                .map(|list| {
-                    list.views
-                        .iter()
-                        .map(|view| {
-                            let label = if view.owned {
-                                view.name.clone()
-                            } else {
-                                format!("{} (shared by {})", view.name, view.owner_name)
-                            };
-                            view! { <option value=view.id.to_string()>{label}</option> }
-                        })
-                        .collect_view()
-                })
-                .unwrap_or_default()
-        })
-    };
-
+#[component]
+pub fn ViewBar(
+    /// The views the admin may use; None while loading.
+    views: RwSignal<Option<SavedViewList>>,
+    #[prop(into)] current: Signal<CurrentArrangement>,
+    /// Open a view (None: the standard report).
+    on_open: Callback<Option<SavedView>>,
+) -> impl IntoView {
+    let bar = use_view_bar(views, current, on_open);
+    let error = bar.error;
     view! {
         <div class="view-bar">
-            <label class="view-picker">
-                <span>"View"</span>
-                <select class="view-select" prop:value=selected_value on:change=on_select>
-                    <option value="">"Standard report"</option>
-                    {options}
-                </select>
-            </label>
-            <Show when=modified>
+            <ViewPicker bar />
+            <Show when=move || bar.modified()>
                 <span class="badge view-modified">"Modified"</span>
-                <Show when=move || active.with(|v| v.as_ref().is_some_and(|v| v.owned))>
-                    <button type="button" class="button secondary save-view-changes" disabled=busy on:click=save_changes>
+                <Show when=move || bar.active_owned()>
+                    <button
+                        type="button"
+                        class="button secondary save-view-changes"
+                        disabled=move || bar.busy()
+                        on:click=move |_| {
+                            if let Some(view) = bar.active.get_untracked() {
+                                bar.run(ViewChange::Update(view.id, bar.request(view.name.clone(), view.shared)));
+                            }
+                        }
+                    >
                         "Save changes"
                     </button>
                 </Show>
             </Show>
-            <Show when=move || active.with(Option::is_some)>
-                <button
-                    type="button"
-                    class="button link toggle-default-view"
-                    aria-pressed=move || is_default().to_string()
-                    disabled=busy
-                    on:click=toggle_default
-                >
-                    {move || if is_default() { "Default view ✓" } else { "Set as default" }}
-                </button>
-                <Show when=move || active.with(|v| v.as_ref().is_some_and(|v| v.owned))>
-                    <button
-                        type="button"
-                        class="button link danger delete-view"
-                        on:click=move |_| {
-                            if let Some(id) = active.with_untracked(|v| v.as_ref().map(|v| v.id)) {
-                                editing.set(Editing::ConfirmDelete(id));
-                            }
-                        }
-                    >
-                        "Delete view"
-                    </button>
-                </Show>
+            <Show when=move || bar.active_id().is_some()>
+                <ActiveViewActions bar />
             </Show>
             <button
                 type="button"
                 class="button secondary save-view"
                 on:click=move |_| {
-                    name.set(String::new());
-                    shared.set(false);
                     error.set(None);
-                    editing.set(Editing::SaveAs);
+                    bar.editing.set(Editing::SaveAs);
                 }
             >
                 "Save view…"
             </button>
-            {move || match editing.get() {
+            {move || match bar.editing.get() {
                 Editing::None => ().into_any(),
-                Editing::SaveAs => view! {
-                    <form class="save-view-form" on:submit=save_as>
-                        <label>
-                            <span>"View name"</span>
-                            <input type="text" class="view-name" required maxlength="80" bind:value=name autofocus />
-                        </label>
-                        <label class="checkbox">
-                            <input type="checkbox" class="view-shared" bind:checked=shared />
-                            "Share with my organisation (read-only for others)"
-                        </label>
-                        <button type="submit" class="button primary" disabled=busy>"Save view"</button>
-                        <button type="button" class="button secondary" on:click=move |_| editing.set(Editing::None)>
-                            "Cancel"
-                        </button>
-                    </form>
-                }
-                .into_any(),
-                Editing::ConfirmDelete(id) => view! {
-                    <div class="confirm" role="alertdialog" aria-label="Delete view">
-                        <span>"Delete this view for everyone it is shared with?"</span>
-                        <button type="button" class="button danger confirm-delete-view" disabled=busy on:click=move |_| delete(id)>
-                            "Delete"
-                        </button>
-                        <button type="button" class="button secondary" on:click=move |_| editing.set(Editing::None)>
-                            "Cancel"
-                        </button>
-                    </div>
-                }
-                .into_any(),
+                Editing::SaveAs => view! { <SaveViewForm bar /> }.into_any(),
+                Editing::ConfirmDelete(id) => view! { <ConfirmDeleteView bar id /> }.into_any(),
             }}
             <Show when=move || error.get().is_some()>
                 <p class="inline-error" role="alert">{move || error.get()}</p>
             </Show>
+        </div>
+    }
+}
+
+/// The views to open, the standard report first.
+#[component]
+fn ViewPicker(bar: ViewBarState) -> impl IntoView {
+    let on_select = move |event: leptos::ev::Event| {
+        let value = event_target_value(&event);
+        let chosen = value.parse::<i64>().ok().and_then(|id| {
+            bar.views
+                .with_untracked(|l| l.as_ref()?.views.iter().find(|v| v.id == id).cloned())
+        });
+        bar.editing.set(Editing::None);
+        bar.on_open.run(chosen);
+    };
+    let selected_value = move || bar.active_id().map(|id| id.to_string()).unwrap_or_default();
+    let options = move || {
+        bar.views.with(|list| {
+            list.iter()
+                .flat_map(|list| &list.views)
+                .map(|view| {
+                    let label = if view.owned {
+                        view.name.clone()
+                    } else {
+                        format!("{} (shared by {})", view.name, view.owner_name)
+                    };
+                    view! { <option value=view.id.to_string()>{label}</option> }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <label class="view-picker">
+            <span>"View"</span>
+            <select class="view-select" prop:value=selected_value on:change=on_select>
+                <option value="">"Standard report"</option>
+                {options}
+            </select>
+        </label>
+    }
+}
+
+/// Default and delete, for the open view.
+#[component]
+fn ActiveViewActions(bar: ViewBarState) -> impl IntoView {
+    let toggle_default = move |_| {
+        let target = if bar.is_default() {
+            None
+        } else {
+            bar.active_id()
+        };
+        bar.run(ViewChange::SetDefault(target));
+    };
+    view! {
+        <button
+            type="button"
+            class="button link toggle-default-view"
+            aria-pressed=move || bar.is_default().to_string()
+            disabled=move || bar.busy()
+            on:click=toggle_default
+        >
+            {move || if bar.is_default() { "Default view ✓" } else { "Set as default" }}
+        </button>
+        <Show when=move || bar.active_owned()>
+            <button
+                type="button"
+                class="button link danger delete-view"
+                on:click=move |_| {
+                    if let Some(id) = bar.active_id() {
+                        bar.editing.set(Editing::ConfirmDelete(id));
+                    }
+                }
+            >
+                "Delete view"
+            </button>
+        </Show>
+    }
+}
+
+/// Saves the current arrangement as a new view.
+#[component]
+fn SaveViewForm(bar: ViewBarState) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let shared = RwSignal::new(false);
+    let save_as = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        bar.run(ViewChange::Create(
+            bar.request(name.get_untracked(), shared.get_untracked()),
+        ));
+    };
+    view! {
+        <form class="save-view-form" on:submit=save_as>
+            <label>
+                <span>"View name"</span>
+                <input type="text" class="view-name" required maxlength="80" bind:value=name autofocus />
+            </label>
+            <label class="checkbox">
+                <input type="checkbox" class="view-shared" bind:checked=shared />
+                "Share with my organisation (read-only for others)"
+            </label>
+            <button type="submit" class="button primary" disabled=move || bar.busy()>"Save view"</button>
+            <button type="button" class="button secondary" on:click=move |_| bar.editing.set(Editing::None)>
+                "Cancel"
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn ConfirmDeleteView(bar: ViewBarState, id: i64) -> impl IntoView {
+    let delete = move |_| {
+        bar.run(ViewChange::Delete(id));
+        bar.on_open.run(None);
+    };
+    view! {
+        <div class="confirm" role="alertdialog" aria-label="Delete view">
+            <span>"Delete this view for everyone it is shared with?"</span>
+            <button type="button" class="button danger confirm-delete-view" disabled=move || bar.busy() on:click=delete>
+                "Delete"
+            </button>
+            <button type="button" class="button secondary" on:click=move |_| bar.editing.set(Editing::None)>
+                "Cancel"
+            </button>
         </div>
     }
 }
