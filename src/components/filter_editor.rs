@@ -11,6 +11,83 @@ use provisio_api::report::{
 
 use crate::components::facet_checklist::FacetChecklist;
 
+/// The filter as the panel holds it: a Copy handle its pieces share.
+#[derive(Clone, Copy)]
+struct FilterDraft {
+    field: RwSignal<ReportField>,
+    operator: RwSignal<Operator>,
+    /// The value, or the first of two (Between), or comma-separated values without facets.
+    first: RwSignal<String>,
+    second: RwSignal<String>,
+    /// Values ticked in the facet list (any of).
+    chosen: RwSignal<Vec<String>>,
+    error: RwSignal<Option<String>>,
+    facets: Signal<Option<ReportFacets>>,
+}
+
+impl FilterDraft {
+    fn new(initial: Option<&Filter>, facets: Signal<Option<ReportFacets>>) -> FilterDraft {
+        let values = initial.map(Filter::values).unwrap_or_default();
+        FilterDraft {
+            field: RwSignal::new(initial.map_or(ReportField::UserName, Filter::field)),
+            operator: RwSignal::new(initial.map_or(Operator::Contains, Filter::operator)),
+            first: RwSignal::new(values.first().cloned().unwrap_or_default()),
+            second: RwSignal::new(values.get(1).cloned().unwrap_or_default()),
+            chosen: RwSignal::new(match initial.map(Filter::operand) {
+                Some(Operand::Texts(values)) => values.clone(),
+                _ => vec![],
+            }),
+            error: RwSignal::new(None),
+            facets,
+        }
+    }
+
+    /// The field's values with counts, when the facets list them.
+    fn facet_values(self) -> Option<Vec<FacetValue>> {
+        self.facets.with(|facets| {
+            facets
+                .as_ref()
+                .and_then(|facets| facets.for_field(self.field.get()))
+                .map(<[_]>::to_vec)
+        })
+    }
+
+    /// Another field: its first operator, no values.
+    fn pick_field(self, key: &str) {
+        if let Some(new_field) = ReportField::from_key(key) {
+            self.field.set(new_field);
+            self.operator.set(new_field.kind().operators()[0]);
+            self.first.set(String::new());
+            self.second.set(String::new());
+            self.chosen.set(vec![]);
+            self.error.set(None);
+        }
+    }
+
+    /// The filter, checked as the server checks it, or the reason it is refused.
+    fn filter(self) -> Result<Filter, String> {
+        let values = match self.operator.get_untracked() {
+            Operator::IsEmpty => vec![],
+            Operator::Between => vec![self.first.get_untracked(), self.second.get_untracked()],
+            Operator::AnyOf if self.facet_values().is_some() => self.chosen.get_untracked(),
+            Operator::AnyOf => self
+                .first
+                .get_untracked()
+                .split(',')
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect(),
+            _ => vec![self.first.get_untracked()],
+        };
+        Filter::new(
+            self.field.get_untracked(),
+            self.operator.get_untracked(),
+            values,
+        )
+        .map_err(|err| err.message)
+    }
+}
+
 #[component]
 pub fn FilterEditor(
     /// The filter being edited, or `None` to add one.
@@ -20,83 +97,111 @@ pub fn FilterEditor(
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let editing = initial.is_some();
-    let start_field = initial
-        .as_ref()
-        .map(Filter::field)
-        .unwrap_or(ReportField::UserName);
-    let start_operator = initial
-        .as_ref()
-        .map(Filter::operator)
-        .unwrap_or(Operator::Contains);
-    let start_values = initial.as_ref().map(Filter::values).unwrap_or_default();
+    let draft = FilterDraft::new(initial.as_ref(), facets);
+    let error = draft.error;
+    view! {
+        <form
+            class="filter-editor"
+            role="dialog"
+            aria-label=if editing { "Edit filter" } else { "Add filter" }
+            on:submit=move |event| {
+                event.prevent_default();
+                match draft.filter() {
+                    Ok(filter) => on_apply.run(filter),
+                    Err(message) => error.set(Some(message)),
+                }
+            }
+            on:keydown=move |event| {
+                if event.key() == "Escape" {
+                    on_cancel.run(());
+                }
+            }
+        >
+            <FieldAndCondition draft />
+            <ValueInputs draft />
+            <Show when=move || error.get().is_some()>
+                <p class="form-error" role="alert">{move || error.get()}</p>
+            </Show>
+            <div class="actions">
+                <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>
+                    "Cancel"
+                </button>
+                <button type="submit" class="button primary">
+                    {if editing { "Update filter" } else { "Apply filter" }}
+                </button>
+            </div>
+        </form>
+    }
+}
 
-    let field = RwSignal::new(start_field);
-    let operator = RwSignal::new(start_operator);
-    let first = RwSignal::new(start_values.first().cloned().unwrap_or_default());
-    let second = RwSignal::new(start_values.get(1).cloned().unwrap_or_default());
-    let chosen = RwSignal::new(match initial.as_ref().map(Filter::operand) {
-        Some(Operand::Texts(values)) => values.clone(),
-        _ => vec![],
-    });
-    let error = RwSignal::new(None::<String>);
+/// The field (focused when the panel opens) and the operators its type offers.
+#[component]
+fn FieldAndCondition(draft: FilterDraft) -> impl IntoView {
+    let (field, operator) = (draft.field, draft.operator);
     let field_select = NodeRef::<html::Select>::new();
-
     Effect::new(move |_| {
         if let Some(select) = field_select.get() {
             let _ = select.focus();
         }
     });
+    view! {
+        <label class="field">
+            <span>"Field"</span>
+            <select
+                class="filter-field"
+                node_ref=field_select
+                on:change=move |event| draft.pick_field(&event_target_value(&event))
+                prop:value=move || field.get().key()
+            >
+                {ReportField::ALL
+                    .into_iter()
+                    .map(|f| view! { <option value=f.key()>{f.label()}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+        <label class="field">
+            <span>"Condition"</span>
+            <select
+                class="filter-operator"
+                on:change=move |event| {
+                    if let Some(op) = Operator::from_key(&event_target_value(&event)) {
+                        operator.set(op);
+                        draft.error.set(None);
+                    }
+                }
+                prop:value=move || operator.get().key()
+            >
+                {move || {
+                    field
+                        .get()
+                        .kind()
+                        .operators()
+                        .iter()
+                        .map(|op| view! { <option value=op.key()>{op.label()}</option> })
+                        .collect_view()
+                }}
+            </select>
+        </label>
+    }
+}
 
-    let facet_values = move || {
-        facets.with(|facets| {
-            facets
-                .as_ref()
-                .and_then(|facets| facets.for_field(field.get()))
-                .map(<[_]>::to_vec)
-        })
-    };
-    let pick_field = move |key: String| {
-        if let Some(new_field) = ReportField::from_key(&key) {
-            field.set(new_field);
-            operator.set(new_field.kind().operators()[0]);
-            first.set(String::new());
-            second.set(String::new());
-            chosen.set(vec![]);
-            error.set(None);
-        }
-    };
-    let apply = move || {
-        let values = match operator.get_untracked() {
-            Operator::IsEmpty => vec![],
-            Operator::Between => vec![first.get_untracked(), second.get_untracked()],
-            Operator::AnyOf if facet_values().is_some() => chosen.get_untracked(),
-            Operator::AnyOf => first
-                .get_untracked()
-                .split(',')
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .collect(),
-            _ => vec![first.get_untracked()],
-        };
-        match Filter::new(field.get_untracked(), operator.get_untracked(), values) {
-            Ok(filter) => on_apply.run(filter),
-            Err(err) => error.set(Some(err.message)),
-        }
-    };
-
-    let input_type = move || match (field.get().kind(), operator.get()) {
+/// The inputs the operator needs: none, one, two, or values to tick.
+#[component]
+fn ValueInputs(draft: FilterDraft) -> impl IntoView {
+    let (operator, first, second) = (draft.operator, draft.first, draft.second);
+    let input_type = move || match (draft.field.get().kind(), operator.get()) {
         (_, Operator::InLastDays) | (FieldKind::Number, _) => "number",
         (FieldKind::Date, _) => "date",
         _ => "text",
     };
-    let value_inputs = move || {
+    move || {
         let op = operator.get();
         if op == Operator::IsEmpty {
             return view! { <p class="hint">"No value needed."</p> }.into_any();
         }
         if op == Operator::AnyOf {
-            if let Some(options) = facet_values() {
-                return view! { <ValueChecklist options chosen /> }.into_any();
+            if let Some(options) = draft.facet_values() {
+                return view! { <ValueChecklist options chosen=draft.chosen /> }.into_any();
             }
             return view! {
                 <label class="field">
@@ -124,73 +229,6 @@ pub fn FilterEditor(
             </Show>
         }
         .into_any()
-    };
-
-    view! {
-        <form
-            class="filter-editor"
-            role="dialog"
-            aria-label=if editing { "Edit filter" } else { "Add filter" }
-            on:submit=move |event| {
-                event.prevent_default();
-                apply();
-            }
-            on:keydown=move |event| {
-                if event.key() == "Escape" {
-                    on_cancel.run(());
-                }
-            }
-        >
-            <label class="field">
-                <span>"Field"</span>
-                <select
-                    class="filter-field"
-                    node_ref=field_select
-                    on:change=move |event| pick_field(event_target_value(&event))
-                    prop:value=move || field.get().key()
-                >
-                    {ReportField::ALL
-                        .into_iter()
-                        .map(|f| view! { <option value=f.key()>{f.label()}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            <label class="field">
-                <span>"Condition"</span>
-                <select
-                    class="filter-operator"
-                    on:change=move |event| {
-                        if let Some(op) = Operator::from_key(&event_target_value(&event)) {
-                            operator.set(op);
-                            error.set(None);
-                        }
-                    }
-                    prop:value=move || operator.get().key()
-                >
-                    {move || {
-                        field
-                            .get()
-                            .kind()
-                            .operators()
-                            .iter()
-                            .map(|op| view! { <option value=op.key()>{op.label()}</option> })
-                            .collect_view()
-                    }}
-                </select>
-            </label>
-            {value_inputs}
-            <Show when=move || error.get().is_some()>
-                <p class="form-error" role="alert">{move || error.get()}</p>
-            </Show>
-            <div class="actions">
-                <button type="button" class="button secondary" on:click=move |_| on_cancel.run(())>
-                    "Cancel"
-                </button>
-                <button type="submit" class="button primary">
-                    {if editing { "Update filter" } else { "Apply filter" }}
-                </button>
-            </div>
-        </form>
     }
 }
 
