@@ -223,44 +223,7 @@ pub fn DataTable(
                     <For
                         each=visible_rows
                         key=|(index, row)| (*index, row.id)
-                        children=move |(index, row)| {
-                            let row_id = row.id;
-                            let select_label = format!("Select {}", row.user_email);
-                            view! {
-                                <tr class="row" aria-rowindex=index + 2 data-row-id=row_id
-                                    class:selected=move || selection.is_some_and(|s| s.is_selected(row_id))>
-                                    {selection.map(|selection| view! {
-                                        <td class="select-cell">
-                                            <input type="checkbox" class="select-row" aria-label=select_label
-                                                prop:checked=move || selection.is_selected(row_id)
-                                                on:change=move |event| selection.set(row_id, event_target_checked(&event)) />
-                                        </td>
-                                    })}
-                                    {move || {
-                                        columns
-                                            .get()
-                                            .into_iter()
-                                            .map(|field| {
-                                                let text = format::cell(&row, field);
-                                                let title = text.clone();
-                                                let numeric = field.kind() == FieldKind::Number;
-                                                // The email opens the user's page.
-                                                let content = if field == ReportField::UserEmail {
-                                                    view! { <a class="user-link" href=format!("/users/{row_id}")>{text}</a> }.into_any()
-                                                } else {
-                                                    text.into_any()
-                                                };
-                                                view! {
-                                                    <td class:numeric=numeric title=title>
-                                                        {content}
-                                                    </td>
-                                                }
-                                            })
-                                            .collect_view()
-                                    }}
-                                </tr>
-                            }
-                        }
+                        children=move |(index, row)| view! { <TableRow index row columns selection /> }
                     />
                     <tr class="spacer" aria-hidden="true" style:height=bottom_spacer></tr>
                     <Show when=move || loading_more.get()>
@@ -271,6 +234,50 @@ pub fn DataTable(
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// One user's row: the selection checkbox when rows can be selected, then the visible cells.
+#[component]
+fn TableRow(
+    index: usize,
+    row: ReportRow,
+    columns: Signal<Vec<ReportField>>,
+    selection: Option<RowSelection>,
+) -> impl IntoView {
+    let row_id = row.id;
+    let select_label = format!("Select {}", row.user_email);
+    let cells = move || {
+        columns
+            .get()
+            .into_iter()
+            .map(|field| {
+                let text = format::cell(&row, field);
+                let title = text.clone();
+                let numeric = field.kind() == FieldKind::Number;
+                // The email opens the user's page.
+                let content = if field == ReportField::UserEmail {
+                    view! { <a class="user-link" href=format!("/users/{row_id}")>{text}</a> }
+                        .into_any()
+                } else {
+                    text.into_any()
+                };
+                view! { <td class:numeric=numeric title=title>{content}</td> }
+            })
+            .collect_view()
+    };
+    view! {
+        <tr class="row" aria-rowindex=index + 2 data-row-id=row_id
+            class:selected=move || selection.is_some_and(|s| s.is_selected(row_id))>
+            {selection.map(|selection| view! {
+                <td class="select-cell">
+                    <input type="checkbox" class="select-row" aria-label=select_label
+                        prop:checked=move || selection.is_selected(row_id)
+                        on:change=move |event| selection.set(row_id, event_target_checked(&event)) />
+                </td>
+            })}
+            {cells}
+        </tr>
     }
 }
 
