@@ -254,6 +254,31 @@ pub async fn delete(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// A delivery's status as stored; a value outside these fails the row's decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Recorded, waiting for its (re)try time.
+    Pending,
+    /// Claimed by the scheduler, being sent.
+    Sending,
+    Sent,
+    Skipped,
+    Failed,
+}
+
+impl From<DeliveryStatus> for DeliveryOutcome {
+    fn from(status: DeliveryStatus) -> Self {
+        match status {
+            DeliveryStatus::Pending => DeliveryOutcome::Pending,
+            DeliveryStatus::Sending => DeliveryOutcome::Sending,
+            DeliveryStatus::Sent => DeliveryOutcome::Sent,
+            DeliveryStatus::Skipped => DeliveryOutcome::Skipped,
+            DeliveryStatus::Failed => DeliveryOutcome::Failed,
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct DeliveryRecord {
     id: i64,
@@ -265,7 +290,7 @@ struct DeliveryRecord {
     rows: Option<i64>,
     bytes: Option<i64>,
     attempts: i64,
-    status: String,
+    status: DeliveryStatus,
     error: Option<String>,
 }
 
@@ -280,7 +305,7 @@ impl From<DeliveryRecord> for Delivery {
             rows: r.rows.and_then(|n| u64::try_from(n).ok()),
             bytes: r.bytes.and_then(|n| u64::try_from(n).ok()),
             attempts: u32::try_from(r.attempts).unwrap_or(0),
-            outcome: DeliveryOutcome::from_key(&r.status).unwrap_or(DeliveryOutcome::Failed),
+            outcome: r.status.into(),
             error: r.error,
         }
     }
@@ -346,10 +371,11 @@ pub async fn record_due(
     for (id, scheduled_for, Json(schedule), recipients) in due {
         let done = sqlx::query(
             "INSERT OR IGNORE INTO deliveries (subscription_id, scheduled_for, on_demand, status, \
-             recipients, created_at) VALUES (?, ?, 0, 'pending', ?, ?)",
+             recipients, created_at) VALUES (?, ?, 0, ?, ?, ?)",
         )
         .bind(id)
         .bind(scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .bind(DeliveryStatus::Pending)
         .bind(&recipients)
         .bind(now_text())
         .execute(&mut *tx)
@@ -371,10 +397,11 @@ pub async fn record_on_demand(pool: &SqlitePool, subscription_id: i64) -> Result
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     sqlx::query_scalar(
         "INSERT INTO deliveries (subscription_id, scheduled_for, on_demand, status, recipients, \
-         created_at) SELECT id, ?, 1, 'pending', recipients, ? FROM subscriptions WHERE id = ? \
+         created_at) SELECT id, ?, 1, ?, recipients, ? FROM subscriptions WHERE id = ? \
          RETURNING id",
     )
     .bind(&now)
+    .bind(DeliveryStatus::Pending)
     .bind(&now)
     .bind(subscription_id)
     .fetch_one(pool)
@@ -397,8 +424,9 @@ pub async fn ready(
 ) -> Result<Vec<PendingDelivery>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, subscription_id, scheduled_for, attempts FROM deliveries \
-         WHERE status = 'pending' AND (retry_at IS NULL OR retry_at <= ?) ORDER BY id",
+         WHERE status = ? AND (retry_at IS NULL OR retry_at <= ?) ORDER BY id",
     )
+    .bind(DeliveryStatus::Pending)
     .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     .fetch_all(pool)
     .await
@@ -407,10 +435,11 @@ pub async fn ready(
 /// Claims a pending delivery for sending; false when another worker has it.
 pub async fn claim(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1 \
-         WHERE id = ? AND status = 'pending'",
+        "UPDATE deliveries SET status = ?, attempts = attempts + 1 WHERE id = ? AND status = ?",
     )
+    .bind(DeliveryStatus::Sending)
     .bind(id)
+    .bind(DeliveryStatus::Pending)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -420,11 +449,13 @@ pub async fn claim(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
 /// It is marked failed with that said, never sent again (no duplicates) and never hidden.
 pub async fn fail_interrupted(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE deliveries SET status = 'failed', finished_at = ?, error = \
+        "UPDATE deliveries SET status = ?, finished_at = ?, error = \
          'The server stopped while sending; the message may not have arrived. Use Send now to resend.' \
-         WHERE status = 'sending'",
+         WHERE status = ?",
     )
+    .bind(DeliveryStatus::Failed)
     .bind(now_text())
+    .bind(DeliveryStatus::Sending)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
@@ -458,28 +489,32 @@ pub async fn finish(pool: &SqlitePool, id: i64, finish: Finish) -> Result<(), sq
             rows,
             bytes,
         } => sqlx::query(
-            "UPDATE deliveries SET status = 'sent', recipients = ?, rows = ?, bytes = ?, \
+            "UPDATE deliveries SET status = ?, recipients = ?, rows = ?, bytes = ?, \
              error = NULL, finished_at = ? WHERE id = ?",
         )
+        .bind(DeliveryStatus::Sent)
         .bind(Json(recipients))
         .bind(i64::try_from(rows).unwrap_or(i64::MAX))
         .bind(i64::try_from(bytes).unwrap_or(i64::MAX))
         .bind(now),
-        Finish::Skipped { rows } => sqlx::query(
-            "UPDATE deliveries SET status = 'skipped', rows = ?, finished_at = ? WHERE id = ?",
-        )
-        .bind(i64::try_from(rows).unwrap_or(i64::MAX))
-        .bind(now),
-        Finish::Retry { error, retry_at } => sqlx::query(
-            "UPDATE deliveries SET status = 'pending', error = ?, retry_at = ? WHERE id = ?",
-        )
-        .bind(error)
-        .bind(retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        Finish::Failed { error } => sqlx::query(
-            "UPDATE deliveries SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
-        )
-        .bind(error)
-        .bind(now),
+        Finish::Skipped { rows } => {
+            sqlx::query("UPDATE deliveries SET status = ?, rows = ?, finished_at = ? WHERE id = ?")
+                .bind(DeliveryStatus::Skipped)
+                .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+                .bind(now)
+        }
+        Finish::Retry { error, retry_at } => {
+            sqlx::query("UPDATE deliveries SET status = ?, error = ?, retry_at = ? WHERE id = ?")
+                .bind(DeliveryStatus::Pending)
+                .bind(error)
+                .bind(retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        }
+        Finish::Failed { error } => {
+            sqlx::query("UPDATE deliveries SET status = ?, error = ?, finished_at = ? WHERE id = ?")
+                .bind(DeliveryStatus::Failed)
+                .bind(error)
+                .bind(now)
+        }
     };
     query.bind(id).execute(pool).await?;
     Ok(())
