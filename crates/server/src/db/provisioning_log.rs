@@ -7,7 +7,7 @@ use provisio_api::provisioning::{
     EventFacet, EventFacets, EventKind, EventQuery, EventRow, EventStatus,
 };
 use provisio_api::scim::IdentityProvider;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::Scope;
 
@@ -390,27 +390,49 @@ async fn names(
     Ok(rows.into_iter().collect())
 }
 
-/// Puts the events written since the last call into the search index and the hourly counts,
-/// in one write transaction; how many. Readers see the same answers before and after: they
-/// read the events past the watermark directly.
+/// Events indexed per write transaction: a mapping re-evaluation writes one event per user
+/// moved (100,000 and more), and indexing them in one transaction held SCIM writes for a third
+/// of a second; a batch of this size takes a few milliseconds.
+pub const INDEX_BATCH_EVENTS: i64 = 2_000;
+
+/// Puts the events written since the last call into the search index and the hourly counts;
+/// how many. Readers see the same answers before and after: they read the events past the
+/// watermark directly.
 pub async fn index_new(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let mut tx = super::write_transaction(pool).await?;
-    let (from, to): (i64, i64) = sqlx::query_as(
-        "SELECT last_event_id, (SELECT COALESCE(MAX(id), 0) FROM provisioning_events) \
-         FROM provisioning_log_indexed",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if to <= from {
-        return Ok(0);
+    index_new_in_batches(pool, INDEX_BATCH_EVENTS).await
+}
+
+/// As `index_new`, `batch` event ids per write transaction, so writers waiting for their turn
+/// get it between batches.
+pub async fn index_new_in_batches(pool: &SqlitePool, batch: i64) -> Result<u64, sqlx::Error> {
+    let mut indexed = 0;
+    loop {
+        let mut tx = super::write_transaction(pool).await?;
+        let (from, newest): (i64, i64) = sqlx::query_as(
+            "SELECT last_event_id, (SELECT COALESCE(MAX(id), 0) FROM provisioning_events) \
+             FROM provisioning_log_indexed",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if newest <= from {
+            return Ok(indexed);
+        }
+        let to = newest.min(from.saturating_add(batch.max(1)));
+        index_range(&mut tx, from, to).await?;
+        tx.commit().await?;
+        indexed += u64::try_from(to - from).unwrap_or(0);
     }
+}
+
+/// Indexes the events with ids in (from, to] and moves the watermark to `to`.
+async fn index_range(conn: &mut SqliteConnection, from: i64, to: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO provisioning_events_identity (rowid, identity) \
          SELECT id, identity FROM provisioning_events WHERE id > ? AND id <= ?",
     )
     .bind(from)
     .bind(to)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::query(
         "INSERT INTO provisioning_hourly (customer_id, hour, requests, failures, unauthorized) \
@@ -426,14 +448,13 @@ pub async fn index_new(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     )
     .bind(from)
     .bind(to)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE provisioning_log_indexed SET last_event_id = ?")
         .bind(to)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
-    Ok(u64::try_from(to - from).unwrap_or(0))
+    Ok(())
 }
 
 /// Removes up to `batch` events older than `cutoff`; how many went. Small batches keep each
