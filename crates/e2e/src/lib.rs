@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder, Locator};
 use provisio_api::auth::Role;
-use provisio_server::delivery::mail::Mailer;
-use provisio_server::delivery::{Deliverer, MailSettings};
 use provisio_server::demo::DemoAdmin;
-use provisio_server::{app, db, demo, AppOptions, AppState};
+use provisio_server::{app, AppOptions, AppState};
+use provisio_testkit::SeededDatabase;
 use serde_json::{json, Value};
 
 /// A running Provisio server over its own temporary database.
@@ -24,7 +23,7 @@ pub struct TestServer {
     pub pool: sqlx::SqlitePool,
     /// Where the server writes subscription mail (.eml files).
     pub outbox: PathBuf,
-    _dir: tempfile::TempDir,
+    _database: SeededDatabase,
 }
 
 impl TestServer {
@@ -44,22 +43,14 @@ impl TestServer {
                 dist.display()
             );
         }
-        let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("e2e.db").display());
-        let pool = db::connect(&url).await?;
-        let seeded = demo::seed(&pool, demo_users).await?;
+        let mut database = SeededDatabase::new(demo_users)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
-        let outbox = dir.path().join("outbox");
-        let settings = MailSettings {
-            mailer: Mailer::outbox(outbox.clone())?,
-            from: "Provisio <provisio@provisio.example>".parse()?,
-            public_url: format!("http://{address}"),
-        };
-        let state = AppState {
-            deliverer: Some(Deliverer::new(pool.clone(), settings)),
-            ..AppState::new(pool.clone())
-        };
+        let state = database
+            .state(&format!("http://{address}"))
+            .map_err(|e| anyhow::anyhow!(e))?;
         let router = app(
             configure(state),
             &AppOptions {
@@ -72,10 +63,10 @@ impl TestServer {
         });
         Ok(TestServer {
             base_url: format!("http://{address}"),
-            admins: seeded.admins,
-            pool,
-            outbox,
-            _dir: dir,
+            admins: std::mem::take(&mut database.admins),
+            pool: database.pool.clone(),
+            outbox: database.outbox.clone(),
+            _database: database,
         })
     }
 

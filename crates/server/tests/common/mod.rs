@@ -10,9 +10,10 @@ use axum::Router;
 use http_body_util::BodyExt;
 use provisio_api::auth::Role;
 use provisio_server::delivery::mail::Mailer;
-use provisio_server::delivery::{Deliverer, MailSettings};
+use provisio_server::delivery::MailSettings;
 use provisio_server::demo::DemoAdmin;
-use provisio_server::{app, db, demo, AppOptions, AppState};
+use provisio_server::{app, AppOptions, AppState};
+use provisio_testkit::SeededDatabase;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -22,7 +23,8 @@ pub struct TestApp {
     pub admins: Vec<DemoAdmin>,
     /// The MSP admin's session cookie, used by `get`.
     pub msp_cookie: String,
-    _dir: tempfile::TempDir,
+    /// The database's folder, kept while the app lives (None over an existing router).
+    _database: Option<SeededDatabase>,
 }
 
 /// An answer: status, headers and the body parsed as JSON (Null when it is not JSON).
@@ -42,23 +44,17 @@ impl TestApp {
 
     /// A seeded app whose state `configure` adjusts first (limits, say).
     pub async fn with_state(users: u64, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-        let pool = db::connect(&url).await.expect("database opens");
-        let seeded = demo::seed(&pool, users).await.expect("demo data seeds");
-        // Mail goes to an outbox in the test's directory unless `configure` says otherwise.
-        let outbox = Mailer::outbox(dir.path().join("outbox")).expect("outbox");
-        let state = AppState {
-            deliverer: Some(Deliverer::new(pool.clone(), mail_settings(outbox))),
-            ..AppState::new(pool.clone())
-        };
+        let mut database = SeededDatabase::new(users).await.expect("seeded database");
+        let state = database
+            .state("https://provisio.example")
+            .expect("application state");
         let router = app(configure(state), &AppOptions::default());
         let mut test_app = TestApp {
             router,
-            pool,
-            admins: seeded.admins,
+            pool: database.pool.clone(),
+            admins: std::mem::take(&mut database.admins),
             msp_cookie: String::new(),
-            _dir: dir,
+            _database: Some(database),
         };
         test_app.msp_cookie = test_app.sign_in_as(Role::MspAdmin).await;
         test_app
@@ -71,7 +67,7 @@ impl TestApp {
             pool,
             admins: vec![],
             msp_cookie: String::new(),
-            _dir: tempfile::tempdir().expect("temp dir"),
+            _database: None,
         }
     }
 
@@ -187,13 +183,7 @@ impl TestApp {
 
 /// Mail from Provisio, linking to a console at a fixed address.
 pub fn mail_settings(mailer: Mailer) -> MailSettings {
-    MailSettings {
-        mailer,
-        from: "Provisio <provisio@provisio.example>"
-            .parse()
-            .expect("address"),
-        public_url: "https://provisio.example".to_owned(),
-    }
+    provisio_testkit::mail_settings(mailer, "https://provisio.example").expect("mail settings")
 }
 
 /// What `user_counts` holds, and what counting the users says it should hold.

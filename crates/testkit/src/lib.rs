@@ -1,0 +1,66 @@
+//! One setup for the server's integration tests and the end-to-end tests: a temporary SQLite
+//! file, migrated and seeded with demo data, and the application's state over it with
+//! subscription mail written to an outbox folder.
+
+use std::error::Error;
+use std::path::PathBuf;
+
+use provisio_server::delivery::mail::Mailer;
+use provisio_server::delivery::{Deliverer, MailSettings};
+use provisio_server::demo::DemoAdmin;
+use provisio_server::{db, demo, AppState};
+
+pub type Failure = Box<dyn Error + Send + Sync>;
+
+/// A seeded database in a folder of its own, removed when this is dropped.
+pub struct SeededDatabase {
+    pub pool: sqlx::SqlitePool,
+    /// The demo admins with their one-time passwords.
+    pub admins: Vec<DemoAdmin>,
+    /// Where `state`'s deliveries write their mail (.eml files).
+    pub outbox: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl SeededDatabase {
+    /// The demo's customers, admins and `users` users.
+    pub async fn new(users: u64) -> Result<SeededDatabase, Failure> {
+        let dir = tempfile::tempdir()?;
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("provisio.db").display()
+        );
+        let pool = db::connect(&url).await?;
+        let seeded = demo::seed(&pool, users).await?;
+        Ok(SeededDatabase {
+            pool,
+            admins: seeded.admins,
+            outbox: dir.path().join("outbox"),
+            dir,
+        })
+    }
+
+    /// The folder holding the database, for other files a test needs.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The application's state over this database; subscriptions are delivered to the outbox,
+    /// their links pointing at `public_url`.
+    pub fn state(&self, public_url: &str) -> Result<AppState, Failure> {
+        let settings = mail_settings(Mailer::outbox(self.outbox.clone())?, public_url)?;
+        Ok(AppState {
+            deliverer: Some(Deliverer::new(self.pool.clone(), settings)),
+            ..AppState::new(self.pool.clone())
+        })
+    }
+}
+
+/// Mail settings for tests: `mailer`, a fixed sender, links to `public_url`.
+pub fn mail_settings(mailer: Mailer, public_url: &str) -> Result<MailSettings, Failure> {
+    Ok(MailSettings {
+        mailer,
+        from: "Provisio <provisio@provisio.example>".parse()?,
+        public_url: public_url.to_owned(),
+    })
+}
