@@ -1,8 +1,8 @@
 //! Mapping re-evaluation jobs: after a mapping change, every SCIM user of the customer is
 //! placed again by the new mappings, in the background, one batch per write transaction. SCIM
-//! writes take the writer between batches, so they are never held up for long, and each batch
-//! reads the users it places in its own transaction, so nothing a SCIM write committed is
-//! overwritten by a stale evaluation.
+//! writes take the writer between batches, so they are never held up for long, and a batch is
+//! written only if what it was decided on is still current in its own write transaction, so
+//! nothing a SCIM write committed is overwritten by a stale evaluation.
 
 use std::time::{Duration, Instant};
 
@@ -24,17 +24,30 @@ pub fn spawn(pool: SqlitePool, job_id: i64) {
 }
 
 /// Runs the job batch by batch until it has evaluated every user or a newer job took over.
+/// Each batch is decided from a read snapshot outside the writers' turn and written in a
+/// write transaction that first checks nothing it was decided on changed (else decides again
+/// there), so the writer is held only for the writes.
 pub async fn run(pool: &SqlitePool, job_id: i64) -> Result<(), sqlx::Error> {
     loop {
+        let planned = {
+            let mut snapshot = pool.begin().await?;
+            let planned = db::mappings::plan_job_batch(&mut snapshot, job_id, BATCH_USERS).await?;
+            snapshot.commit().await?;
+            planned
+        };
+        let Some(planned) = planned else {
+            return Ok(());
+        };
         let started = Instant::now();
         let mut tx = db::write_transaction(pool).await?;
-        let more = db::mappings::run_job_batch(&mut tx, job_id, BATCH_USERS).await?;
+        let more = db::mappings::write_job_batch(&mut tx, job_id, planned, BATCH_USERS).await?;
         tx.commit().await?;
         if !more {
             return Ok(());
         }
-        // Writers queued for the turn get it next; a pause of a quarter of the batch's time
-        // also lets in single-statement writes, which wait in SQLite's busy handler instead.
+        // Writers queued for the turn get it next; a pause of a quarter of the write's time
+        // (and the next batch's reading, which holds no lock) also lets in single-statement
+        // writes, which wait in SQLite's busy handler instead.
         tokio::time::sleep((started.elapsed() / 4).max(Duration::from_millis(1))).await;
     }
 }

@@ -780,3 +780,78 @@ async fn a_preview_sees_every_change_made_since_the_last_one() {
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
     assert_eq!(matched().await, json!([1, 0]), "a user left SCIM");
 }
+
+#[tokio::test]
+async fn a_batch_decided_before_a_scim_change_is_decided_again_before_it_is_written() {
+    let app = TestApp::with_demo_users(20).await;
+    let northwind = customer_id(&app, "Northwind Traders").await;
+    let (token, _) = token_for(&app, northwind, "entra_id").await;
+    let (profiles, regions) = profiles_and_regions(&app, northwind).await;
+    let sales = json!({"name": "Sales", "enabled": true, "quota_gb": null,
+        "matcher": {"kind": "attribute", "attribute": "department", "operator": "any_of", "values": ["Sales"]},
+        "profile_id": profiles[0], "storage_region_id": regions[0]});
+    let everyone = json!({"name": "Everyone", "enabled": true, "quota_gb": null,
+        "matcher": {"kind": "all"},
+        "profile_id": profiles[1], "storage_region_id": regions[1]});
+    let listed = app
+        .settled(&post_mapping(&app, &app.msp_cookie, northwind, sales).await)
+        .await;
+    let sales_id = listed[0]["id"].as_i64().expect("sales");
+    app.settled(&post_mapping(&app, &app.msp_cookie, northwind, everyone).await)
+        .await;
+    let email = "grace@northwind.example";
+    let grace = create_user(
+        &app,
+        &token,
+        email,
+        json!({(ENTERPRISE): {"department": "Engineering"}}),
+    )
+    .await;
+    // Her placement is out of date, as before any re-evaluation: the job will move her.
+    sqlx::query("UPDATE users SET mapping_id = ?, profile_id = ? WHERE email = ?")
+        .bind(sales_id)
+        .bind(profiles[0])
+        .bind(email)
+        .execute(&app.pool)
+        .await
+        .expect("out of date");
+    let job = {
+        let mut tx = app.pool.begin().await.expect("tx");
+        let job = provisio_server::db::mappings::start_job(&mut tx, northwind)
+            .await
+            .expect("job");
+        tx.commit().await.expect("commit");
+        job
+    };
+    let planned = {
+        let mut snapshot = app.pool.begin().await.expect("snapshot");
+        provisio_server::db::mappings::plan_job_batch(&mut snapshot, job, 1_000)
+            .await
+            .expect("plan")
+            .expect("a running job")
+    };
+
+    // Before the batch is written, the identity provider moves her to Sales.
+    let patched = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/scim/v2/Users/{grace}"),
+        Some(json!({"Operations": [{"op": "replace",
+            "path": format!("{ENTERPRISE}:department"), "value": "Sales"}]})),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+
+    let mut tx = app.pool.begin().await.expect("tx");
+    provisio_server::db::mappings::write_job_batch(&mut tx, job, planned, 1_000)
+        .await
+        .expect("write");
+    tx.commit().await.expect("commit");
+    let (profile, _, mapping, _) = placement(&app, email).await;
+    assert_eq!(
+        (profile, mapping),
+        (profiles[0], Some(sales_id)),
+        "the batch was decided again on her new department, not written as planned"
+    );
+}

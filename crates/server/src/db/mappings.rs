@@ -655,38 +655,60 @@ pub async fn running_jobs<'c>(executor: impl SqliteExecutor<'c>) -> Result<Vec<i
         .await
 }
 
-/// Evaluates the job's next `batch` users by the customer's mappings as they are now and
-/// records the progress, in the caller's write transaction: each batch reads and writes its
-/// users in one transaction, so a SCIM change committed meanwhile is what it evaluates, never
-/// overwritten by a stale reading. False when the job has nothing left (or was superseded).
-pub async fn run_job_batch(
+/// What a job's batch is decided on: the job's position and the customer's users and mappings
+/// as of one snapshot. Equal frames read at two moments mean the same decision.
+#[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
+struct JobFrame {
+    customer_id: i64,
+    last_user_id: i64,
+    /// Changed by triggers whenever anything about the customer's SCIM users that placement
+    /// reads changes (migration 0023).
+    population_version: i64,
+    /// The mappings' count and latest change.
+    mappings_stamp: String,
+}
+
+async fn job_frame(
     conn: &mut SqliteConnection,
     job_id: i64,
-    batch: i64,
-) -> Result<bool, sqlx::Error> {
-    let job: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT customer_id, last_user_id FROM mapping_jobs WHERE id = ? AND state = 'running'",
+) -> Result<Option<JobFrame>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT j.customer_id, j.last_user_id, COALESCE(v.version, 0) AS population_version, \
+         (SELECT COUNT(*) || '|' || COALESCE(MAX(m.updated_at), '') FROM mappings m \
+          WHERE m.customer_id = j.customer_id) AS mappings_stamp \
+         FROM mapping_jobs j LEFT JOIN population_versions v ON v.customer_id = j.customer_id \
+         WHERE j.id = ? AND j.state = 'running'",
     )
     .bind(job_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((customer_id, last_user_id)) = job else {
-        return Ok(false);
+    .fetch_optional(conn)
+    .await
+}
+
+/// A job's next batch, decided from one snapshot: the users it evaluated and the moves.
+pub struct JobBatch {
+    frame: JobFrame,
+    /// The last user evaluated; None when nobody is left.
+    last_user: Option<i64>,
+    evaluated: i64,
+    moves: Vec<Move>,
+}
+
+/// Decides the job's next `batch` users by the customer's mappings, reading in `snapshot` (a
+/// read transaction, outside the writers' turn); None when the job is no longer running.
+pub async fn plan_job_batch(
+    snapshot: &mut SqliteConnection,
+    job_id: i64,
+    batch: i64,
+) -> Result<Option<JobBatch>, sqlx::Error> {
+    let Some(frame) = job_frame(snapshot, job_id).await? else {
+        return Ok(None);
     };
     let selection = Selection::After {
-        id: last_user_id,
+        id: frame.last_user_id,
         limit: batch,
     };
-    let population = Population::of(conn, customer_id, selection).await?;
-    let Some(last) = population.users.last().map(|u| u.id) else {
-        sqlx::query("UPDATE mapping_jobs SET state = 'done', finished_at = ? WHERE id = ?")
-            .bind(now_text())
-            .bind(job_id)
-            .execute(conn)
-            .await?;
-        return Ok(false);
-    };
-    let rules = rules(conn, customer_id).await?;
+    let population = Population::of(snapshot, frame.customer_id, selection).await?;
+    let rules = rules(snapshot, frame.customer_id).await?;
     // A customer without mappings keeps every placement as it is.
     let moves: Vec<Move> = if rules.is_empty() {
         Vec::new()
@@ -697,14 +719,48 @@ pub async fn run_job_batch(
             .filter_map(|user| plan(user, population.decide(&rules, user)))
             .collect()
     };
-    write_moves(conn, customer_id, &moves, None).await?;
-    let changed = i64::try_from(moves.len()).unwrap_or(i64::MAX);
+    Ok(Some(JobBatch {
+        frame,
+        last_user: population.users.last().map(|u| u.id),
+        evaluated: i64::try_from(population.users.len()).unwrap_or(i64::MAX),
+        moves,
+    }))
+}
+
+/// Writes a batch `plan_job_batch` decided and records the progress, in the caller's write
+/// transaction, if nothing it was decided on has changed since; otherwise decides it again
+/// here, so a SCIM change committed meanwhile is what it evaluates, never overwritten by a
+/// stale reading. False when the job has nothing left (or was superseded).
+pub async fn write_job_batch(
+    conn: &mut SqliteConnection,
+    job_id: i64,
+    planned: JobBatch,
+    batch: i64,
+) -> Result<bool, sqlx::Error> {
+    let current = job_frame(conn, job_id).await?;
+    let batch_now = match current {
+        None => return Ok(false),
+        Some(frame) if frame == planned.frame => planned,
+        Some(_) => match plan_job_batch(conn, job_id, batch).await? {
+            Some(again) => again,
+            None => return Ok(false),
+        },
+    };
+    let Some(last) = batch_now.last_user else {
+        sqlx::query("UPDATE mapping_jobs SET state = 'done', finished_at = ? WHERE id = ?")
+            .bind(now_text())
+            .bind(job_id)
+            .execute(conn)
+            .await?;
+        return Ok(false);
+    };
+    write_moves(conn, batch_now.frame.customer_id, &batch_now.moves, None).await?;
     sqlx::query(
         "UPDATE mapping_jobs SET done = done + ?, changed = changed + ?, last_user_id = ? \
          WHERE id = ?",
     )
-    .bind(i64::try_from(population.users.len()).unwrap_or(i64::MAX))
-    .bind(changed)
+    .bind(batch_now.evaluated)
+    .bind(i64::try_from(batch_now.moves.len()).unwrap_or(i64::MAX))
     .bind(last)
     .bind(job_id)
     .execute(conn)
