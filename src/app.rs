@@ -1,7 +1,6 @@
 //! The shell (side navigation, the signed-in admin, main area) and the routes.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes, A};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
@@ -24,11 +23,15 @@ use crate::session::{Session, SessionState};
 pub fn App() -> impl IntoView {
     let session = Session::provide();
     api::on_session_ended(move || session.ended());
-    spawn_local(async move {
-        session.0.set(match api::current_admin().await {
-            Ok(me) => SessionState::SignedIn(me),
-            Err(_) => SessionState::SignedOut,
-        });
+    // Who is signed in, asked once at start.
+    let current = LocalResource::new(api::current_admin);
+    Effect::new(move |_| {
+        if let Some(answer) = current.get() {
+            session.0.set(match answer {
+                Ok(me) => SessionState::SignedIn(me),
+                Err(_) => SessionState::SignedOut,
+            });
+        }
     });
     view! {
         <Router>
@@ -67,12 +70,15 @@ fn Shell() -> impl IntoView {
             navigate(&format!("/sign-in?{next}"), Default::default());
         }
     });
-    let sign_out = move |_| {
-        spawn_local(async move {
-            let _ = api::sign_out().await;
+    let sign_out = Action::new_local(|()| async {
+        // Signed out here either way: a failed request leaves a session that expires.
+        let _ = api::sign_out().await;
+    });
+    Effect::new(move |_| {
+        if sign_out.value().get().is_some() {
             session.ended();
-        });
-    };
+        }
+    });
     let is_msp_admin = move || session.role() == Some(Role::MspAdmin);
 
     view! {
@@ -125,7 +131,9 @@ fn Shell() -> impl IntoView {
                             <p class="whoami-role">{format!("{}{scope}", me.role.label())}</p>
                         }
                     })}
-                    <button type="button" class="button nav-button sign-out" on:click=sign_out>
+                    <button type="button" class="button nav-button sign-out" on:click=move |_| {
+                        sign_out.dispatch(());
+                    }>
                         "Sign out"
                     </button>
                 </div>
