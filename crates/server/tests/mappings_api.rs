@@ -779,6 +779,62 @@ async fn a_preview_sees_every_change_made_since_the_last_one() {
     .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
     assert_eq!(matched().await, json!([1, 0]), "a user left SCIM");
+
+    // More changes, then the preview from the users brought up to date equals one from a
+    // server that reads every user afresh (its cache is empty).
+    let lin = create_user(
+        &app,
+        &token,
+        "lin@northwind.example",
+        json!({ENTERPRISE: {"department": "Finance"}}),
+    )
+    .await;
+    let joined = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/scim/v2/Groups/{group_id}"),
+        Some(patch("members".to_owned(), json!([{"value": lin}]))),
+    )
+    .await;
+    assert!(joined.status.is_success(), "{}", joined.text);
+    let paused = scim(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/scim/v2/Users/{grace}"),
+        Some(patch("active".to_owned(), json!(false))),
+    )
+    .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.text);
+    let preview_uri = format!("/api/v1/customers/{northwind}/mappings/preview");
+    let body = json!({"mappings": [finance, auditors]});
+    let cached = app
+        .send(
+            Method::POST,
+            &preview_uri,
+            Some(&app.msp_cookie),
+            Some(body.clone()),
+        )
+        .await;
+    let fresh = TestApp::from_router(
+        provisio_server::app(
+            provisio_server::AppState::new(app.pool.clone()),
+            &provisio_server::AppOptions::default(),
+        ),
+        app.pool.clone(),
+    );
+    let afresh = fresh
+        .send(
+            Method::POST,
+            &preview_uri,
+            Some(&app.msp_cookie),
+            Some(body),
+        )
+        .await;
+    assert_eq!(cached.status, StatusCode::OK, "{}", cached.text);
+    assert_eq!(cached.body, afresh.body);
+    assert_eq!(cached.body["matched"], json!([2, 1]));
 }
 
 #[tokio::test]

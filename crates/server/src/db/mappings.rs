@@ -3,7 +3,7 @@
 //! Placement is written in the caller's transaction: with the SCIM change that prompted it,
 //! or with the mapping change that re-evaluates the customer's users.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -420,8 +420,9 @@ const SELECT_PLACED_IDS: &str = "SELECT id FROM users \
 
 /// The customer's live SCIM users with the SCIM ids of their groups.
 struct Population {
-    users: Vec<PlacedUser>,
-    groups: HashMap<i64, Vec<String>>,
+    /// Shared, so the previews' cache brings a population up to date without copying users.
+    users: Vec<Arc<PlacedUser>>,
+    groups: HashMap<i64, Arc<[String]>>,
 }
 
 /// Which of the customer's live SCIM users to read.
@@ -437,6 +438,9 @@ enum Selection<'a> {
         id: i64,
         limit: i64,
     },
+    /// Users stamped after this population version, without their SCIM and external ids: what
+    /// changed since the previews' cache read the customer.
+    ChangedSince(i64),
 }
 
 impl Population {
@@ -448,7 +452,7 @@ impl Population {
         // The rows arrive as one JSON array: a whole customer (100,000 users and more) crosses
         // from SQLite in one value rather than row by row, several times faster.
         let columns = match selection {
-            Selection::Whole => PLACED_JSON_WITHOUT_IDENTITY,
+            Selection::Whole | Selection::ChangedSince(_) => PLACED_JSON_WITHOUT_IDENTITY,
             _ => PLACED_JSON,
         };
         let mut users_sql = QueryBuilder::<Sqlite>::new(format!(
@@ -470,10 +474,20 @@ impl Population {
                 users_sql.push(" AND id > ").push_bind(id);
                 users_sql.push(" ORDER BY id LIMIT ").push_bind(limit);
             }
+            Selection::ChangedSince(version) => {
+                users_sql
+                    .push(" AND population_stamp > ")
+                    .push_bind(version);
+            }
         }
         users_sql.push(")");
         let text: String = users_sql.build_query_scalar().fetch_one(&mut *conn).await?;
-        let users: Vec<PlacedUser> = from_json(&text)?;
+        let mut users: Vec<Arc<PlacedUser>> = from_json::<Vec<PlacedUser>>(&text)?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        // By row id, whichever index the query walked: samples and batches follow this order.
+        users.sort_unstable_by_key(|u| u.id);
         // Memberships of exactly these users, on the members' user index; the whole customer's
         // in one pass when every user is read.
         let mut memberships_sql = QueryBuilder::<Sqlite>::new(
@@ -503,17 +517,73 @@ impl Population {
         }
         let text: String = memberships_sql.build_query_scalar().fetch_one(conn).await?;
         let memberships: Vec<(i64, String)> = from_json(&text)?;
-        let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut by_user: HashMap<i64, Vec<String>> = HashMap::new();
         for (user_id, group) in memberships {
-            groups.entry(user_id).or_default().push(group);
+            by_user.entry(user_id).or_default().push(group);
         }
+        let groups = by_user
+            .into_iter()
+            .map(|(user_id, groups)| (user_id, Arc::from(groups)))
+            .collect();
         Ok(Population { users, groups })
+    }
+
+    /// This population, read at population version `since`, brought up to date in `snapshot`:
+    /// the users stamped since are read again (every change stamps its user, one that ends a
+    /// user's place among the live ones too). None when so many changed that reading everyone
+    /// is as cheap, or when the count of live users says one left unstamped (a row deleted
+    /// or moved to another customer).
+    async fn refreshed(
+        &self,
+        snapshot: &mut SqliteConnection,
+        customer_id: i64,
+        since: i64,
+    ) -> Result<Option<Population>, sqlx::Error> {
+        let stamped: String = sqlx::query_scalar(
+            "SELECT json_group_array(id) FROM users \
+             WHERE customer_id = ? AND population_stamp > ? AND scim_id IS NOT NULL",
+        )
+        .bind(customer_id)
+        .bind(since)
+        .fetch_one(&mut *snapshot)
+        .await?;
+        let stamped: HashSet<i64> = from_json::<Vec<i64>>(&stamped)?.into_iter().collect();
+        if stamped.len() > (self.users.len() / 4).max(REFRESHED_USERS) {
+            return Ok(None);
+        }
+        let changed = Population::of(snapshot, customer_id, Selection::ChangedSince(since)).await?;
+        let mut users: Vec<Arc<PlacedUser>> = self
+            .users
+            .iter()
+            .filter(|u| !stamped.contains(&u.id))
+            .cloned()
+            .chain(changed.users)
+            .collect();
+        let live: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM ({SELECT_PLACED_IDS}?)"))
+            .bind(customer_id)
+            .fetch_one(&mut *snapshot)
+            .await?;
+        if usize::try_from(live).ok() != Some(users.len()) {
+            return Ok(None);
+        }
+        users.sort_unstable_by_key(|u| u.id);
+        let mut groups: HashMap<i64, Arc<[String]>> = self
+            .groups
+            .iter()
+            .filter(|(id, _)| !stamped.contains(id))
+            .map(|(id, groups)| (*id, Arc::clone(groups)))
+            .collect();
+        groups.extend(changed.groups);
+        Ok(Some(Population { users, groups }))
     }
 
     fn subject<'p>(&'p self, user: &'p PlacedUser) -> Subject<'p> {
         Subject {
             directory: &user.scim_attributes,
-            groups: self.groups.get(&user.id).map_or(&[][..], Vec::as_slice),
+            groups: self
+                .groups
+                .get(&user.id)
+                .map_or(&[][..], |groups| &groups[..]),
         }
     }
 
@@ -786,6 +856,9 @@ struct CachedPopulation {
     population: Arc<Population>,
 }
 
+/// Up to this many changed users (or a quarter of the customer's), the cache reads just them.
+const REFRESHED_USERS: usize = 1_000;
+
 /// Customers whose users stay decoded: the ones being edited now.
 const CACHED_CUSTOMERS: usize = 2;
 
@@ -827,9 +900,27 @@ impl PopulationCache {
         if let Some(population) = self.get(customer_id, version) {
             return Ok(population);
         }
-        let population = Arc::new(Population::of(snapshot, customer_id, Selection::Whole).await?);
+        let refreshed = match self.latest(customer_id) {
+            Some((since, cached)) if since < version => {
+                cached.refreshed(snapshot, customer_id, since).await?
+            }
+            _ => None,
+        };
+        let population = Arc::new(match refreshed {
+            Some(population) => population,
+            None => Population::of(snapshot, customer_id, Selection::Whole).await?,
+        });
         self.put(customer_id, version, Arc::clone(&population));
         Ok(population)
+    }
+
+    /// The customer's users as last decoded, whatever their version.
+    fn latest(&self, customer_id: i64) -> Option<(i64, Arc<Population>)> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .find(|e| e.customer_id == customer_id)
+            .map(|e| (e.version, Arc::clone(&e.population)))
     }
 
     fn put(&self, customer_id: i64, version: i64, population: Arc<Population>) {
@@ -1035,12 +1126,13 @@ async fn write_moves(
         let mut savepoint = conn.begin().await?;
         raise_set_wise_flag(&mut savepoint, true).await?;
         count_users(&mut savepoint, moves, Counting::Leaving).await?;
-        write_placements(&mut savepoint, moves).await?;
-        count_users(&mut savepoint, moves, Counting::Arriving).await?;
+        // Bumped first: the placements stamp their users with the new version.
         sqlx::query("UPDATE population_versions SET version = version + 1 WHERE customer_id = ?")
             .bind(customer_id)
             .execute(&mut *savepoint)
             .await?;
+        write_placements(&mut savepoint, moves).await?;
+        count_users(&mut savepoint, moves, Counting::Arriving).await?;
         raise_set_wise_flag(&mut savepoint, false).await?;
         savepoint.commit().await?;
     } else {
@@ -1149,7 +1241,8 @@ async fn write_placements(conn: &mut SqliteConnection, moves: &[Move]) -> Result
                 .push_bind(to.1)
                 .push("), ''), mapping_name = COALESCE((SELECT name FROM mappings WHERE id = ")
                 .push_bind(to.3)
-                .push("), '') WHERE id IN (");
+                .push("), ''), population_stamp = (SELECT version FROM population_versions \
+                       WHERE customer_id = users.customer_id) WHERE id IN (");
             let mut list = sql.separated(", ");
             for id in chunk {
                 list.push_bind(*id);
