@@ -136,7 +136,7 @@ async fn main() -> Result<(), Failure> {
         after_change.push(preview().await?);
     }
     print_latencies(
-        "preview right after a SCIM change (users decoded again)",
+        "preview right after a SCIM change (the users it stamped read again)",
         &mut after_change,
         0.99,
     );
