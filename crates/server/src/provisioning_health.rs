@@ -155,6 +155,42 @@ pub fn troubleshooting(
     })
 }
 
+/// The step a refusal with this troubleshooting code stopped at (1 authenticated, 2 matched,
+/// 3 validated, 5 committed); none for a success.
+fn failed_step(code: Option<&str>) -> usize {
+    match code {
+        Some("token_expired" | "token_revoked" | "unauthorized" | "rate_limited") => 1,
+        Some("not_found") => 2,
+        Some("uniqueness" | "invalid_value" | "invalid_syntax" | "stale_version") => 3,
+        Some(_) => 5,
+        None => usize::MAX,
+    }
+}
+
+/// Whether the request's change placed a user by the mappings.
+fn placement_detail(event: &EventRow) -> String {
+    if event.identity.contains('@') && event.kind != EventKind::Delete {
+        "The user's placement was re-evaluated by the customer's mappings".to_owned()
+    } else {
+        "Nothing to place".to_owned()
+    }
+}
+
+/// How the request found (or did not find) the resource it changed.
+fn matched_detail(event: &EventRow) -> String {
+    match (event.action.as_str(), event.kind) {
+        ("match", _) => "Matched an existing user of the customer and took it over".to_owned(),
+        ("restore", EventKind::Restore) if event.target_id.is_some() => {
+            "Matched the user by id (or a preserved user by userName or email)".to_owned()
+        }
+        (_, EventKind::Create) => "No existing resource matched: a new one".to_owned(),
+        _ => match &event.target_id {
+            Some(id) => format!("The resource with id {id}"),
+            None => "By the request's id".to_owned(),
+        },
+    }
+}
+
 /// What happened to the request, step by step: received, authenticated, matched, validated,
 /// placed, committed.
 pub fn steps(event: &EventRow, code: Option<&str>) -> Vec<EventStep> {
@@ -180,13 +216,7 @@ pub fn steps(event: &EventRow, code: Option<&str>) -> Vec<EventStep> {
             ),
         ];
     }
-    let failed_at = match code {
-        Some("token_expired" | "token_revoked" | "unauthorized" | "rate_limited") => 1,
-        Some("not_found") => 2,
-        Some("uniqueness" | "invalid_value" | "invalid_syntax" | "stale_version") => 3,
-        Some(_) => 5,
-        None => usize::MAX,
-    };
+    let failed_at = failed_step(code);
     let reached = |i: usize| {
         if i < failed_at {
             Success
@@ -196,22 +226,8 @@ pub fn steps(event: &EventRow, code: Option<&str>) -> Vec<EventStep> {
             NotReached
         }
     };
-    let matched = match (event.action.as_str(), event.kind) {
-        ("match", _) => "Matched an existing user of the customer and took it over".to_owned(),
-        ("restore", EventKind::Restore) if event.target_id.is_some() => {
-            "Matched the user by id (or a preserved user by userName or email)".to_owned()
-        }
-        (_, EventKind::Create) => "No existing resource matched: a new one".to_owned(),
-        _ => match &event.target_id {
-            Some(id) => format!("The resource with id {id}"),
-            None => "By the request's id".to_owned(),
-        },
-    };
-    let placement = if event.identity.contains('@') && event.kind != EventKind::Delete {
-        "The user's placement was re-evaluated by the customer's mappings".to_owned()
-    } else {
-        "Nothing to place".to_owned()
-    };
+    let matched = matched_detail(event);
+    let placement = placement_detail(event);
     vec![
         step(
             "Received",

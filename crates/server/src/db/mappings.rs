@@ -488,8 +488,18 @@ impl Population {
             .collect();
         // By row id, whichever index the query walked: samples and batches follow this order.
         users.sort_unstable_by_key(|u| u.id);
-        // Memberships of exactly these users, on the members' user index; the whole customer's
-        // in one pass when every user is read.
+        let groups = Population::memberships(conn, customer_id, selection, &users).await?;
+        Ok(Population { users, groups })
+    }
+
+    /// The SCIM ids of the groups of exactly these users, on the members' user index; the whole
+    /// customer's in one pass when every user is read.
+    async fn memberships(
+        conn: &mut SqliteConnection,
+        customer_id: i64,
+        selection: Selection<'_>,
+        users: &[Arc<PlacedUser>],
+    ) -> Result<HashMap<i64, Arc<[String]>>, sqlx::Error> {
         let mut memberships_sql = QueryBuilder::<Sqlite>::new(
             "SELECT json_group_array(json_array(m.user_id, g.scim_id)) FROM scim_group_members m \
              JOIN scim_groups g ON g.id = m.group_id WHERE ",
@@ -500,16 +510,11 @@ impl Population {
                     .push("g.customer_id = ")
                     .push_bind(customer_id);
             }
-            _ if users.is_empty() => {
-                return Ok(Population {
-                    users,
-                    groups: HashMap::new(),
-                })
-            }
+            _ if users.is_empty() => return Ok(HashMap::new()),
             _ => {
                 memberships_sql.push("m.user_id IN (");
                 let mut list = memberships_sql.separated(", ");
-                for user in &users {
+                for user in users {
                     list.push_bind(user.id);
                 }
                 memberships_sql.push(")");
@@ -521,11 +526,10 @@ impl Population {
         for (user_id, group) in memberships {
             by_user.entry(user_id).or_default().push(group);
         }
-        let groups = by_user
+        Ok(by_user
             .into_iter()
             .map(|(user_id, groups)| (user_id, Arc::from(groups)))
-            .collect();
-        Ok(Population { users, groups })
+            .collect())
     }
 
     /// This population, read at population version `since`, brought up to date in `snapshot`:

@@ -316,7 +316,6 @@ pub async fn facets(
         .build_query_as()
         .fetch_all(pool)
         .await?;
-    let count = |n: i64| u64::try_from(n).unwrap_or(0);
     let customer_names = names(pool, "SELECT id, name FROM customers").await?;
     let token_names = names(
         pool,
@@ -324,51 +323,42 @@ pub async fn facets(
     )
     .await?;
     Ok(EventFacets {
-        statuses: statuses
-            .into_iter()
-            .filter_map(|(key, n)| {
-                let value = EventStatus::from_key(&key)?;
-                Some(EventFacet {
-                    value,
-                    label: value.label().to_owned(),
-                    count: count(n),
-                })
-            })
-            .collect(),
-        kinds: kinds
-            .into_iter()
-            .filter_map(|(key, n)| {
-                let value = EventKind::from_key(&key)?;
-                Some(EventFacet {
-                    value,
-                    label: value.label().to_owned(),
-                    count: count(n),
-                })
-            })
-            .collect(),
-        customers: customers
-            .into_iter()
-            .map(|(id, n)| EventFacet {
-                value: id,
-                label: customer_names
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| format!("Customer {id}")),
-                count: count(n),
-            })
-            .collect(),
-        tokens: tokens
-            .into_iter()
-            .map(|(id, n)| EventFacet {
-                value: id,
-                label: token_names
-                    .get(&id)
-                    .map(|label| provider_label(label))
-                    .unwrap_or_else(|| format!("Token {id}")),
-                count: count(n),
-            })
-            .collect(),
+        statuses: facet_entries(statuses, |key| {
+            let value = EventStatus::from_key(&key)?;
+            Some((value, value.label().to_owned()))
+        }),
+        kinds: facet_entries(kinds, |key| {
+            let value = EventKind::from_key(&key)?;
+            Some((value, value.label().to_owned()))
+        }),
+        customers: facet_entries(customers, |id| {
+            let label = customer_names.get(&id).cloned();
+            Some((id, label.unwrap_or_else(|| format!("Customer {id}"))))
+        }),
+        tokens: facet_entries(tokens, |id| {
+            let label = token_names.get(&id).map(|label| provider_label(label));
+            Some((id, label.unwrap_or_else(|| format!("Token {id}"))))
+        }),
     })
+}
+
+/// Facet entries from grouped counts, each key given its value and label; keys `label` cannot
+/// name are left out.
+fn facet_entries<K, V>(
+    counts: Vec<(K, i64)>,
+    label: impl Fn(K) -> Option<(V, String)>,
+) -> Vec<EventFacet<V>> {
+    counts
+        .into_iter()
+        .filter_map(|(key, n)| {
+            let (value, label) = label(key)?;
+            Some(EventFacet {
+                value,
+                label,
+                count: u64::try_from(n).unwrap_or(0),
+            })
+        })
+        .collect()
 }
 
 /// `entra_id · Production` → `Microsoft Entra ID · Production`.

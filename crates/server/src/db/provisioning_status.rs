@@ -152,26 +152,34 @@ fn count(n: i64) -> u64 {
 }
 
 /// The facts of every customer in scope (or of the one `customer`), by customer name.
-pub async fn facts(
+/// The customers in scope by name, with no facts yet.
+async fn customers_in_scope(
     pool: &SqlitePool,
-    scope: Scope,
-    now: DateTime<Utc>,
+    only: Option<i64>,
 ) -> Result<Vec<Facts>, sqlx::Error> {
-    let only = scope.customer_id();
     let mut customers = QueryBuilder::<Sqlite>::new("SELECT id, name FROM customers");
     if let Some(id) = only {
         customers.push(" WHERE id = ").push_bind(id);
     }
     customers.push(" ORDER BY name COLLATE NOCASE, id");
     let customers: Vec<(i64, String)> = customers.build_query_as().fetch_all(pool).await?;
-    let mut facts: Vec<Facts> = customers
+    Ok(customers
         .into_iter()
         .map(|(customer_id, customer_name)| Facts {
             customer_id,
             customer_name,
             ..Facts::default()
         })
-        .collect();
+        .collect())
+}
+
+pub async fn facts(
+    pool: &SqlitePool,
+    scope: Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<Facts>, sqlx::Error> {
+    let only = scope.customer_id();
+    let mut facts = customers_in_scope(pool, only).await?;
     let index: HashMap<i64, usize> = facts
         .iter()
         .enumerate()
