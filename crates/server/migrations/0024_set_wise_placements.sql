@@ -44,12 +44,5 @@ BEGIN
     ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 
-DROP TRIGGER population_on_user_change;
-CREATE TRIGGER population_on_user_change AFTER UPDATE OF scim_id, scim_deleted,
-    placement_manual, scim_attributes, custom_attribute_value, status, profile_id,
-    storage_region_id, quota_gb, mapping_id, customer_id ON users
-WHEN (NEW.scim_id IS NOT NULL OR OLD.scim_id IS NOT NULL)
-    AND NOT (SELECT active FROM set_wise_writes)
-BEGIN
-    UPDATE population_versions SET version = version + 1 WHERE customer_id = NEW.customer_id;
-END;
+-- The population version's trigger honours the flag too; it is re-created once, with the user's
+-- stamp, in 0025.
