@@ -19,7 +19,8 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
-    /// SQLite database URL; the file is created on first start.
+    /// SQLite database URL (`sqlite://path?mode=rwc`) or file path; the file is created on first
+    /// start. Other schemes are refused.
     #[arg(
         long,
         global = true,

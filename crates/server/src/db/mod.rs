@@ -73,7 +73,6 @@ pub async fn write_transaction(pool: &SqlitePool) -> Result<WriteTransaction, sq
     })
 }
 
-/// Opens (creating when missing) the SQLite database at `url`, in WAL mode, and migrates it.
 /// Writes a consistent copy of the database to `to` (a new file) while it serves: SQLite's
 /// `VACUUM INTO` reads one snapshot, so writes made meanwhile are either wholly in the copy or
 /// not at all.
@@ -88,8 +87,9 @@ pub async fn backup(pool: &SqlitePool, to: &std::path::Path) -> Result<(), sqlx:
     Ok(())
 }
 
+/// Opens (creating when missing) the SQLite database at `url`, in WAL mode, and migrates it.
 pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
+    let options = sqlite_options(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -117,6 +117,34 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     Ok(pool)
 }
 
+/// Parses a SQLite URL (or a bare file path). Any other scheme is refused: SQLite's own parser
+/// would take `postgres://host/db` for a file path and quietly create a folder named `postgres:`.
+fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    const EXAMPLE: &str = "use a SQLite URL such as sqlite://data/provisio.db?mode=rwc";
+    let scheme = url
+        .split_once(':')
+        .map(|(scheme, _)| scheme)
+        // One letter is a Windows drive (`C:\\…`), not a scheme.
+        .filter(|scheme| {
+            scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+    match scheme.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("sqlite") => SqliteConnectOptions::from_str(url),
+        Some("postgres" | "postgresql") => Err(sqlx::Error::Configuration(
+            format!(
+                "PostgreSQL databases are not supported by this version of Provisio; {EXAMPLE}"
+            )
+            .into(),
+        )),
+        Some(other) => Err(sqlx::Error::Configuration(
+            format!("unsupported database URL scheme `{other}:`; {EXAMPLE}").into(),
+        )),
+    }
+}
+
 /// Copies committed pages from the WAL into the database every `every`, off the write path.
 pub fn spawn_checkpointer(pool: SqlitePool, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -132,4 +160,40 @@ pub fn spawn_checkpointer(pool: SqlitePool, every: Duration) -> tokio::task::Joi
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_url_that_is_not_sqlite_is_refused_without_creating_anything() {
+        for url in [
+            "postgres://postgres@127.0.0.1:15432/provisio".to_owned(),
+            "postgresql://localhost/provisio".to_owned(),
+            "mysql://localhost/provisio".to_owned(),
+        ] {
+            let err = connect(&url).await.expect_err(&url).to_string();
+            let scheme = url.split(':').next().unwrap_or_default();
+            assert!(
+                err.contains("PostgreSQL") || err.contains(&format!("`{scheme}:`")),
+                "{url}: {err}"
+            );
+            assert!(err.contains("sqlite://"), "{url}: {err}");
+        }
+        // Tests run in the crate's folder: SQLite's parser would have created `postgres:` here.
+        assert!(!std::path::Path::new("postgres:").exists());
+    }
+
+    #[tokio::test]
+    async fn sqlite_urls_and_bare_paths_open() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
+        connect(&url).await.expect("sqlite URL");
+        let path = dir.path().join("b.db");
+        connect(&path.display().to_string())
+            .await
+            .expect("bare path");
+        assert!(path.exists());
+    }
 }
