@@ -109,8 +109,7 @@ pub async fn save_report_layout(layout: &ColumnLayout) -> Result<ColumnLayout, A
 }
 
 pub async fn reset_report_layout() -> Result<ColumnLayout, ApiFailure> {
-    let request = Request::delete(&format!("{REPORT_PATH}/layout"));
-    decode(request.send().await.map_err(|_| unreachable_server())?).await
+    call(Request::delete(&format!("{REPORT_PATH}/layout"))).await
 }
 
 pub async fn saved_views() -> Result<SavedViewList, ApiFailure> {
@@ -130,10 +129,11 @@ pub async fn delete_view(id: i64) -> Result<(), ApiFailure> {
 }
 
 pub async fn set_default_view(view_id: Option<i64>) -> Result<(), ApiFailure> {
-    let request = Request::put(&format!("{REPORT_PATH}/default-view"))
-        .json(&DefaultViewRequest { view_id })
-        .map_err(|_| unreachable_server())?;
-    no_content(request.send().await.map_err(|_| unreachable_server())?).await
+    send_json_empty(
+        Request::put(&format!("{REPORT_PATH}/default-view")),
+        &DefaultViewRequest { view_id },
+    )
+    .await
 }
 
 /// The export endpoint's URL for a query, its visible columns and a format.
@@ -264,10 +264,7 @@ pub async fn change_password(
         current_password,
         new_password,
     };
-    let request = Request::post("/api/v1/session/password")
-        .json(&body)
-        .map_err(|_| unreachable_server())?;
-    no_content(request.send().await.map_err(|_| unreachable_server())?).await
+    send_json_empty(Request::post("/api/v1/session/password"), &body).await
 }
 
 pub async fn customers() -> Result<Vec<CustomerRef>, ApiFailure> {
@@ -335,8 +332,7 @@ pub async fn delete_subscription(id: i64) -> Result<(), ApiFailure> {
 
 /// Delivers now; answers the delivery as recorded (sent, skipped or failed).
 pub async fn send_subscription_now(id: i64) -> Result<Delivery, ApiFailure> {
-    let request = Request::post(&format!("/api/v1/subscriptions/{id}/send"));
-    decode(request.send().await.map_err(|_| unreachable_server())?).await
+    call(Request::post(&format!("/api/v1/subscriptions/{id}/send"))).await
 }
 
 pub async fn deliveries(id: i64) -> Result<Vec<Delivery>, ApiFailure> {
@@ -390,13 +386,7 @@ pub async fn update_mapping(
 
 pub async fn delete_mapping(customer_id: i64, id: i64) -> Result<MappingChange, ApiFailure> {
     let url = format!("{}/{id}", mappings_path(customer_id));
-    decode(
-        Request::delete(&url)
-            .send()
-            .await
-            .map_err(|_| unreachable_server())?,
-    )
-    .await
+    call(Request::delete(&url)).await
 }
 
 pub async fn order_mappings(customer_id: i64, ids: Vec<i64>) -> Result<MappingChange, ApiFailure> {
@@ -441,8 +431,7 @@ pub async fn user_timeline(id: i64) -> Result<Vec<TimelineEntry>, ApiFailure> {
 }
 
 pub async fn preserve_user(id: i64) -> Result<UserDetail, ApiFailure> {
-    let request = Request::post(&format!("/api/v1/users/{id}/preserve"));
-    decode(request.send().await.map_err(|_| unreachable_server())?).await
+    call(Request::post(&format!("/api/v1/users/{id}/preserve"))).await
 }
 
 /// Deletes a preserved user permanently.
@@ -451,8 +440,7 @@ pub async fn delete_user(id: i64) -> Result<(), ApiFailure> {
 }
 
 pub async fn restore_user(id: i64) -> Result<UserDetail, ApiFailure> {
-    let request = Request::post(&format!("/api/v1/users/{id}/restore"));
-    decode(request.send().await.map_err(|_| unreachable_server())?).await
+    call(Request::post(&format!("/api/v1/users/{id}/restore"))).await
 }
 
 /// Places the user by hand on a profile, region and quota; the mappings pass them by.
@@ -469,8 +457,7 @@ pub async fn place_user_by_hand(
 
 /// Hands the user back to the mappings.
 pub async fn clear_manual_placement(id: i64) -> Result<UserDetail, ApiFailure> {
-    let request = Request::delete(&format!("/api/v1/users/{id}/placement"));
-    decode(request.send().await.map_err(|_| unreachable_server())?).await
+    call(Request::delete(&format!("/api/v1/users/{id}/placement"))).await
 }
 
 /// The customer's User-Identifier Custom Attribute.
@@ -575,54 +562,61 @@ pub async fn set_provisioning_notifications(
     .await
 }
 
+// Only the small typed ends below are generic; the exchange itself is one function, so each
+// answer type adds its JSON decoding to the download and not another copy of the HTTP code.
+
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiFailure> {
-    let response = Request::get(url)
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|_| unreachable_server())?;
-    decode(response).await
+    call(Request::get(url).header("Accept", "application/json")).await
 }
 
+/// Sends `request` without a body and decodes the JSON answer.
+async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiFailure> {
+    parse(&exchange(request.build()).await?)
+}
+
+/// Sends `body` as JSON and decodes the JSON answer.
 async fn send_json<B: Serialize, T: DeserializeOwned>(
     request: RequestBuilder,
     body: &B,
 ) -> Result<T, ApiFailure> {
-    let response = request
-        .json(body)
-        .map_err(|_| ApiFailure {
-            message: "The request could not be prepared.".to_owned(),
-            status: None,
-            parameter: None,
-        })?
-        .send()
-        .await
-        .map_err(|_| unreachable_server())?;
-    decode(response).await
+    parse(&exchange(request.json(body)).await?)
 }
 
+/// Sends `request` without a body; the answer has none.
 async fn send_empty(request: RequestBuilder) -> Result<(), ApiFailure> {
-    no_content(request.send().await.map_err(|_| unreachable_server())?).await
+    exchange(request.build()).await.map(drop)
 }
 
-async fn no_content(response: Response) -> Result<(), ApiFailure> {
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(failure(response).await)
-    }
+/// Sends `body` as JSON; the answer has none.
+async fn send_json_empty<B: Serialize>(
+    request: RequestBuilder,
+    body: &B,
+) -> Result<(), ApiFailure> {
+    exchange(request.json(body)).await.map(drop)
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
-    if response.ok() {
-        return response.json::<T>().await.map_err(|_| ApiFailure {
-            message: "The server sent an answer this page does not understand. Reload the page."
-                .to_owned(),
-            status: Some(response.status()),
-            parameter: None,
-        });
+/// Sends the request and answers the body of a success; every failure, a 401 included, is
+/// turned into an `ApiFailure` here.
+async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, ApiFailure> {
+    let request = request.map_err(|_| ApiFailure {
+        message: "The request could not be prepared.".to_owned(),
+        status: None,
+        parameter: None,
+    })?;
+    let response = request.send().await.map_err(|_| unreachable_server())?;
+    if !response.ok() {
+        return Err(failure(response).await);
     }
-    Err(failure(response).await)
+    response.text().await.map_err(|_| unreachable_server())
+}
+
+fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiFailure> {
+    serde_json::from_str(body).map_err(|_| ApiFailure {
+        message: "The server sent an answer this page does not understand. Reload the page."
+            .to_owned(),
+        status: None,
+        parameter: None,
+    })
 }
 
 async fn failure(response: Response) -> ApiFailure {

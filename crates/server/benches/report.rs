@@ -3,6 +3,7 @@
 //!
 //! Seeds `PROVISIO_BENCH_USERS` demo users (default 1,000,000) into a temporary SQLite file and
 //! drives the real router in-process, so the figures are handler plus SQL, without the network.
+//! `PROVISIO_BENCH_ONLY=downloads` times only the two downloads.
 
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    // `PROVISIO_BENCH_ONLY=downloads` seeds once and times only the downloads.
+    if std::env::var("PROVISIO_BENCH_ONLY").is_ok_and(|only| only == "downloads") {
+        let large = Bench::seeded(users).await?;
+        for format in ["csv", "json"] {
+            large.export(format, users).await?;
+        }
+        return Ok(());
+    }
     // How the first page's cost grows with the user count: the same queries over a tenth.
     let small = Bench::seeded(users / 10).await?;
     let large = Bench::seeded(users).await?;
