@@ -8,14 +8,15 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <run | test | bench report | bench scim | bench mappings | bench logs | bench load>
+const USAGE: &str = "usage: cargo xtask <run | test | bench report | bench scim | bench mappings | bench logs | bench load | bench web>
   run           install missing tools, build the web app (release) and serve it with demo data
   test          install missing tools, then fmt, clippy (native + wasm32), native, browser and end-to-end tests
   bench report  every sort and filter, facets and downloads over 1,000,000 users (PROVISIO_BENCH_USERS)
   bench scim    SCIM creates and PATCHes per second with concurrent clients on loopback
   bench mappings  preview and re-evaluation of 20 mappings over 100,000 users of one customer
   bench logs    the provisioning log's pages and every customer's status over 1,000,000 events
-  bench load    60 s of 100 report readers and SCIM writes at 200/s over 1,000,000 users";
+  bench load    60 s of 100 report readers and SCIM writes at 200/s over 1,000,000 users
+  bench web     the web app's download and navigation to the report's first rows in headless Chromium";
 
 fn main() -> Result<()> {
     let root = workspace_root();
@@ -35,6 +36,7 @@ fn main() -> Result<()> {
                     name,
                 ]),
             ),
+            Some("web") => bench_web(&root),
             _ => {
                 eprintln!("{USAGE}");
                 std::process::exit(2);
@@ -68,6 +70,17 @@ fn run(root: &Path) -> Result<()> {
         bail!("provisio-server exited with {status}");
     }
     Ok(())
+}
+
+/// Builds the app as `run` does, then measures it in the browser (crates/e2e/benches/web.rs).
+fn bench_web(root: &Path) -> Result<()> {
+    tools::ensure_build_tools(root)?;
+    tools::ensure_browser()?;
+    build_web_app()?;
+    step(
+        "web benchmark",
+        Command::new("cargo").args(["bench", "--package", "provisio-e2e", "--bench", "web"]),
+    )
 }
 
 fn build_web_app() -> Result<()> {

@@ -113,7 +113,8 @@ impl TestServer {
     }
 }
 
-fn dist_dir() -> PathBuf {
+/// The built web app the server serves (`PROVISIO_E2E_DIST`, or the workspace's `dist`).
+pub fn dist_dir() -> PathBuf {
     std::env::var_os("PROVISIO_E2E_DIST")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../dist")))

@@ -140,6 +140,14 @@ fn summary(rows: ReportRows) -> String {
     }
 }
 
+fn mark_first_rows() -> bool {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        // Only measurement depends on it; a browser that refuses loses nothing else.
+        let _ = performance.mark("provisio:first-rows");
+    }
+    true
+}
+
 /// What the page body shows. The table stays the same element while rows change (a new sort,
 /// a further page), so focus and scroll position survive.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +180,11 @@ fn ReportBody(
             (true, false) => Body::NoMatch,
             (false, _) => Body::Table,
         }
+    });
+    // The browser's performance timeline learns when the first rows are on screen, so the time
+    // from navigation to a usable report can be measured (`cargo xtask bench web`).
+    Effect::new(move |marked: Option<bool>| {
+        marked == Some(true) || (body.get() == Body::Table && mark_first_rows())
     });
     let has_filters = move || {
         address
