@@ -668,7 +668,7 @@ async fn the_plan_follows_where_matches_bunch_up_in_the_sort_order() {
     .fetch_one(&app.pool)
     .await
     .expect("the largest customer");
-    let plan_for = |sort: &str| {
+    let plan_for = |sort: &str, limit: u32| {
         let pairs = vec![
             ("sort".to_owned(), sort.to_owned()),
             (
@@ -684,7 +684,7 @@ async fn the_plan_follows_where_matches_bunch_up_in_the_sort_order() {
                 Scope::AllCustomers,
                 &query,
                 u64::try_from(users).unwrap_or(0),
-                1,
+                limit,
                 Utc::now(),
             )
             .await
@@ -692,8 +692,13 @@ async fn the_plan_follows_where_matches_bunch_up_in_the_sort_order() {
         }
     };
     // Sorted by customer, the customer's users sit together: the walk reads only them.
-    assert_eq!(plan_for("customer_name").await, Plan::WalkSortIndex);
-    // Sorted by profile, a walk would read every user of the profile names the customer uses,
-    // most of them other customers': the matches are read and sorted instead.
-    assert_eq!(plan_for("profile").await, Plan::SortMatches);
+    assert_eq!(plan_for("customer_name", 1).await, Plan::WalkSortIndex);
+    // Sorted by profile, a small first page fills within the first profile name the customer
+    // uses, where its users are mixed with others': the walk reads about that name's users per
+    // match for each row of the page, not all of that name's users.
+    assert_eq!(plan_for("profile", 5).await, Plan::WalkSortIndex);
+    // A page that needs nearly all the customer's users would walk every user of each profile
+    // name it uses, most of them other customers': the matches are read and sorted instead.
+    let nearly_all = u32::try_from(users / 2).unwrap_or(1);
+    assert_eq!(plan_for("profile", nearly_all).await, Plan::SortMatches);
 }

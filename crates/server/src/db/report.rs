@@ -297,8 +297,9 @@ pub async fn plan(
     }
     // Matches may bunch up in the sort order (Pending users in a few customers, say), so the
     // estimate above can be far off. `user_counts` tells, value by value in sort order, how
-    // many users a walk reads (every user of each value that has a match) before the page is
-    // full.
+    // many users a walk reads before the page is full: every user of each value whose matches
+    // do not fill the page, and of the value that fills it, about its share of users per match
+    // (a walk only visits values that have matches).
     let expression = sort_expression(field);
     let direction = match query.sort.direction {
         Direction::Ascending => "ASC",
@@ -313,14 +314,18 @@ pub async fn plan(
     ));
     let values: Vec<(i64, i64)> = sql.build_query_as().fetch_all(pool).await?;
     let (mut read, mut found) = (0_i64, 0_i64);
+    let wanted = i64::from(limit) + 1;
     for (users, matches) in values {
-        if found > i64::from(limit) {
+        if matches <= 0 {
+            continue;
+        }
+        let needed = wanted - found;
+        if matches >= needed {
+            read += needed.saturating_mul(users) / matches;
             break;
         }
-        if matches > 0 {
-            read += users;
-            found += matches;
-        }
+        read += users;
+        found += matches;
     }
     Ok(if u64::try_from(read).unwrap_or(u64::MAX) <= matching {
         Plan::WalkSortIndex
