@@ -288,7 +288,8 @@ pub async fn plan(
     now: DateTime<Utc>,
 ) -> Result<Plan, sqlx::Error> {
     let in_scope = count_in_scope(pool, scope).await?;
-    let uniform = Plan::for_total(matching, in_scope, limit);
+    let speedup = walk_speedup(scope, query);
+    let uniform = Plan::for_total(matching, in_scope / speedup, limit);
     let field = query.sort.field;
     let narrowed = !query.filters.is_empty() || !query.service_plans.is_empty();
     let grouped = query.filters.iter().all(|f| is_group_column(f.field()));
@@ -327,11 +328,51 @@ pub async fn plan(
         read += users;
         found += matches;
     }
-    Ok(if u64::try_from(read).unwrap_or(u64::MAX) <= matching {
-        Plan::WalkSortIndex
+    Ok(
+        if u64::try_from(read).unwrap_or(u64::MAX) / speedup <= matching {
+            Plan::WalkSortIndex
+        } else {
+            Plan::SortMatches
+        },
+    )
+}
+
+/// How many times cheaper a walk visits a user than sorting reads a match, when the sort's
+/// index carries every column the query tests (migration 0026): the walk then reads index
+/// entries only, where sorting reads each match's row. Measured: about 0.3 µs against 1.5 µs.
+const CARRIED_WALK_SPEEDUP: u64 = 5;
+
+/// The fields whose columns the indexes of the sorts in [`SORTS_CARRYING`] hold after the sort
+/// value and id.
+const CARRIED: [ReportField; 8] = {
+    use ReportField::*;
+    [
+        CustomerName,
+        UserStatus,
+        EndpointsLicense,
+        ManagedBy,
+        Profile,
+        CustomAttributeValue,
+        EndpointsUsageMb,
+        CreatedOn,
+    ]
+};
+
+/// The sorts whose index carries the [`CARRIED`] columns.
+const SORTS_CARRYING: [ReportField; 2] = [ReportField::CustomerName, ReportField::CreatedOn];
+
+fn walk_speedup(scope: Scope, query: &ReportQuery) -> u64 {
+    let sort_index_carries = SORTS_CARRYING.contains(&query.sort.field);
+    // A customer's scope is a test on the customer's id, which the index does not carry.
+    let carried = sort_index_carries
+        && scope == Scope::AllCustomers
+        && query.service_plans.is_empty()
+        && query.filters.iter().all(|f| CARRIED.contains(&f.field()));
+    if carried {
+        CARRIED_WALK_SPEEDUP
     } else {
-        Plan::SortMatches
-    })
+        1
+    }
 }
 
 /// How many users the scope holds.
@@ -706,6 +747,58 @@ mod tests {
     /// Every sort both ways, with no filter (the sort's index is walked), a filter most rows
     /// match and one few match (the matches are sorted): the download, read seven rows at a
     /// time, is the whole result in the table's order, every cell as the table reads it.
+    /// The plan counts on these columns being in the index: the migration must have put them
+    /// there, and a walk is cheaper only where all the query tests is carried.
+    #[tokio::test]
+    async fn walks_count_on_columns_their_index_carries() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+        let pool = super::super::connect(&url).await.expect("database");
+        for sort in SORTS_CARRYING {
+            let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_index_info(?)")
+                .bind(sort_index(sort))
+                .fetch_all(&pool)
+                .await
+                .expect("index columns");
+            for field in CARRIED {
+                let name = column(field).trim_start_matches("u.");
+                assert!(
+                    columns.iter().any(|c| c == name),
+                    "{sort:?} index lacks {name}"
+                );
+            }
+        }
+        let speedup = |scope: Scope, query: &str| {
+            walk_speedup(
+                scope,
+                &ReportQuery::from_query_string(query).expect("query"),
+            )
+        };
+        assert!(speedup(Scope::AllCustomers, "filter=user_status.any_of%3APending") > 1);
+        assert!(
+            speedup(
+                Scope::AllCustomers,
+                "filter=user_status.any_of%3APending&sort=-created_on"
+            ) > 1
+        );
+        assert_eq!(
+            speedup(
+                Scope::AllCustomers,
+                "filter=user_status.any_of%3APending&sort=profile"
+            ),
+            1
+        );
+        assert_eq!(
+            speedup(Scope::AllCustomers, "filter=user_name.starts_with%3AMa"),
+            1
+        );
+        assert_eq!(speedup(Scope::AllCustomers, "plan=Enterprise"), 1);
+        assert_eq!(
+            speedup(Scope::Customer(1), "filter=user_status.any_of%3APending"),
+            1
+        );
+    }
+
     #[tokio::test]
     async fn a_download_read_in_pages_is_the_whole_result_in_order() {
         let dir = tempfile::tempdir().expect("temporary folder");
