@@ -344,14 +344,13 @@ const CARRIED_WALK_SPEEDUP: u64 = 5;
 
 /// The fields whose columns the indexes of the sorts in [`SORTS_CARRYING`] hold after the sort
 /// value and id.
-const CARRIED: [ReportField; 8] = {
+const CARRIED: [ReportField; 7] = {
     use ReportField::*;
     [
         CustomerName,
         UserStatus,
         EndpointsLicense,
         ManagedBy,
-        Profile,
         CustomAttributeValue,
         EndpointsUsageMb,
         CreatedOn,
