@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use common::TestApp;
 use provisio_api::report::{encode_pairs, ReportField, ReportPage, ReportQuery, ReportRow};
-use provisio_server::db::report::{self, Keyset, Plan};
+use provisio_server::db::report::{self, Keyset, PageRequest, Plan};
 use provisio_server::db::Scope;
 
 const USERS: u64 = 700;
@@ -451,17 +451,15 @@ async fn all_rows_by_plan(
     let mut after = None;
     let mut ids = Vec::new();
     loop {
-        let (rows, more) = report::page(
-            &app.pool,
-            Scope::AllCustomers,
+        let request = PageRequest {
+            scope: Scope::AllCustomers,
             query,
             plan,
-            after.as_ref(),
-            37,
+            after: after.as_ref(),
+            limit: 37,
             now,
-        )
-        .await
-        .expect("a page");
+        };
+        let (rows, more) = report::page(&app.pool, request).await.expect("a page");
         ids.extend(rows.iter().map(|row| row.id));
         match rows.last() {
             Some(last) if more => after = Some(Keyset::of(last, query.sort.field, plan)),

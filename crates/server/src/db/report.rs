@@ -74,20 +74,28 @@ impl Keyset {
     }
 }
 
-/// One page of rows after `after` (or from the start), read by `plan`, and whether more follow.
+/// Which page of which result: the query within the scope, how its pages are read, the row it
+/// follows (none for the first page) and how many rows it holds.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest<'a> {
+    pub scope: Scope,
+    pub query: &'a ReportQuery,
+    pub plan: Plan,
+    pub after: Option<&'a Keyset>,
+    pub limit: u32,
+    /// Relative dates ("in the last 30 days") count back from here.
+    pub now: DateTime<Utc>,
+}
+
+/// One page of rows, and whether more follow.
 pub async fn page(
     pool: &SqlitePool,
-    scope: Scope,
-    query: &ReportQuery,
-    plan: Plan,
-    after: Option<&Keyset>,
-    limit: u32,
-    now: DateTime<Utc>,
+    request: PageRequest<'_>,
 ) -> Result<(Vec<ReportRow>, bool), sqlx::Error> {
     let mut sql = QueryBuilder::<Sqlite>::new("");
-    push_page(&mut sql, scope, query, plan, after, limit, now);
+    push_page(&mut sql, request);
     let rows: Vec<RowRecord> = sql.build_query_as().fetch_all(pool).await?;
-    Ok(page_of(rows, limit))
+    Ok(page_of(rows, request.limit))
 }
 
 /// The same page as [`page`], read as one JSON value that SQLite builds: each row read one by
@@ -95,26 +103,21 @@ pub async fn page(
 /// download's time; a page in one value crosses once.
 async fn page_in_one_value(
     conn: &mut SqliteConnection,
-    scope: Scope,
-    query: &ReportQuery,
-    plan: Plan,
-    after: Option<&Keyset>,
-    limit: u32,
-    now: DateTime<Utc>,
+    request: PageRequest<'_>,
 ) -> Result<(Vec<ReportRow>, bool), sqlx::Error> {
     // The aggregate's own ORDER BY: rows reach an aggregate in no promised order.
-    let direction = direction_keyword(query.sort.direction);
+    let direction = direction_keyword(request.query.sort.direction);
     let mut sql = QueryBuilder::<Sqlite>::new(format!(
         "SELECT json_group_array(json_array({}) ORDER BY {} {direction}, u.id {direction}) FROM (",
         row_columns!(),
-        sort_expression(query.sort.field),
+        sort_expression(request.query.sort.field),
     ));
-    push_page(&mut sql, scope, query, plan, after, limit, now);
+    push_page(&mut sql, request);
     sql.push(") u");
     let json: String = sql.build_query_scalar().fetch_one(conn).await?;
     let rows: Vec<RowRecord> =
         serde_json::from_str(&json).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
-    Ok(page_of(rows, limit))
+    Ok(page_of(rows, request.limit))
 }
 
 /// The first `limit` of `rows` (which holds one more when more follow), and whether more follow.
@@ -136,15 +139,15 @@ fn direction_keyword(direction: Direction) -> &'static str {
 }
 
 /// Pushes the SQL of a page: `limit + 1` rows after `after`, read by `plan`.
-fn push_page(
-    sql: &mut QueryBuilder<'_, Sqlite>,
-    scope: Scope,
-    query: &ReportQuery,
-    plan: Plan,
-    after: Option<&Keyset>,
-    limit: u32,
-    now: DateTime<Utc>,
-) {
+fn push_page(sql: &mut QueryBuilder<'_, Sqlite>, request: PageRequest<'_>) {
+    let PageRequest {
+        scope,
+        query,
+        plan,
+        after,
+        limit,
+        now,
+    } = request;
     let field = query.sort.field;
     sql.push(SELECT_ROWS);
     let sort_expr = match plan {
@@ -210,10 +213,15 @@ fn stream_in_batches(
         let mut snapshot = pool.begin().await?;
         let mut after: Option<Keyset> = None;
         loop {
-            let (rows, more) = page_in_one_value(
-                &mut snapshot, scope, &query, plan, after.as_ref(), batch, now,
-            )
-            .await?;
+            let request = PageRequest {
+                scope,
+                query: &query,
+                plan,
+                after: after.as_ref(),
+                limit: batch,
+                now,
+            };
+            let (rows, more) = page_in_one_value(&mut snapshot, request).await?;
             after = rows.last().map(|row| Keyset::of(row, query.sort.field, plan));
             for row in rows {
                 yield row;
@@ -819,17 +827,15 @@ mod tests {
                     ];
                     let pairs: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
                     let query = ReportQuery::from_decoded(&pairs).expect("query");
-                    let (whole, more) = page(
-                        &pool,
-                        Scope::AllCustomers,
-                        &query,
-                        Plan::SortMatches,
-                        None,
-                        10_000,
+                    let whole_result = PageRequest {
+                        scope: Scope::AllCustomers,
+                        query: &query,
+                        plan: Plan::SortMatches,
+                        after: None,
+                        limit: 10_000,
                         now,
-                    )
-                    .await
-                    .expect("whole result");
+                    };
+                    let (whole, more) = page(&pool, whole_result).await.expect("whole result");
                     assert!(!more);
                     let downloaded: Vec<ReportRow> =
                         stream_in_batches(pool.clone(), Scope::AllCustomers, query.clone(), now, 7)

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::auth::CurrentAdmin;
 use crate::db;
-use crate::db::report::Keyset;
+use crate::db::report::{Keyset, PageRequest};
 use crate::{cursor, export, ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -75,7 +75,15 @@ async fn list_rows(
     let (rows, has_more) = if total == Some(0) {
         (Vec::new(), false)
     } else {
-        db::report::page(&state.pool, scope, &query, plan, after.as_ref(), limit, now).await?
+        let request = PageRequest {
+            scope,
+            query: &query,
+            plan,
+            after: after.as_ref(),
+            limit,
+            now,
+        };
+        db::report::page(&state.pool, request).await?
     };
     let next_cursor = match rows.last() {
         Some(last) if has_more => Some(cursor::encode(
