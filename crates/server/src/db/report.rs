@@ -304,7 +304,6 @@ fn per_user_index(field: ReportField) -> Option<&'static str> {
         ReportField::UserName
         | ReportField::UserEmail
         | ReportField::EndpointsUsageMb
-        | ReportField::CustomAttributeValue
         | ReportField::CreatedOn => Some(sort_index(field)),
         _ => None,
     }
@@ -313,26 +312,21 @@ fn per_user_index(field: ReportField) -> Option<&'static str> {
 /// The index a total mixing grouped and per-user filters counts in, when SQLite's own choice
 /// would be poor. Without statistics SQLite takes a grouped filter's index (`status = ?`) and
 /// reads each match's row to test the rest; when most users pass the grouped filters, that is
-/// most rows. The index of a per-user filter's column carries the grouped columns, so the
-/// count then reads index entries only, over everyone: not for one customer's scope, whose
-/// test is on a column that index does not carry.
+/// most rows. The per-user filter's range in its column's index is then no longer, and the
+/// grouped columns that index carries are tested without reading rows (all of them, for
+/// status, license and Managed By: the count reads index entries only). Over everyone only:
+/// one customer's scope is a test on a column that index does not carry.
 async fn counting_index(
     pool: &SqlitePool,
     scope: Scope,
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) -> Result<Option<&'static str>, sqlx::Error> {
-    let grouped_carried = query
+    let grouped = query
         .filters
         .iter()
-        .filter(|filter| is_group_column(filter.field()))
-        .map(|filter| CARRIED_BY_PER_USER_INDEXES.contains(&filter.field()))
-        .collect::<Vec<bool>>();
-    if scope != Scope::AllCustomers
-        || !query.service_plans.is_empty()
-        || grouped_carried.is_empty()
-        || grouped_carried.contains(&false)
-    {
+        .any(|filter| is_group_column(filter.field()));
+    if scope != Scope::AllCustomers || !query.service_plans.is_empty() || !grouped {
         return Ok(None);
     }
     // A substring search is answered by the search index, not a range of the column's.
@@ -913,7 +907,7 @@ mod tests {
             (
                 "filter=user_status.any_of%3AActive&filter=custom_attribute_value.is_empty%3A",
                 Scope::AllCustomers,
-                true,
+                false,
             ),
             // Few pass the grouped filter: SQLite's own choice (the status index) is the cheap one.
             (
@@ -927,9 +921,9 @@ mod tests {
                 false,
             ),
             (
-                "filter=profile.any_of%3ADefault&filter=endpoints_usage_mb.gt%3A1000",
+                "filter=profile.any_of%3ADefault%2CEngineering%2CExecutives%2CFinance%2CSales&filter=endpoints_usage_mb.gt%3A1000",
                 Scope::AllCustomers,
-                false,
+                true,
             ),
             (
                 "filter=user_status.any_of%3AActive&filter=user_email.contains%3Aali",
