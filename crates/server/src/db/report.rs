@@ -291,14 +291,7 @@ pub async fn count(
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
-/// The grouped columns that the per-user columns' indexes carry (migration 0027).
-const CARRIED_BY_PER_USER_INDEXES: [ReportField; 3] = [
-    ReportField::UserStatus,
-    ReportField::EndpointsLicense,
-    ReportField::ManagedBy,
-];
-
-/// The index of a per-user column, which carries [`CARRIED_BY_PER_USER_INDEXES`].
+/// The index of a per-user column; it carries status, license and Managed By (migration 0027).
 fn per_user_index(field: ReportField) -> Option<&'static str> {
     match field {
         ReportField::UserName
@@ -843,7 +836,12 @@ mod tests {
                 .fetch_all(&pool)
                 .await
                 .expect("index columns");
-            for carried in CARRIED_BY_PER_USER_INDEXES {
+            let carried_by_per_user_indexes = [
+                ReportField::UserStatus,
+                ReportField::EndpointsLicense,
+                ReportField::ManagedBy,
+            ];
+            for carried in carried_by_per_user_indexes {
                 let name = column(carried).trim_start_matches("u.");
                 assert!(columns.iter().any(|c| c == name), "{index} lacks {name}");
             }
