@@ -803,16 +803,23 @@ mod tests {
 
     use super::*;
 
-    /// Every sort both ways, with no filter (the sort's index is walked), a filter most rows
-    /// match and one few match (the matches are sorted): the download, read seven rows at a
-    /// time, is the whole result in the table's order, every cell as the table reads it.
+    /// A migrated database in a temporary folder (kept while the folder lives) with the demo's
+    /// customers and `users` users, or empty for none.
+    async fn database(users: u64) -> (tempfile::TempDir, SqlitePool) {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+        let pool = super::super::connect(&url).await.expect("database");
+        if users > 0 {
+            crate::demo::seed(&pool, users).await.expect("demo data");
+        }
+        (dir, pool)
+    }
+
     /// The plan counts on these columns being in the index: the migration must have put them
     /// there, and a walk is cheaper only where all the query tests is carried.
     #[tokio::test]
     async fn walks_count_on_columns_their_index_carries() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
-        let pool = super::super::connect(&url).await.expect("database");
+        let (_dir, pool) = database(0).await;
         for sort in SORTS_CARRYING {
             let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_index_info(?)")
                 .bind(sort_index(sort))
@@ -881,10 +888,7 @@ mod tests {
     /// the per-user column's index; whichever index counts, the total is the number of rows.
     #[tokio::test]
     async fn mixed_totals_count_every_matching_row() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
-        let pool = super::super::connect(&url).await.expect("database");
-        crate::demo::seed(&pool, 150).await.expect("demo data");
+        let (_dir, pool) = database(150).await;
         let now = Utc::now();
         let cases = [
             (
@@ -950,12 +954,12 @@ mod tests {
         }
     }
 
+    /// Every sort both ways, with no filter (the sort's index is walked), a filter most rows
+    /// match and one few match (the matches are sorted): the download, read seven rows at a
+    /// time, is the whole result in the table's order, every cell as the table reads it.
     #[tokio::test]
     async fn a_download_read_in_pages_is_the_whole_result_in_order() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
-        let pool = super::super::connect(&url).await.expect("database");
-        crate::demo::seed(&pool, 150).await.expect("demo data");
+        let (_dir, pool) = database(150).await;
         let now = Utc::now();
         let mut plans_seen = std::collections::BTreeSet::<String>::new();
         for field in ReportField::ALL {
