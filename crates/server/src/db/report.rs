@@ -163,9 +163,10 @@ fn push_page(sql: &mut QueryBuilder<'_, Sqlite>, request: PageRequest<'_>) {
     if plan == Plan::WalkSortIndex && narrowed && is_group_column(field) {
         push_sort_values_that_occur(sql, scope, query, now);
     }
-    let (comparison, direction) = match query.sort.direction {
-        Direction::Ascending => (">", "ASC"),
-        Direction::Descending => ("<", "DESC"),
+    let direction = direction_keyword(query.sort.direction);
+    let comparison = match query.sort.direction {
+        Direction::Ascending => ">",
+        Direction::Descending => "<",
     };
     if let Some(keyset) = after {
         // The leading `>=` (or `<=`) is a plain range on the sort index, so SQLite seeks straight
@@ -362,10 +363,7 @@ pub async fn plan(
     // do not fill the page, and of the value that fills it, about its share of users per match
     // (a walk only visits values that have matches).
     let expression = sort_expression(field);
-    let direction = match query.sort.direction {
-        Direction::Ascending => "ASC",
-        Direction::Descending => "DESC",
-    };
+    let direction = direction_keyword(query.sort.direction);
     let mut sql = QueryBuilder::<Sqlite>::new("SELECT SUM(u.n), SUM(CASE WHEN 1 = 1");
     push_narrowing(&mut sql, query, now, |_| true);
     sql.push(" THEN u.n ELSE 0 END) FROM user_counts u");
