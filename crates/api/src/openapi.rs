@@ -1,14 +1,20 @@
 //! What the OpenAPI document says about values whose rules a type alone cannot carry: names,
-//! emails, report queries written as query strings, column lists. Each schema states exactly
-//! what the server accepts (or a part of it that is easy to generate, where the full grammar is
-//! not a regular language), so a client that follows the document is never refused.
+//! emails, report filters, report queries written as query strings, column lists. Each schema
+//! states exactly what the server accepts (the report query's patterns are checked against
+//! their parsers), so a client that follows the document is never refused and one that strays is.
+//! One states the part a client writes rather than all of it, because the whole is no pattern
+//! of reasonable size: a snapshot's column list (any order).
 
 use utoipa::openapi::schema::{
     ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::RefOr;
 
-use crate::report::{FieldKind, Operator, ReportField};
+use crate::report::ReportField;
+
+mod report_query;
+
+pub use report_query::{filter_pattern, optional_sort_pattern, report_query_string, sort_pattern};
 
 /// Characters no name may hold: control characters and the invisible format characters that
 /// reorder or hide text. The server's input hygiene refuses the same set.
@@ -303,18 +309,9 @@ fn field_keys() -> ObjectBuilder {
         .enum_values(Some(ReportField::ALL.iter().map(|f| f.key())))
 }
 
-/// `cols`: comma-separated field keys, each once (in the report's order, as documented).
-pub fn columns_text() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(format!("^{}$", columns_pattern())))
-}
-
-pub fn columns_text_schema() -> RefOr<Schema> {
-    columns_text().into()
-}
-
-/// A snapshot's columns: empty for all of them, or a `cols` list.
+/// A snapshot's columns: empty for all of them, or comma-separated field keys. (The server
+/// takes them in any order; the pattern states those in the report's order, as the server
+/// writes them, because "each once, in any order" is no pattern of reasonable size.)
 pub fn optional_columns_text() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
@@ -337,106 +334,14 @@ fn columns_pattern() -> String {
     format!("(?:{})", starts.join("|"))
 }
 
-/// A value without the separator or escape characters, as the document's grammar writes one.
-/// (Letters, digits and `._-`: what form encoding leaves as it is, so a stored query's
-/// canonical form matches the same pattern.)
-const VALUE: &str = r"[A-Za-z0-9._-]";
-const NUMBER: &str = r"-?[0-9]{1,15}";
-/// A day that exists in every month of every year.
-const DATE: &str = r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])";
-const DAYS: &str = r"(?:[1-9][0-9]{0,3}|[1-2][0-9]{4}|3[0-5][0-9]{3}|36[0-4][0-9]{2}|36500)";
-
-/// The values part of a filter of `kind` with `operator`, values separated by `comma`.
-fn values_pattern(kind: FieldKind, operator: Operator, comma: &str) -> String {
-    match (kind, operator) {
-        (_, Operator::Contains | Operator::Equals | Operator::StartsWith) => {
-            format!("{VALUE}{{1,40}}")
-        }
-        (_, Operator::IsEmpty) => String::new(),
-        (_, Operator::AnyOf) => format!("{VALUE}{{1,40}}(?:{comma}{VALUE}{{1,40}}){{0,9}}"),
-        // Low to high: a first value of fewer digits, both non-negative.
-        (FieldKind::Number, Operator::Between) => format!("[0-9]{{1,7}}{comma}[1-9][0-9]{{7,14}}"),
-        (_, Operator::Eq | Operator::Lt | Operator::Gt) => NUMBER.to_owned(),
-        // From an earlier year to a later one.
-        (_, Operator::Between) => {
-            format!("1[0-9]{{3}}{}{comma}2[0-9]{{3}}{}", &DATE[8..], &DATE[8..])
-        }
-        (_, Operator::Before | Operator::After) => DATE.to_owned(),
-        (_, Operator::InLastDays) => DAYS.to_owned(),
-    }
-}
-
-/// The filter grammar with `separator` between `<field>.<operator>` and the values, and
-/// `comma` between values.
-fn filter_alternatives(separator: &str, comma: &str) -> String {
-    let mut alternatives = Vec::new();
-    for field in ReportField::ALL {
-        for operator in field.kind().operators() {
-            alternatives.push(format!(
-                "{}\\.{}{separator}{}",
-                field.key(),
-                operator.key(),
-                values_pattern(field.kind(), *operator, comma)
-            ));
-        }
-    }
-    format!("(?:{})", alternatives.join("|"))
-}
-
-/// One `filter` value: `<field>.<operator>:<values>`.
-pub fn filter_pattern() -> String {
-    filter_alternatives(":", ",")
-}
-
-/// One `sort` value: a field key, `-` first for descending.
-pub fn sort_pattern() -> String {
-    let keys: Vec<&str> = ReportField::ALL.iter().map(|f| f.key()).collect();
-    format!("-?(?:{})", keys.join("|"))
-}
-
-/// A report query written as a query string, as views and subscriptions store it: filters,
-/// then service plans, then the sort, joined by `&` (form-encoded: `:` and `,` may be written
-/// `%3A` and `%2C`, as the server writes them).
-pub fn report_query_string() -> RefOr<Schema> {
-    let filter = format!("filter={}", filter_alternatives("(?::|%3A)", "(?:,|%2C)"));
-    let plan = "plan=[A-Za-z0-9]{1,20}";
-    let sort = format!("sort={}", sort_pattern());
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(format!(
-            "^(?:{filter}(?:&{filter}){{0,4}}(?:&{plan}){{0,3}}(?:&{sort})?\
-             |{plan}(?:&{plan}){{0,2}}(?:&{sort})?|{sort})?$"
-        )))
-        .into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{decode_columns, Filter, Sort};
+    use crate::report::decode_columns;
 
-    /// Samples of each alternative the patterns allow, checked against the real parsers.
+    /// What the snapshot columns' pattern admits, the parser reads.
     #[test]
-    fn the_documented_grammar_is_what_the_parsers_accept() {
-        for field in ReportField::ALL {
-            for operator in field.kind().operators() {
-                let values = match (field.kind(), operator) {
-                    (_, Operator::IsEmpty) => "",
-                    (FieldKind::Number, Operator::Between) => "9999999,10000000",
-                    (_, Operator::Between) => "1999-02-28,2000-01-01",
-                    (_, Operator::Before | Operator::After) => "2024-12-28",
-                    (_, Operator::InLastDays) => "36500",
-                    (_, Operator::Eq | Operator::Lt | Operator::Gt) => "-999999999999999",
-                    (_, Operator::AnyOf) => "Ada Lovelace,x@y.example",
-                    _ => "Ada Lovelace",
-                };
-                let text = format!("{}.{}:{values}", field.key(), operator.key());
-                assert!(Filter::decode(&text).is_ok(), "{text}");
-            }
-        }
-        for sort in ["user_name", "-created_on"] {
-            assert!(Sort::decode(sort).is_ok());
-        }
+    fn listed_columns_in_the_reports_order_are_read() {
         assert!(decode_columns("customer_name,user_email,custom_attribute_value").is_ok());
         assert!(columns_pattern().starts_with("(?:global_customer_id(?:,customer_name)?"));
     }

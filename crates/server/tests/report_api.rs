@@ -403,6 +403,34 @@ async fn openapi_document_describes_the_report_and_unknown_api_paths_are_json_40
     assert_eq!(body["error"]["code"], "not_found");
 }
 
+/// Every `$ref` of the document names a schema the document holds: a client generator or a
+/// contract tester skips (or refuses) whatever a dangling reference describes.
+#[tokio::test]
+async fn every_reference_in_the_openapi_document_resolves() {
+    fn references<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                    found.push(target);
+                }
+                map.values().for_each(|v| references(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+            _ => {}
+        }
+    }
+    let app = TestApp::with_demo_users(1).await;
+    let (_, doc) = app.get("/api/openapi.json").await;
+    let mut found = Vec::new();
+    references(&doc, &mut found);
+    assert!(found.len() > 20, "the document refers to its schemas");
+    let dangling: Vec<&str> = found
+        .into_iter()
+        .filter(|target| doc.pointer(target.trim_start_matches('#')).is_none())
+        .collect();
+    assert!(dangling.is_empty(), "unresolved: {dangling:?}");
+}
+
 #[tokio::test]
 async fn health_check_answers() {
     let app = TestApp::with_demo_users(1).await;

@@ -463,6 +463,9 @@ async fn bulk_actions_keep_to_the_callers_customer_and_role() {
         ["Active", "Active"],
         "nothing changes when one user is not found"
     );
+    let nobody = bulk(&app, &admin, preserve(vec![])).await;
+    assert_eq!(nobody.status, StatusCode::BAD_REQUEST, "{}", nobody.text);
+    assert_eq!(nobody.body["error"]["parameter"], "ids");
     let bad_query = bulk(
         &app,
         &admin,

@@ -160,7 +160,7 @@ pub fn encode_columns(columns: &[ReportField]) -> String {
 /// Reads a `cols` URL value: known fields, each at most once, at least one.
 pub fn decode_columns(text: &str) -> Result<Vec<ReportField>, QueryError> {
     let mut columns = Vec::new();
-    for key in text.split(',').map(str::trim).filter(|key| !key.is_empty()) {
+    for key in text.split(',').filter(|_| !text.is_empty()) {
         let field = ReportField::from_key(key)
             .ok_or_else(|| QueryError::new("cols", format!("unknown column '{key}'")))?;
         if columns.contains(&field) {

@@ -164,7 +164,13 @@ impl Filter {
         let operator = Operator::from_key(operator_key).ok_or_else(|| {
             QueryError::new("filter", format!("unknown operator '{operator_key}'"))
         })?;
-        Filter::new(field, operator, split_values(values))
+        // Numbers and dates are written as they are: only text values know escapes.
+        let values = match field.kind() {
+            FieldKind::Number | FieldKind::Date if values.is_empty() => vec![],
+            FieldKind::Number | FieldKind::Date => values.split(',').map(str::to_owned).collect(),
+            FieldKind::Text | FieldKind::Enum => split_values(values)?,
+        };
+        Filter::new(field, operator, values)
     }
 }
 
@@ -189,15 +195,18 @@ fn parse_operand(
         }
     };
     let number = |text: &str| -> Result<i64, QueryError> {
-        text.trim().parse::<i64>().map_err(|_| {
+        parse_number(text).ok_or_else(|| {
             QueryError::new(
                 "filter",
-                format!("'{text}' is not a whole number (field '{}')", field.key()),
+                format!(
+                    "'{text}' is not a whole number of at most {MAX_NUMBER_DIGITS} digits (field '{}')",
+                    field.key()
+                ),
             )
         })
     };
     let date = |text: &str| -> Result<NaiveDate, QueryError> {
-        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        parse_date(text).ok_or_else(|| {
             QueryError::new(
                 "filter",
                 format!(
@@ -209,7 +218,7 @@ fn parse_operand(
     };
     match operator {
         Operator::IsEmpty => {
-            if values.iter().all(|v| v.is_empty()) {
+            if values.is_empty() {
                 Ok(Operand::None)
             } else {
                 Err(QueryError::new("filter", "'is_empty' takes no value"))
@@ -243,27 +252,14 @@ fn parse_operand(
         }
         Operator::Between if field.kind() == FieldKind::Number => {
             expect(2)?;
-            let (low, high) = (number(&values[0])?, number(&values[1])?);
-            if low > high {
-                return Err(QueryError::new(
-                    "filter",
-                    format!(
-                        "range {low}..{high} is empty: the first value must not exceed the second"
-                    ),
-                ));
-            }
-            Ok(Operand::NumberRange(low, high))
+            // A range reads the same either way round: "between 500 and 10" is 10 to 500.
+            let (a, b) = (number(&values[0])?, number(&values[1])?);
+            Ok(Operand::NumberRange(a.min(b), a.max(b)))
         }
         Operator::Between => {
             expect(2)?;
-            let (from, to) = (date(&values[0])?, date(&values[1])?);
-            if from > to {
-                return Err(QueryError::new(
-                    "filter",
-                    format!("date range {from}..{to} is empty: the first date must not be after the second"),
-                ));
-            }
-            Ok(Operand::DateRange(from, to))
+            let (a, b) = (date(&values[0])?, date(&values[1])?);
+            Ok(Operand::DateRange(a.min(b), a.max(b)))
         }
         Operator::Before | Operator::After => {
             expect(1)?;
@@ -271,16 +267,15 @@ fn parse_operand(
         }
         Operator::InLastDays => {
             expect(1)?;
-            let days = values[0]
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|d| (1..=36_500).contains(d))
+            let days = Some(values[0].as_str())
+                .filter(|text| !text.starts_with('0') && digits(text, 1..=5))
+                .and_then(|text| text.parse::<u32>().ok())
+                .filter(|d| (1..=MAX_DAYS).contains(d))
                 .ok_or_else(|| {
                     QueryError::new(
                         "filter",
                         format!(
-                            "'{}' is not a number of days between 1 and 36500",
+                            "'{}' is not a number of days between 1 and {MAX_DAYS}",
                             values[0]
                         ),
                     )
@@ -288,6 +283,39 @@ fn parse_operand(
             Ok(Operand::Days(days))
         }
     }
+}
+
+/// Most digits a number in a filter may have: usage in MB and quotas stay far below, and a
+/// bound this size keeps every accepted number inside `i64`.
+pub const MAX_NUMBER_DIGITS: usize = 15;
+/// Longest look-back of `in_last_days`: a hundred years.
+pub const MAX_DAYS: u32 = 36_500;
+
+/// Whether `text` is only ASCII digits, as many as `count` allows.
+fn digits(text: &str, count: std::ops::RangeInclusive<usize>) -> bool {
+    count.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A whole number as written in a filter: `-` or nothing, then 1 to 15 digits.
+fn parse_number(text: &str) -> Option<i64> {
+    let magnitude = text.strip_prefix('-').unwrap_or(text);
+    digits(magnitude, 1..=MAX_NUMBER_DIGITS)
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
+/// A calendar date written `YYYY-MM-DD`, exactly.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || !digits(year, 4..=4)
+        || !digits(month, 2..=2)
+        || !digits(day, 2..=2)
+    {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
 }
 
 /// Sort direction.
@@ -397,16 +425,24 @@ impl ReportQuery {
 
     /// Reads a stored query string (a leading `?` is ignored): only `filter`, `plan` and
     /// `sort`, so a typo is refused rather than silently dropped.
+    /// Filters come first, then plans, then the sort, as [`ReportQuery::to_query_string`]
+    /// writes them, so one pattern in the API document describes every stored query.
     pub fn from_query_string(query: &str) -> Result<ReportQuery, QueryError> {
-        let pairs = decode_pairs(query.trim_start_matches('?'))?;
-        if let Some((key, _)) = pairs
-            .iter()
-            .find(|(key, _)| !["filter", "plan", "sort"].contains(&key.as_str()))
-        {
-            return Err(QueryError::new(
-                "query",
-                format!("unknown parameter '{key}'"),
-            ));
+        const ORDER: [&str; 3] = ["filter", "plan", "sort"];
+        let pairs = decode_pairs(query.strip_prefix('?').unwrap_or(query))?;
+        let mut last = 0;
+        for (key, _) in &pairs {
+            let rank = ORDER
+                .iter()
+                .position(|known| known == key)
+                .ok_or_else(|| QueryError::new("query", format!("unknown parameter '{key}'")))?;
+            if rank < last {
+                return Err(QueryError::new(
+                    "query",
+                    "write the filters first, then the plans, then the sort",
+                ));
+            }
+            last = rank;
         }
         ReportQuery::from_decoded(&pairs)
     }
@@ -445,10 +481,26 @@ pub fn encode_pairs(pairs: &[(String, String)]) -> String {
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
-/// Decodes a URL query string into pairs.
+/// Decodes a URL query string into pairs. Every `%` starts an escape of two hex digits and
+/// the bytes they spell are UTF-8: the form decoder would keep a stray `%` and replace bad
+/// bytes, changing what was asked for without a word.
 pub fn decode_pairs(query: &str) -> Result<Vec<(String, String)>, QueryError> {
-    serde_urlencoded::from_str(query)
-        .map_err(|_| QueryError::new("query", "the query string is not valid form encoding"))
+    let invalid = || QueryError::new("query", "the query string is not valid form encoding");
+    let bytes = query.as_bytes();
+    let well_formed = bytes.iter().enumerate().all(|(at, &byte)| {
+        byte != b'%'
+            || bytes
+                .get(at + 1..at + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed
+        || percent_encoding::percent_decode_str(query)
+            .decode_utf8()
+            .is_err()
+    {
+        return Err(invalid());
+    }
+    serde_urlencoded::from_str(query).map_err(|_| invalid())
 }
 
 fn escape_value(value: &str) -> String {
@@ -462,28 +514,28 @@ fn escape_value(value: &str) -> String {
     out
 }
 
-fn split_values(text: &str) -> Vec<String> {
+/// Text values separated by `,`, a `\` escaping the character after it.
+fn split_values(text: &str) -> Result<Vec<String>, QueryError> {
     if text.is_empty() {
-        return vec![];
+        return Ok(vec![]);
     }
-    let mut values = vec![String::new()];
+    let mut values = Vec::new();
+    let mut current = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if let (Some(next), Some(last)) = (chars.next(), values.last_mut()) {
-                    last.push(next);
-                }
-            }
-            ',' => values.push(String::new()),
-            _ => {
-                if let Some(last) = values.last_mut() {
-                    last.push(c);
-                }
-            }
+            '\\' => current.push(chars.next().ok_or_else(|| {
+                QueryError::new(
+                    "filter",
+                    r"a value ends in '\' with nothing after it to escape; write '\\' for a backslash",
+                )
+            })?),
+            ',' => values.push(std::mem::take(&mut current)),
+            _ => current.push(c),
         }
     }
-    values
+    values.push(current);
+    Ok(values)
 }
 
 #[cfg(test)]
@@ -540,10 +592,54 @@ mod tests {
         assert!(Filter::decode("endpoints_usage_mb.gt:lots").is_err());
         assert!(Filter::decode("created_on.before:2024-13-01").is_err());
         assert!(Filter::decode("created_on.in_last_days:0").is_err());
-        assert!(Filter::decode("endpoints_usage_mb.between:9,3").is_err());
         assert!(Filter::decode("user_name.contains:").is_err());
         assert!(Filter::decode("nope.contains:x").is_err());
         assert!(Filter::decode("user_name").is_err());
+    }
+
+    /// Numbers, dates and day counts are read exactly as the document's grammar writes them:
+    /// no spaces, signs, escapes or extra digits, and only days the calendar has.
+    #[test]
+    fn numbers_and_dates_are_read_exactly_as_written() {
+        for refused in [
+            "endpoints_usage_mb.gt: 5",
+            "endpoints_usage_mb.gt:+5",
+            r"endpoints_usage_mb.gt:\5",
+            "endpoints_usage_mb.gt:1234567890123456",
+            "created_on.before:2023-02-29",
+            "created_on.before:2024-2-01",
+            "created_on.before:+2024-02-01",
+            "created_on.in_last_days:007",
+            "created_on.in_last_days:36501",
+            "user_name.is_empty:,",
+            r"user_name.contains:smith\",
+        ] {
+            assert!(Filter::decode(refused).is_err(), "{refused}");
+        }
+        for accepted in [
+            "endpoints_usage_mb.gt:-123456789012345",
+            "created_on.before:2024-02-29",
+            "created_on.before:2000-02-29",
+            "created_on.in_last_days:36500",
+            "user_name.is_empty:",
+            r"user_name.contains:smith\\",
+            "user_name.any_of:,",
+        ] {
+            assert!(Filter::decode(accepted).is_ok(), "{accepted}");
+        }
+    }
+
+    #[test]
+    fn a_range_reads_the_same_either_way_round() {
+        let both = |text: &str| Filter::decode(text).map(|f| f.operand().clone());
+        assert_eq!(
+            both("endpoints_usage_mb.between:9,3"),
+            Ok(Operand::NumberRange(3, 9))
+        );
+        assert_eq!(
+            both("created_on.between:2024-05-01,2023-01-31"),
+            both("created_on.between:2023-01-31,2024-05-01")
+        );
     }
 
     #[test]

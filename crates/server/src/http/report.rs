@@ -35,12 +35,12 @@ const ROW_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "limit", "cursor"];
 /// in its address bar, so a copied link and an API call describe the same rows.
 #[utoipa::path(get, path = "/api/v1/reports/user-provisioning", tag = "report",
     params(
-        ("filter" = Option<Vec<FilterText>>, Query, max_items = 20,
+        ("filter" = inline(Option<Vec<FilterText>>), Query, max_items = 20,
             description = "Repeatable `<field>.<operator>:<value>[,<value>]`; `,` and `\\` in values are escaped with `\\`. \
                 Text: contains, equals, starts_with, is_empty, any_of. Number: eq, lt, gt, between. \
                 Date (YYYY-MM-DD, UTC days): before, after, between (inclusive), in_last_days. Enum: any_of."),
-        ("plan" = Option<Vec<PlanName>>, Query, max_items = 200, description = "Repeatable service plan; rows of customers on any of them"),
-        ("sort" = Option<SortText>, Query, description = "A field key; prefix with `-` for descending. Default `customer_name`."),
+        ("plan" = inline(Option<Vec<PlanName>>), Query, max_items = 200, description = "Repeatable service plan; rows of customers on any of them"),
+        ("sort" = inline(Option<SortText>), Query, description = "A field key; prefix with `-` for descending. Default `customer_name`."),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Rows per page, 1 to 1000 (default 100)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page of the same query"),
     ),
@@ -119,10 +119,11 @@ const EXPORT_PARAMETERS: [&str; 5] = ["filter", "plan", "sort", "cols", "format"
     params(
         ("format" = ExportFormat, Query, description = "`csv` (RFC 4180, UTF-8, header row of column labels, \
             formula-looking text cells prefixed with `'`) or `json` (one array of objects keyed by field key)"),
-        ("cols" = Option<ColumnsText>, Query, description = "Comma-separated field keys in column order; default the report's own 13"),
-        ("filter" = Option<Vec<FilterText>>, Query, max_items = 20, description = "As for the rows endpoint"),
-        ("plan" = Option<Vec<PlanName>>, Query, max_items = 200, description = "As for the rows endpoint"),
-        ("sort" = Option<SortText>, Query, description = "As for the rows endpoint"),
+        ("cols" = inline(Option<ColumnsText>), Query, style = Form, explode = false,
+            description = "Field keys in column order, comma-separated, each once; default the report's own 13"),
+        ("filter" = inline(Option<Vec<FilterText>>), Query, max_items = 20, description = "As for the rows endpoint"),
+        ("plan" = inline(Option<Vec<PlanName>>), Query, max_items = 200, description = "As for the rows endpoint"),
+        ("sort" = inline(Option<SortText>), Query, description = "As for the rows endpoint"),
     ),
     responses(
         (status = 200, description = "The file, with a Content-Disposition file name saying report, scope and UTC time"),
@@ -251,11 +252,11 @@ documented_text!(
     "A field key, `-` first for descending",
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .pattern(Some(format!("^{}$", openapi::sort_pattern())))
+        .pattern(Some(format!("^{}$", openapi::optional_sort_pattern())))
         .into()
 );
 documented_text!(
     ColumnsText,
-    "Comma-separated field keys, each once",
-    openapi::columns_text_schema()
+    "Field keys, each once",
+    openapi::view_columns()
 );

@@ -93,12 +93,15 @@ async fn selected_users(
     };
     match selection {
         BulkSelection::Ids { ids } => {
-            let mut ids = ids.clone();
-            ids.sort_unstable();
-            ids.dedup();
+            if ids.is_empty() {
+                return Err(ApiError::bad_request("ids", "Select at least one user."));
+            }
             if ids.len() > MAX_BULK_USERS {
                 return Err(too_many());
             }
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
             let targets = db::users::bulk_targets(conn, scope, &ids).await?;
             if targets.len() != ids.len() {
                 return Err(ApiError::Missing {
