@@ -79,13 +79,6 @@ impl FilterDraft {
                 .collect(),
             _ => vec![self.first.get_untracked()],
         };
-        // Numbers and dates are read exactly; spaces around a typed one are not part of it.
-        let values = match self.field.get_untracked().kind() {
-            FieldKind::Number | FieldKind::Date => {
-                values.into_iter().map(|v| v.trim().to_owned()).collect()
-            }
-            FieldKind::Text | FieldKind::Enum => values,
-        };
         Filter::new(
             self.field.get_untracked(),
             self.operator.get_untracked(),

@@ -14,7 +14,7 @@ use crate::components::schedule_fields::{ScheduleDraft, ScheduleFields};
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurrentView {
     pub query: String,
-    pub columns: String,
+    pub columns: Vec<ReportField>,
     /// Chip texts: filters, service plans, sort and column count.
     pub chips: Vec<String>,
 }
@@ -30,17 +30,17 @@ impl CurrentView {
         chips
     }
 
-    /// A stored snapshot (query string and `cols=` text; no columns means the report's own).
-    pub fn from_snapshot(query: &str, columns: &str) -> CurrentView {
+    /// A stored snapshot (query string and columns; no columns means the report's own).
+    pub fn from_snapshot(query: &str, columns: &[ReportField]) -> CurrentView {
         let column_count = if columns.is_empty() {
             ReportField::SEED.len()
         } else {
-            columns.split(',').count()
+            columns.len()
         };
         let parsed = ReportQuery::from_query_string(query).ok();
         CurrentView {
             query: query.to_owned(),
-            columns: columns.to_owned(),
+            columns: columns.to_vec(),
             chips: parsed
                 .map(|q| CurrentView::chips_of(&q, column_count))
                 .unwrap_or_default(),

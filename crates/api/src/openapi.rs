@@ -1,9 +1,8 @@
 //! What the OpenAPI document says about values whose rules a type alone cannot carry: names,
 //! emails, report filters, report queries written as query strings, column lists. Each schema
 //! states exactly what the server accepts (the report query's patterns are checked against
-//! their parsers), so a client that follows the document is never refused and one that strays is.
-//! One states the part a client writes rather than all of it, because the whole is no pattern
-//! of reasonable size: a snapshot's column list (any order).
+//! their parsers), so a client that follows the document is never refused and one that strays
+//! is.
 
 use utoipa::openapi::schema::{
     ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
@@ -309,42 +308,18 @@ fn field_keys() -> ObjectBuilder {
         .enum_values(Some(ReportField::ALL.iter().map(|f| f.key())))
 }
 
-/// A snapshot's columns: empty for all of them, or comma-separated field keys. (The server
-/// takes them in any order; the pattern states those in the report's order, as the server
-/// writes them, because "each once, in any order" is no pattern of reasonable size.)
-pub fn optional_columns_text() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(format!("^(?:{})?$", columns_pattern())))
+/// A snapshot's columns: field keys, each once, in order; none for the report's own.
+pub fn snapshot_columns() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(field_keys())
+        .max_items(Some(ReportField::ALL.len()))
+        .unique_items(true)
         .into()
-}
-
-/// Non-empty subsequences of the fields, comma-joined: no field twice.
-fn columns_pattern() -> String {
-    let keys: Vec<&str> = ReportField::ALL.iter().map(|f| f.key()).collect();
-    let starts: Vec<String> = (0..keys.len())
-        .map(|first| {
-            let rest: String = keys[first + 1..]
-                .iter()
-                .map(|key| format!("(?:,{key})?"))
-                .collect();
-            format!("{}{rest}", keys[first])
-        })
-        .collect();
-    format!("(?:{})", starts.join("|"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::decode_columns;
-
-    /// What the snapshot columns' pattern admits, the parser reads.
-    #[test]
-    fn listed_columns_in_the_reports_order_are_read() {
-        assert!(decode_columns("customer_name,user_email,custom_attribute_value").is_ok());
-        assert!(columns_pattern().starts_with("(?:global_customer_id(?:,customer_name)?"));
-    }
 
     #[test]
     fn written_schemas_are_schemas_not_the_fallback() {

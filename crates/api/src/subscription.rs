@@ -6,7 +6,7 @@
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::report::ExportFormat;
+use crate::report::{ExportFormat, ReportField};
 
 /// Most recipients one subscription may have.
 pub const MAX_RECIPIENTS: usize = 20;
@@ -230,12 +230,12 @@ fn last_day_of_month(date: NaiveDate) -> u32 {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SubscribedView {
     /// The report as it was when the subscription was saved: the query string (filters,
-    /// service plans, sort) and the visible columns in order (`cols=` encoding).
+    /// service plans, sort) and the visible columns in order (none: the report's own).
     Snapshot {
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::report_query_string))]
         query: String,
-        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::optional_columns_text))]
-        columns: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::snapshot_columns))]
+        columns: Vec<ReportField>,
     },
     /// A saved view, followed as it changes.
     SavedView {

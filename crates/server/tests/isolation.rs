@@ -92,7 +92,7 @@ async fn every_route_answers_each_role_as_allowed_and_never_leaks_another_custom
     assert_eq!(revocable.status, StatusCode::CREATED, "{}", revocable.body);
     let revocable_id = revocable.body["details"]["id"].as_i64().expect("token id");
     let subscription = json!({
-        "name": "Morning", "view": {"kind": "snapshot", "query": "sort=-user_email", "columns": ""},
+        "name": "Morning", "view": {"kind": "snapshot", "query": "sort=-user_email", "columns": []},
         "format": "csv", "schedule": {"recurrence": {"every": "day"}, "hour": 7, "minute": 0},
         "recipients": ["ops@msp.example"], "skip_empty": false, "enabled": true
     });

@@ -41,7 +41,7 @@ async fn app_with_sink(sink: &SmtpSink) -> (TestApp, Deliverer) {
 fn daily(name: &str, recipients: &[&str]) -> Value {
     json!({
         "name": name,
-        "view": {"kind": "snapshot", "query": QUERY, "columns": COLUMNS},
+        "view": {"kind": "snapshot", "query": QUERY, "columns": COLUMNS.split(',').collect::<Vec<_>>()},
         "format": "csv",
         "schedule": {"recurrence": {"every": "day"}, "hour": 7, "minute": 0},
         "recipients": recipients,
@@ -274,7 +274,8 @@ async fn a_customer_admins_subscription_never_holds_another_customers_rows() {
     let (app, _) = app_with_sink(&sink).await;
     let customer_admin = app.sign_in_as(Role::CustomerAdmin).await;
     let mut body = daily("Mine", &["me@northwindtraders.com"]);
-    body["view"] = json!({"kind": "snapshot", "query": "", "columns": "customer_name,user_email"});
+    body["view"] =
+        json!({"kind": "snapshot", "query": "", "columns": ["customer_name", "user_email"]});
     let id = subscribe(&app, &customer_admin, body).await;
     // Someone edits the stored view to ask for another customer's rows.
     sqlx::query("UPDATE subscriptions SET query = 'filter=customer_name.any_of%3AWoodgrove%20Bank' WHERE id = ?")
@@ -320,6 +321,14 @@ async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner() {
         ("recipients", json!([])),
         ("recipients", json!(["not an address"])),
         ("name", json!("  ")),
+        (
+            "view",
+            json!({"kind": "snapshot", "query": "", "columns": ["user_email", "user_email"]}),
+        ),
+        (
+            "view",
+            json!({"kind": "snapshot", "query": "sort=user_name&filter=user_name.is_empty:", "columns": []}),
+        ),
     ] {
         let mut body = daily("Checked", &["ops@msp.example"]);
         body[field] = bad;

@@ -65,7 +65,7 @@ async fn names_titles_and_recipients_refuse_control_characters() {
     )
     .await;
     let subscription = |name: &str, recipient: &str| {
-        json!({"name": name, "view": {"kind": "snapshot", "query": "", "columns": "user_email"},
+        json!({"name": name, "view": {"kind": "snapshot", "query": "", "columns": ["user_email"]},
                "format": "csv", "schedule": {"recurrence": {"every": "day"}, "hour": 7, "minute": 0},
                "recipients": [recipient], "skip_empty": false, "enabled": true})
     };

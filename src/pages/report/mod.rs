@@ -9,9 +9,7 @@ mod views;
 
 use leptos::prelude::*;
 use provisio_api::auth::Role;
-use provisio_api::report::{
-    encode_columns, ExportFormat, Filter, ReportField, ReportPage, ReportQuery,
-};
+use provisio_api::report::{ExportFormat, Filter, ReportField, ReportPage, ReportQuery};
 
 use crate::api;
 use crate::components::bulk_actions::{use_row_selection, BulkBar, RowSelection};
@@ -61,7 +59,7 @@ pub fn ReportPage() -> impl IntoView {
     });
     let subscription_view = Signal::derive(move || CurrentView {
         query: query_text(),
-        columns: encode_columns(&layout.columns.get()),
+        columns: layout.columns.get(),
         chips: address
             .query
             .with(|q| CurrentView::chips_of(q, layout.columns.with(Vec::len))),

@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use provisio_api::report::ExportFormat;
+use provisio_api::report::{decode_columns, encode_columns, ExportFormat, ReportField};
 use provisio_api::subscription::{
     Delivery, DeliveryOutcome, Schedule, SubscribedView, Subscription, SubscriptionOwner,
 };
 
 use sqlx::query::Query;
-use sqlx::sqlite::SqliteArguments;
+use sqlx::sqlite::{SqliteArguments, SqliteTypeInfo, SqliteValueRef};
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
@@ -26,7 +26,7 @@ struct SubscriptionRecord {
     owner_disabled: bool,
     view_kind: String,
     query: String,
-    columns: String,
+    columns: StoredColumns,
     saved_view_id: Option<i64>,
     view_name: Option<String>,
     format: String,
@@ -44,6 +44,28 @@ const SELECT_SUBSCRIPTIONS: &str = "SELECT s.id, s.name, s.owner_id, o.email AS 
      FROM subscriptions s JOIN admins o ON o.id = s.owner_id \
      LEFT JOIN saved_views v ON v.id = s.saved_view_id";
 
+/// A snapshot's columns as stored: `cols=` text, empty for the report's own. Text that does not
+/// read is an error of the row, not an empty list.
+struct StoredColumns(Vec<ReportField>);
+
+impl sqlx::Type<Sqlite> for StoredColumns {
+    fn type_info() -> SqliteTypeInfo {
+        <String as sqlx::Type<Sqlite>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Sqlite> for StoredColumns {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <&str as sqlx::Decode<Sqlite>>::decode(value)?;
+        if text.is_empty() {
+            return Ok(StoredColumns(Vec::new()));
+        }
+        Ok(StoredColumns(
+            decode_columns(text).map_err(|err| err.to_string())?,
+        ))
+    }
+}
+
 impl SubscriptionRecord {
     fn into_subscription(self, last_delivery: Option<Delivery>) -> Subscription {
         let Json(schedule) = self.schedule;
@@ -60,7 +82,7 @@ impl SubscriptionRecord {
                 ("saved_view", Some(view_id)) => SubscribedView::SavedView { view_id },
                 _ => SubscribedView::Snapshot {
                     query: self.query,
-                    columns: self.columns,
+                    columns: self.columns.0,
                 },
             },
             view_name: self.view_name,
@@ -171,7 +193,7 @@ fn bind_content<'q>(
 ) -> Query<'q, Sqlite, SqliteArguments<'q>> {
     let (kind, text, columns, view_id) = match content.view {
         SubscribedView::Snapshot { query, columns } => {
-            ("snapshot", query.clone(), columns.clone(), None)
+            ("snapshot", query.clone(), encode_columns(columns), None)
         }
         SubscribedView::SavedView { view_id } => {
             ("saved_view", String::new(), String::new(), Some(*view_id))

@@ -179,7 +179,7 @@ impl Deliverer {
             }
         };
         let (query_text, columns_text) = match &subscription.view {
-            SubscribedView::Snapshot { query, columns } => (query.clone(), columns.clone()),
+            SubscribedView::Snapshot { query, columns } => (query.clone(), encode_columns(columns)),
             SubscribedView::SavedView { view_id } => {
                 let view =
                     db::views::find(&self.pool, &owner, db::views::USER_PROVISIONING, *view_id)

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use provisio_api::report::{decode_columns, ReportQuery};
+use provisio_api::report::ReportQuery;
 use provisio_api::subscription::{
     plausible_email, AssignOwnerRequest, Delivery, SaveSubscriptionRequest, SubscribedView,
     Subscription, MAX_NAME_CHARS, MAX_RECIPIENTS,
@@ -300,9 +300,15 @@ async fn validate(
         SubscribedView::Snapshot { query, columns } => {
             let parsed = ReportQuery::from_query_string(query)
                 .map_err(|err| ApiError::bad_request("view", err.to_string()))?;
-            if !columns.is_empty() {
-                decode_columns(columns)
-                    .map_err(|err| ApiError::bad_request("view", err.to_string()))?;
+            if let Some(twice) = columns
+                .iter()
+                .enumerate()
+                .find_map(|(at, field)| columns[..at].contains(field).then_some(field))
+            {
+                return Err(ApiError::bad_request(
+                    "view",
+                    format!("column '{}' is listed twice", twice.key()),
+                ));
             }
             SubscribedView::Snapshot {
                 query: parsed.to_query_string(),
