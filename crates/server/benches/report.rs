@@ -3,7 +3,8 @@
 //!
 //! Seeds `PROVISIO_BENCH_USERS` demo users (default 1,000,000) into a temporary SQLite file and
 //! drives the real router in-process, so the figures are handler plus SQL, without the network.
-//! `PROVISIO_BENCH_ONLY=downloads` times only the two downloads.
+//! `PROVISIO_BENCH_ONLY=downloads` times only the two downloads; any other text, only the queries
+//! that contain it (e.g. `PROVISIO_BENCH_ONLY=is_empty`).
 
 use std::time::{Duration, Instant};
 
@@ -70,11 +71,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    // `PROVISIO_BENCH_ONLY=downloads` seeds once and times only the downloads.
-    if std::env::var("PROVISIO_BENCH_ONLY").is_ok_and(|only| only == "downloads") {
+    // `PROVISIO_BENCH_ONLY` seeds once and times only the downloads, or the matching queries.
+    if let Ok(only) = std::env::var("PROVISIO_BENCH_ONLY") {
         let large = Bench::seeded(users).await?;
-        for format in ["csv", "json"] {
-            large.export(format, users).await?;
+        if only == "downloads" {
+            for format in ["csv", "json"] {
+                large.export(format, users).await?;
+            }
+        } else {
+            let customer = large.first_customer().await?;
+            let queries = every_query(&customer);
+            large
+                .print_pages(users, queries.iter().filter(|q| q.contains(&only)))
+                .await?;
         }
         return Ok(());
     }
@@ -106,34 +115,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     drop(small);
 
-    println!("\n| query ({users} users) | rows | first page p50 | p95 | next page p50 | p95 |");
-    println!("|---|---|---|---|---|---|");
-    let mut queries = vec![String::new()];
-    for sort in SORTS {
-        queries.push(format!("sort={sort}"));
-        queries.push(format!("sort=-{sort}"));
-    }
-    for filter in FILTERS {
-        let filter = filter.replace("{customer}", &customer);
-        queries.push(filter.clone());
-        queries.push(format!("{filter}&sort=-created_on"));
-    }
-    for query in &queries {
-        let (first, page) = large.first_page(query).await?;
-        let total = page["total"].as_u64().unwrap_or(0);
-        let next = match page["next_cursor"].as_str() {
-            Some(cursor) => Some(large.next_page(query, cursor).await?),
-            None => None,
-        };
-        println!(
-            "| `{}` | {total} | {:.1} ms | {:.1} ms | {} |",
-            shown(query),
-            ms(first.p50),
-            ms(first.p95),
-            next.map(|t| format!("{:.2} ms | {:.2} ms", ms(t.p50), ms(t.p95)))
-                .unwrap_or_else(|| "– | –".to_owned())
-        );
-    }
+    large
+        .print_pages(users, every_query(&customer).iter())
+        .await?;
     let facets = large.timed(&format!("{BASE}/facets")).await?;
     println!(
         "\nfacets over {users} users: p50 {:.1} ms, p95 {:.1} ms",
@@ -147,6 +131,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 const BASE: &str = "/api/v1/reports/user-provisioning";
+
+/// The default view, every sort both ways, and every filter in the default order and newest
+/// first.
+fn every_query(customer: &str) -> Vec<String> {
+    let mut queries = vec![String::new()];
+    for sort in SORTS {
+        queries.push(format!("sort={sort}"));
+        queries.push(format!("sort=-{sort}"));
+    }
+    for filter in FILTERS {
+        let filter = filter.replace("{customer}", customer);
+        queries.push(filter.clone());
+        queries.push(format!("{filter}&sort=-created_on"));
+    }
+    queries
+}
 
 fn shown(query: &str) -> String {
     if query.is_empty() {
@@ -169,6 +169,33 @@ struct Bench {
 }
 
 impl Bench {
+    /// One table row per query: its total, and first and next pages' p50 and p95.
+    async fn print_pages(
+        &self,
+        users: u64,
+        queries: impl Iterator<Item = &String>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        println!("\n| query ({users} users) | rows | first page p50 | p95 | next page p50 | p95 |");
+        println!("|---|---|---|---|---|---|");
+        for query in queries {
+            let (first, page) = self.first_page(query).await?;
+            let total = page["total"].as_u64().unwrap_or(0);
+            let next = match page["next_cursor"].as_str() {
+                Some(cursor) => Some(self.next_page(query, cursor).await?),
+                None => None,
+            };
+            println!(
+                "| `{}` | {total} | {:.1} ms | {:.1} ms | {} |",
+                shown(query),
+                ms(first.p50),
+                ms(first.p95),
+                next.map(|t| format!("{:.2} ms | {:.2} ms", ms(t.p50), ms(t.p95)))
+                    .unwrap_or_else(|| "– | –".to_owned())
+            );
+        }
+        Ok(())
+    }
+
     /// Seeds `users` demo users with their SCIM side and mappings, as `--demo-users` does, and
     /// signs in as the MSP admin.
     async fn seeded(users: u64) -> Result<Bench, Box<dyn std::error::Error>> {

@@ -680,6 +680,34 @@ async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new
         [("Aardvark Renamed", "zz Renamed profile")]
     );
 
+    // A custom attribute value filled in, and another emptied: `user_counts` groups by emptiness.
+    for (from, to) in [("= ''", "'E-1234'"), ("<> ''", "''")] {
+        sqlx::query(&format!(
+            "UPDATE users SET custom_attribute_value = {to} WHERE id IN \
+             (SELECT id FROM users WHERE custom_attribute_value {from} ORDER BY id LIMIT 3)"
+        ))
+        .execute(&app.pool)
+        .await
+        .expect("attribute values change");
+    }
+    let (empty, total) =
+        all_rows(&app, &[("filter", "custom_attribute_value.is_empty:")], 50).await;
+    let counted: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE custom_attribute_value = ''")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert!(counted > 0);
+    assert_eq!(
+        (empty.len() as u64, total),
+        (counted as u64, counted as u64)
+    );
+    assert!(empty.iter().all(|row| row
+        .custom_attribute_value
+        .as_deref()
+        .unwrap_or("")
+        .is_empty()));
+
     let (kept, counted) = common::user_counts_kept_and_counted(&app.pool).await;
     assert_eq!(kept, counted, "user_counts follows every change");
 }

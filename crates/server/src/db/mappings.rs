@@ -1167,7 +1167,7 @@ enum Counting {
 const USER_COUNTS_KEY: &str = "customer_id, customer_global_id, customer_name, \
     customer_account_name, customer_service_plan, profile_name, storage_region_name, \
     mapping_name, status, license, managed_by, COALESCE(quota_gb, 2147483647) AS quota_gb, \
-    custom_attribute_name";
+    custom_attribute_name, custom_attribute_value_empty";
 
 /// Counts the moved users out of, or into, their groups in `user_counts`, a statement per
 /// few hundred users, as the row triggers would one by one.
@@ -1188,7 +1188,7 @@ async fn count_users(
         for planned in chunk {
             list.push_bind(planned.user_id);
         }
-        sql.push(") GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13");
+        sql.push(") GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14");
         sql.push(match counting {
             Counting::Leaving => {
                 ") AS moved WHERE (user_counts.customer_id, user_counts.customer_global_id, \
@@ -1196,11 +1196,13 @@ async fn count_users(
                  user_counts.customer_service_plan, user_counts.profile_name, \
                  user_counts.storage_region_name, user_counts.mapping_name, user_counts.status, \
                  user_counts.license, user_counts.managed_by, user_counts.quota_gb, \
-                 user_counts.custom_attribute_name) = (moved.customer_id, \
+                 user_counts.custom_attribute_name, user_counts.custom_attribute_value_empty) \
+                 = (moved.customer_id, \
                  moved.customer_global_id, moved.customer_name, moved.customer_account_name, \
                  moved.customer_service_plan, moved.profile_name, moved.storage_region_name, \
                  moved.mapping_name, moved.status, moved.license, moved.managed_by, \
-                 moved.quota_gb, moved.custom_attribute_name)"
+                 moved.quota_gb, moved.custom_attribute_name, \
+                 moved.custom_attribute_value_empty)"
             }
             Counting::Arriving => " ON CONFLICT DO UPDATE SET n = user_counts.n + excluded.n",
         });

@@ -273,10 +273,7 @@ pub async fn count(
         }
     }
     // `user_counts` has the same column names as `users`, so the same conditions apply to it.
-    let counted_by_group = query
-        .filters
-        .iter()
-        .all(|filter| is_group_column(filter.field()));
+    let counted_by_group = query.filters.iter().all(is_grouped);
     let mut sql = QueryBuilder::<Sqlite>::new(if counted_by_group {
         "SELECT COALESCE(SUM(u.n), 0) FROM user_counts u"
     } else {
@@ -287,7 +284,12 @@ pub async fn count(
             sql.push(format!(" INDEXED BY {index}"));
         }
     }
-    push_conditions(&mut sql, scope, query, now);
+    let rows = if counted_by_group {
+        Rows::Groups
+    } else {
+        Rows::Users
+    };
+    push_conditions_where(&mut sql, rows, scope, query, now, |_| true);
     let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
     Ok(u64::try_from(total).unwrap_or(0))
 }
@@ -316,10 +318,7 @@ async fn counting_index(
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) -> Result<Option<&'static str>, sqlx::Error> {
-    let grouped = query
-        .filters
-        .iter()
-        .any(|filter| is_group_column(filter.field()));
+    let grouped = query.filters.iter().any(is_grouped);
     if scope != Scope::AllCustomers || !query.service_plans.is_empty() || !grouped {
         return Ok(None);
     }
@@ -333,7 +332,7 @@ async fn counting_index(
         return Ok(None);
     };
     let mut sql = QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(u.n), 0) FROM user_counts u");
-    push_conditions_where(&mut sql, scope, query, now, is_group_column);
+    push_conditions_where(&mut sql, Rows::Groups, scope, query, now, is_grouped);
     let grouped_matches: i64 = sql.build_query_scalar().fetch_one(pool).await?;
     let in_scope = count_in_scope(pool, scope).await?;
     Ok((u64::try_from(grouped_matches).unwrap_or(0) * 2 > in_scope).then_some(index))
@@ -353,7 +352,7 @@ pub async fn plan(
     let uniform = Plan::for_total(matching, in_scope / speedup, limit);
     let field = query.sort.field;
     let narrowed = !query.filters.is_empty() || !query.service_plans.is_empty();
-    let grouped = query.filters.iter().all(|f| is_group_column(f.field()));
+    let grouped = query.filters.iter().all(is_grouped);
     if uniform == Plan::SortMatches || !narrowed || !grouped || !is_group_column(field) {
         return Ok(uniform);
     }
@@ -365,7 +364,7 @@ pub async fn plan(
     let expression = sort_expression(field);
     let direction = direction_keyword(query.sort.direction);
     let mut sql = QueryBuilder::<Sqlite>::new("SELECT SUM(u.n), SUM(CASE WHEN 1 = 1");
-    push_narrowing(&mut sql, query, now, |_| true);
+    push_narrowing(&mut sql, Rows::Groups, query, now, |_| true);
     sql.push(" THEN u.n ELSE 0 END) FROM user_counts u");
     push_scope(&mut sql, scope);
     sql.push(format!(
@@ -438,6 +437,14 @@ async fn count_in_scope(pool: &SqlitePool, scope: Scope) -> Result<u64, sqlx::Er
     push_scope(&mut sql, scope);
     let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
     Ok(u64::try_from(total).unwrap_or(0))
+}
+
+/// Whether `user_counts` holds what `filter` tests, so a total filtered by it is a sum there:
+/// a grouped column, or whether the custom attribute value is empty (migration 0028).
+fn is_grouped(filter: &Filter) -> bool {
+    is_group_column(filter.field())
+        || (filter.field(), filter.operator())
+            == (ReportField::CustomAttributeValue, Operator::IsEmpty)
 }
 
 /// Whether `user_counts` groups users by this field, so a total filtered on it is a sum there.
@@ -587,33 +594,44 @@ fn push_scope(sql: &mut QueryBuilder<'_, Sqlite>, scope: Scope) {
     };
 }
 
+/// What the conditions test: users, or `user_counts`' groups of them (the same column names,
+/// but emptiness of the custom attribute value is a column of its own there).
+#[derive(Clone, Copy, PartialEq)]
+enum Rows {
+    Users,
+    Groups,
+}
+
+/// The scope, the service plans and every filter, on `users`.
 fn push_conditions(
     sql: &mut QueryBuilder<'_, Sqlite>,
     scope: Scope,
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) {
-    push_conditions_where(sql, scope, query, now, |_| true);
+    push_conditions_where(sql, Rows::Users, scope, query, now, |_| true);
 }
 
-/// The scope, the service plans and the filters on the fields `included` says.
+/// The scope, the service plans and the filters `included` says.
 fn push_conditions_where(
     sql: &mut QueryBuilder<'_, Sqlite>,
+    rows: Rows,
     scope: Scope,
     query: &ReportQuery,
     now: DateTime<Utc>,
-    included: impl Fn(ReportField) -> bool,
+    included: impl Fn(&Filter) -> bool,
 ) {
     push_scope(sql, scope);
-    push_narrowing(sql, query, now, included);
+    push_narrowing(sql, rows, query, now, included);
 }
 
-/// ` AND …` for the service plans and the filters on the fields `included` says.
+/// ` AND …` for the service plans and the filters `included` says.
 fn push_narrowing(
     sql: &mut QueryBuilder<'_, Sqlite>,
+    rows: Rows,
     query: &ReportQuery,
     now: DateTime<Utc>,
-    included: impl Fn(ReportField) -> bool,
+    included: impl Fn(&Filter) -> bool,
 ) {
     if !query.service_plans.is_empty() {
         sql.push(" AND u.customer_service_plan IN (");
@@ -623,9 +641,14 @@ fn push_narrowing(
         }
         sql.push(")");
     }
-    for filter in query.filters.iter().filter(|f| included(f.field())) {
+    for filter in query.filters.iter().filter(|f| included(f)) {
         sql.push(" AND ");
-        push_filter(sql, filter, now);
+        if rows == Rows::Groups && !is_group_column(filter.field()) && is_grouped(filter) {
+            // The one per-user test `user_counts` holds, as a column of its own.
+            sql.push("u.custom_attribute_value_empty = 1");
+        } else {
+            push_filter(sql, filter, now);
+        }
     }
 }
 
@@ -645,7 +668,7 @@ fn push_sort_values_that_occur(
         sort_expression(field),
         column(field)
     ));
-    push_conditions_where(sql, scope, query, now, is_group_column);
+    push_conditions_where(sql, Rows::Groups, scope, query, now, is_grouped);
     sql.push(" AND u.n > 0)");
 }
 
@@ -930,8 +953,30 @@ mod tests {
                 Scope::AllCustomers,
                 false,
             ),
+            // Emptiness of the attribute value is counted in `user_counts` (migration 0028).
+            (
+                "filter=custom_attribute_value.is_empty%3A",
+                Scope::AllCustomers,
+                false,
+            ),
+            (
+                "filter=custom_attribute_value.is_empty%3A&filter=profile.any_of%3ADefault",
+                Scope::AllCustomers,
+                false,
+            ),
         ];
-        for (text, scope, indexed) in cases {
+        let with_empty_values: i64 = sqlx::query_scalar(
+            "SELECT customer_id FROM users WHERE custom_attribute_value = '' ORDER BY id LIMIT 1",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("a customer");
+        let one_customer = (
+            "filter=custom_attribute_value.is_empty%3A",
+            Scope::Customer(with_empty_values),
+            false,
+        );
+        for (text, scope, indexed) in cases.into_iter().chain([one_customer]) {
             let query = ReportQuery::from_query_string(text).expect("query");
             let chosen = counting_index(&pool, scope, &query, now)
                 .await
@@ -947,7 +992,7 @@ mod tests {
                 now,
             };
             let (rows, _) = page(&pool, every_row).await.expect("rows");
-            assert!(!rows.is_empty(), "{text}: the case has matches");
+            assert!(!rows.is_empty(), "{text} {scope:?}: the case has matches");
             assert_eq!(total, rows.len() as u64, "{text} {scope:?}");
         }
     }

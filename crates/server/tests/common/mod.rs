@@ -193,7 +193,8 @@ pub async fn user_counts_kept_and_counted(
     const KEY: &str = "customer_id || '|' || customer_global_id || '|' || customer_name || '|' \
         || customer_account_name || '|' || customer_service_plan || '|' || profile_name || '|' \
         || storage_region_name || '|' || mapping_name || '|' || status || '|' || license || '|' \
-        || managed_by || '|' || COALESCE(quota_gb, 2147483647) || '|' || custom_attribute_name";
+        || managed_by || '|' || COALESCE(quota_gb, 2147483647) || '|' || custom_attribute_name \
+        || '|' || custom_attribute_value_empty";
     let kept = sqlx::query_as(&format!(
         "SELECT {KEY}, n FROM user_counts WHERE n > 0 ORDER BY 1"
     ))
