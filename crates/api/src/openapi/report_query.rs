@@ -235,13 +235,9 @@ fn query_string_pattern() -> String {
     );
     let more_filters = MAX_FILTERS - 1;
     let more_plans = MAX_ANY_OF_VALUES - 1;
-    let pieces = [
-        format!("{filter}(?:&+{filter}){{0,{more_filters}}}"),
-        format!("{plan}(?:&+{plan}){{0,{more_plans}}}"),
-        sort,
-    ];
+    let filters = format!("{filter}(?:&+{filter}){{0,{more_filters}}}");
+    let plans = format!("{plan}(?:&+{plan}){{0,{more_plans}}}");
     // Each kind of piece is optional, but two that are given are joined by `&`.
-    let [filters, plans, sort] = &pieces;
     let after_plans = format!("(?:{plans}(?:&+{sort})?|{sort})");
     let after_filters = format!("(?:{filters}(?:&+{after_plans})?|{after_plans})");
     format!("\\??&*(?:{after_filters}&*)?")
