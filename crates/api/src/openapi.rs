@@ -294,12 +294,15 @@ pub fn layout_hidden() -> RefOr<Schema> {
 
 /// A view's columns: one field at least, each once.
 pub fn view_columns() -> RefOr<Schema> {
+    column_list().min_items(Some(1)).into()
+}
+
+/// Field keys in display order, each once.
+fn column_list() -> ArrayBuilder {
     ArrayBuilder::new()
         .items(field_keys())
-        .min_items(Some(1))
         .max_items(Some(ReportField::ALL.len()))
         .unique_items(true)
-        .into()
 }
 
 fn field_keys() -> ObjectBuilder {
@@ -310,11 +313,7 @@ fn field_keys() -> ObjectBuilder {
 
 /// A snapshot's columns: field keys, each once, in order; none for the report's own.
 pub fn snapshot_columns() -> RefOr<Schema> {
-    ArrayBuilder::new()
-        .items(field_keys())
-        .max_items(Some(ReportField::ALL.len()))
-        .unique_items(true)
-        .into()
+    column_list().into()
 }
 
 #[cfg(test)]

@@ -69,15 +69,10 @@ impl ColumnLayout {
         if self.order.len() != ReportField::ALL.len() {
             return Err(QueryError::new("order", "the order lists a field twice"));
         }
-        if let Some(twice) = self
-            .hidden
-            .iter()
-            .enumerate()
-            .find(|(at, field)| self.hidden[..*at].contains(field))
-        {
+        if let Some(twice) = listed_twice(&self.hidden) {
             return Err(QueryError::new(
                 "hidden",
-                format!("'{}' is listed twice", twice.1.key()),
+                format!("'{}' is listed twice", twice.key()),
             ));
         }
         if self.visible().is_empty() {
@@ -157,22 +152,31 @@ pub fn encode_columns(columns: &[ReportField]) -> String {
         .join(",")
 }
 
+/// The first field `fields` lists a second time, if any.
+pub fn listed_twice(fields: &[ReportField]) -> Option<ReportField> {
+    fields
+        .iter()
+        .enumerate()
+        .find_map(|(at, field)| fields[..at].contains(field).then_some(*field))
+}
+
 /// Reads a `cols` URL value: known fields, each at most once, at least one.
 pub fn decode_columns(text: &str) -> Result<Vec<ReportField>, QueryError> {
-    let mut columns = Vec::new();
-    for key in text.split(',').filter(|_| !text.is_empty()) {
-        let field = ReportField::from_key(key)
-            .ok_or_else(|| QueryError::new("cols", format!("unknown column '{key}'")))?;
-        if columns.contains(&field) {
-            return Err(QueryError::new(
-                "cols",
-                format!("column '{key}' is listed twice"),
-            ));
-        }
-        columns.push(field);
-    }
-    if columns.is_empty() {
+    if text.is_empty() {
         return Err(QueryError::new("cols", "list at least one column"));
+    }
+    let columns = text
+        .split(',')
+        .map(|key| {
+            ReportField::from_key(key)
+                .ok_or_else(|| QueryError::new("cols", format!("unknown column '{key}'")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(twice) = listed_twice(&columns) {
+        return Err(QueryError::new(
+            "cols",
+            format!("column '{}' is listed twice", twice.key()),
+        ));
     }
     Ok(columns)
 }

@@ -8,8 +8,8 @@ mod rows;
 
 pub use fields::{FieldKind, Operator, ReportField};
 pub use layout::{
-    decode_columns, encode_columns, ColumnLayout, DefaultViewRequest, ExportFormat, ReportLink,
-    SaveViewRequest, SavedView, SavedViewList, MAX_VIEW_NAME_CHARS,
+    decode_columns, encode_columns, listed_twice, ColumnLayout, DefaultViewRequest, ExportFormat,
+    ReportLink, SaveViewRequest, SavedView, SavedViewList, MAX_VIEW_NAME_CHARS,
 };
 pub use query::{
     decode_pairs, encode_pairs, Direction, Filter, Operand, QueryError, ReportQuery, Sort,

@@ -273,21 +273,15 @@ pub async fn count(
         }
     }
     // `user_counts` has the same column names as `users`, so the same conditions apply to it.
-    let counted_by_group = query.filters.iter().all(is_grouped);
-    let mut sql = QueryBuilder::<Sqlite>::new(if counted_by_group {
-        "SELECT COALESCE(SUM(u.n), 0) FROM user_counts u"
+    let (mut sql, rows) = if query.filters.iter().all(is_grouped) {
+        let sql = QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(u.n), 0) FROM user_counts u");
+        (sql, Rows::Groups)
     } else {
-        "SELECT COUNT(*) FROM users u"
-    });
-    if !counted_by_group {
+        let mut sql = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users u");
         if let Some(index) = counting_index(pool, scope, query, now).await? {
             sql.push(format!(" INDEXED BY {index}"));
         }
-    }
-    let rows = if counted_by_group {
-        Rows::Groups
-    } else {
-        Rows::Users
+        (sql, Rows::Users)
     };
     push_conditions_where(&mut sql, rows, scope, query, now, |_| true);
     let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
@@ -440,11 +434,15 @@ async fn count_in_scope(pool: &SqlitePool, scope: Scope) -> Result<u64, sqlx::Er
 }
 
 /// Whether `user_counts` holds what `filter` tests, so a total filtered by it is a sum there:
-/// a grouped column, or whether the custom attribute value is empty (migration 0028).
+/// a grouped column, or whether the custom attribute value is empty.
 fn is_grouped(filter: &Filter) -> bool {
-    is_group_column(filter.field())
-        || (filter.field(), filter.operator())
-            == (ReportField::CustomAttributeValue, Operator::IsEmpty)
+    is_group_column(filter.field()) || tests_attribute_emptiness(filter)
+}
+
+/// "Custom attribute value is empty": the one per-user test `user_counts` holds, as a column
+/// of its own (migration 0028).
+fn tests_attribute_emptiness(filter: &Filter) -> bool {
+    (filter.field(), filter.operator()) == (ReportField::CustomAttributeValue, Operator::IsEmpty)
 }
 
 /// Whether `user_counts` groups users by this field, so a total filtered on it is a sum there.
@@ -643,8 +641,7 @@ fn push_narrowing(
     }
     for filter in query.filters.iter().filter(|f| included(f)) {
         sql.push(" AND ");
-        if rows == Rows::Groups && !is_group_column(filter.field()) && is_grouped(filter) {
-            // The one per-user test `user_counts` holds, as a column of its own.
+        if rows == Rows::Groups && tests_attribute_emptiness(filter) {
             sql.push("u.custom_attribute_value_empty = 1");
         } else {
             push_filter(sql, filter, now);

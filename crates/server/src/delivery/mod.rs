@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use provisio_api::report::{
-    decode_columns, decode_pairs, encode_columns, encode_pairs, Direction, ReportField, ReportQuery,
+    decode_pairs, encode_columns, encode_pairs, Direction, ReportField, ReportQuery,
 };
 use provisio_api::subscription::{Delivery, SubscribedView, Subscription};
 
@@ -178,8 +178,8 @@ impl Deliverer {
                 )))
             }
         };
-        let (query_text, columns_text) = match &subscription.view {
-            SubscribedView::Snapshot { query, columns } => (query.clone(), encode_columns(columns)),
+        let (query_text, columns) = match &subscription.view {
+            SubscribedView::Snapshot { query, columns } => (query.clone(), columns.clone()),
             SubscribedView::SavedView { view_id } => {
                 let view =
                     db::views::find(&self.pool, &owner, db::views::USER_PROVISIONING, *view_id)
@@ -191,10 +191,10 @@ impl Deliverer {
                             .into(),
                     ));
                 };
-                (view.query, encode_columns(&view.columns))
+                (view.query, view.columns)
             }
         };
-        Ok(Plan::new(subscription, owner, query_text, columns_text))
+        Ok(Plan::new(subscription, owner, query_text, columns))
     }
 
     /// The export as a file, with its row count; an attempt's end when it is empty and
@@ -244,7 +244,6 @@ impl Deliverer {
             subscription,
             query: &plan.query,
             query_text: &plan.query_text,
-            columns_text: &plan.columns_text,
             rows: report.rows,
             scope_label: &report.scope_label,
             now: report.now,
@@ -284,27 +283,26 @@ struct Plan {
     subscription: Subscription,
     owner: Principal,
     query_text: String,
-    columns_text: String,
     query: ReportQuery,
     columns: Vec<ReportField>,
     recipients: Vec<Mailbox>,
 }
 
 impl Plan {
-    /// Checks the view and recipients; the reason when they are not valid.
+    /// Checks the view and recipients; the reason when they are not valid. No `columns`
+    /// means the report's own.
     fn new(
         subscription: Subscription,
         owner: Principal,
         query_text: String,
-        columns_text: String,
+        columns: Vec<ReportField>,
     ) -> Result<Plan, String> {
         let query = ReportQuery::from_query_string(&query_text)
             .map_err(|err| format!("Its view is not valid: {err}"))?;
-        let columns = if columns_text.is_empty() {
+        let columns = if columns.is_empty() {
             ReportField::SEED.to_vec()
         } else {
-            decode_columns(&columns_text)
-                .map_err(|err| format!("Its columns are not valid: {err}"))?
+            columns
         };
         let recipients = subscription
             .recipients
@@ -316,7 +314,6 @@ impl Plan {
             subscription,
             owner,
             query_text,
-            columns_text,
             query,
             columns,
             recipients,
@@ -384,7 +381,6 @@ struct Summary<'a> {
     subscription: &'a Subscription,
     query: &'a ReportQuery,
     query_text: &'a str,
-    columns_text: &'a str,
     rows: u64,
     scope_label: &'a str,
     now: DateTime<Utc>,
@@ -407,10 +403,10 @@ impl Summary<'_> {
         let base = self.public_url.trim_end_matches('/');
         match self.subscription.view {
             SubscribedView::SavedView { view_id } => format!("{base}/?view={view_id}"),
-            SubscribedView::Snapshot { .. } => {
+            SubscribedView::Snapshot { ref columns, .. } => {
                 let mut pairs = decode_pairs(self.query_text).unwrap_or_default();
-                if !self.columns_text.is_empty() {
-                    pairs.push(("cols".to_owned(), self.columns_text.to_owned()));
+                if !columns.is_empty() {
+                    pairs.push(("cols".to_owned(), encode_columns(columns)));
                 }
                 if pairs.is_empty() {
                     format!("{base}/")

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use provisio_api::report::ReportQuery;
+use provisio_api::report::{listed_twice, ReportQuery};
 use provisio_api::subscription::{
     plausible_email, AssignOwnerRequest, Delivery, SaveSubscriptionRequest, SubscribedView,
     Subscription, MAX_NAME_CHARS, MAX_RECIPIENTS,
@@ -300,11 +300,7 @@ async fn validate(
         SubscribedView::Snapshot { query, columns } => {
             let parsed = ReportQuery::from_query_string(query)
                 .map_err(|err| ApiError::bad_request("view", err.to_string()))?;
-            if let Some(twice) = columns
-                .iter()
-                .enumerate()
-                .find_map(|(at, field)| columns[..at].contains(field).then_some(field))
-            {
+            if let Some(twice) = listed_twice(columns) {
                 return Err(ApiError::bad_request(
                     "view",
                     format!("column '{}' is listed twice", twice.key()),

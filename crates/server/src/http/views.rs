@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use provisio_api::report::{
-    ColumnLayout, DefaultViewRequest, ReportQuery, SaveViewRequest, SavedView, SavedViewList,
-    MAX_VIEW_NAME_CHARS,
+    listed_twice, ColumnLayout, DefaultViewRequest, ReportQuery, SaveViewRequest, SavedView,
+    SavedViewList, MAX_VIEW_NAME_CHARS,
 };
 use provisio_api::ErrorBody;
 use utoipa_axum::router::OpenApiRouter;
@@ -215,15 +215,11 @@ fn validate(request: &SaveViewRequest) -> Result<(String, String), ApiError> {
             "A view shows at least one column.",
         ));
     }
-    let mut seen = Vec::new();
-    for field in &request.columns {
-        if seen.contains(field) {
-            return Err(ApiError::bad_request(
-                "columns",
-                format!("Column '{}' is listed twice.", field.key()),
-            ));
-        }
-        seen.push(*field);
+    if let Some(twice) = listed_twice(&request.columns) {
+        return Err(ApiError::bad_request(
+            "columns",
+            format!("Column '{}' is listed twice.", twice.key()),
+        ));
     }
     let query = ReportQuery::from_query_string(&request.query)
         .map_err(|err| ApiError::bad_request("query", err.to_string()))?;
