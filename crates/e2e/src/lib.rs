@@ -265,18 +265,36 @@ impl Browser {
 
     /// Types `text` into the element `css` selects.
     pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
-        self.client
-            .find(Locator::Css(css))
-            .await?
-            .send_keys(text)
-            .await?;
-        Ok(())
+        self.on_fresh_element(css, |element| async move { element.send_keys(text).await })
+            .await
     }
 
     /// Clicks the element `css` selects.
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.client.find(Locator::Css(css)).await?.click().await?;
-        Ok(())
+        self.on_fresh_element(css, |element| async move { element.click().await })
+            .await
+    }
+
+    /// Finds the element `css` selects and acts on it, finding it again when the page re-rendered
+    /// it between the two steps (Leptos replaces rows when a result arrives).
+    async fn on_fresh_element<F, Fut>(&self, css: &str, act: F) -> Result<()>
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+    {
+        let started = Instant::now();
+        loop {
+            let element = self.client.find(Locator::Css(css)).await?;
+            match act(element).await {
+                Err(error)
+                    if error.is_stale_element_reference()
+                        && started.elapsed() < Duration::from_secs(10) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                result => return Ok(result?),
+            }
+        }
     }
 
     /// The report's header fields, in display order.
