@@ -1,5 +1,6 @@
 //! `cargo xtask run | test`: the two commands that set up and drive Provisio on a fresh machine.
 
+mod postgres;
 mod tools;
 
 use std::io::{BufRead, BufReader};
@@ -8,9 +9,10 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <run | test | bench report | bench scim | bench mappings | bench logs | bench load | bench web>
+const USAGE: &str = "usage: cargo xtask <run | test | postgres | bench report | bench scim | bench mappings | bench logs | bench load | bench web>
   run           install missing tools, build the web app (release) and serve it with demo data
   test          install missing tools, then fmt, clippy (native + wasm32), native, browser and end-to-end tests
+  postgres      a throw-away PostgreSQL cluster for running tests by hand, until Enter
   bench report  every sort and filter, facets and downloads over 1,000,000 users (PROVISIO_BENCH_USERS)
   bench scim    SCIM creates and PATCHes per second with concurrent clients on loopback
   bench mappings  preview and re-evaluation of 20 mappings over 100,000 users of one customer
@@ -25,6 +27,7 @@ fn main() -> Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("run") => run(&root),
         Some("test") => test(&root),
+        Some("postgres") => serve_postgres(),
         Some("bench") => match std::env::args().nth(2).as_deref() {
             Some(name @ ("report" | "scim" | "mappings" | "logs" | "load")) => step(
                 &format!("{name} benchmark"),
@@ -48,6 +51,9 @@ fn main() -> Result<()> {
         }
     }
 }
+
+/// Where tests find the throw-away PostgreSQL cluster (`provisio_testkit::postgres`).
+const POSTGRES_URL_VARIABLE: &str = "PROVISIO_TEST_POSTGRES_URL";
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -99,6 +105,15 @@ struct Tally {
     failed_steps: Vec<String>,
 }
 
+/// Starts a throw-away cluster and waits for Enter, so `cargo test` can be run by hand against it.
+fn serve_postgres() -> Result<()> {
+    let cluster = postgres::Cluster::start()?;
+    println!("export {POSTGRES_URL_VARIABLE}={}", cluster.url);
+    println!("(press Enter to stop and remove the cluster)");
+    std::io::stdin().read_line(&mut String::new())?;
+    Ok(())
+}
+
 fn test(root: &Path) -> Result<()> {
     tools::ensure_build_tools(root)?;
     tools::ensure_browser()?;
@@ -147,16 +162,26 @@ fn test(root: &Path) -> Result<()> {
             "warnings",
         ]),
     );
+    // The server's tests run on SQLite and on this cluster; without it only the PostgreSQL
+    // ones fail, saying what is missing.
+    let postgres = postgres::Cluster::start().map(Some).unwrap_or_else(|err| {
+        eprintln!("{err:#}");
+        tally.failed_steps.push("starting PostgreSQL".to_owned());
+        None
+    });
+    let postgres_url = postgres.as_ref().map_or("", |cluster| cluster.url.as_str());
     run_tests(
         &mut tally,
-        "native tests",
-        Command::new("cargo").args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "provisio-e2e",
-            "--no-fail-fast",
-        ]),
+        "native tests (SQLite and PostgreSQL)",
+        Command::new("cargo")
+            .args([
+                "test",
+                "--workspace",
+                "--exclude",
+                "provisio-e2e",
+                "--no-fail-fast",
+            ])
+            .env(POSTGRES_URL_VARIABLE, postgres_url),
     );
     run_tests(
         &mut tally,
@@ -196,7 +221,8 @@ fn test(root: &Path) -> Result<()> {
                     "PROVISIO_SCHEMATHESIS",
                     scim2_cli.with_file_name("schemathesis"),
                 )
-                .env("PROVISIO_SCIM2_CLI", &scim2_cli),
+                .env("PROVISIO_SCIM2_CLI", &scim2_cli)
+                .env(POSTGRES_URL_VARIABLE, postgres_url),
         ),
         Err(err) => {
             eprintln!("{err:#}");
@@ -204,6 +230,7 @@ fn test(root: &Path) -> Result<()> {
         }
     }
 
+    drop(postgres);
     println!();
     for name in &tally.failed_steps {
         println!("FAILED: {name}");

@@ -80,6 +80,12 @@ pub fn ensure_browser() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Installs Debian packages, refreshing the package lists once if the first try fails (a fresh
+/// machine may have stale ones).
+pub fn apt_install(packages: &[&str]) -> Result<()> {
     let apt = |args: &[&str]| {
         Command::new("apt-get")
             .args(args)
@@ -88,12 +94,12 @@ pub fn ensure_browser() -> Result<()> {
             .map(|s| s.success())
             .unwrap_or(false)
     };
-    println!("==> installing chromium and chromium-driver");
-    let install = || apt(&["install", "-y", "chromium", "chromium-driver"]);
-    // A fresh machine may have stale package lists: refresh them once if the first try fails.
+    let list = packages.join(" ");
+    println!("==> installing {list}");
+    let install = || apt(&[&["install", "-y"][..], packages].concat());
     let installed = install() || (apt(&["update"]) && install());
     if !installed {
-        bail!("could not install chromium and chromium-driver with apt-get (run as root?)");
+        bail!("could not install {list} with apt-get (run as root?)");
     }
     Ok(())
 }

@@ -128,6 +128,16 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Copy an embedded SQLite database (migrated first, as a start would) into an empty
+    /// PostgreSQL database, every table in one transaction, verifying the row counts.
+    CopyDatabase {
+        /// The SQLite database to copy (default: --database).
+        #[arg(long)]
+        from: Option<String>,
+        /// The PostgreSQL database to fill, e.g. postgres://provisio@db.internal/provisio.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +178,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
     let cli = Cli::parse();
+    if let Some(Command::CopyDatabase { from, to }) = &cli.command {
+        return copy_database(from.as_deref().unwrap_or(&cli.database), to).await;
+    }
     let pool = db::connect(&cli.database).await?;
     match cli.command {
         Some(Command::Admin(AdminCommand::Create {
@@ -184,8 +197,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("Wrote a copy of the database to {}.", to.display());
             Ok(())
         }
+        Some(Command::CopyDatabase { .. }) => Ok(()),
         None => serve(pool, cli.serve).await,
     }
+}
+
+async fn copy_database(from: &str, to: &str) -> Result<(), Box<dyn std::error::Error>> {
+    if !db::postgres::is_postgres_url(to) {
+        return Err("--to takes a PostgreSQL URL: postgres://user@host/database".into());
+    }
+    let source = db::connect(from).await?;
+    let target = db::postgres::connect(to).await?;
+    let copied = db::copy::copy(&source, &target).await?;
+    for table in &copied {
+        println!("{:>10} rows  {}", table.rows, table.table);
+    }
+    println!("Copied {} tables; every row count matches.", copied.len());
+    Ok(())
 }
 
 /// Mapping re-evaluations a stopped server left running go on from their last batch.

@@ -64,3 +64,38 @@ pub fn mail_settings(mailer: Mailer, public_url: &str) -> Result<MailSettings, F
         public_url: public_url.to_owned(),
     })
 }
+
+/// The throw-away PostgreSQL cluster `cargo xtask test` starts (or `cargo xtask postgres`, for
+/// running tests by hand).
+pub mod postgres {
+    use sqlx::Connection;
+
+    use super::Failure;
+
+    /// Where the cluster is: a URL of its maintenance database, as a superuser.
+    pub const URL_VARIABLE: &str = "PROVISIO_TEST_POSTGRES_URL";
+
+    /// The URL of a new, empty database of its own on the test cluster.
+    pub async fn fresh_database() -> Result<String, Failure> {
+        let server = std::env::var(URL_VARIABLE)
+            .ok()
+            .filter(|url| !url.is_empty());
+        let Some(server) = server else {
+            return Err(format!(
+                "{URL_VARIABLE} is not set: run `cargo xtask test`, or start a cluster with \
+                 `cargo xtask postgres` and export what it prints"
+            )
+            .into());
+        };
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = sqlx::PgConnection::connect(&server).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut connection)
+            .await?;
+        connection.close().await?;
+        let (base, _) = server
+            .rsplit_once('/')
+            .ok_or("the cluster URL names no database")?;
+        Ok(format!("{base}/{name}"))
+    }
+}

@@ -2,9 +2,11 @@
 
 pub mod admins;
 pub mod audit;
+pub mod copy;
 pub mod customers;
 pub mod demo;
 pub mod mappings;
+pub mod postgres;
 pub mod provisioning;
 pub mod provisioning_log;
 pub mod provisioning_status;
@@ -117,7 +119,7 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .max_connections(8)
         .connect_with(options)
         .await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(pool)
 }
 
@@ -139,7 +141,8 @@ fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
         None | Some("sqlite") => SqliteConnectOptions::from_str(url),
         Some("postgres" | "postgresql") => Err(sqlx::Error::Configuration(
             format!(
-                "PostgreSQL databases are not supported by this version of Provisio; {EXAMPLE}"
+                "this version of Provisio serves from SQLite only (`copy-database` can already \
+                 fill a PostgreSQL database); {EXAMPLE}"
             )
             .into(),
         )),
