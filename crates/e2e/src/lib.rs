@@ -95,7 +95,7 @@ impl TestServer {
     pub async fn scim_token(&self, customer_id: i64, token: &str) -> Result<()> {
         use provisio_server::db::scim_tokens::{self, NewToken};
         scim_tokens::insert(
-            &self.pool,
+            &self.pool.clone().into(),
             &NewToken {
                 customer_id,
                 name: "E2E IdP",

@@ -175,7 +175,7 @@ async fn a_token_from_the_page_provisions_a_user_until_it_is_revoked() -> Result
             .await?;
     let other_token = "pvs_0ther000_e2e-token-of-another-customer";
     scim_tokens::insert(
-        &server.pool,
+        &server.pool.clone().into(),
         &NewToken {
             customer_id: other_customer,
             name: "Other IdP",

@@ -48,7 +48,7 @@ async fn scim2_tester_finds_no_errors() -> Result<()> {
         .await?;
     let token = "pvs_c0mpl1an_scim2-tester-run-token";
     scim_tokens::insert(
-        &server.pool,
+        &server.pool.clone().into(),
         &NewToken {
             customer_id: customer,
             name: "scim2-tester",

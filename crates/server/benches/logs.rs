@@ -38,7 +38,7 @@ async fn main() -> Result<(), Failure> {
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
-    db::provisioning_log::index_new(&pool).await?;
+    db::provisioning_log::index_new(&pool.clone().into()).await?;
     println!(
         "indexed them for search and counts in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -171,7 +171,7 @@ async fn scim_create_cost(
     for n in 0..INSERTS {
         let identity = format!("Bench User {n} (bench.user.{n}@logs.example)");
         provisioning::record(
-            &mut *tx,
+            tx.sqlite()?,
             &Event {
                 customer_id: customer,
                 token_id,

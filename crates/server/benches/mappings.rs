@@ -58,7 +58,7 @@ async fn main() -> Result<(), Failure> {
     let mut tx = pool.begin().await?;
     let job = db::mappings::start_job(&mut tx, customer).await?;
     tx.commit().await?;
-    provisio_server::reevaluation::run(&pool, job).await?;
+    provisio_server::reevaluation::run(&pool.clone().into(), job).await?;
     println!(
         "{users} SCIM users of one customer in 10 groups, 20 mappings; placed in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -107,7 +107,7 @@ pub async fn seed(pool: &SqlitePool, user_count: u64) -> Result<DemoSeed, ApiErr
             role: admin.role,
             customer_id,
         };
-        db::admins::insert(pool, &new).await?;
+        db::admins::insert(&db::Pool::from(pool), &new).await?;
     }
     Ok(DemoSeed { users, admins })
 }
@@ -126,10 +126,10 @@ pub async fn seed_provisioning(pool: &SqlitePool) -> Result<(), ApiError> {
             continue;
         }
         let mut tx = db::write_transaction(pool).await?;
-        let Some(ids) = db::demo::customer_ids(&mut tx, &customer.global_id).await? else {
+        let Some(ids) = db::demo::customer_ids(tx.sqlite()?, &customer.global_id).await? else {
             continue;
         };
-        db::demo::provision_scim_users(&mut tx, ids.customer_id, customer.identity_provider)
+        db::demo::provision_scim_users(tx.sqlite()?, ids.customer_id, customer.identity_provider)
             .await?;
         let mut groups = HashMap::new();
         for department in ["Finance", "Engineering", "Sales"] {
@@ -137,7 +137,7 @@ pub async fn seed_provisioning(pool: &SqlitePool) -> Result<(), ApiError> {
                 .into_uuid()
                 .to_string();
             db::demo::insert_group(
-                &mut tx,
+                tx.sqlite()?,
                 ids.customer_id,
                 &scim_id,
                 department,
@@ -149,9 +149,9 @@ pub async fn seed_provisioning(pool: &SqlitePool) -> Result<(), ApiError> {
             groups.insert(department, scim_id);
         }
         for mapping in demo_mappings(customer, &ids, &groups) {
-            db::mappings::insert(&mut tx, ids.customer_id, &mapping).await?;
+            db::mappings::insert(tx.sqlite()?, ids.customer_id, &mapping).await?;
         }
-        db::mappings::place_users(&mut tx, ids.customer_id, None, None).await?;
+        db::mappings::place_users(tx.sqlite()?, ids.customer_id, None, None).await?;
         tx.commit().await?;
     }
     Ok(())
@@ -176,7 +176,7 @@ pub async fn seed_provisioning_log(pool: &SqlitePool, now: DateTime<Utc>) -> Res
     let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x4c4f_4753);
     let customers = customers(&mut ChaCha8Rng::seed_from_u64(SEED));
     let mut tx = db::write_transaction(pool).await?;
-    db::demo::backdate_first_placements(&mut tx, &timestamp(now - Duration::days(30))).await?;
+    db::demo::backdate_first_placements(tx.sqlite()?, &timestamp(now - Duration::days(30))).await?;
     tx.commit().await?;
     let scim_customers = customers
         .iter()
@@ -189,7 +189,7 @@ pub async fn seed_provisioning_log(pool: &SqlitePool, now: DateTime<Utc>) -> Res
             _ => DemoHealth::Healthy,
         };
         let mut tx = db::write_transaction(pool).await?;
-        let Some(ids) = db::demo::customer_ids(&mut tx, &customer.global_id).await? else {
+        let Some(ids) = db::demo::customer_ids(tx.sqlite()?, &customer.global_id).await? else {
             continue;
         };
         let (idp_key, token_name) = match customer.identity_provider {
@@ -202,7 +202,7 @@ pub async fn seed_provisioning_log(pool: &SqlitePool, now: DateTime<Utc>) -> Res
             DemoHealth::Healthy | DemoHealth::Failing => now + Duration::days(300),
         };
         let token_id = db::demo::insert_token(
-            &mut tx,
+            tx.sqlite()?,
             ids.customer_id,
             token_name,
             idp_key,
@@ -210,16 +210,16 @@ pub async fn seed_provisioning_log(pool: &SqlitePool, now: DateTime<Utc>) -> Res
             &timestamp(expires),
         )
         .await?;
-        let users = db::demo::scim_identities(&mut tx, ids.customer_id, 400).await?;
+        let users = db::demo::scim_identities(tx.sqlite()?, ids.customer_id, 400).await?;
         if users.is_empty() {
             continue;
         }
         let events = demo_events(&mut rng, ids.customer_id, token_id, &users, health, now);
-        db::demo::insert_events(&mut tx, &events).await?;
-        db::demo::touch_token(&mut tx, token_id).await?;
+        db::demo::insert_events(tx.sqlite()?, &events).await?;
+        db::demo::touch_token(tx.sqlite()?, token_id).await?;
         tx.commit().await?;
     }
-    db::provisioning_log::index_new(pool).await?;
+    db::provisioning_log::index_new(&db::Pool::from(pool)).await?;
     Ok(())
 }
 

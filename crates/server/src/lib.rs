@@ -19,14 +19,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use sqlx::SqlitePool;
 
 pub use error::ApiError;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub pool: db::Pool,
     pub throttle: Arc<auth::throttle::SignInThrottle>,
     /// Each SCIM token's request budget.
     pub scim_rate: Arc<auth::scim_rate::ScimRateLimit>,
@@ -39,9 +38,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: SqlitePool) -> AppState {
+    pub fn new(pool: impl Into<db::Pool>) -> AppState {
         AppState {
-            pool,
+            pool: pool.into(),
             throttle: Arc::default(),
             scim_rate: Arc::default(),
             deliverer: None,

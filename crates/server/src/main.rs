@@ -188,7 +188,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             role,
             name,
             customer,
-        })) => create_admin(&pool, email, role, name, customer).await,
+        })) => create_admin(&db::Pool::from(&pool), email, role, name, customer).await,
         Some(Command::Backup { to }) => {
             if to.exists() {
                 return Err(format!("{} exists already; choose a new file", to.display()).into());
@@ -217,7 +217,7 @@ async fn copy_database(from: &str, to: &str) -> Result<(), Box<dyn std::error::E
 }
 
 /// Mapping re-evaluations a stopped server left running go on from their last batch.
-async fn resume_jobs(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+async fn resume_jobs(pool: &db::Pool) -> Result<(), sqlx::Error> {
     let resumed = provisio_server::reevaluation::resume(pool).await?;
     if resumed > 0 {
         tracing::info!(jobs = resumed, "resumed mapping re-evaluations");
@@ -242,7 +242,7 @@ async fn compress_web_app(dir: Option<PathBuf>) -> Result<(), Box<dyn std::error
 }
 
 async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    resume_jobs(&pool).await?;
+    resume_jobs(&db::Pool::from(&pool)).await?;
     if args.demo && !args.no_demo && db::demo::is_empty(&pool).await? {
         seed_demo(&pool, args.demo_users).await?;
     }
@@ -255,15 +255,15 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
         scim_rate: Arc::new(ScimRateLimit::new(
             NonZeroU32::new(args.scim_rate_limit).ok_or("--scim-rate-limit must be at least 1")?,
         )),
-        ..AppState::new(pool)
+        ..AppState::new(pool.clone())
     };
     if let Some(metrics_address) = args.metrics_listen {
-        serve_metrics(metrics_address, state.pool.clone()).await?;
+        serve_metrics(metrics_address, pool.clone()).await?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     let settings = mail_settings(&args, address)?;
-    db::spawn_checkpointer(state.pool.clone(), CHECKPOINT_INTERVAL);
+    db::spawn_checkpointer(pool.clone(), CHECKPOINT_INTERVAL);
     provisioning_watch::spawn(
         state.pool.clone(),
         settings.clone(),
@@ -413,7 +413,7 @@ async fn stop_requested() {
 }
 
 async fn create_admin(
-    pool: &sqlx::SqlitePool,
+    pool: &db::Pool,
     email: String,
     role: Role,
     name: Option<String>,

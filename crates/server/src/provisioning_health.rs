@@ -296,7 +296,7 @@ fn committed_detail(event: &EventRow) -> String {
 
 /// The statuses of the customers in scope; one customer's comes with its hourly chart.
 pub async fn statuses(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::db::Pool,
     scope: Scope,
 ) -> Result<Vec<ProvisioningStatus>, sqlx::Error> {
     let now = Utc::now();

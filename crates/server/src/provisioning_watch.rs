@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use provisio_api::provisioning::{ProvisioningState, ProvisioningStatus};
-use sqlx::SqlitePool;
 
 use crate::db;
 use crate::db::Scope;
@@ -31,7 +30,7 @@ fn worth_telling(state: ProvisioningState) -> bool {
 
 /// One pass: each customer with recipients whose state turned to one worth telling gets one
 /// message; a customer back to normal is told again next time. How many messages went.
-pub async fn notify(pool: &SqlitePool, mail: &MailSettings) -> Result<u32, sqlx::Error> {
+pub async fn notify(pool: &db::Pool, mail: &MailSettings) -> Result<u32, sqlx::Error> {
     let mut sent = 0;
     let notified = db::provisioning_status::notified_customers(pool).await?;
     if notified.is_empty() {
@@ -122,7 +121,7 @@ fn escape(text: &str) -> String {
 
 /// Removes events older than `days`, a batch at a time; how many went.
 pub async fn enforce_retention(
-    pool: &SqlitePool,
+    pool: &db::Pool,
     days: u32,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
@@ -141,7 +140,7 @@ pub async fn enforce_retention(
 
 /// Runs the watch every `every`: indexing, notifications, then retention.
 pub fn spawn(
-    pool: SqlitePool,
+    pool: db::Pool,
     mail: MailSettings,
     retention_days: u32,
     every: Duration,

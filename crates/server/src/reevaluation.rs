@@ -6,8 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::SqlitePool;
-
 use crate::db;
 
 /// Users placed per write transaction: small enough that a SCIM write waits a few
@@ -15,7 +13,7 @@ use crate::db;
 pub const BATCH_USERS: i64 = 500;
 
 /// Runs the job to its end in the background.
-pub fn spawn(pool: SqlitePool, job_id: i64) {
+pub fn spawn(pool: db::Pool, job_id: i64) {
     tokio::spawn(async move {
         if let Err(error) = run(&pool, job_id).await {
             tracing::error!(job_id, %error, "mapping re-evaluation stopped; it resumes at the next start");
@@ -27,10 +25,10 @@ pub fn spawn(pool: SqlitePool, job_id: i64) {
 /// Each batch is decided from a read snapshot outside the writers' turn and written in a
 /// write transaction that first checks nothing it was decided on changed (else decides again
 /// there), so the writer is held only for the writes.
-pub async fn run(pool: &SqlitePool, job_id: i64) -> Result<(), sqlx::Error> {
+pub async fn run(pool: &db::Pool, job_id: i64) -> Result<(), sqlx::Error> {
     loop {
         let planned = {
-            let mut snapshot = pool.begin().await?;
+            let mut snapshot = pool.sqlite()?.begin().await?;
             let planned = db::mappings::plan_job_batch(&mut snapshot, job_id, BATCH_USERS).await?;
             snapshot.commit().await?;
             planned
@@ -40,7 +38,8 @@ pub async fn run(pool: &SqlitePool, job_id: i64) -> Result<(), sqlx::Error> {
         };
         let started = Instant::now();
         let mut tx = db::write_transaction(pool).await?;
-        let more = db::mappings::write_job_batch(&mut tx, job_id, planned, BATCH_USERS).await?;
+        let more =
+            db::mappings::write_job_batch(tx.sqlite()?, job_id, planned, BATCH_USERS).await?;
         tx.commit().await?;
         if !more {
             return Ok(());
@@ -53,8 +52,8 @@ pub async fn run(pool: &SqlitePool, job_id: i64) -> Result<(), sqlx::Error> {
 }
 
 /// Resumes the jobs a stopped server left running (each from the last user it evaluated).
-pub async fn resume(pool: &SqlitePool) -> Result<usize, sqlx::Error> {
-    let running = db::mappings::running_jobs(pool).await?;
+pub async fn resume(pool: &db::Pool) -> Result<usize, sqlx::Error> {
+    let running = db::mappings::running_jobs(pool.sqlite()?).await?;
     for &job_id in &running {
         spawn(pool.clone(), job_id);
     }

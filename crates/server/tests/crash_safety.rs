@@ -56,7 +56,7 @@ async fn a_killed_server_loses_no_acknowledged_create() {
         .await
         .expect("a customer");
     scim_tokens::insert(
-        &pool,
+        &pool.clone().into(),
         &NewToken {
             customer_id: customer,
             name: "Crash test",

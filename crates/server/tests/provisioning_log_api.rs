@@ -501,7 +501,7 @@ async fn retention_removes_exactly_the_events_past_it() {
     let old = count("SELECT COUNT(*) FROM provisioning_events WHERE at < ?").await;
     let kept = count("SELECT COUNT(*) FROM provisioning_events WHERE at >= ?").await;
     assert!(old > 1000, "more than one batch to remove: {old}");
-    let removed = provisioning_watch::enforce_retention(&app.pool, 10, now)
+    let removed = provisioning_watch::enforce_retention(&app.pool.clone().into(), 10, now)
         .await
         .expect("retention");
     assert_eq!(removed, old as u64);
@@ -561,13 +561,13 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
     refused_creates(&app, &token, 20).await;
     assert_eq!(state_of(&app, northwind).await, "failing");
     assert_eq!(
-        provisioning_watch::notify(&app.pool, &mail)
+        provisioning_watch::notify(&app.pool.clone().into(), &mail)
             .await
             .expect("pass"),
         1
     );
     assert_eq!(
-        provisioning_watch::notify(&app.pool, &mail)
+        provisioning_watch::notify(&app.pool.clone().into(), &mail)
             .await
             .expect("pass"),
         0,
@@ -590,14 +590,14 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
     forget_failures(&app).await;
     assert_eq!(state_of(&app, northwind).await, "healthy");
     assert_eq!(
-        provisioning_watch::notify(&app.pool, &mail)
+        provisioning_watch::notify(&app.pool.clone().into(), &mail)
             .await
             .expect("pass"),
         0
     );
     refused_creates(&app, &token, 20).await;
     assert_eq!(
-        provisioning_watch::notify(&app.pool, &mail)
+        provisioning_watch::notify(&app.pool.clone().into(), &mail)
             .await
             .expect("pass"),
         1
@@ -641,13 +641,13 @@ async fn search_and_status_answer_the_same_before_and_after_indexing() {
         } else {
             db::provisioning_log::INDEX_BATCH_EVENTS
         };
-        let indexed = db::provisioning_log::index_new_in_batches(&app.pool, batch)
+        let indexed = db::provisioning_log::index_new_in_batches(&app.pool.clone().into(), batch)
             .await
             .expect("indexing");
         assert!(indexed >= 5, "the new events are indexed: {indexed}");
         assert_eq!(answers().await, before, "round {round}");
         assert_eq!(
-            db::provisioning_log::index_new(&app.pool)
+            db::provisioning_log::index_new(&app.pool.clone().into())
                 .await
                 .expect("indexing"),
             0,

@@ -487,7 +487,9 @@ async fn all_rows_by_plan(
             limit: 37,
             now,
         };
-        let (rows, more) = report::page(&app.pool, request).await.expect("a page");
+        let (rows, more) = report::page(&app.pool.clone().into(), request)
+            .await
+            .expect("a page");
         ids.extend(rows.iter().map(|row| row.id));
         match rows.last() {
             Some(last) if more => after = Some(Keyset::of(last, query.sort.field, plan)),
@@ -734,7 +736,7 @@ async fn the_plan_follows_where_matches_bunch_up_in_the_sort_order() {
         let pool = app.pool.clone();
         async move {
             report::plan(
-                &pool,
+                &pool.clone().into(),
                 Scope::AllCustomers,
                 &query,
                 u64::try_from(users).unwrap_or(0),

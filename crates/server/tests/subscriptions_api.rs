@@ -166,9 +166,11 @@ async fn a_delivery_recorded_before_a_stop_is_sent_once_after_the_restart() {
     due_at(&app, id, now - chrono::Duration::minutes(1)).await;
 
     // The scheduler records the due delivery, then the process stops before sending.
-    let recorded = provisio_server::db::subscriptions::record_due(&app.pool, now, |s, after| {
-        s.next_after(after)
-    })
+    let recorded = provisio_server::db::subscriptions::record_due(
+        &app.pool.clone().into(),
+        now,
+        |s, after| s.next_after(after),
+    )
     .await
     .expect("recorded");
     assert_eq!(recorded, 1);
@@ -192,9 +194,11 @@ async fn a_delivery_recorded_before_a_stop_is_sent_once_after_the_restart() {
 
     // A delivery cut off mid-send is not sent again, and says so.
     due_at(&app, id, now - chrono::Duration::seconds(30)).await;
-    provisio_server::db::subscriptions::record_due(&app.pool, now, |s, after| s.next_after(after))
-        .await
-        .expect("recorded");
+    provisio_server::db::subscriptions::record_due(&app.pool.clone().into(), now, |s, after| {
+        s.next_after(after)
+    })
+    .await
+    .expect("recorded");
     sqlx::query("UPDATE deliveries SET status = 'sending' WHERE status = 'pending'")
         .execute(&app.pool)
         .await

@@ -68,7 +68,7 @@ pub async fn scim_token(
 ) -> Result<i64, Failure> {
     use provisio_server::db::scim_tokens::{self, NewToken};
     let stored = scim_tokens::insert(
-        pool,
+        &pool.into(),
         &NewToken {
             customer_id: customer,
             name: "benchmark",

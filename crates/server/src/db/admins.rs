@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use provisio_api::auth::{AdminAccount, CustomerRef, Role};
-use sqlx::{SqliteExecutor, SqlitePool};
+
+use super::time::StoredTime;
+use super::{on_backend, Executor, Pool};
 
 /// An admin row with what authentication needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -31,67 +33,70 @@ pub struct NewAdmin<'a> {
     pub customer_id: Option<i64>,
 }
 
-pub async fn insert(pool: &SqlitePool, admin: &NewAdmin<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+pub async fn insert(pool: &Pool, admin: &NewAdmin<'_>) -> Result<i64, sqlx::Error> {
+    on_backend!(pool, |connection| sqlx::query_scalar(
         "INSERT INTO admins (email, display_name, password_hash, role, customer_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(admin.email)
     .bind(admin.display_name)
     .bind(admin.password_hash)
     .bind(admin.role.key())
     .bind(admin.customer_id)
-    .bind(now_text())
-    .fetch_one(pool)
-    .await
+    .bind(StoredTime::now())
+    .fetch_one(connection)
+    .await)
 }
 
-pub async fn find_by_email(
-    pool: &SqlitePool,
-    email: &str,
-) -> Result<Option<AdminRecord>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn find_by_email(pool: &Pool, email: &str) -> Result<Option<AdminRecord>, sqlx::Error> {
+    let nocase = |expression| pool.dialect().nocase(expression);
+    let sql = format!(
         "SELECT id, email, display_name, password_hash, role, customer_id, disabled \
-         FROM admins WHERE email = ? COLLATE NOCASE",
-    )
-    .bind(email)
-    .fetch_optional(pool)
-    .await
+         FROM admins WHERE {} = {}",
+        nocase("email"),
+        nocase("$1")
+    );
+    on_backend!(pool, |connection| sqlx::query_as(&sql)
+        .bind(email)
+        .fetch_optional(connection)
+        .await)
 }
 
-pub async fn find<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn find<'a>(
+    executor: impl Into<Executor<'a>>,
     id: i64,
 ) -> Result<Option<AdminRecord>, sqlx::Error> {
-    sqlx::query_as(
+    on_backend!(executor, |connection| sqlx::query_as(
         "SELECT id, email, display_name, password_hash, role, customer_id, disabled \
-         FROM admins WHERE id = ?",
+         FROM admins WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(executor)
-    .await
+    .fetch_optional(connection)
+    .await)
 }
 
-pub async fn list(pool: &SqlitePool) -> Result<Vec<AdminAccount>, sqlx::Error> {
-    let rows: Vec<AccountRow> = sqlx::query_as(
-        "SELECT a.id, a.email, a.display_name, a.role, a.disabled, a.created_at, \
-                c.id AS customer_id, c.global_id AS customer_global_id, c.name AS customer_name \
-         FROM admins a LEFT JOIN customers c ON c.id = a.customer_id ORDER BY a.email",
-    )
-    .fetch_all(pool)
-    .await?;
+const ACCOUNT_SELECT: &str = "SELECT a.id, a.email, a.display_name, a.role, a.disabled, \
+        a.created_at, c.id AS customer_id, c.global_id AS customer_global_id, \
+        c.name AS customer_name \
+    FROM admins a LEFT JOIN customers c ON c.id = a.customer_id";
+
+pub async fn list(pool: &Pool) -> Result<Vec<AdminAccount>, sqlx::Error> {
+    let sql = format!(
+        "{ACCOUNT_SELECT} ORDER BY {}, a.id",
+        pool.dialect().nocase("a.email")
+    );
+    let rows: Vec<AccountRow> = on_backend!(pool, |connection| sqlx::query_as(&sql)
+        .fetch_all(connection)
+        .await?);
     Ok(rows.into_iter().map(AdminAccount::from).collect())
 }
 
-pub async fn account(pool: &SqlitePool, id: i64) -> Result<Option<AdminAccount>, sqlx::Error> {
-    let row: Option<AccountRow> = sqlx::query_as(
-        "SELECT a.id, a.email, a.display_name, a.role, a.disabled, a.created_at, \
-                c.id AS customer_id, c.global_id AS customer_global_id, c.name AS customer_name \
-         FROM admins a LEFT JOIN customers c ON c.id = a.customer_id WHERE a.id = ?",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
+pub async fn account(pool: &Pool, id: i64) -> Result<Option<AdminAccount>, sqlx::Error> {
+    let sql = format!("{ACCOUNT_SELECT} WHERE a.id = $1");
+    let row: Option<AccountRow> = on_backend!(pool, |connection| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(connection)
+        .await?);
     Ok(row.map(AdminAccount::from))
 }
 
@@ -106,16 +111,16 @@ pub struct AdminUpdate<'a> {
 /// Applies `update` unless it would leave no active MSP admin: the check is part of the
 /// statement, so two admins demoting each other at once cannot both succeed. False when the
 /// change was refused for that reason.
-pub async fn update<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn update<'a>(
+    executor: impl Into<Executor<'a>>,
     id: i64,
     update: &AdminUpdate<'_>,
 ) -> Result<bool, sqlx::Error> {
     let stays_msp_admin = update.role == Role::MspAdmin && !update.disabled;
-    let done = sqlx::query(
-        "UPDATE admins SET role = ?, customer_id = ?, disabled = ?, display_name = ? \
-         WHERE id = ? AND (? OR EXISTS (SELECT 1 FROM admins \
-           WHERE role = 'msp_admin' AND disabled = 0 AND id != ?))",
+    let done = on_backend!(executor, |connection| sqlx::query(
+        "UPDATE admins SET role = $1, customer_id = $2, disabled = $3, display_name = $4 \
+         WHERE id = $5 AND ($6 OR EXISTS (SELECT 1 FROM admins \
+           WHERE role = 'msp_admin' AND NOT disabled AND id != $5))",
     )
     .bind(update.role.key())
     .bind(update.customer_id)
@@ -123,18 +128,21 @@ pub async fn update<'c>(
     .bind(update.display_name)
     .bind(id)
     .bind(stays_msp_admin)
-    .bind(id)
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(connection)
+    .await?
+    .rows_affected());
+    Ok(done == 1)
 }
 
-pub async fn set_password_hash(pool: &SqlitePool, id: i64, hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE admins SET password_hash = ? WHERE id = ?")
-        .bind(hash)
-        .bind(id)
-        .execute(pool)
-        .await?;
+pub async fn set_password_hash(pool: &Pool, id: i64, hash: &str) -> Result<(), sqlx::Error> {
+    on_backend!(pool, |connection| sqlx::query(
+        "UPDATE admins SET password_hash = $1 WHERE id = $2"
+    )
+    .bind(hash)
+    .bind(id)
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -142,7 +150,9 @@ pub async fn set_password_hash(pool: &SqlitePool, id: i64, hash: &str) -> Result
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRecord {
     pub admin_id: i64,
+    #[sqlx(try_from = "StoredTime")]
     pub created_at: DateTime<Utc>,
+    #[sqlx(try_from = "StoredTime")]
     pub last_seen_at: DateTime<Utc>,
     pub email: String,
     pub display_name: String,
@@ -152,65 +162,74 @@ pub struct SessionRecord {
 }
 
 pub async fn insert_session(
-    pool: &SqlitePool,
+    pool: &Pool,
     token_hash: &str,
     admin_id: i64,
     client_address: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let now = now_text();
-    sqlx::query(
+    let now = StoredTime::now();
+    on_backend!(pool, |connection| sqlx::query(
         "INSERT INTO sessions (token_hash, admin_id, created_at, last_seen_at, client_address) \
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $3, $4)",
     )
     .bind(token_hash)
     .bind(admin_id)
-    .bind(&now)
-    .bind(&now)
+    .bind(now)
     .bind(client_address)
-    .execute(pool)
-    .await?;
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
 pub async fn find_session(
-    pool: &SqlitePool,
+    pool: &Pool,
     token_hash: &str,
 ) -> Result<Option<SessionRecord>, sqlx::Error> {
-    sqlx::query_as(
+    on_backend!(pool, |connection| sqlx::query_as(
         "SELECT s.admin_id, s.created_at, s.last_seen_at, a.email, a.display_name, a.role, \
                 a.customer_id, a.disabled \
-         FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.token_hash = ?",
+         FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.token_hash = $1",
     )
     .bind(token_hash)
-    .fetch_optional(pool)
-    .await
+    .fetch_optional(connection)
+    .await)
 }
 
-pub async fn touch_session(pool: &SqlitePool, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
-        .bind(now_text())
-        .bind(token_hash)
-        .execute(pool)
-        .await?;
+pub async fn touch_session(pool: &Pool, token_hash: &str) -> Result<(), sqlx::Error> {
+    on_backend!(pool, |connection| sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2"
+    )
+    .bind(StoredTime::now())
+    .bind(token_hash)
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
-pub async fn delete_session(pool: &SqlitePool, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-        .bind(token_hash)
-        .execute(pool)
-        .await?;
+pub async fn delete_session(pool: &Pool, token_hash: &str) -> Result<(), sqlx::Error> {
+    on_backend!(pool, |connection| sqlx::query(
+        "DELETE FROM sessions WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
-pub async fn delete_sessions_of<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn delete_sessions_of<'a>(
+    executor: impl Into<Executor<'a>>,
     admin_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE admin_id = ?")
-        .bind(admin_id)
-        .execute(executor)
-        .await?;
+    on_backend!(executor, |connection| sqlx::query(
+        "DELETE FROM sessions WHERE admin_id = $1"
+    )
+    .bind(admin_id)
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -225,6 +244,7 @@ struct AccountRow {
     display_name: String,
     role: String,
     disabled: bool,
+    #[sqlx(try_from = "StoredTime")]
     created_at: DateTime<Utc>,
     customer_id: Option<i64>,
     customer_global_id: Option<String>,

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use provisio_api::auth::AuditEntry;
-use sqlx::SqlitePool;
+
+use super::time::StoredTime;
+use super::{on_backend, Pool};
 
 /// Who acted: an admin (id and email) or only the email someone tried.
 pub struct Actor<'a> {
@@ -11,36 +13,37 @@ pub struct Actor<'a> {
 }
 
 pub async fn record(
-    pool: &SqlitePool,
+    pool: &Pool,
     actor: Actor<'_>,
     action: &str,
     detail: &str,
     client_address: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on_backend!(pool, |connection| sqlx::query(
         "INSERT INTO audit_log (at, actor_admin_id, actor_email, action, detail, client_address) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(super::admins::now_text())
+    .bind(StoredTime::now())
     .bind(actor.admin_id)
     .bind(actor.email)
     .bind(action)
     .bind(detail)
     .bind(client_address)
-    .execute(pool)
-    .await?;
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
 /// The newest entries first.
-pub async fn recent(pool: &SqlitePool, limit: u32) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows: Vec<AuditRow> = sqlx::query_as(
+pub async fn recent(pool: &Pool, limit: u32) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let rows: Vec<AuditRow> = on_backend!(pool, |connection| sqlx::query_as(
         "SELECT id, at, actor_email, action, detail, client_address FROM audit_log \
-         ORDER BY id DESC LIMIT ?",
+         ORDER BY id DESC LIMIT $1",
     )
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+    .bind(i64::from(limit))
+    .fetch_all(connection)
+    .await?);
     Ok(rows
         .into_iter()
         .map(|row| AuditEntry {
@@ -57,6 +60,7 @@ pub async fn recent(pool: &SqlitePool, limit: u32) -> Result<Vec<AuditEntry>, sq
 #[derive(sqlx::FromRow)]
 struct AuditRow {
     id: i64,
+    #[sqlx(try_from = "StoredTime")]
     at: DateTime<Utc>,
     actor_email: Option<String>,
     action: String,

@@ -1,12 +1,14 @@
 //! Customers as admin screens list them.
 
+use super::Pool;
 use provisio_api::auth::CustomerRef;
 use provisio_api::scim::CustomAttributeSetting;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::Scope;
 
-pub async fn list(pool: &SqlitePool, scope: Scope) -> Result<Vec<CustomerRef>, sqlx::Error> {
+pub async fn list(pool: &Pool, scope: Scope) -> Result<Vec<CustomerRef>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut sql = QueryBuilder::<Sqlite>::new("SELECT id, global_id, name FROM customers");
     if let Scope::Customer(id) = scope {
         sql.push(" WHERE id = ").push_bind(id);
@@ -23,18 +25,15 @@ pub async fn list(pool: &SqlitePool, scope: Scope) -> Result<Vec<CustomerRef>, s
         .collect())
 }
 
-pub async fn find(
-    pool: &SqlitePool,
-    scope: Scope,
-    id: i64,
-) -> Result<Option<CustomerRef>, sqlx::Error> {
+pub async fn find(pool: &Pool, scope: Scope, id: i64) -> Result<Option<CustomerRef>, sqlx::Error> {
     Ok(list(pool, scope).await?.into_iter().find(|c| c.id == id))
 }
 
 pub async fn find_by_global_id(
-    pool: &SqlitePool,
+    pool: &Pool,
     global_id: &str,
 ) -> Result<Option<CustomerRef>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     sqlx::query_as::<_, (i64, String, String)>(
         "SELECT id, global_id, name FROM customers WHERE global_id = ?",
     )
@@ -52,7 +51,7 @@ pub async fn find_by_global_id(
 
 /// Whose rows a scope holds, in words for file names and messages: the customer's name, or
 /// all customers.
-pub async fn label(pool: &SqlitePool, scope: Scope) -> Result<String, sqlx::Error> {
+pub async fn label(pool: &Pool, scope: Scope) -> Result<String, sqlx::Error> {
     Ok(match scope {
         Scope::AllCustomers => "all customers".to_owned(),
         Scope::Customer(id) => find(pool, scope, id)
@@ -64,9 +63,10 @@ pub async fn label(pool: &SqlitePool, scope: Scope) -> Result<String, sqlx::Erro
 
 /// The customer's User-Identifier Custom Attribute setting.
 pub async fn custom_attribute(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
 ) -> Result<CustomAttributeSetting, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let (attribute, shown): (Option<String>, bool) = sqlx::query_as(
         "SELECT custom_attribute, custom_attribute_shown FROM customers WHERE id = ?",
     )

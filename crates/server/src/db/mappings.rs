@@ -3,6 +3,7 @@
 //! Placement is written in the caller's transaction: with the SCIM change that prompted it,
 //! or with the mapping change that re-evaluates the customer's users.
 
+use super::Pool;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -13,7 +14,7 @@ use provisio_api::mapping::{
 };
 use serde_json::json;
 use sqlx::types::Json;
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 
 use super::admins::now_text;
 use super::scim_users::Directory;
@@ -879,7 +880,8 @@ impl PopulationCache {
 
     /// Decodes the customer's users ahead of the editor's first preview, unless they are
     /// decoded already.
-    pub async fn warm(&self, pool: &SqlitePool, customer_id: i64) -> Result<(), sqlx::Error> {
+    pub async fn warm(&self, pool: &Pool, customer_id: i64) -> Result<(), sqlx::Error> {
+        let pool = pool.sqlite()?;
         let mut conn = pool.acquire().await?;
         let mut snapshot = conn.begin().await?;
         self.population(&mut snapshot, customer_id).await?;

@@ -16,6 +16,7 @@ pub mod scim_groups;
 pub mod scim_tokens;
 pub mod scim_users;
 pub mod subscriptions;
+pub mod time;
 pub mod users;
 pub mod views;
 
@@ -28,6 +29,179 @@ use sqlx::SqlitePool;
 /// Which customers' data a caller may see. Every data query takes one, so none can forget it.
 pub use crate::principal::{Principal, Scope};
 
+/// The database Provisio runs on. Code in this module runs each statement through
+/// [`on_backend!`], which compiles it once per engine: a query that does not build for both
+/// fails the build, and the server's tests run it on both.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl From<SqlitePool> for Pool {
+    fn from(pool: SqlitePool) -> Self {
+        Pool::Sqlite(pool)
+    }
+}
+
+impl From<&Pool> for Pool {
+    fn from(pool: &Pool) -> Self {
+        pool.clone()
+    }
+}
+
+impl From<&SqlitePool> for Pool {
+    fn from(pool: &SqlitePool) -> Self {
+        Pool::Sqlite(pool.clone())
+    }
+}
+
+impl From<sqlx::PgPool> for Pool {
+    fn from(pool: sqlx::PgPool) -> Self {
+        Pool::Postgres(pool)
+    }
+}
+
+impl Pool {
+    /// The SQLite pool, for the parts of this module not yet written for both engines: on
+    /// PostgreSQL they answer an error (the server does not start on PostgreSQL until none is
+    /// left).
+    pub fn sqlite(&self) -> Result<&SqlitePool, sqlx::Error> {
+        match self {
+            Pool::Sqlite(pool) => Ok(pool),
+            Pool::Postgres(_) => Err(sqlx::Error::Configuration(
+                "this operation does not run on PostgreSQL yet".into(),
+            )),
+        }
+    }
+}
+
+/// Where a statement runs: a pool (a connection is taken for it) or an open transaction.
+pub enum Executor<'a> {
+    Pool(&'a Pool),
+    Transaction(&'a mut WriteTransaction),
+}
+
+impl<'a> From<&'a Pool> for Executor<'a> {
+    fn from(pool: &'a Pool) -> Self {
+        Executor::Pool(pool)
+    }
+}
+
+impl<'a> From<&'a mut WriteTransaction> for Executor<'a> {
+    fn from(tx: &'a mut WriteTransaction) -> Self {
+        Executor::Transaction(tx)
+    }
+}
+
+/// A connection of one engine, taken from a pool or borrowed from a transaction.
+pub enum Connection<'a> {
+    Sqlite(Lease<'a, sqlx::Sqlite>),
+    Postgres(Lease<'a, sqlx::Postgres>),
+}
+
+pub enum Lease<'a, DB: sqlx::Database> {
+    Pooled(sqlx::pool::PoolConnection<DB>),
+    Borrowed(&'a mut DB::Connection),
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for Lease<'_, DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Lease::Pooled(connection) => connection,
+            Lease::Borrowed(connection) => connection,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Lease<'_, DB> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Lease::Pooled(connection) => connection,
+            Lease::Borrowed(connection) => connection,
+        }
+    }
+}
+
+/// The connection `executor` stands for.
+pub async fn connection<'a>(
+    executor: impl Into<Executor<'a>>,
+) -> Result<Connection<'a>, sqlx::Error> {
+    Ok(match executor.into() {
+        Executor::Pool(Pool::Sqlite(pool)) => {
+            Connection::Sqlite(Lease::Pooled(pool.acquire().await?))
+        }
+        Executor::Pool(Pool::Postgres(pool)) => {
+            Connection::Postgres(Lease::Pooled(pool.acquire().await?))
+        }
+        Executor::Transaction(tx) => match &mut tx.tx {
+            EngineTransaction::Sqlite(tx) => Connection::Sqlite(Lease::Borrowed(&mut **tx)),
+            EngineTransaction::Postgres(tx) => Connection::Postgres(Lease::Borrowed(&mut **tx)),
+        },
+    })
+}
+
+/// Runs `$body` with `$connection` bound to the engine's own connection (`&mut
+/// SqliteConnection` or `&mut PgConnection`) for `$executor` (a `&Pool` or a `&mut
+/// WriteTransaction`): one text of the code, compiled for each engine.
+macro_rules! on_backend {
+    ($executor:expr, |$connection:ident| $body:expr) => {
+        match $crate::db::connection($executor).await? {
+            $crate::db::Connection::Sqlite(mut lease) => {
+                let $connection = &mut *lease;
+                $body
+            }
+            $crate::db::Connection::Postgres(mut lease) => {
+                let $connection = &mut *lease;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// How each engine spells what SQL leaves to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// `expression` as a case-insensitive key: ASCII letters folded, as SQLite's NOCASE does
+    /// (PostgreSQL's `lower` under the "C" collation folds exactly those). Indexes on text that
+    /// is compared or sorted without case are built on this expression.
+    pub fn nocase(self, expression: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{expression} COLLATE NOCASE"),
+            Dialect::Postgres => format!("lower({expression} COLLATE \"C\")"),
+        }
+    }
+}
+
+impl Pool {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+impl Executor<'_> {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Executor::Pool(pool) => pool.dialect(),
+            Executor::Transaction(tx) => match tx.tx {
+                EngineTransaction::Sqlite(_) => Dialect::Sqlite,
+                EngineTransaction::Postgres(_) => Dialect::Postgres,
+            },
+        }
+    }
+}
+
 /// Write transactions (those that read before they write) take turns here rather than in
 /// SQLite: SQLite makes a blocked writer sleep and poll (its busy handler), which wastes most
 /// of the time under concurrent writes, while this queue hands the turn over the moment the
@@ -35,44 +209,70 @@ pub use crate::principal::{Principal, Scope};
 /// covers them.
 static WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A transaction that holds the write turn and SQLite's write lock from its start. (A deferred
-/// transaction that reads first fails at once with SQLITE_BUSY when another connection wrote
-/// in between; no busy timeout helps a snapshot that is already stale.)
+/// A transaction for a read-check-write. On SQLite it holds the write turn and SQLite's write
+/// lock from its start (a deferred transaction that reads first fails at once with
+/// SQLITE_BUSY when another connection wrote in between; no busy timeout helps a snapshot that
+/// is already stale). On PostgreSQL it is a plain transaction: the conditional writes and
+/// constraints decide races, across every instance on the database.
 pub struct WriteTransaction {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    _turn: tokio::sync::MutexGuard<'static, ()>,
+    tx: EngineTransaction,
+    _turn: Option<tokio::sync::MutexGuard<'static, ()>>,
+}
+
+enum EngineTransaction {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl WriteTransaction {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        match self.tx {
+            EngineTransaction::Sqlite(tx) => tx.commit().await,
+            EngineTransaction::Postgres(tx) => tx.commit().await,
+        }
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+        match self.tx {
+            EngineTransaction::Sqlite(tx) => tx.rollback().await,
+            EngineTransaction::Postgres(tx) => tx.rollback().await,
+        }
+    }
+
+    /// The SQLite connection, for the parts of this module not yet written for both engines.
+    pub fn sqlite(&mut self) -> Result<&mut sqlx::SqliteConnection, sqlx::Error> {
+        match &mut self.tx {
+            EngineTransaction::Sqlite(tx) => Ok(tx),
+            EngineTransaction::Postgres(_) => Err(sqlx::Error::Configuration(
+                "this operation does not run on PostgreSQL yet".into(),
+            )),
+        }
     }
 }
 
-impl std::ops::Deref for WriteTransaction {
-    type Target = sqlx::SqliteConnection;
-
-    fn deref(&self) -> &Self::Target {
-        &self.tx
+pub async fn write_transaction(pool: impl Into<Pool>) -> Result<WriteTransaction, sqlx::Error> {
+    match pool.into() {
+        Pool::Sqlite(pool) => {
+            let turn = WRITER.lock().await;
+            Ok(WriteTransaction {
+                tx: EngineTransaction::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+                _turn: Some(turn),
+            })
+        }
+        Pool::Postgres(pool) => Ok(WriteTransaction {
+            tx: EngineTransaction::Postgres(pool.begin().await?),
+            _turn: None,
+        }),
     }
 }
 
-impl std::ops::DerefMut for WriteTransaction {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
-}
-
-pub async fn write_transaction(pool: &SqlitePool) -> Result<WriteTransaction, sqlx::Error> {
-    let turn = WRITER.lock().await;
-    Ok(WriteTransaction {
-        tx: pool.begin_with("BEGIN IMMEDIATE").await?,
-        _turn: turn,
-    })
+/// Answers when the database does.
+pub async fn ping(pool: &Pool) -> Result<(), sqlx::Error> {
+    on_backend!(pool, |connection| sqlx::query("SELECT 1")
+        .execute(connection)
+        .await?
+        .rows_affected());
+    Ok(())
 }
 
 /// Writes a consistent copy of the database to `to` (a new file) while it serves: SQLite's

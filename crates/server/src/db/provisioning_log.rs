@@ -1,6 +1,7 @@
 //! Reading the provisioning log: pages newest first by keyset, exact totals, facets, one event,
 //! the whole filtered log as a stream for downloads, and retention.
 
+use super::Pool;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, TryStreamExt};
 use provisio_api::provisioning::{
@@ -209,13 +210,14 @@ fn push_order(sql: &mut QueryBuilder<'_, Sqlite>, query: &EventQuery) {
 
 /// One page after `after` (the first without), and whether more follow.
 pub async fn page(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: Scope,
     query: &EventQuery,
     after: Option<&EventKeyset>,
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<(Vec<EventRow>, Option<EventKeyset>), sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut sql = QueryBuilder::<Sqlite>::new(SELECT_EVENTS);
     push_conditions(&mut sql, scope, query, now);
     if let Some(after) = after {
@@ -243,11 +245,12 @@ pub async fn page(
 
 /// How many events the query keeps.
 pub async fn count(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: Scope,
     query: &EventQuery,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut sql =
         QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM provisioning_events e WHERE 1 = 1");
     push_conditions(&mut sql, scope, query, now);
@@ -257,7 +260,7 @@ pub async fn count(
 
 /// Every event the query keeps, in its order, for a download.
 pub fn stream(
-    pool: SqlitePool,
+    pool: Pool,
     scope: Scope,
     query: EventQuery,
     now: DateTime<Utc>,
@@ -266,7 +269,7 @@ pub fn stream(
         let mut sql = QueryBuilder::<Sqlite>::new(SELECT_EVENTS);
         push_conditions(&mut sql, scope, &query, now);
         push_order(&mut sql, &query);
-        let mut records = sql.build_query_as::<EventRecord>().fetch(&pool);
+        let mut records = sql.build_query_as::<EventRecord>().fetch(pool.sqlite()?);
         while let Some(record) = records.try_next().await? {
             yield record;
         }
@@ -274,11 +277,8 @@ pub fn stream(
 }
 
 /// One event the caller may see.
-pub async fn find(
-    pool: &SqlitePool,
-    scope: Scope,
-    id: i64,
-) -> Result<Option<EventRecord>, sqlx::Error> {
+pub async fn find(pool: &Pool, scope: Scope, id: i64) -> Result<Option<EventRecord>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut sql = QueryBuilder::<Sqlite>::new(SELECT_EVENTS);
     sql.push(" AND e.id = ").push_bind(id);
     if let Some(customer) = scope.customer_id() {
@@ -290,11 +290,12 @@ pub async fn find(
 /// The values that occur in the query's date range (and search), with counts: the filters'
 /// options. Only values that occur are listed.
 pub async fn facets(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: Scope,
     query: &EventQuery,
     now: DateTime<Utc>,
 ) -> Result<EventFacets, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let grouped = |column: &str| {
         let mut sql = QueryBuilder::<Sqlite>::new(format!(
             "SELECT {column} AS value, COUNT(*) AS n FROM provisioning_events e WHERE {column} IS NOT NULL"
@@ -388,13 +389,14 @@ pub const INDEX_BATCH_EVENTS: i64 = 2_000;
 /// Puts the events written since the last call into the search index and the hourly counts;
 /// how many. Readers see the same answers before and after: they read the events past the
 /// watermark directly.
-pub async fn index_new(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+pub async fn index_new(pool: &Pool) -> Result<u64, sqlx::Error> {
     index_new_in_batches(pool, INDEX_BATCH_EVENTS).await
 }
 
 /// As `index_new`, `batch` event ids per write transaction, so writers waiting for their turn
 /// get it between batches.
-pub async fn index_new_in_batches(pool: &SqlitePool, batch: i64) -> Result<u64, sqlx::Error> {
+pub async fn index_new_in_batches(pool: &Pool, batch: i64) -> Result<u64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut indexed = 0;
     loop {
         let mut tx = super::write_transaction(pool).await?;
@@ -402,13 +404,13 @@ pub async fn index_new_in_batches(pool: &SqlitePool, batch: i64) -> Result<u64, 
             "SELECT last_event_id, (SELECT COALESCE(MAX(id), 0) FROM provisioning_events) \
              FROM provisioning_log_indexed",
         )
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.sqlite()?)
         .await?;
         if newest <= from {
             return Ok(indexed);
         }
         let to = newest.min(from.saturating_add(batch.max(1)));
-        index_range(&mut tx, from, to).await?;
+        index_range(tx.sqlite()?, from, to).await?;
         tx.commit().await?;
         indexed += u64::try_from(to - from).unwrap_or(0);
     }
@@ -450,10 +452,11 @@ async fn index_range(conn: &mut SqliteConnection, from: i64, to: i64) -> Result<
 /// Removes up to `batch` events older than `cutoff`; how many went. Small batches keep each
 /// write transaction short, so SCIM writes are never held up for long.
 pub async fn remove_older_than(
-    pool: &SqlitePool,
+    pool: &Pool,
     cutoff: DateTime<Utc>,
     batch: u32,
 ) -> Result<u64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
     let removed = sqlx::query(
         "DELETE FROM provisioning_events WHERE id IN \
@@ -461,7 +464,7 @@ pub async fn remove_older_than(
     )
     .bind(instant_text(cutoff))
     .bind(i64::from(batch))
-    .execute(&mut *tx)
+    .execute(tx.sqlite()?)
     .await?
     .rows_affected();
     tx.commit().await?;
@@ -471,10 +474,11 @@ pub async fn remove_older_than(
 /// The user of the customer with this userName or email (id and email), for a uniqueness
 /// conflict's troubleshooting link.
 pub async fn user_named(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
     names: &[&str],
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     for name in names {
         let id: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, email FROM users WHERE customer_id = ? AND (email = ? COLLATE NOCASE \

@@ -2,6 +2,7 @@
 //! and the last hour's, day's and week's requests. The rules turning these into a state live in
 //! [`crate::provisioning_health`].
 
+use super::Pool;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -174,10 +175,11 @@ async fn customers_in_scope(
 }
 
 pub async fn facts(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: Scope,
     now: DateTime<Utc>,
 ) -> Result<Vec<Facts>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let only = scope.customer_id();
     let mut facts = customers_in_scope(pool, only).await?;
     let index: HashMap<i64, usize> = facts
@@ -248,10 +250,11 @@ pub async fn facts(
 /// The customer's SCIM requests and failures per hour over the last 24 hours, oldest first,
 /// every hour present.
 pub async fn hourly(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<HourlyCount>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let first = now - Duration::hours(23);
     let first = first.duration_trunc(Duration::hours(1)).unwrap_or(first);
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
@@ -288,9 +291,10 @@ pub async fn hourly(
 
 /// Notification recipients and the state they were last told of.
 pub async fn notification(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
 ) -> Result<(Vec<String>, Option<String>), sqlx::Error> {
+    let pool = pool.sqlite()?;
     let row: Option<(sqlx::types::Json<Vec<String>>, Option<String>)> = sqlx::query_as(
         "SELECT recipients, notified_state FROM provisioning_notifications WHERE customer_id = ?",
     )
@@ -301,10 +305,11 @@ pub async fn notification(
 }
 
 pub async fn set_recipients(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
     recipients: &[String],
 ) -> Result<(), sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
     sqlx::query(
         "INSERT INTO provisioning_notifications (customer_id, recipients) VALUES (?, ?) \
@@ -312,15 +317,16 @@ pub async fn set_recipients(
     )
     .bind(customer_id)
     .bind(sqlx::types::Json(recipients))
-    .execute(&mut *tx)
+    .execute(tx.sqlite()?)
     .await?;
     tx.commit().await
 }
 
 /// Every customer that has recipients: its id, recipients and the state they were last told of.
 pub async fn notified_customers(
-    pool: &SqlitePool,
+    pool: &Pool,
 ) -> Result<HashMap<i64, (Vec<String>, Option<String>)>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let rows: Vec<(i64, sqlx::types::Json<Vec<String>>, Option<String>)> = sqlx::query_as(
         "SELECT customer_id, recipients, notified_state FROM provisioning_notifications \
          WHERE recipients <> '[]'",
@@ -336,11 +342,12 @@ pub async fn notified_customers(
 /// Records that the customer's recipients were told of `state` (None: back to normal, so the
 /// next bad state is told again); false when another pass already recorded it.
 pub async fn mark_notified(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
     previous: Option<&str>,
     state: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
     let changed = sqlx::query(
         "INSERT INTO provisioning_notifications (customer_id, notified_state, notified_at) \
@@ -352,7 +359,7 @@ pub async fn mark_notified(
     .bind(state)
     .bind(super::admins::now_text())
     .bind(previous)
-    .execute(&mut *tx)
+    .execute(tx.sqlite()?)
     .await?
     .rows_affected();
     tx.commit().await?;

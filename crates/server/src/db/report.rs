@@ -1,5 +1,6 @@
 //! SQL for the User Provisioning report: filtered, sorted, keyset-paged rows, totals and facets.
 
+use super::Pool;
 use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 use futures_util::Stream;
 use provisio_api::report::{
@@ -89,9 +90,10 @@ pub struct PageRequest<'a> {
 
 /// One page of rows, and whether more follow.
 pub async fn page(
-    pool: &SqlitePool,
+    pool: &Pool,
     request: PageRequest<'_>,
 ) -> Result<(Vec<ReportRow>, bool), sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut sql = QueryBuilder::<Sqlite>::new("");
     push_page(&mut sql, request);
     let rows: Vec<RowRecord> = sql.build_query_as().fetch_all(pool).await?;
@@ -193,7 +195,7 @@ const DOWNLOAD_BATCH: u32 = 2_000;
 /// whole result is one snapshot. The stream owns what it needs, so it can outlive the request
 /// handler that made it (an HTTP body, a mail attachment).
 pub fn stream(
-    pool: SqlitePool,
+    pool: Pool,
     scope: Scope,
     query: ReportQuery,
     now: DateTime<Utc>,
@@ -202,7 +204,7 @@ pub fn stream(
 }
 
 fn stream_in_batches(
-    pool: SqlitePool,
+    pool: Pool,
     scope: Scope,
     query: ReportQuery,
     now: DateTime<Utc>,
@@ -211,7 +213,7 @@ fn stream_in_batches(
     async_stream::try_stream! {
         let matching = count(&pool, scope, &query, now).await?;
         let plan = plan(&pool, scope, &query, matching, batch, now).await?;
-        let mut snapshot = pool.begin().await?;
+        let mut snapshot = pool.sqlite()?.begin().await?;
         let mut after: Option<Keyset> = None;
         loop {
             let request = PageRequest {
@@ -253,11 +255,12 @@ pub async fn matching_bulk_targets(
 
 /// How many rows match the query within the scope.
 pub async fn count(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: Scope,
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     // Only substring searches over everyone: the index counts its matches without reading users.
     let phrases: Option<Vec<String>> = query.filters.iter().map(search_phrase).collect();
     if let (Scope::AllCustomers, true, Some(phrases)) =
@@ -334,13 +337,14 @@ async fn counting_index(
 
 /// The cheaper way to read the pages of `query`, of whose rows `matching` match.
 pub async fn plan(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: Scope,
     query: &ReportQuery,
     matching: u64,
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<Plan, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let in_scope = count_in_scope(pool, scope).await?;
     let speedup = walk_speedup(scope, query);
     let uniform = Plan::for_total(matching, in_scope / speedup, limit);
@@ -459,7 +463,8 @@ fn is_group_column(field: ReportField) -> bool {
 
 /// The values of the enumerable fields with their counts, over every row in the scope, summed
 /// from `user_counts` (a few hundred rows) rather than counted over the users.
-pub async fn facets(pool: &SqlitePool, scope: Scope) -> Result<ReportFacets, sqlx::Error> {
+pub async fn facets(pool: &Pool, scope: Scope) -> Result<ReportFacets, sqlx::Error> {
+    let pool = pool.sqlite()?;
     Ok(ReportFacets {
         service_plans: facet(pool, scope, "customer_service_plan").await?,
         customers: facet(pool, scope, "customer_name").await?,
@@ -979,7 +984,9 @@ mod tests {
                 .await
                 .expect("index");
             assert_eq!(chosen.is_some(), indexed, "{text} {scope:?}: {chosen:?}");
-            let total = count(&pool, scope, &query, now).await.expect("count");
+            let total = count(&pool.clone().into(), scope, &query, now)
+                .await
+                .expect("count");
             let every_row = PageRequest {
                 scope,
                 query: &query,
@@ -988,7 +995,7 @@ mod tests {
                 limit: 10_000,
                 now,
             };
-            let (rows, _) = page(&pool, every_row).await.expect("rows");
+            let (rows, _) = page(&pool.clone().into(), every_row).await.expect("rows");
             assert!(!rows.is_empty(), "{text} {scope:?}: the case has matches");
             assert_eq!(total, rows.len() as u64, "{text} {scope:?}");
         }
@@ -1023,20 +1030,34 @@ mod tests {
                         limit: 10_000,
                         now,
                     };
-                    let (whole, more) = page(&pool, whole_result).await.expect("whole result");
+                    let (whole, more) = page(&pool.clone().into(), whole_result)
+                        .await
+                        .expect("whole result");
                     assert!(!more);
-                    let downloaded: Vec<ReportRow> =
-                        stream_in_batches(pool.clone(), Scope::AllCustomers, query.clone(), now, 7)
-                            .try_collect()
-                            .await
-                            .expect("download");
+                    let downloaded: Vec<ReportRow> = stream_in_batches(
+                        pool.clone().into(),
+                        Scope::AllCustomers,
+                        query.clone(),
+                        now,
+                        7,
+                    )
+                    .try_collect()
+                    .await
+                    .expect("download");
                     assert!(whole.len() > 7, "{sort} {filter}: the result spans pages");
-                    let matching = count(&pool, Scope::AllCustomers, &query, now)
+                    let matching = count(&pool.clone().into(), Scope::AllCustomers, &query, now)
                         .await
                         .expect("count");
-                    let plan = plan(&pool, Scope::AllCustomers, &query, matching, 7, now)
-                        .await
-                        .expect("plan");
+                    let plan = plan(
+                        &pool.clone().into(),
+                        Scope::AllCustomers,
+                        &query,
+                        matching,
+                        7,
+                        now,
+                    )
+                    .await
+                    .expect("plan");
                     plans_seen.insert(format!("{plan:?}"));
                     assert_eq!(downloaded, whole, "{sort} {filter}");
                 }

@@ -1,9 +1,10 @@
 //! SCIM groups of one customer and their members (live SCIM users of the same customer).
 
+use super::Pool;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 
 use super::admins::now_text;
 use super::provisioning::Change;
@@ -64,13 +65,14 @@ const GROUPS: Listing = Listing {
 
 /// One page (1-based `start_index`) of the customer's groups, in creation order, and the total.
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
     condition: Option<&Condition>,
     start_index: i64,
     count: i64,
     with_members: bool,
 ) -> Result<(Vec<ScimGroup>, i64), sqlx::Error> {
+    let pool = pool.sqlite()?;
     let (records, total) = GROUPS
         .page(pool, customer_id, condition, start_index, count)
         .await?;
@@ -79,11 +81,12 @@ pub async fn list(
 }
 
 pub async fn find(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
     scim_id: &str,
     with_members: bool,
 ) -> Result<Option<ScimGroup>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut conn = pool.acquire().await?;
     find_in(&mut conn, customer_id, scim_id, with_members).await
 }

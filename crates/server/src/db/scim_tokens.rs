@@ -1,8 +1,8 @@
 //! SCIM bearer tokens: created, listed, revoked, and resolved on each SCIM request.
 
+use super::Pool;
 use chrono::{DateTime, Utc};
 use provisio_api::scim::{IdentityProvider, ScimToken, TokenStatus, EXPIRING_SOON_DAYS};
-use sqlx::SqlitePool;
 
 use super::admins::now_text;
 
@@ -54,7 +54,8 @@ const SELECT_TOKENS: &str = "SELECT id, customer_id, name, identity_provider, pr
      created_at, expires_at, revoked_at, last_used_at, last_used_address FROM scim_tokens";
 
 /// A customer's tokens, newest first.
-pub async fn list(pool: &SqlitePool, customer_id: i64) -> Result<Vec<ScimToken>, sqlx::Error> {
+pub async fn list(pool: &Pool, customer_id: i64) -> Result<Vec<ScimToken>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let now = Utc::now();
     let records: Vec<TokenRecord> = sqlx::query_as(&format!(
         "{SELECT_TOKENS} WHERE customer_id = ? ORDER BY created_at DESC, id DESC"
@@ -79,10 +80,11 @@ pub struct NewToken<'a> {
 /// (None then). The count and the insert are one statement, so two generators racing for the
 /// last free place cannot both take it.
 pub async fn insert(
-    pool: &SqlitePool,
+    pool: &Pool,
     token: &NewToken<'_>,
     max_active: i64,
 ) -> Result<Option<ScimToken>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let now = now_text();
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO scim_tokens (customer_id, name, identity_provider, prefix, token_hash, \
@@ -119,7 +121,8 @@ pub async fn insert(
 }
 
 /// Revokes a token of the customer; false when it has no such unrevoked token.
-pub async fn revoke(pool: &SqlitePool, customer_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke(pool: &Pool, customer_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let done = sqlx::query(
         "UPDATE scim_tokens SET revoked_at = ? WHERE id = ? AND customer_id = ? AND revoked_at IS NULL",
     )
@@ -178,9 +181,10 @@ impl TokenGrant {
 
 /// The token with this hash, whether or not it may still be used.
 pub async fn find_by_hash(
-    pool: &SqlitePool,
+    pool: &Pool,
     token_hash: &str,
 ) -> Result<Option<TokenGrant>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     sqlx::query_as(
         "SELECT id, customer_id, identity_provider, token_hash, expires_at, revoked_at, \
          last_used_at, last_used_address FROM scim_tokens WHERE token_hash = ?",
@@ -191,11 +195,8 @@ pub async fn find_by_hash(
 }
 
 /// Records a use of the token: when and from where.
-pub async fn touch(
-    pool: &SqlitePool,
-    token_id: i64,
-    address: Option<&str>,
-) -> Result<(), sqlx::Error> {
+pub async fn touch(pool: &Pool, token_id: i64, address: Option<&str>) -> Result<(), sqlx::Error> {
+    let pool = pool.sqlite()?;
     // In the writers' queue: every SCIM request may touch its token, and a long run of
     // writes (a mapping re-evaluation) would otherwise starve it in SQLite's busy handler.
     let mut tx = super::write_transaction(pool).await?;
@@ -203,7 +204,7 @@ pub async fn touch(
         .bind(now_text())
         .bind(address)
         .bind(token_id)
-        .execute(&mut *tx)
+        .execute(tx.sqlite()?)
         .await?;
     tx.commit().await
 }

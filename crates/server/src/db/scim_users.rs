@@ -1,8 +1,9 @@
 //! Users as SCIM sees them: one customer's users that a SCIM client created, by SCIM id.
 
+use super::Pool;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
+use sqlx::{SqliteConnection, SqliteExecutor};
 
 use super::admins::now_text;
 use super::provisioning::Change;
@@ -145,12 +146,13 @@ const USERS: Listing = Listing {
 
 /// One page (1-based `start_index`) of the customer's SCIM users, in creation order, and the total.
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Pool,
     customer_id: i64,
     condition: Option<&Condition>,
     start_index: i64,
     count: i64,
 ) -> Result<(Vec<ScimUser>, i64), sqlx::Error> {
+    let pool = pool.sqlite()?;
     let (records, total): (Vec<UserRecord>, i64) = USERS
         .page(pool, customer_id, condition, start_index, count)
         .await?;

@@ -1,5 +1,6 @@
 //! Report subscriptions and their deliveries.
 
+use super::Pool;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -99,28 +100,25 @@ impl SubscriptionRecord {
 }
 
 /// The subscriptions `principal` may see.
-pub async fn list(
-    pool: &SqlitePool,
-    principal: &Principal,
-) -> Result<Vec<Subscription>, sqlx::Error> {
+pub async fn list(pool: &Pool, principal: &Principal) -> Result<Vec<Subscription>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     select(pool, principal.subscription_owner(), None).await
 }
 
 /// One subscription `principal` may see.
 pub async fn find(
-    pool: &SqlitePool,
+    pool: &Pool,
     principal: &Principal,
     id: i64,
 ) -> Result<Option<Subscription>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let owner = principal.subscription_owner();
     Ok(select(pool, owner, Some(id)).await?.into_iter().next())
 }
 
 /// Any subscription, for the scheduler, which then acts as the subscription's owner.
-pub async fn find_to_deliver(
-    pool: &SqlitePool,
-    id: i64,
-) -> Result<Option<Subscription>, sqlx::Error> {
+pub async fn find_to_deliver(pool: &Pool, id: i64) -> Result<Option<Subscription>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     Ok(select(pool, None, Some(id)).await?.into_iter().next())
 }
 
@@ -214,10 +212,11 @@ fn bind_content<'q>(
 }
 
 pub async fn insert(
-    pool: &SqlitePool,
+    pool: &Pool,
     owner_id: i64,
     content: &SubscriptionContent<'_>,
 ) -> Result<i64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let now = now_text();
     let sql = format!(
         "INSERT INTO subscriptions ({CONTENT_COLUMNS}, owner_id, created_at, updated_at) \
@@ -233,10 +232,11 @@ pub async fn insert(
 }
 
 pub async fn update(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: i64,
     content: &SubscriptionContent<'_>,
 ) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let assignments = CONTENT_COLUMNS
         .split(", ")
         .map(|column| format!("{column} = ?"))
@@ -251,7 +251,8 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_owner(pool: &SqlitePool, id: i64, owner_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn set_owner(pool: &Pool, id: i64, owner_id: i64) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let done = sqlx::query("UPDATE subscriptions SET owner_id = ?, updated_at = ? WHERE id = ?")
         .bind(owner_id)
         .bind(now_text())
@@ -262,15 +263,16 @@ pub async fn set_owner(pool: &SqlitePool, id: i64, owner_id: i64) -> Result<bool
 }
 
 /// Deletes a subscription and its history.
-pub async fn delete(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn delete(pool: &Pool, id: i64) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
     sqlx::query("DELETE FROM deliveries WHERE subscription_id = ?")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.sqlite()?)
         .await?;
     let done = sqlx::query("DELETE FROM subscriptions WHERE id = ?")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.sqlite()?)
         .await?;
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
@@ -337,7 +339,8 @@ const SELECT_DELIVERIES: &str = "SELECT id, subscription_id, scheduled_for, on_d
      finished_at, recipients, rows, bytes, attempts, status, error FROM deliveries";
 
 /// One delivery, by id.
-pub async fn delivery(pool: &SqlitePool, id: i64) -> Result<Option<Delivery>, sqlx::Error> {
+pub async fn delivery(pool: &Pool, id: i64) -> Result<Option<Delivery>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let record: Option<DeliveryRecord> =
         sqlx::query_as(&format!("{SELECT_DELIVERIES} WHERE id = ?"))
             .bind(id)
@@ -348,10 +351,11 @@ pub async fn delivery(pool: &SqlitePool, id: i64) -> Result<Option<Delivery>, sq
 
 /// A subscription's deliveries, newest first.
 pub async fn deliveries(
-    pool: &SqlitePool,
+    pool: &Pool,
     subscription_id: i64,
     limit: i64,
 ) -> Result<Vec<Delivery>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let records: Vec<DeliveryRecord> = sqlx::query_as(&format!(
         "{SELECT_DELIVERIES} WHERE subscription_id = ? ORDER BY id DESC LIMIT ?"
     ))
@@ -367,10 +371,11 @@ pub async fn deliveries(
 /// per missed period. The unique (subscription, scheduled time) key makes a second look at the
 /// same due time a no-op. Returns how many deliveries were recorded.
 pub async fn record_due(
-    pool: &SqlitePool,
+    pool: &Pool,
     now: DateTime<Utc>,
     next_after: impl Fn(&Schedule, DateTime<Utc>) -> Option<DateTime<Utc>>,
 ) -> Result<u64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     // Most passes find nothing due: look before taking the write turn.
     let any_due: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM subscriptions WHERE enabled = 1 AND next_run_at <= ? LIMIT 1",
@@ -387,7 +392,7 @@ pub async fn record_due(
          WHERE enabled = 1 AND next_run_at IS NOT NULL AND next_run_at <= ?",
     )
     .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.sqlite()?)
     .await?;
     let mut recorded = 0;
     for (id, scheduled_for, Json(schedule), recipients) in due {
@@ -400,14 +405,14 @@ pub async fn record_due(
         .bind(DeliveryStatus::Pending)
         .bind(&recipients)
         .bind(now_text())
-        .execute(&mut *tx)
+        .execute(tx.sqlite()?)
         .await?;
         recorded += done.rows_affected();
         let next = next_after(&schedule, now);
         sqlx::query("UPDATE subscriptions SET next_run_at = ? WHERE id = ?")
             .bind(time_text(next))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.sqlite()?)
             .await?;
     }
     tx.commit().await?;
@@ -415,7 +420,8 @@ pub async fn record_due(
 }
 
 /// Records a "Send now" delivery; returns its id.
-pub async fn record_on_demand(pool: &SqlitePool, subscription_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn record_on_demand(pool: &Pool, subscription_id: i64) -> Result<i64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     sqlx::query_scalar(
         "INSERT INTO deliveries (subscription_id, scheduled_for, on_demand, status, recipients, \
@@ -440,10 +446,8 @@ pub struct PendingDelivery {
 }
 
 /// Deliveries recorded but not sent whose (re)try time has come, oldest first.
-pub async fn ready(
-    pool: &SqlitePool,
-    now: DateTime<Utc>,
-) -> Result<Vec<PendingDelivery>, sqlx::Error> {
+pub async fn ready(pool: &Pool, now: DateTime<Utc>) -> Result<Vec<PendingDelivery>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     sqlx::query_as(
         "SELECT id, subscription_id, scheduled_for, attempts FROM deliveries \
          WHERE status = ? AND (retry_at IS NULL OR retry_at <= ?) ORDER BY id",
@@ -455,7 +459,8 @@ pub async fn ready(
 }
 
 /// Claims a pending delivery for sending; false when another worker has it.
-pub async fn claim(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn claim(pool: &Pool, id: i64) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let done = sqlx::query(
         "UPDATE deliveries SET status = ?, attempts = attempts + 1 WHERE id = ? AND status = ?",
     )
@@ -469,7 +474,8 @@ pub async fn claim(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
 
 /// A delivery that was being sent when the server stopped: whether the mail left is unknown.
 /// It is marked failed with that said, never sent again (no duplicates) and never hidden.
-pub async fn fail_interrupted(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+pub async fn fail_interrupted(pool: &Pool) -> Result<u64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let done = sqlx::query(
         "UPDATE deliveries SET status = ?, finished_at = ?, error = \
          'The server stopped while sending; the message may not have arrived. Use Send now to resend.' \
@@ -503,7 +509,8 @@ pub enum Finish {
     },
 }
 
-pub async fn finish(pool: &SqlitePool, id: i64, finish: Finish) -> Result<(), sqlx::Error> {
+pub async fn finish(pool: &Pool, id: i64, finish: Finish) -> Result<(), sqlx::Error> {
+    let pool = pool.sqlite()?;
     let now = now_text();
     let query = match finish {
         Finish::Sent {

@@ -1,18 +1,19 @@
 //! Per-admin column layouts, saved views and default views of a report.
 
+use super::Pool;
 use chrono::{DateTime, Utc};
 use provisio_api::report::{decode_columns, encode_columns, ColumnLayout, SavedView};
-use sqlx::SqlitePool;
 
 use super::admins::now_text;
 use super::Principal;
 
 /// The admin's saved layout of `report`, if any; an unreadable stored layout counts as none.
 pub async fn layout(
-    pool: &SqlitePool,
+    pool: &Pool,
     admin_id: i64,
     report: &str,
 ) -> Result<Option<ColumnLayout>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let stored: Option<String> =
         sqlx::query_scalar("SELECT layout FROM column_layouts WHERE admin_id = ? AND report = ?")
             .bind(admin_id)
@@ -26,11 +27,12 @@ pub async fn layout(
 }
 
 pub async fn save_layout(
-    pool: &SqlitePool,
+    pool: &Pool,
     admin_id: i64,
     report: &str,
     layout: &ColumnLayout,
 ) -> Result<(), sqlx::Error> {
+    let pool = pool.sqlite()?;
     let text = serde_json::to_string(layout).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
     sqlx::query(
         "INSERT INTO column_layouts (admin_id, report, layout, updated_at) VALUES (?, ?, ?, ?) \
@@ -46,11 +48,8 @@ pub async fn save_layout(
     Ok(())
 }
 
-pub async fn delete_layout(
-    pool: &SqlitePool,
-    admin_id: i64,
-    report: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn delete_layout(pool: &Pool, admin_id: i64, report: &str) -> Result<(), sqlx::Error> {
+    let pool = pool.sqlite()?;
     sqlx::query("DELETE FROM column_layouts WHERE admin_id = ? AND report = ?")
         .bind(admin_id)
         .bind(report)
@@ -96,10 +95,11 @@ const SELECT_VIEWS: &str = "SELECT v.id, v.name, v.owner_admin_id, o.display_nam
 
 /// The views `viewer` may use, by name.
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Pool,
     viewer: &Principal,
     report: &str,
 ) -> Result<Vec<SavedView>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let records: Vec<ViewRecord> = sqlx::query_as(&format!(
         "{SELECT_VIEWS} ORDER BY v.name COLLATE NOCASE, v.id"
     ))
@@ -113,11 +113,12 @@ pub async fn list(
 
 /// One view `viewer` may use, or None (whether it does not exist or is someone else's).
 pub async fn find(
-    pool: &SqlitePool,
+    pool: &Pool,
     viewer: &Principal,
     report: &str,
     id: i64,
 ) -> Result<Option<SavedView>, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let record: Option<ViewRecord> = sqlx::query_as(&format!("{SELECT_VIEWS} AND v.id = ?"))
         .bind(report)
         .bind(viewer.admin_id)
@@ -137,12 +138,13 @@ pub struct ViewContent<'a> {
 
 /// Whether the owner already has another view of this name.
 pub async fn name_taken(
-    pool: &SqlitePool,
+    pool: &Pool,
     owner_admin_id: i64,
     report: &str,
     name: &str,
     except_id: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM saved_views WHERE owner_admin_id = ? AND report = ? \
          AND name = ? COLLATE NOCASE AND id IS NOT ?",
@@ -157,11 +159,12 @@ pub async fn name_taken(
 }
 
 pub async fn insert(
-    pool: &SqlitePool,
+    pool: &Pool,
     owner_admin_id: i64,
     report: &str,
     content: &ViewContent<'_>,
 ) -> Result<i64, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let now = now_text();
     sqlx::query_scalar(
         "INSERT INTO saved_views (owner_admin_id, report, name, query, columns, shared, \
@@ -181,12 +184,13 @@ pub async fn insert(
 
 /// Replaces a view the owner has; false when there is no such view of theirs.
 pub async fn update(
-    pool: &SqlitePool,
+    pool: &Pool,
     owner_admin_id: i64,
     report: &str,
     id: i64,
     content: &ViewContent<'_>,
 ) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let done = sqlx::query(
         "UPDATE saved_views SET name = ?, query = ?, columns = ?, shared = ?, updated_at = ? \
          WHERE id = ? AND owner_admin_id = ? AND report = ?",
@@ -207,22 +211,23 @@ pub async fn update(
 /// Deletes a view the owner has; false when there is no such view of theirs. Admins who had
 /// it as their default fall back to the plain report.
 pub async fn delete(
-    pool: &SqlitePool,
+    pool: &Pool,
     owner_admin_id: i64,
     report: &str,
     id: i64,
 ) -> Result<bool, sqlx::Error> {
+    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
     sqlx::query("DELETE FROM default_views WHERE view_id = ?")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.sqlite()?)
         .await?;
     let done =
         sqlx::query("DELETE FROM saved_views WHERE id = ? AND owner_admin_id = ? AND report = ?")
             .bind(id)
             .bind(owner_admin_id)
             .bind(report)
-            .execute(&mut *tx)
+            .execute(tx.sqlite()?)
             .await?;
     if done.rows_affected() == 1 {
         tx.commit().await?;
@@ -235,7 +240,7 @@ pub async fn delete(
 
 /// The view that opens the report for this admin, if it is still one they may use.
 pub async fn default_view(
-    pool: &SqlitePool,
+    pool: &Pool,
     viewer: &Principal,
     report: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
@@ -243,7 +248,7 @@ pub async fn default_view(
         sqlx::query_scalar("SELECT view_id FROM default_views WHERE admin_id = ? AND report = ?")
             .bind(viewer.admin_id)
             .bind(report)
-            .fetch_optional(pool)
+            .fetch_optional(pool.sqlite()?)
             .await?;
     match id {
         Some(id) => Ok(find(pool, viewer, report, id).await?.map(|view| view.id)),
@@ -252,11 +257,12 @@ pub async fn default_view(
 }
 
 pub async fn set_default_view(
-    pool: &SqlitePool,
+    pool: &Pool,
     admin_id: i64,
     report: &str,
     view_id: Option<i64>,
 ) -> Result<(), sqlx::Error> {
+    let pool = pool.sqlite()?;
     match view_id {
         Some(view_id) => {
             sqlx::query(

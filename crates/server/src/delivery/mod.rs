@@ -38,7 +38,7 @@ pub struct MailSettings {
 /// Sends deliveries; shared by the scheduler and "Send now".
 #[derive(Debug, Clone)]
 pub struct Deliverer {
-    pool: sqlx::SqlitePool,
+    pool: db::Pool,
     settings: Arc<MailSettings>,
     /// Waits before the second, third… attempt after a failed send.
     retry_delays: Vec<Duration>,
@@ -52,9 +52,9 @@ pub const RETRY_DELAYS: [Duration; 3] = [
 ];
 
 impl Deliverer {
-    pub fn new(pool: sqlx::SqlitePool, settings: MailSettings) -> Deliverer {
+    pub fn new(pool: impl Into<db::Pool>, settings: MailSettings) -> Deliverer {
         Deliverer {
-            pool,
+            pool: pool.into(),
             settings: Arc::new(settings),
             retry_delays: RETRY_DELAYS.to_vec(),
         }

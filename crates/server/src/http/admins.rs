@@ -114,7 +114,7 @@ async fn update_admin(
     // Read, check and write in one write transaction: a concurrent change to this admin, or
     // to the other MSP admins, cannot slip in between.
     let mut tx = db::write_transaction(&state.pool).await?;
-    let target = db::admins::find(&mut *tx, id)
+    let target = db::admins::find(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let update = db::admins::AdminUpdate {
@@ -123,7 +123,7 @@ async fn update_admin(
         disabled: request.disabled.unwrap_or(target.disabled),
         display_name: display_name.as_deref().unwrap_or(&target.display_name),
     };
-    if !db::admins::update(&mut *tx, id, &update).await? {
+    if !db::admins::update(&mut tx, id, &update).await? {
         return Err(ApiError::Conflict {
             parameter: None,
             message: "This is the last active MSP admin; make another admin an MSP admin first."
@@ -135,7 +135,7 @@ async fn update_admin(
         || update.customer_id != target.customer_id
         || (disabled && !target.disabled)
     {
-        db::admins::delete_sessions_of(&mut *tx, id).await?;
+        db::admins::delete_sessions_of(&mut tx, id).await?;
     }
     tx.commit().await?;
     let actor = admin.actor();

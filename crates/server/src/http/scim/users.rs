@@ -52,7 +52,7 @@ pub async fn fetch(
     Path(id): Path<String>,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
-    let user = db::scim_users::find(&state.pool, client.customer_id, &id)
+    let user = db::scim_users::find(state.pool.sqlite()?, client.customer_id, &id)
         .await?
         .ok_or_else(|| not_found::<Users>(&id))?;
     if let Some(unchanged) = not_modified(&headers, user.version) {

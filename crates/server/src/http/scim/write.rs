@@ -130,13 +130,18 @@ pub async fn create<R: ScimResource>(
         attempted.identity = R::identity(&fields);
         attempted.changes = R::changes(None, &fields);
         let mut tx = db::write_transaction(&state.pool).await?;
-        if let Some(stored) = R::adopt(&mut tx, &client, &fields, source.as_deref()).await? {
+        if let Some(stored) = R::adopt(tx.sqlite()?, &client, &fields, source.as_deref()).await? {
             let id = R::id(&stored);
-            place(&mut tx, &client, &R::placed_users(&id, None, Some(&fields))).await?;
+            place(
+                tx.sqlite()?,
+                &client,
+                &R::placed_users(&id, None, Some(&fields)),
+            )
+            .await?;
             tx.commit().await?;
             return Ok(answer::<R>(StatusCode::CREATED, &stored));
         }
-        R::check(&mut tx, client.customer_id, &fields, None).await?;
+        R::check(tx.sqlite()?, client.customer_id, &fields, None).await?;
         let change = Change {
             token_id: client.token_id,
             action: R::CREATE,
@@ -145,9 +150,14 @@ pub async fn create<R: ScimResource>(
             changes: R::changes(None, &fields),
             origin: &client.origin,
         };
-        let stored = R::insert(&mut tx, &client, &fields, &change).await?;
+        let stored = R::insert(tx.sqlite()?, &client, &fields, &change).await?;
         let id = R::id(&stored);
-        place(&mut tx, &client, &R::placed_users(&id, None, Some(&fields))).await?;
+        place(
+            tx.sqlite()?,
+            &client,
+            &R::placed_users(&id, None, Some(&fields)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(answer::<R>(StatusCode::CREATED, &stored))
     }
@@ -201,7 +211,7 @@ pub async fn delete<R: ScimResource>(
     let mut source = None;
     let outcome = async {
         let mut tx = db::write_transaction(&state.pool).await?;
-        let stored = R::load(&mut tx, client.customer_id, &id)
+        let stored = R::load(tx.sqlite()?, client.customer_id, &id)
             .await?
             .ok_or_else(|| not_found::<R>(&id))?;
         let before = R::fields(&stored);
@@ -217,10 +227,15 @@ pub async fn delete<R: ScimResource>(
             changes: R::deletion(&before),
             origin: &client.origin,
         };
-        if !R::delete(&mut tx, client.customer_id, &id, version, &change).await? {
+        if !R::delete(tx.sqlite()?, client.customer_id, &id, version, &change).await? {
             return Err(ScimError::version_mismatch());
         }
-        place(&mut tx, &client, &R::placed_users(&id, Some(&before), None)).await?;
+        place(
+            tx.sqlite()?,
+            &client,
+            &R::placed_users(&id, Some(&before), None),
+        )
+        .await?;
         tx.commit().await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
@@ -248,7 +263,7 @@ async fn change<R: ScimResource>(
     let mut source = None;
     let outcome = async {
         let mut tx = db::write_transaction(&state.pool).await?;
-        let stored = R::load(&mut tx, client.customer_id, id)
+        let stored = R::load(tx.sqlite()?, client.customer_id, id)
             .await?
             .ok_or_else(|| not_found::<R>(id))?;
         let before = R::fields(&stored);
@@ -258,7 +273,7 @@ async fn change<R: ScimResource>(
         check_if_match(headers, version)?;
         let fields = edit(&before)?;
         attempted.changes = R::changes(Some(&before), &fields);
-        R::check(&mut tx, client.customer_id, &fields, Some(id)).await?;
+        R::check(tx.sqlite()?, client.customer_id, &fields, Some(id)).await?;
         let change = Change {
             token_id: client.token_id,
             action: R::update_action(&before, &fields),
@@ -267,11 +282,18 @@ async fn change<R: ScimResource>(
             changes: R::changes(Some(&before), &fields),
             origin: &client.origin,
         };
-        let stored = R::update(&mut tx, client.customer_id, id, version, &fields, &change)
-            .await?
-            .ok_or_else(ScimError::version_mismatch)?;
+        let stored = R::update(
+            tx.sqlite()?,
+            client.customer_id,
+            id,
+            version,
+            &fields,
+            &change,
+        )
+        .await?
+        .ok_or_else(ScimError::version_mismatch)?;
         place(
-            &mut tx,
+            tx.sqlite()?,
             client,
             &R::placed_users(id, Some(&before), Some(&fields)),
         )
@@ -362,7 +384,7 @@ async fn logged<R: ScimResource>(
     };
     crate::metrics::scim_change(R::NOUN, attempted.action, err.log_status().key());
     db::provisioning::record(
-        &state.pool,
+        state.pool.sqlite()?,
         &Event {
             customer_id: client.customer_id,
             token_id: client.token_id,

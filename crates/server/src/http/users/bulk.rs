@@ -46,8 +46,8 @@ async fn bulk(
         check_quota(*quota_gb)?;
     }
     let mut tx = db::write_transaction(&state.pool).await?;
-    let targets = selected_users(&mut tx, &admin, &request.users).await?;
-    let changed = apply(&mut tx, &admin.email, &request.action, &targets).await?;
+    let targets = selected_users(tx.sqlite()?, &admin, &request.users).await?;
+    let changed = apply(tx.sqlite()?, &admin.email, &request.action, &targets).await?;
     let outcome = BulkOutcome {
         dry_run: request.dry_run,
         selected: targets.len() as u64,
