@@ -2,18 +2,30 @@
 
 mod common;
 
+on_both_backends!(
+    signing_in_sets_an_http_only_strict_cookie_and_names_the_admin,
+    a_wrong_password_and_an_unknown_email_get_the_same_answer,
+    repeated_failures_are_throttled_with_retry_after_and_audited,
+    signing_out_ends_the_session,
+    an_idle_session_expires,
+    changing_the_password_ends_every_session_and_the_new_one_works,
+    msp_admins_create_admins_with_clear_errors_for_bad_input,
+    the_last_active_msp_admin_cannot_be_disabled_or_demoted_and_disabling_ends_sessions,
+    writes_from_another_origin_are_refused,
+    every_response_carries_the_security_headers,
+);
+
 use std::net::SocketAddr;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Method, Request, StatusCode};
-use common::TestApp;
+use common::{Backend, TestApp};
 use provisio_api::auth::Role;
 use serde_json::json;
 
-#[tokio::test]
-async fn signing_in_sets_an_http_only_strict_cookie_and_names_the_admin() {
-    let app = TestApp::with_demo_users(10).await;
+async fn signing_in_sets_an_http_only_strict_cookie_and_names_the_admin(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let admin = app.admin(Role::CustomerAdmin);
     let body = json!({"email": admin.email.to_uppercase(), "password": admin.password});
     let answer = app
@@ -28,10 +40,7 @@ async fn signing_in_sets_an_http_only_strict_cookie_and_names_the_admin() {
     );
     assert_eq!(answer.body["role"], "customer_admin");
     assert_eq!(answer.body["customer"]["name"], "Northwind Traders");
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM sessions LIMIT 1")
-        .fetch_one(&app.pool)
-        .await
-        .expect("a session row");
+    let stored: String = app.text("SELECT token_hash FROM sessions LIMIT 1").await;
     let token = cookie
         .split(';')
         .next()
@@ -41,9 +50,8 @@ async fn signing_in_sets_an_http_only_strict_cookie_and_names_the_admin() {
     assert_ne!(stored, token, "the session id itself is not stored");
 }
 
-#[tokio::test]
-async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
-    let app = TestApp::with_demo_users(10).await;
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let email = app.admin(Role::MspAdmin).email;
     let wrong = app
         .sign_in(email, "not the right password")
@@ -74,9 +82,8 @@ fn sign_in_from(address: &str, email: &str, password: &str) -> Request<Body> {
     request
 }
 
-#[tokio::test]
-async fn repeated_failures_are_throttled_with_retry_after_and_audited() {
-    let app = TestApp::with_demo_users(10).await;
+async fn repeated_failures_are_throttled_with_retry_after_and_audited(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let admin = app.admin(Role::ReadOnly);
     for _ in 0..5 {
         let answer = app
@@ -112,9 +119,8 @@ async fn repeated_failures_are_throttled_with_retry_after_and_audited() {
     assert_eq!(failures, 5);
 }
 
-#[tokio::test]
-async fn signing_out_ends_the_session() {
-    let app = TestApp::with_demo_users(10).await;
+async fn signing_out_ends_the_session(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let cookie = app.sign_in_as(Role::ReadOnly).await;
     let answer = app
         .send(Method::DELETE, "/api/v1/session", Some(&cookie), None)
@@ -126,23 +132,19 @@ async fn signing_out_ends_the_session() {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn an_idle_session_expires() {
-    let app = TestApp::with_demo_users(10).await;
+async fn an_idle_session_expires(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let cookie = app.sign_in_as(Role::ReadOnly).await;
-    sqlx::query("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00Z'")
-        .execute(&app.pool)
-        .await
-        .expect("update");
+    app.execute("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00Z'")
+        .await;
     let answer = app
         .send(Method::GET, "/api/v1/session", Some(&cookie), None)
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn changing_the_password_ends_every_session_and_the_new_one_works() {
-    let app = TestApp::with_demo_users(10).await;
+async fn changing_the_password_ends_every_session_and_the_new_one_works(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let admin = app.admin(Role::CustomerAdmin);
     let first = app.sign_in_as(Role::CustomerAdmin).await;
     let second = app.sign_in_as(Role::CustomerAdmin).await;
@@ -182,15 +184,12 @@ async fn changing_the_password_ends_every_session_and_the_new_one_works() {
         .is_ok());
 }
 
-#[tokio::test]
-async fn msp_admins_create_admins_with_clear_errors_for_bad_input() {
-    let app = TestApp::with_demo_users(10).await;
+async fn msp_admins_create_admins_with_clear_errors_for_bad_input(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let cookie = app.msp_cookie.clone();
-    let northwind: i64 =
-        sqlx::query_scalar("SELECT id FROM customers WHERE name = 'Northwind Traders'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("customer");
+    let northwind: i64 = app
+        .scalar("SELECT id FROM customers WHERE name = 'Northwind Traders'")
+        .await;
     let good = json!({"email": "jo@northwindtraders.com", "display_name": "Jo", "role": "customer_admin",
                       "customer_id": northwind, "password": "a long enough password"});
     let answer = app
@@ -268,13 +267,13 @@ async fn msp_admins_create_admins_with_clear_errors_for_bad_input() {
     assert_eq!(answer.body["error"]["parameter"], "body");
 }
 
-#[tokio::test]
-async fn the_last_active_msp_admin_cannot_be_disabled_or_demoted_and_disabling_ends_sessions() {
-    let app = TestApp::with_demo_users(10).await;
-    let msp_id: i64 = sqlx::query_scalar("SELECT id FROM admins WHERE role = 'msp_admin'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("msp admin");
+async fn the_last_active_msp_admin_cannot_be_disabled_or_demoted_and_disabling_ends_sessions(
+    backend: Backend,
+) {
+    let app = TestApp::on(backend, 10).await;
+    let msp_id: i64 = app
+        .scalar("SELECT id FROM admins WHERE role = 'msp_admin'")
+        .await;
     let cookie = app.msp_cookie.clone();
     for change in [json!({"disabled": true}), json!({"role": "read_only"})] {
         let answer = app
@@ -288,10 +287,9 @@ async fn the_last_active_msp_admin_cannot_be_disabled_or_demoted_and_disabling_e
         assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
     }
 
-    let viewer_id: i64 = sqlx::query_scalar("SELECT id FROM admins WHERE role = 'read_only'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("viewer");
+    let viewer_id: i64 = app
+        .scalar("SELECT id FROM admins WHERE role = 'read_only'")
+        .await;
     let viewer_cookie = app.sign_in_as(Role::ReadOnly).await;
     let answer = app
         .send(
@@ -331,9 +329,8 @@ async fn the_last_active_msp_admin_cannot_be_disabled_or_demoted_and_disabling_e
         .any(|e| e["action"] == "admin_updated"));
 }
 
-#[tokio::test]
-async fn writes_from_another_origin_are_refused() {
-    let app = TestApp::with_demo_users(10).await;
+async fn writes_from_another_origin_are_refused(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let request = |origin: &str| {
         Request::delete("/api/v1/session")
             .header(header::HOST, "provisio.example:8080")
@@ -358,9 +355,8 @@ async fn writes_from_another_origin_are_refused() {
     assert_eq!(answer.status, StatusCode::NO_CONTENT);
 }
 
-#[tokio::test]
-async fn every_response_carries_the_security_headers() {
-    let app = TestApp::with_demo_users(1).await;
+async fn every_response_carries_the_security_headers(backend: Backend) {
+    let app = TestApp::on(backend, 1).await;
     for (uri, cookie) in [
         ("/healthz", None),
         ("/api/v1/session", None),

@@ -12,9 +12,19 @@ use provisio_server::{db, demo, AppState};
 
 pub type Failure = Box<dyn Error + Send + Sync>;
 
+/// The engines the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 /// A seeded database in a folder of its own, removed when this is dropped.
 pub struct SeededDatabase {
+    /// The seeded SQLite database (on PostgreSQL, the one that was copied there).
     pub pool: sqlx::SqlitePool,
+    /// The database the application runs on: `pool`, or its copy on PostgreSQL.
+    pub database: db::Pool,
     /// The demo admins with their one-time passwords.
     pub admins: Vec<DemoAdmin>,
     /// Where `state`'s deliveries write their mail (.eml files).
@@ -25,6 +35,12 @@ pub struct SeededDatabase {
 impl SeededDatabase {
     /// The demo's customers, admins and `users` users.
     pub async fn new(users: u64) -> Result<SeededDatabase, Failure> {
+        SeededDatabase::on(Backend::Sqlite, users).await
+    }
+
+    /// The same on `backend`: on PostgreSQL, a fresh database on the test cluster that the
+    /// seeded SQLite database is copied into (`copy-database`).
+    pub async fn on(backend: Backend, users: u64) -> Result<SeededDatabase, Failure> {
         let dir = tempfile::tempdir()?;
         let url = format!(
             "sqlite://{}?mode=rwc",
@@ -32,8 +48,17 @@ impl SeededDatabase {
         );
         let pool = db::connect(&url).await?;
         let seeded = demo::seed(&pool, users).await?;
+        let database = match backend {
+            Backend::Sqlite => db::Pool::from(&pool),
+            Backend::Postgres => {
+                let target = db::postgres::connect(&postgres::fresh_database().await?).await?;
+                db::copy::copy(&pool, &target).await?;
+                db::Pool::from(target)
+            }
+        };
         Ok(SeededDatabase {
             pool,
+            database,
             admins: seeded.admins,
             outbox: dir.path().join("outbox"),
             dir,
@@ -50,8 +75,8 @@ impl SeededDatabase {
     pub fn state(&self, public_url: &str) -> Result<AppState, Failure> {
         let settings = mail_settings(Mailer::outbox(self.outbox.clone())?, public_url)?;
         Ok(AppState {
-            deliverer: Some(Deliverer::new(self.pool.clone(), settings)),
-            ..AppState::new(self.pool.clone())
+            deliverer: Some(Deliverer::new(self.database.clone(), settings)),
+            ..AppState::new(self.database.clone())
         })
     }
 }

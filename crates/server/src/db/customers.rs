@@ -1,20 +1,20 @@
 //! Customers as admin screens list them.
 
-use super::Pool;
 use provisio_api::auth::CustomerRef;
 use provisio_api::scim::CustomAttributeSetting;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::Scope;
+use super::{on_backend, Executor, Pool, Scope};
 
 pub async fn list(pool: &Pool, scope: Scope) -> Result<Vec<CustomerRef>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let mut sql = QueryBuilder::<Sqlite>::new("SELECT id, global_id, name FROM customers");
-    if let Scope::Customer(id) = scope {
-        sql.push(" WHERE id = ").push_bind(id);
-    }
-    sql.push(" ORDER BY name");
-    let rows: Vec<(i64, String, String)> = sql.build_query_as().fetch_all(pool).await?;
+    let order = pool.dialect().binary("name");
+    let rows: Vec<(i64, String, String)> = on_backend!(pool, |connection| {
+        let mut sql = sqlx::QueryBuilder::new("SELECT id, global_id, name FROM customers");
+        if let Scope::Customer(id) = scope {
+            sql.push(" WHERE id = ").push_bind(id);
+        }
+        sql.push(format!(" ORDER BY {order}, id"));
+        sql.build_query_as().fetch_all(connection).await?
+    });
     Ok(rows
         .into_iter()
         .map(|(id, global_id, name)| CustomerRef {
@@ -33,20 +33,17 @@ pub async fn find_by_global_id(
     pool: &Pool,
     global_id: &str,
 ) -> Result<Option<CustomerRef>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    sqlx::query_as::<_, (i64, String, String)>(
-        "SELECT id, global_id, name FROM customers WHERE global_id = ?",
+    let row: Option<(i64, String, String)> = on_backend!(pool, |connection| sqlx::query_as(
+        "SELECT id, global_id, name FROM customers WHERE global_id = $1",
     )
     .bind(global_id)
-    .fetch_optional(pool)
-    .await
-    .map(|row| {
-        row.map(|(id, global_id, name)| CustomerRef {
-            id,
-            global_id,
-            name,
-        })
-    })
+    .fetch_optional(connection)
+    .await?);
+    Ok(row.map(|(id, global_id, name)| CustomerRef {
+        id,
+        global_id,
+        name,
+    }))
 }
 
 /// Whose rows a scope holds, in words for file names and messages: the customer's name, or
@@ -66,45 +63,50 @@ pub async fn custom_attribute(
     pool: &Pool,
     customer_id: i64,
 ) -> Result<CustomAttributeSetting, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let (attribute, shown): (Option<String>, bool) = sqlx::query_as(
-        "SELECT custom_attribute, custom_attribute_shown FROM customers WHERE id = ?",
-    )
-    .bind(customer_id)
-    .fetch_one(pool)
-    .await?;
+    let (attribute, shown): (Option<String>, bool) = on_backend!(pool, |connection| {
+        sqlx::query_as(
+            "SELECT custom_attribute, custom_attribute_shown FROM customers WHERE id = $1",
+        )
+        .bind(customer_id)
+        .fetch_one(connection)
+        .await?
+    });
     Ok(CustomAttributeSetting { attribute, shown })
 }
 
 /// Sets the customer's custom attribute and refills it on every SCIM user of theirs, in the
 /// caller's transaction; how many users changed.
-pub async fn set_custom_attribute(
-    tx: &mut SqliteConnection,
+pub async fn set_custom_attribute<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
     setting: &CustomAttributeSetting,
 ) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "UPDATE customers SET custom_attribute = ?, custom_attribute_shown = ? WHERE id = ?",
-    )
-    .bind(&setting.attribute)
-    .bind(setting.shown)
-    .bind(customer_id)
-    .execute(&mut *tx)
-    .await?;
     // Without a setting SCIM fills nothing, so what SCIM filled before is emptied.
     let refill = if setting.attribute.is_some() {
         "UPDATE users SET custom_attribute_name = a.name, custom_attribute_value = a.value \
-         FROM scim_custom_attributes a WHERE a.id = users.id AND users.customer_id = ? \
-         AND (users.custom_attribute_name, users.custom_attribute_value) IS NOT (a.name, a.value)"
+         FROM scim_custom_attributes a WHERE a.id = users.id AND users.customer_id = $1 \
+         AND (users.custom_attribute_name, users.custom_attribute_value) \
+             IS DISTINCT FROM (a.name, a.value)"
     } else {
         "UPDATE users SET custom_attribute_name = '', custom_attribute_value = '' \
-         WHERE customer_id = ? AND scim_id IS NOT NULL \
+         WHERE customer_id = $1 AND scim_id IS NOT NULL \
          AND (custom_attribute_name <> '' OR custom_attribute_value <> '')"
     };
-    let changed = sqlx::query(refill)
+    let changed = on_backend!(executor, |connection| {
+        sqlx::query(
+            "UPDATE customers SET custom_attribute = $1, custom_attribute_shown = $2 \
+             WHERE id = $3",
+        )
+        .bind(&setting.attribute)
+        .bind(setting.shown)
         .bind(customer_id)
-        .execute(tx)
-        .await?
-        .rows_affected();
+        .execute(&mut *connection)
+        .await?;
+        sqlx::query(refill)
+            .bind(customer_id)
+            .execute(connection)
+            .await?
+            .rows_affected()
+    });
     Ok(changed)
 }

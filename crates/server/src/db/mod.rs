@@ -181,6 +181,17 @@ impl Dialect {
     }
 }
 
+impl Dialect {
+    /// `expression` compared and sorted byte by byte, as SQLite's default collation does,
+    /// whatever the PostgreSQL database's own collation.
+    pub fn binary(self, expression: &str) -> String {
+        match self {
+            Dialect::Sqlite => expression.to_owned(),
+            Dialect::Postgres => format!("{expression} COLLATE \"C\""),
+        }
+    }
+}
+
 impl Pool {
     pub fn dialect(&self) -> Dialect {
         match self {

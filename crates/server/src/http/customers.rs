@@ -89,7 +89,7 @@ async fn set_custom_attribute(
         }
     }
     let mut tx = db::write_transaction(&state.pool).await?;
-    let changed = db::customers::set_custom_attribute(tx.sqlite()?, customer_id, &setting).await?;
+    let changed = db::customers::set_custom_attribute(&mut tx, customer_id, &setting).await?;
     tx.commit().await?;
     let detail = format!(
         "customer {customer_id}: custom attribute {}{}; {changed} users refilled",

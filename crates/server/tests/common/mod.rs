@@ -13,13 +13,35 @@ use provisio_server::delivery::mail::Mailer;
 use provisio_server::delivery::MailSettings;
 use provisio_server::demo::DemoAdmin;
 use provisio_server::{app, AppOptions, AppState};
+pub use provisio_testkit::Backend;
 use provisio_testkit::SeededDatabase;
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// Makes each named `async fn(Backend)` two tests, `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::common::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$test($crate::common::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
 pub struct TestApp {
     pub router: Router,
+    /// The seeded SQLite database (on PostgreSQL, the source of the copy the app runs on).
     pub pool: sqlx::SqlitePool,
+    /// The database the app runs on.
+    pub database: provisio_server::db::Pool,
     pub admins: Vec<DemoAdmin>,
     /// The MSP admin's session cookie, used by `get`.
     pub msp_cookie: String,
@@ -42,9 +64,24 @@ impl TestApp {
         TestApp::with_state(users, |state| state).await
     }
 
+    /// A seeded app on `backend`.
+    pub async fn on(backend: Backend, users: u64) -> TestApp {
+        TestApp::on_with_state(backend, users, |state| state).await
+    }
+
     /// A seeded app whose state `configure` adjusts first (limits, say).
     pub async fn with_state(users: u64, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
-        let mut database = SeededDatabase::new(users).await.expect("seeded database");
+        TestApp::on_with_state(Backend::Sqlite, users, configure).await
+    }
+
+    pub async fn on_with_state(
+        backend: Backend,
+        users: u64,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestApp {
+        let mut database = SeededDatabase::on(backend, users)
+            .await
+            .expect("seeded database");
         let state = database
             .state("https://provisio.example")
             .expect("application state");
@@ -52,6 +89,7 @@ impl TestApp {
         let mut test_app = TestApp {
             router,
             pool: database.pool.clone(),
+            database: database.database.clone(),
             admins: std::mem::take(&mut database.admins),
             msp_cookie: String::new(),
             _database: Some(database),
@@ -64,11 +102,48 @@ impl TestApp {
     pub fn from_router(router: Router, pool: sqlx::SqlitePool) -> TestApp {
         TestApp {
             router,
+            database: provisio_server::db::Pool::from(&pool),
             pool,
             admins: vec![],
             msp_cookie: String::new(),
             _database: None,
         }
+    }
+
+    /// Runs `sql` (no parameters, SQL both engines read alike) on the app's database.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        use provisio_server::db::Pool;
+        let done = match &self.database {
+            Pool::Sqlite(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected()),
+            Pool::Postgres(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected()),
+        };
+        done.unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
+    /// The one integer `sql` answers, on the app's database.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        use provisio_server::db::Pool;
+        let value = match &self.database {
+            Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        };
+        value.unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
+    /// The one text `sql` answers, on the app's database.
+    pub async fn text(&self, sql: &str) -> String {
+        use provisio_server::db::Pool;
+        let value = match &self.database {
+            Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        };
+        value.unwrap_or_else(|err| panic!("{sql}: {err}"))
     }
 
     pub fn admin(&self, role: Role) -> &DemoAdmin {
