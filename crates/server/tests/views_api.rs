@@ -2,8 +2,14 @@
 
 mod common;
 
+on_both_backends!(
+    each_admin_keeps_their_own_layout_until_they_reset_it,
+    a_layout_that_loses_or_hides_every_column_is_refused,
+    views_are_named_validated_shared_read_only_and_can_be_the_default,
+);
+
 use axum::http::{Method, StatusCode};
-use common::TestApp;
+use common::{Backend, TestApp};
 use provisio_api::auth::Role;
 use provisio_api::report::{ColumnLayout, ReportField, SavedViewList};
 use serde_json::json;
@@ -11,9 +17,8 @@ use serde_json::json;
 const LAYOUT: &str = "/api/v1/reports/user-provisioning/layout";
 const VIEWS: &str = "/api/v1/reports/user-provisioning/views";
 
-#[tokio::test]
-async fn each_admin_keeps_their_own_layout_until_they_reset_it() {
-    let app = TestApp::with_demo_users(10).await;
+async fn each_admin_keeps_their_own_layout_until_they_reset_it(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let reader = app.sign_in_as(Role::ReadOnly).await;
     let mut layout = ColumnLayout::default();
     layout.move_visible(ReportField::UserEmail, 0);
@@ -49,9 +54,8 @@ async fn each_admin_keeps_their_own_layout_until_they_reset_it() {
     );
 }
 
-#[tokio::test]
-async fn a_layout_that_loses_or_hides_every_column_is_refused() {
-    let app = TestApp::with_demo_users(10).await;
+async fn a_layout_that_loses_or_hides_every_column_is_refused(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let cases = [
         (json!({"order": ["user_email"], "hidden": []}), "order"),
         (
@@ -74,9 +78,8 @@ async fn a_layout_that_loses_or_hides_every_column_is_refused() {
     }
 }
 
-#[tokio::test]
-async fn views_are_named_validated_shared_read_only_and_can_be_the_default() {
-    let app = TestApp::with_demo_users(10).await;
+async fn views_are_named_validated_shared_read_only_and_can_be_the_default(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let reader = app.sign_in_as(Role::ReadOnly).await;
     let customer_admin = app.sign_in_as(Role::CustomerAdmin).await;
     let view = |name: &str, query: &str, shared: bool| json!({"name": name, "query": query, "columns": ["user_email", "customer_name"], "shared": shared});

@@ -1,11 +1,10 @@
 //! Per-admin column layouts, saved views and default views of a report.
 
-use super::Pool;
 use chrono::{DateTime, Utc};
 use provisio_api::report::{decode_columns, encode_columns, ColumnLayout, SavedView};
 
-use super::admins::now_text;
-use super::Principal;
+use super::time::StoredTime;
+use super::{on_backend, Pool, Principal};
 
 /// The admin's saved layout of `report`, if any; an unreadable stored layout counts as none.
 pub async fn layout(
@@ -13,13 +12,13 @@ pub async fn layout(
     admin_id: i64,
     report: &str,
 ) -> Result<Option<ColumnLayout>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT layout FROM column_layouts WHERE admin_id = ? AND report = ?")
-            .bind(admin_id)
-            .bind(report)
-            .fetch_optional(pool)
-            .await?;
+    let stored: Option<String> = on_backend!(pool, |connection| sqlx::query_scalar(
+        "SELECT layout FROM column_layouts WHERE admin_id = $1 AND report = $2"
+    )
+    .bind(admin_id)
+    .bind(report)
+    .fetch_optional(connection)
+    .await?);
     Ok(stored
         .and_then(|text| serde_json::from_str::<ColumnLayout>(&text).ok())
         .map(ColumnLayout::with_every_field)
@@ -32,29 +31,32 @@ pub async fn save_layout(
     report: &str,
     layout: &ColumnLayout,
 ) -> Result<(), sqlx::Error> {
-    let pool = pool.sqlite()?;
     let text = serde_json::to_string(layout).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
-    sqlx::query(
-        "INSERT INTO column_layouts (admin_id, report, layout, updated_at) VALUES (?, ?, ?, ?) \
+    on_backend!(pool, |connection| sqlx::query(
+        "INSERT INTO column_layouts (admin_id, report, layout, updated_at) \
+         VALUES ($1, $2, $3, $4) \
          ON CONFLICT (admin_id, report) DO UPDATE SET layout = excluded.layout, \
          updated_at = excluded.updated_at",
     )
     .bind(admin_id)
     .bind(report)
-    .bind(text)
-    .bind(now_text())
-    .execute(pool)
-    .await?;
+    .bind(&text)
+    .bind(StoredTime::now())
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
 pub async fn delete_layout(pool: &Pool, admin_id: i64, report: &str) -> Result<(), sqlx::Error> {
-    let pool = pool.sqlite()?;
-    sqlx::query("DELETE FROM column_layouts WHERE admin_id = ? AND report = ?")
-        .bind(admin_id)
-        .bind(report)
-        .execute(pool)
-        .await?;
+    on_backend!(pool, |connection| sqlx::query(
+        "DELETE FROM column_layouts WHERE admin_id = $1 AND report = $2"
+    )
+    .bind(admin_id)
+    .bind(report)
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -70,6 +72,7 @@ struct ViewRecord {
     shared: bool,
     query: String,
     columns: String,
+    #[sqlx(try_from = "StoredTime")]
     updated_at: DateTime<Utc>,
 }
 
@@ -91,7 +94,8 @@ impl ViewRecord {
 const SELECT_VIEWS: &str = "SELECT v.id, v.name, v.owner_admin_id, o.display_name AS owner_name, \
      v.shared, v.query, v.columns, v.updated_at \
      FROM saved_views v JOIN admins o ON o.id = v.owner_admin_id \
-     WHERE v.report = ? AND (v.owner_admin_id = ? OR (v.shared = 1 AND o.customer_id IS ?))";
+     WHERE v.report = $1 AND (v.owner_admin_id = $2 \
+       OR (v.shared AND o.customer_id IS NOT DISTINCT FROM $3))";
 
 /// The views `viewer` may use, by name.
 pub async fn list(
@@ -99,15 +103,16 @@ pub async fn list(
     viewer: &Principal,
     report: &str,
 ) -> Result<Vec<SavedView>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let records: Vec<ViewRecord> = sqlx::query_as(&format!(
-        "{SELECT_VIEWS} ORDER BY v.name COLLATE NOCASE, v.id"
-    ))
-    .bind(report)
-    .bind(viewer.admin_id)
-    .bind(viewer.customer)
-    .fetch_all(pool)
-    .await?;
+    let sql = format!(
+        "{SELECT_VIEWS} ORDER BY {}, v.id",
+        pool.dialect().nocase("v.name")
+    );
+    let records: Vec<ViewRecord> = on_backend!(pool, |connection| sqlx::query_as(&sql)
+        .bind(report)
+        .bind(viewer.admin_id)
+        .bind(viewer.customer)
+        .fetch_all(connection)
+        .await?);
     Ok(records.into_iter().map(|r| r.into_view(viewer)).collect())
 }
 
@@ -118,14 +123,14 @@ pub async fn find(
     report: &str,
     id: i64,
 ) -> Result<Option<SavedView>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let record: Option<ViewRecord> = sqlx::query_as(&format!("{SELECT_VIEWS} AND v.id = ?"))
+    let sql = format!("{SELECT_VIEWS} AND v.id = $4");
+    let record: Option<ViewRecord> = on_backend!(pool, |connection| sqlx::query_as(&sql)
         .bind(report)
         .bind(viewer.admin_id)
         .bind(viewer.customer)
         .bind(id)
-        .fetch_optional(pool)
-        .await?;
+        .fetch_optional(connection)
+        .await?);
     Ok(record.map(|r| r.into_view(viewer)))
 }
 
@@ -144,17 +149,20 @@ pub async fn name_taken(
     name: &str,
     except_id: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM saved_views WHERE owner_admin_id = ? AND report = ? \
-         AND name = ? COLLATE NOCASE AND id IS NOT ?",
-    )
-    .bind(owner_admin_id)
-    .bind(report)
-    .bind(name)
-    .bind(except_id)
-    .fetch_optional(pool)
-    .await?;
+    let nocase = |expression| pool.dialect().nocase(expression);
+    let sql = format!(
+        "SELECT id FROM saved_views WHERE owner_admin_id = $1 AND report = $2 \
+         AND {} = {} AND id IS DISTINCT FROM $4",
+        nocase("name"),
+        nocase("$3")
+    );
+    let found: Option<i64> = on_backend!(pool, |connection| sqlx::query_scalar(&sql)
+        .bind(owner_admin_id)
+        .bind(report)
+        .bind(name)
+        .bind(except_id)
+        .fetch_optional(connection)
+        .await?);
     Ok(found.is_some())
 }
 
@@ -164,11 +172,9 @@ pub async fn insert(
     report: &str,
     content: &ViewContent<'_>,
 ) -> Result<i64, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let now = now_text();
-    sqlx::query_scalar(
+    on_backend!(pool, |connection| sqlx::query_scalar(
         "INSERT INTO saved_views (owner_admin_id, report, name, query, columns, shared, \
-         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
     )
     .bind(owner_admin_id)
     .bind(report)
@@ -176,10 +182,9 @@ pub async fn insert(
     .bind(content.query)
     .bind(encode_columns(content.columns))
     .bind(content.shared)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(pool)
-    .await
+    .bind(StoredTime::now())
+    .fetch_one(connection)
+    .await)
 }
 
 /// Replaces a view the owner has; false when there is no such view of theirs.
@@ -190,22 +195,22 @@ pub async fn update(
     id: i64,
     content: &ViewContent<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let done = sqlx::query(
-        "UPDATE saved_views SET name = ?, query = ?, columns = ?, shared = ?, updated_at = ? \
-         WHERE id = ? AND owner_admin_id = ? AND report = ?",
+    let done = on_backend!(pool, |connection| sqlx::query(
+        "UPDATE saved_views SET name = $1, query = $2, columns = $3, shared = $4, \
+         updated_at = $5 WHERE id = $6 AND owner_admin_id = $7 AND report = $8",
     )
     .bind(content.name)
     .bind(content.query)
     .bind(encode_columns(content.columns))
     .bind(content.shared)
-    .bind(now_text())
+    .bind(StoredTime::now())
     .bind(id)
     .bind(owner_admin_id)
     .bind(report)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(connection)
+    .await?
+    .rows_affected());
+    Ok(done == 1)
 }
 
 /// Deletes a view the owner has; false when there is no such view of theirs. Admins who had
@@ -216,20 +221,21 @@ pub async fn delete(
     report: &str,
     id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
-    sqlx::query("DELETE FROM default_views WHERE view_id = ?")
-        .bind(id)
-        .execute(tx.sqlite()?)
-        .await?;
-    let done =
-        sqlx::query("DELETE FROM saved_views WHERE id = ? AND owner_admin_id = ? AND report = ?")
+    let done = on_backend!(&mut tx, |connection| {
+        sqlx::query("DELETE FROM default_views WHERE view_id = $1")
+            .bind(id)
+            .execute(&mut *connection)
+            .await?;
+        sqlx::query("DELETE FROM saved_views WHERE id = $1 AND owner_admin_id = $2 AND report = $3")
             .bind(id)
             .bind(owner_admin_id)
             .bind(report)
-            .execute(tx.sqlite()?)
-            .await?;
-    if done.rows_affected() == 1 {
+            .execute(connection)
+            .await?
+            .rows_affected()
+    });
+    if done == 1 {
         tx.commit().await?;
         Ok(true)
     } else {
@@ -244,12 +250,13 @@ pub async fn default_view(
     viewer: &Principal,
     report: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let id: Option<i64> =
-        sqlx::query_scalar("SELECT view_id FROM default_views WHERE admin_id = ? AND report = ?")
-            .bind(viewer.admin_id)
-            .bind(report)
-            .fetch_optional(pool.sqlite()?)
-            .await?;
+    let id: Option<i64> = on_backend!(pool, |connection| sqlx::query_scalar(
+        "SELECT view_id FROM default_views WHERE admin_id = $1 AND report = $2"
+    )
+    .bind(viewer.admin_id)
+    .bind(report)
+    .fetch_optional(connection)
+    .await?);
     match id {
         Some(id) => Ok(find(pool, viewer, report, id).await?.map(|view| view.id)),
         None => Ok(None),
@@ -262,26 +269,23 @@ pub async fn set_default_view(
     report: &str,
     view_id: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    let pool = pool.sqlite()?;
-    match view_id {
-        Some(view_id) => {
-            sqlx::query(
-                "INSERT INTO default_views (admin_id, report, view_id) VALUES (?, ?, ?) \
-                 ON CONFLICT (admin_id, report) DO UPDATE SET view_id = excluded.view_id",
-            )
+    on_backend!(pool, |connection| match view_id {
+        Some(view_id) => sqlx::query(
+            "INSERT INTO default_views (admin_id, report, view_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (admin_id, report) DO UPDATE SET view_id = excluded.view_id",
+        )
+        .bind(admin_id)
+        .bind(report)
+        .bind(view_id)
+        .execute(connection)
+        .await?
+        .rows_affected(),
+        None => sqlx::query("DELETE FROM default_views WHERE admin_id = $1 AND report = $2")
             .bind(admin_id)
             .bind(report)
-            .bind(view_id)
-            .execute(pool)
-            .await?;
-        }
-        None => {
-            sqlx::query("DELETE FROM default_views WHERE admin_id = ? AND report = ?")
-                .bind(admin_id)
-                .bind(report)
-                .execute(pool)
-                .await?;
-        }
-    }
+            .execute(connection)
+            .await?
+            .rows_affected(),
+    });
     Ok(())
 }
