@@ -2,11 +2,24 @@
 
 mod common;
 
+on_both_backends!(
+    every_operator_of_every_field_type_selects_exactly_the_matching_rows,
+    filters_and_service_plans_are_anded,
+    every_column_sorts_both_ways_with_the_id_as_tie_breaker,
+    paging_by_cursor_walks_the_same_rows_as_one_big_page,
+    rows_carry_the_thirteen_fields_with_utc_times,
+    bad_input_gets_400_naming_the_parameter,
+    facets_count_every_row_by_value,
+    health_check_answers,
+    both_reading_plans_page_every_sort_to_the_same_rows,
+    the_plan_follows_where_matches_bunch_up_in_the_sort_order,
+);
+
 use std::cmp::Ordering;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use common::TestApp;
+use common::{Backend, TestApp};
 use provisio_api::report::{encode_pairs, ReportField, ReportPage, ReportQuery, ReportRow};
 use provisio_server::db::report::{self, Keyset, PageRequest, Plan};
 use provisio_server::db::Scope;
@@ -57,9 +70,8 @@ fn day_start(text: &str) -> DateTime<Utc> {
         .and_utc()
 }
 
-#[tokio::test]
-async fn every_operator_of_every_field_type_selects_exactly_the_matching_rows() {
-    let app = TestApp::with_demo_users(USERS).await;
+async fn every_operator_of_every_field_type_selects_exactly_the_matching_rows(backend: Backend) {
+    let app = TestApp::on(backend, USERS).await;
     let (everything, total) = all_rows(&app, &[], 1000).await;
     assert_eq!(total, USERS);
     assert_eq!(everything.len() as u64, USERS);
@@ -201,9 +213,8 @@ async fn every_operator_of_every_field_type_selects_exactly_the_matching_rows() 
     }
 }
 
-#[tokio::test]
-async fn filters_and_service_plans_are_anded() {
-    let app = TestApp::with_demo_users(USERS).await;
+async fn filters_and_service_plans_are_anded(backend: Backend) {
+    let app = TestApp::on(backend, USERS).await;
     let (everything, _) = all_rows(&app, &[], 1000).await;
     let (by_plan, _) = all_rows(&app, &[("plan", "Elite"), ("plan", "Business")], 1000).await;
     let (active, _) = all_rows(&app, &[("filter", "user_status.any_of:Active")], 1000).await;
@@ -231,9 +242,8 @@ fn text_order(a: &str, b: &str) -> Ordering {
     a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase())
 }
 
-#[tokio::test]
-async fn every_column_sorts_both_ways_with_the_id_as_tie_breaker() {
-    let app = TestApp::with_demo_users(300).await;
+async fn every_column_sorts_both_ways_with_the_id_as_tie_breaker(backend: Backend) {
+    let app = TestApp::on(backend, 300).await;
     for field in ReportField::ALL {
         for descending in [false, true] {
             let sort = if descending {
@@ -267,9 +277,8 @@ async fn every_column_sorts_both_ways_with_the_id_as_tie_breaker() {
     }
 }
 
-#[tokio::test]
-async fn paging_by_cursor_walks_the_same_rows_as_one_big_page() {
-    let app = TestApp::with_demo_users(USERS).await;
+async fn paging_by_cursor_walks_the_same_rows_as_one_big_page(backend: Backend) {
+    let app = TestApp::on(backend, USERS).await;
     for sort in [
         "customer_name",
         "-created_on",
@@ -289,9 +298,8 @@ async fn paging_by_cursor_walks_the_same_rows_as_one_big_page() {
     }
 }
 
-#[tokio::test]
-async fn rows_carry_the_thirteen_fields_with_utc_times() {
-    let app = TestApp::with_demo_users(50).await;
+async fn rows_carry_the_thirteen_fields_with_utc_times(backend: Backend) {
+    let app = TestApp::on(backend, 50).await;
     let (status, body) = app.get("/api/v1/reports/user-provisioning?limit=1").await;
     assert_eq!(status, StatusCode::OK);
     let row = body["rows"][0].as_object().expect("a row object");
@@ -303,9 +311,8 @@ async fn rows_carry_the_thirteen_fields_with_utc_times() {
     DateTime::parse_from_rfc3339(created).expect("ISO 8601");
 }
 
-#[tokio::test]
-async fn bad_input_gets_400_naming_the_parameter() {
-    let app = TestApp::with_demo_users(50).await;
+async fn bad_input_gets_400_naming_the_parameter(backend: Backend) {
+    let app = TestApp::on(backend, 50).await;
     let (_, first) = app
         .get("/api/v1/reports/user-provisioning?limit=5&sort=user_name")
         .await;
@@ -366,9 +373,8 @@ async fn bad_input_gets_400_naming_the_parameter() {
     );
 }
 
-#[tokio::test]
-async fn facets_count_every_row_by_value() {
-    let app = TestApp::with_demo_users(USERS).await;
+async fn facets_count_every_row_by_value(backend: Backend) {
+    let app = TestApp::on(backend, USERS).await;
     let (status, body) = app.get("/api/v1/reports/user-provisioning/facets").await;
     assert_eq!(status, StatusCode::OK);
     for facet in [
@@ -431,9 +437,8 @@ async fn every_reference_in_the_openapi_document_resolves() {
     assert!(dangling.is_empty(), "unresolved: {dangling:?}");
 }
 
-#[tokio::test]
-async fn health_check_answers() {
-    let app = TestApp::with_demo_users(1).await;
+async fn health_check_answers(backend: Backend) {
+    let app = TestApp::on(backend, 1).await;
     let (status, _) = app.get("/healthz").await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -462,10 +467,7 @@ async fn seeding_ten_thousand_users_fills_a_realistic_msp() {
     for idp in ["-", "AD/LDAP", "Microsoft Entra ID", "Okta"] {
         assert!(managers.contains(&idp), "{idp} among {managers:?}");
     }
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let users: i64 = app.scalar("SELECT COUNT(*) FROM users").await;
     assert_eq!(users, 10_000);
 }
 
@@ -487,9 +489,7 @@ async fn all_rows_by_plan(
             limit: 37,
             now,
         };
-        let (rows, more) = report::page(&app.pool.clone().into(), request)
-            .await
-            .expect("a page");
+        let (rows, more) = report::page(&app.database, request).await.expect("a page");
         ids.extend(rows.iter().map(|row| row.id));
         match rows.last() {
             Some(last) if more => after = Some(Keyset::of(last, query.sort.field, plan)),
@@ -498,9 +498,8 @@ async fn all_rows_by_plan(
     }
 }
 
-#[tokio::test]
-async fn both_reading_plans_page_every_sort_to_the_same_rows() {
-    let app = TestApp::with_demo_users(USERS).await;
+async fn both_reading_plans_page_every_sort_to_the_same_rows(backend: Backend) {
+    let app = TestApp::on(backend, USERS).await;
     for field in ReportField::ALL {
         for sort in [field.key().to_owned(), format!("-{}", field.key())] {
             let pairs = vec![
@@ -573,10 +572,8 @@ async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new
         .await
         .expect("rename profile");
     // Users move too: some to another status, some to another profile of their customer.
-    sqlx::query("UPDATE users SET status = 'Preserved', license = 'preserved' WHERE id % 3 = 0")
-        .execute(&app.pool)
-        .await
-        .expect("preserve some");
+    app.execute("UPDATE users SET status = 'Preserved', license = 'preserved' WHERE id % 3 = 0")
+        .await;
     sqlx::query(
         "UPDATE users SET profile_id = (SELECT MIN(p.id) FROM profiles p \
          WHERE p.customer_id = users.customer_id) WHERE id % 5 = 0",
@@ -694,11 +691,9 @@ async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new
     }
     let (empty, total) =
         all_rows(&app, &[("filter", "custom_attribute_value.is_empty:")], 50).await;
-    let counted: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE custom_attribute_value = ''")
-            .fetch_one(&app.pool)
-            .await
-            .expect("count");
+    let counted: i64 = app
+        .scalar("SELECT COUNT(*) FROM users WHERE custom_attribute_value = ''")
+        .await;
     assert!(counted > 0);
     assert_eq!(
         (empty.len() as u64, total),
@@ -714,9 +709,8 @@ async fn renamed_customers_profiles_and_users_sort_filter_and_count_by_their_new
     assert_eq!(kept, counted, "user_counts follows every change");
 }
 
-#[tokio::test]
-async fn the_plan_follows_where_matches_bunch_up_in_the_sort_order() {
-    let app = TestApp::with_demo_users(USERS).await;
+async fn the_plan_follows_where_matches_bunch_up_in_the_sort_order(backend: Backend) {
+    let app = TestApp::on(backend, USERS).await;
     let (customer, users): (String, i64) = sqlx::query_as(
         "SELECT c.name, COUNT(*) FROM users u JOIN customers c ON c.id = u.customer_id \
          GROUP BY c.id ORDER BY 2 DESC LIMIT 1",

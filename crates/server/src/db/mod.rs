@@ -192,6 +192,66 @@ impl Dialect {
     }
 }
 
+/// An engine the dynamic SQL of this module (built with `QueryBuilder`) is written for: what
+/// differs is spelled through [`Dialect`], and values are bound through these functions (so
+/// the builders need no bounds per bound type).
+pub trait Engine: sqlx::Database {
+    const DIALECT: Dialect;
+
+    fn bind_i64(sql: &mut sqlx::QueryBuilder<'_, Self>, value: i64);
+
+    fn bind_text(sql: &mut sqlx::QueryBuilder<'_, Self>, value: String);
+
+    /// Binds each value, separated by commas.
+    fn bind_texts(sql: &mut sqlx::QueryBuilder<'_, Self>, values: &[String]) {
+        for (index, value) in values.iter().enumerate() {
+            if index > 0 {
+                sql.push(", ");
+            }
+            Self::bind_text(sql, value.clone());
+        }
+    }
+
+    /// A bound text compared without case, as [`Dialect::nocase`] spells a column.
+    fn bind_nocase_text(sql: &mut sqlx::QueryBuilder<'_, Self>, value: String) {
+        match Self::DIALECT {
+            Dialect::Sqlite => {
+                Self::bind_text(sql, value);
+                sql.push(" COLLATE NOCASE");
+            }
+            Dialect::Postgres => {
+                sql.push("lower(CAST(");
+                Self::bind_text(sql, value);
+                sql.push(" AS TEXT) COLLATE \"C\")");
+            }
+        }
+    }
+}
+
+impl Engine for sqlx::Sqlite {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    fn bind_i64(sql: &mut sqlx::QueryBuilder<'_, Self>, value: i64) {
+        sql.push_bind(value);
+    }
+
+    fn bind_text(sql: &mut sqlx::QueryBuilder<'_, Self>, value: String) {
+        sql.push_bind(value);
+    }
+}
+
+impl Engine for sqlx::Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn bind_i64(sql: &mut sqlx::QueryBuilder<'_, Self>, value: i64) {
+        sql.push_bind(value);
+    }
+
+    fn bind_text(sql: &mut sqlx::QueryBuilder<'_, Self>, value: String) {
+        sql.push_bind(value);
+    }
+}
+
 impl Pool {
     pub fn dialect(&self) -> Dialect {
         match self {

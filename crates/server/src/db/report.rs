@@ -1,16 +1,16 @@
 //! SQL for the User Provisioning report: filtered, sorted, keyset-paged rows, totals and facets.
 
-use super::Pool;
 use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 use futures_util::Stream;
 use provisio_api::report::{
     Direction, FacetValue, FieldKind, Filter, Operand, Operator, ReportFacets, ReportField,
     ReportQuery, ReportRow,
 };
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
+use super::time::StoredTime;
 use super::users::{BulkTarget, BULK_TARGET_COLUMNS};
-use super::Scope;
+use super::{on_backend, Dialect, Engine, Pool, Scope};
 
 /// The columns of a report row, in [`RowRecord`]'s order (a JSON page decodes by position).
 macro_rules! row_columns {
@@ -93,10 +93,11 @@ pub async fn page(
     pool: &Pool,
     request: PageRequest<'_>,
 ) -> Result<(Vec<ReportRow>, bool), sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let mut sql = QueryBuilder::<Sqlite>::new("");
-    push_page(&mut sql, request);
-    let rows: Vec<RowRecord> = sql.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<RowRecord> = on_backend!(pool, |connection| {
+        let mut sql = QueryBuilder::new("");
+        push_page(&mut sql, request);
+        sql.build_query_as().fetch_all(connection).await?
+    });
     Ok(page_of(rows, request.limit))
 }
 
@@ -112,7 +113,7 @@ async fn page_in_one_value(
     let mut sql = QueryBuilder::<Sqlite>::new(format!(
         "SELECT json_group_array(json_array({}) ORDER BY {} {direction}, u.id {direction}) FROM (",
         row_columns!(),
-        sort_expression(request.query.sort.field),
+        sort_expression(Dialect::Sqlite, request.query.sort.field),
     ));
     push_page(&mut sql, request);
     sql.push(") u");
@@ -141,7 +142,7 @@ fn direction_keyword(direction: Direction) -> &'static str {
 }
 
 /// Pushes the SQL of a page: `limit + 1` rows after `after`, read by `plan`.
-fn push_page(sql: &mut QueryBuilder<'_, Sqlite>, request: PageRequest<'_>) {
+fn push_page<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, request: PageRequest<'_>) {
     let PageRequest {
         scope,
         query,
@@ -154,11 +155,14 @@ fn push_page(sql: &mut QueryBuilder<'_, Sqlite>, request: PageRequest<'_>) {
     sql.push(SELECT_ROWS);
     let sort_expr = match plan {
         Plan::WalkSortIndex => {
-            // The planner cannot know how many rows match, so it is told which index to walk.
-            sql.push(format!(" INDEXED BY {}", sort_index(field)));
-            sort_expression(field)
+            // SQLite's planner cannot know how many rows match, so it is told which index to
+            // walk (PostgreSQL estimates from its statistics).
+            if DB::DIALECT == Dialect::Sqlite {
+                sql.push(format!(" INDEXED BY {}", sort_index(field)));
+            }
+            sort_expression(DB::DIALECT, field)
         }
-        Plan::SortMatches => opaque_sort_expression(field),
+        Plan::SortMatches => opaque_sort_expression(DB::DIALECT, field),
     };
     push_conditions(sql, scope, query, now);
     let narrowed = !query.filters.is_empty() || !query.service_plans.is_empty();
@@ -174,17 +178,17 @@ fn push_page(sql: &mut QueryBuilder<'_, Sqlite>, request: PageRequest<'_>) {
         // The leading `>=` (or `<=`) is a plain range on the sort index, so SQLite seeks straight
         // to the position; the OR only sorts out rows that tie on the sort value.
         sql.push(format!(" AND {sort_expr} {comparison}= "));
-        push_sort_value(sql, &keyset.value);
+        push_sort_value(sql, field, &keyset.value);
         sql.push(format!(" AND ({sort_expr} {comparison} "));
-        push_sort_value(sql, &keyset.value);
+        push_sort_value(sql, field, &keyset.value);
         sql.push(format!(" OR u.id {comparison} "));
-        sql.push_bind(keyset.id);
+        DB::bind_i64(sql, keyset.id);
         sql.push(")");
     }
     sql.push(format!(
         " ORDER BY {sort_expr} {direction}, u.id {direction} LIMIT "
     ));
-    sql.push_bind(i64::from(limit) + 1);
+    DB::bind_i64(sql, i64::from(limit) + 1);
 }
 
 /// How many rows a download reads at a time: about half a megabyte of JSON.
@@ -213,7 +217,7 @@ fn stream_in_batches(
     async_stream::try_stream! {
         let matching = count(&pool, scope, &query, now).await?;
         let plan = plan(&pool, scope, &query, matching, batch, now).await?;
-        let mut snapshot = pool.sqlite()?.begin().await?;
+        let mut snapshot = Snapshot::begin(&pool).await?;
         let mut after: Option<Keyset> = None;
         loop {
             let request = PageRequest {
@@ -224,7 +228,7 @@ fn stream_in_batches(
                 limit: batch,
                 now,
             };
-            let (rows, more) = page_in_one_value(&mut snapshot, request).await?;
+            let (rows, more) = snapshot.page(request).await?;
             after = rows.last().map(|row| Keyset::of(row, query.sort.field, plan));
             for row in rows {
                 yield row;
@@ -234,6 +238,50 @@ fn stream_in_batches(
             }
         }
         snapshot.commit().await?;
+    }
+}
+
+/// The pages of a download, read in one transaction that sees one state of the database.
+enum Snapshot {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Snapshot {
+    async fn begin(pool: &Pool) -> Result<Snapshot, sqlx::Error> {
+        Ok(match pool {
+            Pool::Sqlite(pool) => Snapshot::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                Snapshot::Postgres(tx)
+            }
+        })
+    }
+
+    async fn page(
+        &mut self,
+        request: PageRequest<'_>,
+    ) -> Result<(Vec<ReportRow>, bool), sqlx::Error> {
+        match self {
+            Snapshot::Sqlite(tx) => page_in_one_value(tx, request).await,
+            // PostgreSQL's driver streams rows without SQLite's per-row hand-over.
+            Snapshot::Postgres(tx) => {
+                let mut sql = QueryBuilder::new("");
+                push_page(&mut sql, request);
+                let rows: Vec<RowRecord> = sql.build_query_as().fetch_all(&mut **tx).await?;
+                Ok(page_of(rows, request.limit))
+            }
+        }
+    }
+
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Snapshot::Sqlite(tx) => tx.commit().await,
+            Snapshot::Postgres(tx) => tx.commit().await,
+        }
     }
 }
 
@@ -249,7 +297,7 @@ pub async fn matching_bulk_targets(
     let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {BULK_TARGET_COLUMNS} FROM users u"));
     push_conditions(&mut sql, scope, query, now);
     sql.push(" ORDER BY u.id LIMIT ");
-    sql.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    Sqlite::bind_i64(&mut sql, i64::try_from(limit).unwrap_or(i64::MAX));
     sql.build_query_as().fetch_all(conn).await
 }
 
@@ -260,11 +308,11 @@ pub async fn count(
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    // Only substring searches over everyone: the index counts its matches without reading users.
+    // SQLite, only substring searches over everyone: its search index counts their matches
+    // without reading users.
     let phrases: Option<Vec<String>> = query.filters.iter().map(search_phrase).collect();
-    if let (Scope::AllCustomers, true, Some(phrases)) =
-        (scope, query.service_plans.is_empty(), phrases)
+    if let (Pool::Sqlite(pool), Scope::AllCustomers, true, Some(phrases)) =
+        (pool, scope, query.service_plans.is_empty(), phrases)
     {
         if !phrases.is_empty() {
             let total: i64 =
@@ -275,21 +323,31 @@ pub async fn count(
             return Ok(u64::try_from(total).unwrap_or(0));
         }
     }
-    // `user_counts` has the same column names as `users`, so the same conditions apply to it.
-    let (mut sql, rows) = if query.filters.iter().all(is_grouped) {
-        let sql = QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(u.n), 0) FROM user_counts u");
-        (sql, Rows::Groups)
-    } else {
-        let mut sql = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM users u");
-        if let Some(index) = counting_index(pool, scope, query, now).await? {
-            sql.push(format!(" INDEXED BY {index}"));
-        }
-        (sql, Rows::Users)
+    let index = match pool {
+        Pool::Sqlite(_) => counting_index(pool, scope, query, now).await?,
+        Pool::Postgres(_) => None,
     };
-    push_conditions_where(&mut sql, rows, scope, query, now, |_| true);
-    let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+    let total: i64 = on_backend!(pool, |connection| {
+        // `user_counts` has the same column names as `users`, so the same conditions apply.
+        let (mut sql, rows) = if query.filters.iter().all(is_grouped) {
+            let sql = QueryBuilder::new(SUM_OF_GROUPS);
+            (sql, Rows::Groups)
+        } else {
+            let mut sql = QueryBuilder::new("SELECT COUNT(*) FROM users u");
+            if let Some(index) = index {
+                sql.push(format!(" INDEXED BY {index}"));
+            }
+            (sql, Rows::Users)
+        };
+        push_conditions_where(&mut sql, rows, scope, query, now, |_| true);
+        sql.build_query_scalar().fetch_one(connection).await?
+    });
     Ok(u64::try_from(total).unwrap_or(0))
 }
+
+/// The users of the `user_counts` groups the conditions after it keep (a BIGINT on both
+/// engines: PostgreSQL sums BIGINTs into NUMERIC).
+const SUM_OF_GROUPS: &str = "SELECT CAST(COALESCE(SUM(u.n), 0) AS BIGINT) FROM user_counts u";
 
 /// The index of a per-user column; it carries status, license and Managed By (migration 0027).
 fn per_user_index(field: ReportField) -> Option<&'static str> {
@@ -310,7 +368,7 @@ fn per_user_index(field: ReportField) -> Option<&'static str> {
 /// status, license and Managed By: the count reads index entries only). Over everyone only:
 /// one customer's scope is a test on a column that index does not carry.
 async fn counting_index(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: Scope,
     query: &ReportQuery,
     now: DateTime<Utc>,
@@ -328,9 +386,11 @@ async fn counting_index(
     else {
         return Ok(None);
     };
-    let mut sql = QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(u.n), 0) FROM user_counts u");
-    push_conditions_where(&mut sql, Rows::Groups, scope, query, now, is_grouped);
-    let grouped_matches: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+    let grouped_matches: i64 = on_backend!(pool, |connection| {
+        let mut sql = QueryBuilder::new(SUM_OF_GROUPS);
+        push_conditions_where(&mut sql, Rows::Groups, scope, query, now, is_grouped);
+        sql.build_query_scalar().fetch_one(connection).await?
+    });
     let in_scope = count_in_scope(pool, scope).await?;
     Ok((u64::try_from(grouped_matches).unwrap_or(0) * 2 > in_scope).then_some(index))
 }
@@ -344,7 +404,6 @@ pub async fn plan(
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<Plan, sqlx::Error> {
-    let pool = pool.sqlite()?;
     let in_scope = count_in_scope(pool, scope).await?;
     let speedup = walk_speedup(scope, query);
     let uniform = Plan::for_total(matching, in_scope / speedup, limit);
@@ -359,16 +418,19 @@ pub async fn plan(
     // many users a walk reads before the page is full: every user of each value whose matches
     // do not fill the page, and of the value that fills it, about its share of users per match
     // (a walk only visits values that have matches).
-    let expression = sort_expression(field);
+    let expression = sort_expression(pool.dialect(), field);
     let direction = direction_keyword(query.sort.direction);
-    let mut sql = QueryBuilder::<Sqlite>::new("SELECT SUM(u.n), SUM(CASE WHEN 1 = 1");
-    push_narrowing(&mut sql, Rows::Groups, query, now, |_| true);
-    sql.push(" THEN u.n ELSE 0 END) FROM user_counts u");
-    push_scope(&mut sql, scope);
-    sql.push(format!(
-        " GROUP BY {expression} ORDER BY {expression} {direction}"
-    ));
-    let values: Vec<(i64, i64)> = sql.build_query_as().fetch_all(pool).await?;
+    let values: Vec<(i64, i64)> = on_backend!(pool, |connection| {
+        let mut sql =
+            QueryBuilder::new("SELECT CAST(SUM(u.n) AS BIGINT), CAST(SUM(CASE WHEN 1 = 1");
+        push_narrowing(&mut sql, Rows::Groups, query, now, |_| true);
+        sql.push(" THEN u.n ELSE 0 END) AS BIGINT) FROM user_counts u");
+        push_scope(&mut sql, scope);
+        sql.push(format!(
+            " GROUP BY {expression} ORDER BY {expression} {direction}"
+        ));
+        sql.build_query_as().fetch_all(connection).await?
+    });
     let (mut read, mut found) = (0_i64, 0_i64);
     let wanted = i64::from(limit) + 1;
     for (users, matches) in values {
@@ -430,10 +492,12 @@ fn walk_speedup(scope: Scope, query: &ReportQuery) -> u64 {
 }
 
 /// How many users the scope holds.
-async fn count_in_scope(pool: &SqlitePool, scope: Scope) -> Result<u64, sqlx::Error> {
-    let mut sql = QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(u.n), 0) FROM user_counts u");
-    push_scope(&mut sql, scope);
-    let total: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+async fn count_in_scope(pool: &Pool, scope: Scope) -> Result<u64, sqlx::Error> {
+    let total: i64 = on_backend!(pool, |connection| {
+        let mut sql = QueryBuilder::new(SUM_OF_GROUPS);
+        push_scope(&mut sql, scope);
+        sql.build_query_scalar().fetch_one(connection).await?
+    });
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
@@ -464,7 +528,6 @@ fn is_group_column(field: ReportField) -> bool {
 /// The values of the enumerable fields with their counts, over every row in the scope, summed
 /// from `user_counts` (a few hundred rows) rather than counted over the users.
 pub async fn facets(pool: &Pool, scope: Scope) -> Result<ReportFacets, sqlx::Error> {
-    let pool = pool.sqlite()?;
     Ok(ReportFacets {
         service_plans: facet(pool, scope, "customer_service_plan").await?,
         customers: facet(pool, scope, "customer_name").await?,
@@ -476,17 +539,21 @@ pub async fn facets(pool: &Pool, scope: Scope) -> Result<ReportFacets, sqlx::Err
 }
 
 async fn facet(
-    pool: &SqlitePool,
+    pool: &Pool,
     scope: Scope,
     column: &'static str,
 ) -> Result<Vec<FacetValue>, sqlx::Error> {
-    let mut sql =
-        QueryBuilder::<Sqlite>::new(format!("SELECT u.{column}, SUM(u.n) FROM user_counts u"));
-    push_scope(&mut sql, scope);
-    sql.push(format!(
-        " GROUP BY u.{column} HAVING SUM(u.n) > 0 ORDER BY u.{column}"
-    ));
-    let values: Vec<(String, i64)> = sql.build_query_as().fetch_all(pool).await?;
+    let order = pool.dialect().binary(&format!("u.{column}"));
+    let values: Vec<(String, i64)> = on_backend!(pool, |connection| {
+        let mut sql = QueryBuilder::new(format!(
+            "SELECT u.{column}, CAST(SUM(u.n) AS BIGINT) FROM user_counts u"
+        ));
+        push_scope(&mut sql, scope);
+        sql.push(format!(
+            " GROUP BY u.{column} HAVING SUM(u.n) > 0 ORDER BY {order}"
+        ));
+        sql.build_query_as().fetch_all(connection).await?
+    });
     Ok(values
         .into_iter()
         .map(|(value, count)| FacetValue {
@@ -524,19 +591,20 @@ fn column(field: ReportField) -> &'static str {
 }
 
 /// People expect "acme" and "Acme" to sort together, so text sorts ignore ASCII case.
-fn sort_expression(field: ReportField) -> String {
+fn sort_expression(dialect: Dialect, field: ReportField) -> String {
     match field.kind() {
-        FieldKind::Text | FieldKind::Enum => format!("{} COLLATE NOCASE", column(field)),
-        FieldKind::Number | FieldKind::Date => column(field).to_owned(),
+        FieldKind::Text | FieldKind::Enum => dialect.nocase(column(field)),
+        FieldKind::Date => dialect.binary(column(field)),
+        FieldKind::Number => column(field).to_owned(),
     }
 }
 
 /// The same order as [`sort_expression`], in a form no index matches, so SQLite reads the
 /// matching rows by the filters' indexes and sorts them.
-fn opaque_sort_expression(field: ReportField) -> String {
+fn opaque_sort_expression(dialect: Dialect, field: ReportField) -> String {
     match field.kind() {
-        FieldKind::Text | FieldKind::Enum => format!("({} || '') COLLATE NOCASE", column(field)),
-        FieldKind::Date => format!("({} || '')", column(field)),
+        FieldKind::Text | FieldKind::Enum => dialect.nocase(&format!("({} || '')", column(field))),
+        FieldKind::Date => dialect.binary(&format!("({} || '')", column(field))),
         FieldKind::Number => format!("({} + 0)", column(field)),
     }
 }
@@ -583,17 +651,31 @@ fn sort_index(field: ReportField) -> &'static str {
     }
 }
 
-fn push_sort_value(sql: &mut QueryBuilder<'_, Sqlite>, value: &SortValue) {
+/// A keyset's sort value, compared as the sort expression compares (without case for text).
+fn push_sort_value<DB: Engine>(
+    sql: &mut QueryBuilder<'_, DB>,
+    field: ReportField,
+    value: &SortValue,
+) {
     match value {
-        SortValue::Text(text) => sql.push_bind(text.clone()),
-        SortValue::Number(number) => sql.push_bind(*number),
+        SortValue::Text(text) => match (DB::DIALECT, field.kind()) {
+            // SQLite's NOCASE on the column's side decides the comparison.
+            (Dialect::Sqlite, _) | (_, FieldKind::Date) => DB::bind_text(sql, text.clone()),
+            _ => DB::bind_nocase_text(sql, text.clone()),
+        },
+        SortValue::Number(number) => DB::bind_i64(sql, *number),
     };
 }
 
-fn push_scope(sql: &mut QueryBuilder<'_, Sqlite>, scope: Scope) {
+fn push_scope<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, scope: Scope) {
     match scope {
-        Scope::AllCustomers => sql.push(" WHERE 1 = 1"),
-        Scope::Customer(customer_id) => sql.push(" WHERE u.customer_id = ").push_bind(customer_id),
+        Scope::AllCustomers => {
+            sql.push(" WHERE 1 = 1");
+        }
+        Scope::Customer(customer_id) => {
+            sql.push(" WHERE u.customer_id = ");
+            DB::bind_i64(sql, customer_id);
+        }
     };
 }
 
@@ -606,8 +688,8 @@ enum Rows {
 }
 
 /// The scope, the service plans and every filter, on `users`.
-fn push_conditions(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+fn push_conditions<DB: Engine>(
+    sql: &mut QueryBuilder<'_, DB>,
     scope: Scope,
     query: &ReportQuery,
     now: DateTime<Utc>,
@@ -616,8 +698,8 @@ fn push_conditions(
 }
 
 /// The scope, the service plans and the filters `included` says.
-fn push_conditions_where(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+fn push_conditions_where<DB: Engine>(
+    sql: &mut QueryBuilder<'_, DB>,
     rows: Rows,
     scope: Scope,
     query: &ReportQuery,
@@ -629,8 +711,8 @@ fn push_conditions_where(
 }
 
 /// ` AND …` for the service plans and the filters `included` says.
-fn push_narrowing(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+fn push_narrowing<DB: Engine>(
+    sql: &mut QueryBuilder<'_, DB>,
     rows: Rows,
     query: &ReportQuery,
     now: DateTime<Utc>,
@@ -638,16 +720,16 @@ fn push_narrowing(
 ) {
     if !query.service_plans.is_empty() {
         sql.push(" AND u.customer_service_plan IN (");
-        let mut list = sql.separated(", ");
-        for plan in &query.service_plans {
-            list.push_bind(plan.clone());
-        }
+        DB::bind_texts(sql, &query.service_plans);
         sql.push(")");
     }
     for filter in query.filters.iter().filter(|f| included(f)) {
         sql.push(" AND ");
         if rows == Rows::Groups && tests_attribute_emptiness(filter) {
-            sql.push("u.custom_attribute_value_empty = 1");
+            sql.push(match DB::DIALECT {
+                Dialect::Sqlite => "u.custom_attribute_value_empty = 1",
+                Dialect::Postgres => "u.custom_attribute_value_empty",
+            });
         } else {
             push_filter(sql, filter, now);
         }
@@ -658,94 +740,124 @@ fn push_narrowing(
 /// correlate with it (Managed By with the customer, say) would pass over long runs of rows that
 /// cannot match. The sort values that do occur among matching rows are known from
 /// `user_counts`, so the walk is limited to those runs of the index.
-fn push_sort_values_that_occur(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+fn push_sort_values_that_occur<DB: Engine>(
+    sql: &mut QueryBuilder<'_, DB>,
     scope: Scope,
     query: &ReportQuery,
     now: DateTime<Utc>,
 ) {
     let field = query.sort.field;
+    let occurring = match DB::DIALECT {
+        // The NOCASE of the left side decides SQLite's comparison.
+        Dialect::Sqlite => column(field).to_owned(),
+        Dialect::Postgres => sort_expression(DB::DIALECT, field),
+    };
     sql.push(format!(
-        " AND {} IN (SELECT DISTINCT {} FROM user_counts u",
-        sort_expression(field),
-        column(field)
+        " AND {} IN (SELECT DISTINCT {occurring} FROM user_counts u",
+        sort_expression(DB::DIALECT, field),
     ));
     push_conditions_where(sql, Rows::Groups, scope, query, now, is_grouped);
     sql.push(" AND u.n > 0)");
 }
 
-fn push_filter(sql: &mut QueryBuilder<'_, Sqlite>, filter: &Filter, now: DateTime<Utc>) {
+fn push_filter<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, filter: &Filter, now: DateTime<Utc>) {
     let column = column(filter.field());
+    let nocase = DB::DIALECT.nocase(column);
+    // SQLite's LIKE ignores ASCII case itself; on PostgreSQL both sides are folded (and the
+    // trigram indexes are on the folded columns).
+    let like = |sql: &mut QueryBuilder<'_, DB>, pattern: String| {
+        match DB::DIALECT {
+            Dialect::Sqlite => {
+                sql.push(format!("{column} LIKE "));
+                DB::bind_text(sql, pattern);
+            }
+            Dialect::Postgres => {
+                sql.push(format!("{nocase} LIKE "));
+                DB::bind_nocase_text(sql, pattern);
+            }
+        }
+        sql.push(" ESCAPE '\\'");
+    };
     match (filter.operator(), filter.operand()) {
         (Operator::Contains, Operand::Text(text)) => match search_phrase(filter) {
-            Some(phrase) => {
-                sql.push("u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ")
-                    .push_bind(phrase)
-                    .push(")");
+            Some(phrase) if DB::DIALECT == Dialect::Sqlite => {
+                sql.push("u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ");
+                DB::bind_text(sql, phrase);
+                sql.push(")");
             }
-            None => {
-                sql.push(format!("{column} LIKE "))
-                    .push_bind(format!("%{}%", escape_like(text)))
-                    .push(" ESCAPE '\\'");
-            }
+            _ => like(sql, format!("%{}%", escape_like(text))),
         },
+        // The whole pattern is one bound value, so SQLite can turn the prefix into a range on
+        // the column's (NOCASE) index.
         (Operator::StartsWith, Operand::Text(text)) => {
-            // The whole pattern is one bound value, so SQLite can turn the prefix into a range
-            // on the column's (NOCASE) index.
-            sql.push(format!("{column} LIKE "))
-                .push_bind(format!("{}%", escape_like(text)))
-                .push(" ESCAPE '\\'");
+            like(sql, format!("{}%", escape_like(text)));
         }
         (Operator::Equals, Operand::Text(text)) => {
-            sql.push(format!("{column} = "))
-                .push_bind(text.clone())
-                .push(" COLLATE NOCASE");
+            match DB::DIALECT {
+                Dialect::Sqlite => sql.push(format!("{column} = ")),
+                Dialect::Postgres => sql.push(format!("{nocase} = ")),
+            };
+            DB::bind_nocase_text(sql, text.clone());
         }
         // NOCASE, as the column's index is: same meaning for '', and the index can answer.
         (Operator::IsEmpty, _) => {
-            sql.push(format!("{column} = '' COLLATE NOCASE"));
+            match DB::DIALECT {
+                Dialect::Sqlite => sql.push(format!("{column} = '' COLLATE NOCASE")),
+                Dialect::Postgres => sql.push(format!("{nocase} = ''")),
+            };
         }
         (Operator::AnyOf, Operand::Texts(values)) => {
-            sql.push(format!("{column} COLLATE NOCASE IN ("));
-            let mut list = sql.separated(", ");
-            for value in values {
-                list.push_bind(value.clone());
+            sql.push(format!("{nocase} IN ("));
+            match DB::DIALECT {
+                Dialect::Sqlite => DB::bind_texts(sql, values),
+                Dialect::Postgres => {
+                    for (index, value) in values.iter().enumerate() {
+                        if index > 0 {
+                            sql.push(", ");
+                        }
+                        DB::bind_nocase_text(sql, value.clone());
+                    }
+                }
             }
             sql.push(")");
         }
         (Operator::Eq, Operand::Number(n)) => {
-            sql.push(format!("{column} = ")).push_bind(*n);
+            sql.push(format!("{column} = "));
+            DB::bind_i64(sql, *n);
         }
         (Operator::Lt, Operand::Number(n)) => {
-            sql.push(format!("{column} < ")).push_bind(*n);
+            sql.push(format!("{column} < "));
+            DB::bind_i64(sql, *n);
         }
         (Operator::Gt, Operand::Number(n)) => {
-            sql.push(format!("{column} > ")).push_bind(*n);
+            sql.push(format!("{column} > "));
+            DB::bind_i64(sql, *n);
         }
         (Operator::Between, Operand::NumberRange(low, high)) => {
-            sql.push(format!("{column} BETWEEN "))
-                .push_bind(*low)
-                .push(" AND ")
-                .push_bind(*high);
+            sql.push(format!("{column} BETWEEN "));
+            DB::bind_i64(sql, *low);
+            sql.push(" AND ");
+            DB::bind_i64(sql, *high);
         }
         // Days are UTC days: "before D" ends where D starts, "after D" starts where D+1 starts.
         (Operator::Before, Operand::Date(day)) => {
-            sql.push(format!("{column} < ")).push_bind(day_start(*day));
+            sql.push(format!("{column} < "));
+            DB::bind_text(sql, day_start(*day));
         }
         (Operator::After, Operand::Date(day)) => {
-            sql.push(format!("{column} >= "))
-                .push_bind(day_start(next_day(*day)));
+            sql.push(format!("{column} >= "));
+            DB::bind_text(sql, day_start(next_day(*day)));
         }
         (Operator::Between, Operand::DateRange(from, to)) => {
-            sql.push(format!("{column} >= "))
-                .push_bind(day_start(*from))
-                .push(format!(" AND {column} < "))
-                .push_bind(day_start(next_day(*to)));
+            sql.push(format!("{column} >= "));
+            DB::bind_text(sql, day_start(*from));
+            sql.push(format!(" AND {column} < "));
+            DB::bind_text(sql, day_start(next_day(*to)));
         }
         (Operator::InLastDays, Operand::Days(days)) => {
             let since = now - chrono::Duration::days(i64::from(*days));
-            sql.push(format!("{column} >= "))
-                .push_bind(since.to_rfc3339_opts(SecondsFormat::Secs, true));
+            sql.push(format!("{column} >= "));
+            DB::bind_text(sql, since.to_rfc3339_opts(SecondsFormat::Secs, true));
         }
         // `Filter::new` pairs every operator with its operand, so this matches nothing; should
         // that ever change, the filter excludes everything rather than everything passing.
@@ -786,6 +898,7 @@ struct RowRecord {
     status: String,
     license: String,
     usage_mb: i64,
+    #[sqlx(try_from = "StoredTime")]
     created_at: DateTime<Utc>,
     managed_by: String,
     custom_attribute_name: String,

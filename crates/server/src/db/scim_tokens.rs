@@ -1,10 +1,10 @@
 //! SCIM bearer tokens: created, listed, revoked, and resolved on each SCIM request.
 
-use super::Pool;
 use chrono::{DateTime, Utc};
 use provisio_api::scim::{IdentityProvider, ScimToken, TokenStatus, EXPIRING_SOON_DAYS};
 
-use super::admins::now_text;
+use super::time::StoredTime;
+use super::{on_backend, Pool};
 
 #[derive(sqlx::FromRow)]
 struct TokenRecord {
@@ -14,10 +14,12 @@ struct TokenRecord {
     identity_provider: String,
     prefix: String,
     created_by: String,
+    #[sqlx(try_from = "StoredTime")]
     created_at: DateTime<Utc>,
+    #[sqlx(try_from = "StoredTime")]
     expires_at: DateTime<Utc>,
-    revoked_at: Option<DateTime<Utc>>,
-    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<StoredTime>,
+    last_used_at: Option<StoredTime>,
     last_used_address: Option<String>,
 }
 
@@ -42,8 +44,8 @@ impl TokenRecord {
             created_by: self.created_by,
             created_at: self.created_at,
             expires_at: self.expires_at,
-            revoked_at: self.revoked_at,
-            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at.map(DateTime::from),
+            last_used_at: self.last_used_at.map(DateTime::from),
             last_used_address: self.last_used_address,
             status,
         }
@@ -55,14 +57,12 @@ const SELECT_TOKENS: &str = "SELECT id, customer_id, name, identity_provider, pr
 
 /// A customer's tokens, newest first.
 pub async fn list(pool: &Pool, customer_id: i64) -> Result<Vec<ScimToken>, sqlx::Error> {
-    let pool = pool.sqlite()?;
     let now = Utc::now();
-    let records: Vec<TokenRecord> = sqlx::query_as(&format!(
-        "{SELECT_TOKENS} WHERE customer_id = ? ORDER BY created_at DESC, id DESC"
-    ))
-    .bind(customer_id)
-    .fetch_all(pool)
-    .await?;
+    let sql = format!("{SELECT_TOKENS} WHERE customer_id = $1 ORDER BY created_at DESC, id DESC");
+    let records: Vec<TokenRecord> = on_backend!(pool, |connection| sqlx::query_as(&sql)
+        .bind(customer_id)
+        .fetch_all(connection)
+        .await?);
     Ok(records.into_iter().map(|r| r.into_token(now)).collect())
 }
 
@@ -84,54 +84,52 @@ pub async fn insert(
     token: &NewToken<'_>,
     max_active: i64,
 ) -> Result<Option<ScimToken>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let now = now_text();
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO scim_tokens (customer_id, name, identity_provider, prefix, token_hash, \
-         created_by, created_at, expires_at) SELECT ?, ?, ?, ?, ?, ?, ?, ? \
-         WHERE (SELECT COUNT(*) FROM scim_tokens WHERE customer_id = ? AND revoked_at IS NULL \
-                AND expires_at > ?) < ? \
-         RETURNING id",
-    )
-    .bind(token.customer_id)
-    .bind(token.name)
-    .bind(token.identity_provider.key())
-    .bind(token.prefix)
-    .bind(token.token_hash)
-    .bind(token.created_by)
-    .bind(&now)
-    .bind(
-        token
-            .expires_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    )
-    .bind(token.customer_id)
-    .bind(&now)
-    .bind(max_active)
-    .fetch_optional(pool)
-    .await?;
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    let record: TokenRecord = sqlx::query_as(&format!("{SELECT_TOKENS} WHERE id = ?"))
-        .bind(id)
-        .fetch_one(pool)
+    let now = StoredTime::now();
+    let sql = format!("{SELECT_TOKENS} WHERE id = $1");
+    let record: Option<TokenRecord> = on_backend!(pool, |connection| {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO scim_tokens (customer_id, name, identity_provider, prefix, token_hash, \
+             created_by, created_at, expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+             WHERE (SELECT COUNT(*) FROM scim_tokens WHERE customer_id = $1 \
+                    AND revoked_at IS NULL AND expires_at > $7) < $9 \
+             RETURNING id",
+        )
+        .bind(token.customer_id)
+        .bind(token.name)
+        .bind(token.identity_provider.key())
+        .bind(token.prefix)
+        .bind(token.token_hash)
+        .bind(token.created_by)
+        .bind(now)
+        .bind(
+            token
+                .expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+        .bind(max_active)
+        .fetch_optional(&mut *connection)
         .await?;
-    Ok(Some(record.into_token(Utc::now())))
+        match id {
+            Some(id) => Some(sqlx::query_as(&sql).bind(id).fetch_one(connection).await?),
+            None => None,
+        }
+    });
+    Ok(record.map(|record| record.into_token(Utc::now())))
 }
 
 /// Revokes a token of the customer; false when it has no such unrevoked token.
 pub async fn revoke(pool: &Pool, customer_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let done = sqlx::query(
-        "UPDATE scim_tokens SET revoked_at = ? WHERE id = ? AND customer_id = ? AND revoked_at IS NULL",
+    let done = on_backend!(pool, |connection| sqlx::query(
+        "UPDATE scim_tokens SET revoked_at = $1 \
+         WHERE id = $2 AND customer_id = $3 AND revoked_at IS NULL",
     )
-    .bind(now_text())
+    .bind(StoredTime::now())
     .bind(id)
     .bind(customer_id)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .execute(connection)
+    .await?
+    .rows_affected());
+    Ok(done == 1)
 }
 
 /// What a SCIM request's bearer token stands for.
@@ -143,9 +141,10 @@ pub struct TokenGrant {
     #[sqlx(try_from = "String")]
     pub identity_provider: IdentityProviderKey,
     pub token_hash: String,
+    #[sqlx(try_from = "StoredTime")]
     expires_at: DateTime<Utc>,
     revoked_at: Option<String>,
-    last_used_at: Option<DateTime<Utc>>,
+    last_used_at: Option<StoredTime>,
     last_used_address: Option<String>,
 }
 
@@ -175,7 +174,7 @@ impl TokenGrant {
         self.last_used_address.as_deref() != address
             || self
                 .last_used_at
-                .is_none_or(|at| Utc::now() - at > chrono::Duration::seconds(60))
+                .is_none_or(|at| Utc::now() - at.0 > chrono::Duration::seconds(60))
     }
 }
 
@@ -184,27 +183,28 @@ pub async fn find_by_hash(
     pool: &Pool,
     token_hash: &str,
 ) -> Result<Option<TokenGrant>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    sqlx::query_as(
+    on_backend!(pool, |connection| sqlx::query_as(
         "SELECT id, customer_id, identity_provider, token_hash, expires_at, revoked_at, \
-         last_used_at, last_used_address FROM scim_tokens WHERE token_hash = ?",
+         last_used_at, last_used_address FROM scim_tokens WHERE token_hash = $1",
     )
     .bind(token_hash)
-    .fetch_optional(pool)
-    .await
+    .fetch_optional(connection)
+    .await)
 }
 
 /// Records a use of the token: when and from where.
 pub async fn touch(pool: &Pool, token_id: i64, address: Option<&str>) -> Result<(), sqlx::Error> {
-    let pool = pool.sqlite()?;
     // In the writers' queue: every SCIM request may touch its token, and a long run of
     // writes (a mapping re-evaluation) would otherwise starve it in SQLite's busy handler.
     let mut tx = super::write_transaction(pool).await?;
-    sqlx::query("UPDATE scim_tokens SET last_used_at = ?, last_used_address = ? WHERE id = ?")
-        .bind(now_text())
-        .bind(address)
-        .bind(token_id)
-        .execute(tx.sqlite()?)
-        .await?;
+    on_backend!(&mut tx, |connection| sqlx::query(
+        "UPDATE scim_tokens SET last_used_at = $1, last_used_address = $2 WHERE id = $3"
+    )
+    .bind(StoredTime::now())
+    .bind(address)
+    .bind(token_id)
+    .execute(connection)
+    .await?
+    .rows_affected());
     tx.commit().await
 }
