@@ -941,7 +941,7 @@ mod tests {
 
     /// A migrated database in a temporary folder (kept while the folder lives) with the demo's
     /// customers and `users` users, or empty for none.
-    async fn database(users: u64) -> (tempfile::TempDir, SqlitePool) {
+    async fn database(users: u64) -> (tempfile::TempDir, sqlx::SqlitePool) {
         let dir = tempfile::tempdir().expect("temporary folder");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
         let pool = super::super::connect(&url).await.expect("database");
@@ -1093,7 +1093,7 @@ mod tests {
         );
         for (text, scope, indexed) in cases.into_iter().chain([one_customer]) {
             let query = ReportQuery::from_query_string(text).expect("query");
-            let chosen = counting_index(&pool, scope, &query, now)
+            let chosen = counting_index(&pool.clone().into(), scope, &query, now)
                 .await
                 .expect("index");
             assert_eq!(chosen.is_some(), indexed, "{text} {scope:?}: {chosen:?}");
