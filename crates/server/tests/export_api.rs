@@ -3,8 +3,15 @@
 
 mod common;
 
+on_both_backends!(
+    csv_has_the_chosen_columns_in_order_and_every_matching_row_in_the_table_order,
+    formula_looking_cells_arrive_neutralised_and_json_round_trips,
+    a_customer_admin_exports_only_their_customer_and_the_file_says_so,
+    bad_export_parameters_get_a_400_naming_them,
+);
+
 use axum::http::{header, Method, StatusCode};
-use common::TestApp;
+use common::{Backend, TestApp};
 use provisio_api::auth::Role;
 use provisio_api::report::{encode_pairs, ReportField, ReportPage};
 use serde_json::Value;
@@ -41,9 +48,10 @@ async fn table_emails(app: &TestApp, pairs: &[(&str, &str)]) -> Vec<String> {
     page.rows.into_iter().map(|r| r.user_email).collect()
 }
 
-#[tokio::test]
-async fn csv_has_the_chosen_columns_in_order_and_every_matching_row_in_the_table_order() {
-    let app = TestApp::with_demo_users(USERS).await;
+async fn csv_has_the_chosen_columns_in_order_and_every_matching_row_in_the_table_order(
+    backend: Backend,
+) {
+    let app = TestApp::on(backend, USERS).await;
     let query = [
         ("filter", "user_status.any_of:Active"),
         ("sort", "-endpoints_usage_mb"),
@@ -97,13 +105,10 @@ async fn csv_has_the_chosen_columns_in_order_and_every_matching_row_in_the_table
     assert!(records.iter().all(|r| r.len() == 3));
 }
 
-#[tokio::test]
-async fn formula_looking_cells_arrive_neutralised_and_json_round_trips() {
-    let app = TestApp::with_demo_users(50).await;
-    sqlx::query("UPDATE users SET user_name = '=HYPERLINK(\"http://evil.example\")' WHERE id = (SELECT MIN(id) FROM users)")
-        .execute(&app.pool)
-        .await
-        .expect("update");
+async fn formula_looking_cells_arrive_neutralised_and_json_round_trips(backend: Backend) {
+    let app = TestApp::on(backend, 50).await;
+    app.execute("UPDATE users SET user_name = '=HYPERLINK(\"http://evil.example\")' WHERE id = (SELECT MIN(id) FROM users)")
+        .await;
     let csv_answer = app
         .send(
             Method::GET,
@@ -162,9 +167,8 @@ async fn formula_looking_cells_arrive_neutralised_and_json_round_trips() {
     }
 }
 
-#[tokio::test]
-async fn a_customer_admin_exports_only_their_customer_and_the_file_says_so() {
-    let app = TestApp::with_demo_users(USERS).await;
+async fn a_customer_admin_exports_only_their_customer_and_the_file_says_so(backend: Backend) {
+    let app = TestApp::on(backend, USERS).await;
     let cookie = app.sign_in_as(Role::CustomerAdmin).await;
     let answer = app
         .send(
@@ -208,9 +212,8 @@ async fn a_customer_admin_exports_only_their_customer_and_the_file_says_so() {
     assert!(names.iter().all(|n| n == "Northwind Traders"));
 }
 
-#[tokio::test]
-async fn bad_export_parameters_get_a_400_naming_them() {
-    let app = TestApp::with_demo_users(10).await;
+async fn bad_export_parameters_get_a_400_naming_them(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     for (pairs, parameter) in [
         (vec![], "format"),
         (vec![("format", "xlsx")], "format"),
