@@ -3,12 +3,22 @@
 
 mod common;
 
+on_both_backends!(
+    send_now_mails_the_download_of_the_same_view_with_text_html_and_attachment,
+    a_delivery_recorded_before_a_stop_is_sent_once_after_the_restart,
+    after_a_day_of_downtime_one_catch_up_delivery_is_sent,
+    a_failing_smtp_server_is_retried_and_the_failure_is_in_the_history,
+    a_customer_admins_subscription_never_holds_another_customers_rows,
+    subscriptions_are_checked_owned_and_outlive_a_disabled_owner,
+    a_stopping_scheduler_finishes_its_pass_and_ends,
+);
+
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, Utc};
 use common::smtp::SmtpSink;
-use common::{mail_settings, TestApp};
+use common::{mail_settings, Backend, TestApp};
 use mail_parser::{MessageParser, MimeHeaders};
 use provisio_api::auth::Role;
 use provisio_server::delivery::mail::Mailer;
@@ -20,9 +30,9 @@ const QUERY: &str = "filter=user_status.any_of%3AActive&sort=-user_email";
 const COLUMNS: &str = "user_email,user_name,customer_name";
 
 /// A seeded app whose mail goes to `sink`, retrying at once (the backoff is not under test).
-async fn app_with_sink(sink: &SmtpSink) -> (TestApp, Deliverer) {
+async fn app_with_sink(backend: Backend, sink: &SmtpSink) -> (TestApp, Deliverer) {
     let mut deliverer = None;
-    let app = TestApp::with_state(120, |state| {
+    let app = TestApp::on_with_state(backend, 120, |state| {
         let d = Deliverer::new(
             state.pool.clone(),
             mail_settings(Mailer::smtp(&sink.url()).expect("smtp url")),
@@ -84,18 +94,18 @@ async fn deliveries(app: &TestApp, id: i64) -> Vec<Value> {
 
 /// Puts the subscription's next delivery at `at` (as if that time had come).
 async fn due_at(app: &TestApp, id: i64, at: DateTime<Utc>) {
-    sqlx::query("UPDATE subscriptions SET next_run_at = ? WHERE id = ?")
-        .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .expect("update");
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.execute(&format!(
+        "UPDATE subscriptions SET next_run_at = '{at}' WHERE id = {id}"
+    ))
+    .await;
 }
 
-#[tokio::test]
-async fn send_now_mails_the_download_of_the_same_view_with_text_html_and_attachment() {
+async fn send_now_mails_the_download_of_the_same_view_with_text_html_and_attachment(
+    backend: Backend,
+) {
     let sink = SmtpSink::start().await;
-    let (app, _) = app_with_sink(&sink).await;
+    let (app, _) = app_with_sink(backend, &sink).await;
     let id = subscribe(
         &app,
         &app.msp_cookie,
@@ -157,22 +167,20 @@ async fn send_now_mails_the_download_of_the_same_view_with_text_html_and_attachm
     assert_eq!(history[0]["outcome"], "sent");
 }
 
-#[tokio::test]
-async fn a_delivery_recorded_before_a_stop_is_sent_once_after_the_restart() {
+async fn a_delivery_recorded_before_a_stop_is_sent_once_after_the_restart(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let (app, deliverer) = app_with_sink(&sink).await;
+    let (app, deliverer) = app_with_sink(backend, &sink).await;
     let id = subscribe(&app, &app.msp_cookie, daily("Daily", &["ops@msp.example"])).await;
     let now = Utc::now();
     due_at(&app, id, now - chrono::Duration::minutes(1)).await;
 
     // The scheduler records the due delivery, then the process stops before sending.
-    let recorded = provisio_server::db::subscriptions::record_due(
-        &app.pool.clone().into(),
-        now,
-        |s, after| s.next_after(after),
-    )
-    .await
-    .expect("recorded");
+    let recorded =
+        provisio_server::db::subscriptions::record_due(&app.database, now, |s, after| {
+            s.next_after(after)
+        })
+        .await
+        .expect("recorded");
     assert_eq!(recorded, 1);
     assert!(sink.messages().is_empty());
 
@@ -194,15 +202,13 @@ async fn a_delivery_recorded_before_a_stop_is_sent_once_after_the_restart() {
 
     // A delivery cut off mid-send is not sent again, and says so.
     due_at(&app, id, now - chrono::Duration::seconds(30)).await;
-    provisio_server::db::subscriptions::record_due(&app.pool.clone().into(), now, |s, after| {
+    provisio_server::db::subscriptions::record_due(&app.database, now, |s, after| {
         s.next_after(after)
     })
     .await
     .expect("recorded");
-    sqlx::query("UPDATE deliveries SET status = 'sending' WHERE status = 'pending'")
-        .execute(&app.pool)
-        .await
-        .expect("claimed");
+    app.execute("UPDATE deliveries SET status = 'sending' WHERE status = 'pending'")
+        .await;
     deliverer.recover().await.expect("recover");
     deliverer.tick(now).await.expect("tick");
     assert_eq!(sink.messages().len(), 1);
@@ -213,10 +219,9 @@ async fn a_delivery_recorded_before_a_stop_is_sent_once_after_the_restart() {
         .is_some_and(|e| e.contains("may not have arrived")));
 }
 
-#[tokio::test]
-async fn after_a_day_of_downtime_one_catch_up_delivery_is_sent() {
+async fn after_a_day_of_downtime_one_catch_up_delivery_is_sent(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let (app, deliverer) = app_with_sink(&sink).await;
+    let (app, deliverer) = app_with_sink(backend, &sink).await;
     let hourly_ish = daily("Daily", &["ops@msp.example"]);
     let id = subscribe(&app, &app.msp_cookie, hourly_ish).await;
     let now = Utc::now();
@@ -239,10 +244,9 @@ async fn after_a_day_of_downtime_one_catch_up_delivery_is_sent() {
     assert!(next - now <= chrono::Duration::hours(24));
 }
 
-#[tokio::test]
-async fn a_failing_smtp_server_is_retried_and_the_failure_is_in_the_history() {
+async fn a_failing_smtp_server_is_retried_and_the_failure_is_in_the_history(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let (app, deliverer) = app_with_sink(&sink).await;
+    let (app, deliverer) = app_with_sink(backend, &sink).await;
     let id = subscribe(&app, &app.msp_cookie, daily("Daily", &["ops@msp.example"])).await;
     sink.refuse(true);
     let first = send_now(&app, &app.msp_cookie, id).await;
@@ -272,32 +276,27 @@ async fn a_failing_smtp_server_is_retried_and_the_failure_is_in_the_history() {
         .is_some_and(|e| e.contains("gave up")));
 }
 
-#[tokio::test]
-async fn a_customer_admins_subscription_never_holds_another_customers_rows() {
+async fn a_customer_admins_subscription_never_holds_another_customers_rows(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let (app, _) = app_with_sink(&sink).await;
+    let (app, _) = app_with_sink(backend, &sink).await;
     let customer_admin = app.sign_in_as(Role::CustomerAdmin).await;
     let mut body = daily("Mine", &["me@northwindtraders.com"]);
     body["view"] =
         json!({"kind": "snapshot", "query": "", "columns": ["customer_name", "user_email"]});
     let id = subscribe(&app, &customer_admin, body).await;
     // Someone edits the stored view to ask for another customer's rows.
-    sqlx::query("UPDATE subscriptions SET query = 'filter=customer_name.any_of%3AWoodgrove%20Bank' WHERE id = ?")
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .expect("tampered");
+    app.execute(&format!("UPDATE subscriptions SET query = 'filter=customer_name.any_of%3AWoodgrove%20Bank' WHERE id = {id}"))
+        .await;
     let sent = send_now(&app, &customer_admin, id).await;
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
     assert_eq!(
         sent.body["rows"], 0,
         "no Woodgrove rows reach a Northwind admin"
     );
-    sqlx::query("UPDATE subscriptions SET query = '' WHERE id = ?")
-        .bind(id)
-        .execute(&app.pool)
-        .await
-        .expect("restored");
+    app.execute(&format!(
+        "UPDATE subscriptions SET query = '' WHERE id = {id}"
+    ))
+    .await;
     send_now(&app, &customer_admin, id).await;
     let messages = sink.messages();
     let message = MessageParser::default()
@@ -316,10 +315,9 @@ async fn a_customer_admins_subscription_never_holds_another_customers_rows() {
     );
 }
 
-#[tokio::test]
-async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner() {
+async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let (app, _) = app_with_sink(&sink).await;
+    let (app, _) = app_with_sink(backend, &sink).await;
     let customer_admin = app.sign_in_as(Role::CustomerAdmin).await;
     for (field, bad) in [
         ("recipients", json!([])),
@@ -380,10 +378,9 @@ async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner() {
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 
     // The owner is disabled: deliveries stop with a reason, until an MSP admin takes over.
-    let owner_id: i64 = sqlx::query_scalar("SELECT id FROM admins WHERE role = 'customer_admin'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("owner");
+    let owner_id: i64 = app
+        .scalar("SELECT id FROM admins WHERE role = 'customer_admin'")
+        .await;
     app.send(
         Method::PATCH,
         &format!("/api/v1/admins/{owner_id}"),
@@ -396,10 +393,9 @@ async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner() {
     assert!(refused.body["error"]
         .as_str()
         .is_some_and(|e| e.contains("disabled")));
-    let msp_id: i64 = sqlx::query_scalar("SELECT id FROM admins WHERE role = 'msp_admin'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("msp");
+    let msp_id: i64 = app
+        .scalar("SELECT id FROM admins WHERE role = 'msp_admin'")
+        .await;
     let taken = app
         .send(
             Method::PUT,
@@ -414,10 +410,9 @@ async fn subscriptions_are_checked_owned_and_outlive_a_disabled_owner() {
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
 }
 
-#[tokio::test]
-async fn a_stopping_scheduler_finishes_its_pass_and_ends() {
+async fn a_stopping_scheduler_finishes_its_pass_and_ends(backend: Backend) {
     let sink = SmtpSink::start().await;
-    let (_app, deliverer) = app_with_sink(&sink).await;
+    let (_app, deliverer) = app_with_sink(backend, &sink).await;
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let scheduler =
         provisio_server::delivery::spawn_scheduler(deliverer, Duration::from_millis(20), stopping);
@@ -428,4 +423,33 @@ async fn a_stopping_scheduler_finishes_its_pass_and_ends() {
         .await
         .expect("it ends once stopped")
         .expect("without panicking");
+}
+
+/// Two instances on one PostgreSQL database, each with its own connections and scheduler, look
+/// for due deliveries at the same moments: the due delivery is recorded and sent once.
+#[tokio::test]
+async fn two_instances_on_one_postgres_database_send_a_due_delivery_once() {
+    let sink = SmtpSink::start().await;
+    let (app, first) = app_with_sink(Backend::Postgres, &sink).await;
+    let provisio_server::db::Pool::Postgres(pool) = &app.database else {
+        panic!("the app runs on PostgreSQL");
+    };
+    let other_instance = sqlx::postgres::PgPoolOptions::new()
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .expect("a second instance's connections");
+    let second = Deliverer::new(
+        other_instance,
+        mail_settings(Mailer::smtp(&sink.url()).expect("smtp url")),
+    );
+    let id = subscribe(&app, &app.msp_cookie, daily("Daily", &["ops@msp.example"])).await;
+    let now = Utc::now();
+    due_at(&app, id, now - chrono::Duration::minutes(1)).await;
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(first.tick(now), second.tick(now));
+        a.expect("first instance");
+        b.expect("second instance");
+    }
+    assert_eq!(sink.messages().len(), 1, "sent once");
+    assert_eq!(deliveries(&app, id).await.len(), 1, "recorded once");
 }

@@ -3,6 +3,7 @@
 --
 -- * Ids are identity columns; every other integer is BIGINT (Rust's i64 on both engines).
 -- * Flags are BOOLEAN (SQLite keeps 0 and 1, which read back as the same Rust bool).
+-- * JSON the server reads with sqlx's Json (schedules, recipients) is JSONB.
 -- * Timestamps stay ISO-8601 UTC text, written by the server as on SQLite, in the "C" collation,
 --   so both engines order and compare them byte for byte alike and a copied database reads back
 --   unchanged.
@@ -234,8 +235,8 @@ CREATE TABLE subscriptions (
     -- No foreign key: deleting a view must not fail; a delivery then reports it gone.
     saved_view_id   BIGINT,
     format          TEXT NOT NULL,
-    schedule        TEXT NOT NULL,
-    recipients      TEXT NOT NULL,
+    schedule        JSONB NOT NULL,
+    recipients      JSONB NOT NULL,
     skip_empty      BOOLEAN NOT NULL DEFAULT FALSE,
     enabled         BOOLEAN NOT NULL DEFAULT TRUE,
     next_run_at     TEXT COLLATE "C",
@@ -254,7 +255,7 @@ CREATE TABLE deliveries (
                     CHECK (status IN ('pending', 'sending', 'sent', 'skipped', 'failed')),
     attempts        BIGINT NOT NULL DEFAULT 0,
     retry_at        TEXT COLLATE "C",
-    recipients      TEXT NOT NULL,
+    recipients      JSONB NOT NULL,
     rows            BIGINT,
     bytes           BIGINT,
     error           TEXT,
