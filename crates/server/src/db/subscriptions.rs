@@ -405,7 +405,7 @@ pub async fn record_due(
     let mut tx = super::write_transaction(pool).await?;
     // Several instances may record the same due time at once: the unique key keeps one.
     let recorded = on_backend!(&mut tx, |connection| {
-        let due: Vec<(i64, StoredTime, Json<Schedule>, Json<Vec<String>>)> = sqlx::query_as(
+        let due: Vec<DueSubscription> = sqlx::query_as(
             "SELECT id, next_run_at, schedule, recipients FROM subscriptions \
              WHERE enabled AND next_run_at IS NOT NULL AND next_run_at <= $1",
         )
@@ -439,6 +439,9 @@ pub async fn record_due(
     tx.commit().await?;
     Ok(recorded)
 }
+
+/// A subscription whose time has come: id, the due time, schedule and recipients.
+type DueSubscription = (i64, StoredTime, Json<Schedule>, Json<Vec<String>>);
 
 /// Records a "Send now" delivery; returns its id.
 pub async fn record_on_demand(pool: &Pool, subscription_id: i64) -> Result<i64, sqlx::Error> {
