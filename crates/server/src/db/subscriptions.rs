@@ -484,9 +484,8 @@ pub async fn ready(pool: &Pool, now: DateTime<Utc>) -> Result<Vec<PendingDeliver
 /// another on the same database) has it: the status changes only from pending, in one
 /// statement, so one claim wins.
 pub async fn claim(pool: &Pool, id: i64) -> Result<bool, sqlx::Error> {
-    let done =
-        on_backend!(pool, |connection| {
-            sqlx::query(
+    let done = on_backend!(pool, |connection| {
+        sqlx::query(
         "UPDATE deliveries SET status = $1, attempts = attempts + 1 WHERE id = $2 AND status = $3",
     )
     .bind(DeliveryStatus::Sending)
@@ -495,7 +494,7 @@ pub async fn claim(pool: &Pool, id: i64) -> Result<bool, sqlx::Error> {
     .execute(connection)
     .await?
     .rows_affected()
-        });
+    });
     Ok(done == 1)
 }
 
