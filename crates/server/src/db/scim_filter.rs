@@ -1,8 +1,11 @@
 //! Listing SCIM resources: conditions built from SCIM `filter` expressions (fixed SQL with every
 //! value bound, so a filter can never inject SQL), and the paged, customer-scoped queries.
 
+use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteExecutor, SqlitePool};
+use sqlx::{FromRow, QueryBuilder};
+
+use super::{on_backend, Dialect, Engine, Executor, Pool};
 
 /// The user attributes a filter may compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +60,7 @@ pub enum Condition {
     And(Box<Condition>, Box<Condition>),
 }
 
-fn push_condition(sql: &mut QueryBuilder<'_, Sqlite>, condition: &Condition) {
+fn push_condition<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, condition: &Condition) {
     match condition {
         Condition::User(attribute, value) => push_equals(sql, attribute.column(), value),
         Condition::Group(attribute, value) => push_equals(sql, attribute.column(), value),
@@ -70,9 +73,9 @@ fn push_condition(sql: &mut QueryBuilder<'_, Sqlite>, condition: &Condition) {
         Condition::HasMember(user) => {
             sql.push(
                 " EXISTS (SELECT 1 FROM scim_group_members m JOIN users mu ON mu.id = m.user_id \
-                 WHERE m.group_id = g.id AND mu.scim_deleted = 0 AND mu.scim_id = ",
+                 WHERE m.group_id = g.id AND NOT mu.scim_deleted AND mu.scim_id = ",
             );
-            sql.push_bind(user.clone());
+            DB::bind_text(sql, user.clone());
             sql.push(")");
         }
         Condition::And(left, right) => {
@@ -85,10 +88,12 @@ fn push_condition(sql: &mut QueryBuilder<'_, Sqlite>, condition: &Condition) {
     }
 }
 
-fn push_equals(sql: &mut QueryBuilder<'_, Sqlite>, column: &'static str, value: &str) {
-    sql.push(format!(" {column} = "));
-    sql.push_bind(value.to_owned());
-    sql.push(" COLLATE NOCASE");
+fn push_equals<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, column: &'static str, value: &str) {
+    match DB::DIALECT {
+        Dialect::Sqlite => sql.push(format!(" {column} = ")),
+        Dialect::Postgres => sql.push(format!(" {} = ", DB::DIALECT.nocase(column))),
+    };
+    DB::bind_nocase_text(sql, value.to_owned());
 }
 
 /// A SCIM resource table as lists read it.
@@ -99,21 +104,21 @@ pub(super) struct Listing {
     pub from: &'static str,
     /// The column naming the customer a row belongs to (`u.customer_id`).
     pub customer: &'static str,
-    /// What else a row needs to be listed (`u.scim_deleted = 0`), or "".
+    /// What else a row needs to be listed (`NOT u.scim_deleted`), or "".
     pub live: &'static str,
     /// The stable order pages follow.
     pub order: &'static str,
 }
 
 impl Listing {
-    fn push_where(
+    fn push_where<DB: Engine>(
         &self,
-        sql: &mut QueryBuilder<'_, Sqlite>,
+        sql: &mut QueryBuilder<'_, DB>,
         customer_id: i64,
         condition: Option<&Condition>,
     ) {
         sql.push(format!(" WHERE {} = ", self.customer));
-        sql.push_bind(customer_id);
+        DB::bind_i64(sql, customer_id);
         if !self.live.is_empty() {
             sql.push(format!(" AND {}", self.live));
         }
@@ -127,42 +132,49 @@ impl Listing {
     /// and their total.
     pub async fn page<R>(
         &self,
-        pool: &SqlitePool,
+        pool: &Pool,
         customer_id: i64,
         condition: Option<&Condition>,
         start_index: i64,
         count: i64,
     ) -> Result<(Vec<R>, i64), sqlx::Error>
     where
-        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
-        let mut total_sql = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) {}", self.from));
-        self.push_where(&mut total_sql, customer_id, condition);
-        let total: i64 = total_sql.build_query_scalar().fetch_one(pool).await?;
-        let mut sql = QueryBuilder::<Sqlite>::new(self.select);
-        self.push_where(&mut sql, customer_id, condition);
-        sql.push(format!(" ORDER BY {} LIMIT ", self.order));
-        sql.push_bind(count);
-        sql.push(" OFFSET ");
-        sql.push_bind(start_index.saturating_sub(1).max(0));
-        Ok((sql.build_query_as().fetch_all(pool).await?, total))
+        on_backend!(pool, |connection| {
+            let mut total_sql = QueryBuilder::new(format!("SELECT COUNT(*) {}", self.from));
+            self.push_where(&mut total_sql, customer_id, condition);
+            let total: i64 = total_sql
+                .build_query_scalar()
+                .fetch_one(&mut *connection)
+                .await?;
+            let mut sql = QueryBuilder::new(self.select);
+            self.push_where(&mut sql, customer_id, condition);
+            sql.push(format!(" ORDER BY {} LIMIT ", self.order));
+            Engine::bind_i64(&mut sql, count);
+            sql.push(" OFFSET ");
+            Engine::bind_i64(&mut sql, start_index.saturating_sub(1).max(0));
+            Ok((sql.build_query_as().fetch_all(connection).await?, total))
+        })
     }
 
     /// The customer's resource whose `column` equals `value`.
-    pub async fn find<'c, R>(
+    pub async fn find<'a, R>(
         &self,
-        executor: impl SqliteExecutor<'c>,
+        executor: impl Into<Executor<'a>>,
         customer_id: i64,
         column: &'static str,
         value: &str,
     ) -> Result<Option<R>, sqlx::Error>
     where
-        R: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
-        let mut sql = QueryBuilder::<Sqlite>::new(self.select);
-        self.push_where(&mut sql, customer_id, None);
-        sql.push(format!(" AND {column} = "));
-        sql.push_bind(value.to_owned());
-        sql.build_query_as().fetch_optional(executor).await
+        on_backend!(executor, |connection| {
+            let mut sql = QueryBuilder::new(self.select);
+            self.push_where(&mut sql, customer_id, None);
+            sql.push(format!(" AND {column} = "));
+            Engine::bind_text(&mut sql, value.to_owned());
+            sql.build_query_as().fetch_optional(connection).await
+        })
     }
 }
