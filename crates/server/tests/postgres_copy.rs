@@ -48,10 +48,22 @@ where
     rows.iter()
         .map(|row| {
             (0..width)
-                .map(|i| row.try_get::<Option<String>, _>(i).expect("a text cell"))
+                .map(|i| {
+                    let cell = row.try_get::<Option<String>, _>(i).expect("a text cell");
+                    cell.map(|text| same_json_spelling(&text))
+                })
                 .collect()
         })
         .collect()
+}
+
+/// JSON as one spelling (PostgreSQL's JSONB prints it with spaces, SQLite keeps what was
+/// written); other text as it is.
+fn same_json_spelling(text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(json @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => json.to_string(),
+        _ => text.to_owned(),
+    }
 }
 
 async fn fresh_postgres() -> Result<PgPool, Failure> {

@@ -3,7 +3,7 @@
 --
 -- * Ids are identity columns; every other integer is BIGINT (Rust's i64 on both engines).
 -- * Flags are BOOLEAN (SQLite keeps 0 and 1, which read back as the same Rust bool).
--- * JSON the server reads with sqlx's Json (schedules, recipients) is JSONB.
+-- * JSON the server reads with sqlx's Json (schedules, recipients, SCIM attributes) is JSONB.
 -- * Timestamps stay ISO-8601 UTC text, written by the server as on SQLite, in the "C" collation,
 --   so both engines order and compare them byte for byte alike and a copied database reads back
 --   unchanged.
@@ -82,7 +82,7 @@ CREATE TABLE users (
     scim_display_name       TEXT,
     email_type              TEXT,
     email_primary           BOOLEAN,
-    scim_attributes         TEXT NOT NULL DEFAULT '{}',
+    scim_attributes         JSONB NOT NULL DEFAULT '{}',
     mapping_id              BIGINT REFERENCES mappings(id),
     quota_gb                BIGINT,
     placement_manual        BOOLEAN NOT NULL DEFAULT FALSE,
@@ -403,7 +403,7 @@ CREATE VIEW scim_custom_attributes AS
 SELECT u.id,
     CASE WHEN c.custom_attribute_shown THEN c.custom_attribute ELSE '' END AS name,
     CASE WHEN c.custom_attribute_shown
-        THEN COALESCE(jsonb_extract_path_text(u.scim_attributes::jsonb,
+        THEN COALESCE(jsonb_extract_path_text(u.scim_attributes,
             VARIADIC string_to_array(c.custom_attribute, '.')), '')
         ELSE '' END AS value
 FROM users u JOIN customers c ON c.id = u.customer_id

@@ -80,6 +80,21 @@ impl Pool {
 pub enum Executor<'a> {
     Pool(&'a Pool),
     Transaction(&'a mut WriteTransaction),
+    /// A connection of one engine that a caller already holds (a read snapshot, say).
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+impl<'a> From<&'a mut sqlx::SqliteConnection> for Executor<'a> {
+    fn from(connection: &'a mut sqlx::SqliteConnection) -> Self {
+        Executor::Sqlite(connection)
+    }
+}
+
+impl<'a> From<&'a mut sqlx::PgConnection> for Executor<'a> {
+    fn from(connection: &'a mut sqlx::PgConnection) -> Self {
+        Executor::Postgres(connection)
+    }
 }
 
 impl<'a> From<&'a Pool> for Executor<'a> {
@@ -140,6 +155,8 @@ pub async fn connection<'a>(
             EngineTransaction::Sqlite(tx) => Connection::Sqlite(Lease::Borrowed(&mut **tx)),
             EngineTransaction::Postgres(tx) => Connection::Postgres(Lease::Borrowed(&mut **tx)),
         },
+        Executor::Sqlite(connection) => Connection::Sqlite(Lease::Borrowed(connection)),
+        Executor::Postgres(connection) => Connection::Postgres(Lease::Borrowed(connection)),
     })
 }
 
@@ -269,6 +286,8 @@ impl Executor<'_> {
                 EngineTransaction::Sqlite(_) => Dialect::Sqlite,
                 EngineTransaction::Postgres(_) => Dialect::Postgres,
             },
+            Executor::Sqlite(_) => Dialect::Sqlite,
+            Executor::Postgres(_) => Dialect::Postgres,
         }
     }
 }

@@ -3,10 +3,9 @@
 
 use std::time::Instant;
 
+use super::time::StoredTime;
+use super::{on_backend, Executor};
 use provisio_api::provisioning::{EventKind, EventStatus};
-use sqlx::{SqliteConnection, SqliteExecutor};
-
-use super::admins::now_text;
 
 /// The HTTP request behind an event: its id (sent back as `X-Request-Id`), where it came from
 /// and when it arrived.
@@ -71,9 +70,9 @@ pub struct Change<'a> {
 }
 
 impl Change<'_> {
-    pub(super) async fn record(
+    pub(super) async fn record<'a>(
         &self,
-        tx: &mut SqliteConnection,
+        tx: impl Into<Executor<'a>>,
         customer_id: i64,
         target_id: &str,
     ) -> Result<(), sqlx::Error> {
@@ -105,18 +104,18 @@ impl Change<'_> {
     }
 }
 
-pub async fn record<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn record<'a>(
+    executor: impl Into<Executor<'a>>,
     event: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on_backend!(executor, |connection| sqlx::query(
         "INSERT INTO provisioning_events (at, customer_id, token_id, action, kind, outcome, \
          identity, source_id, target_id, changes, error, error_code, http_status, request_id, \
          duration_ms, client_address, user_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-         (SELECT id FROM users WHERE scim_id = ?))",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         (SELECT id FROM users WHERE scim_id = $9))",
     )
-    .bind(now_text())
+    .bind(StoredTime::now())
     .bind(event.customer_id)
     .bind(event.token_id)
     .bind(event.action)
@@ -128,12 +127,12 @@ pub async fn record<'c>(
     .bind(event.changes.to_string())
     .bind(event.error)
     .bind(event.error_code)
-    .bind(event.http_status)
+    .bind(event.http_status.map(i64::from))
     .bind(event.origin.request_id.as_deref())
     .bind(event.origin.elapsed_ms())
     .bind(event.origin.client_address.as_deref())
-    .bind(event.target_id)
-    .execute(executor)
-    .await?;
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }

@@ -155,9 +155,7 @@ impl Refused {
             "user"
         };
         crate::metrics::scim_change(resource, self.action, self.err.log_status().key());
-        if let Err(err) =
-            async { db::provisioning::record(state.pool.sqlite()?, &event).await }.await
-        {
+        if let Err(err) = db::provisioning::record(&state.pool, &event).await {
             tracing::error!(error = %err, "could not log a refused SCIM request");
         }
         self.err

@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use scim_v2::filter::PatchPath;
 use serde_json::{json, Map, Value};
-use sqlx::SqliteConnection;
 
 use super::attributes::{operations, text, unknown_op, Operation};
 use super::filter::{condition, dotted, patch_path, value_test, Resource};
@@ -21,6 +20,7 @@ use super::{ScimClient, ScimError};
 use crate::db;
 use crate::db::provisioning::Change;
 use crate::db::scim_groups::{GroupFields, ScimGroup};
+use crate::db::WriteTransaction;
 use crate::AppState;
 
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -138,26 +138,27 @@ impl ScimResource for Groups {
     }
 
     async fn load(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
     ) -> Result<Option<ScimGroup>, sqlx::Error> {
-        db::scim_groups::find_in(conn, customer_id, id, true).await
+        db::scim_groups::find_in(&mut *tx, customer_id, id, true).await
     }
 
     /// A unique name, and members that are this customer's users.
     async fn check(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         fields: &GroupFields,
         except: Option<&str>,
     ) -> Result<(), ScimError> {
-        if db::scim_groups::name_taken(conn, customer_id, &fields.display_name, except).await? {
+        if db::scim_groups::name_taken(&mut *tx, customer_id, &fields.display_name, except).await? {
             return Err(ScimError::conflict(
                 "A group with this displayName already exists.",
             ));
         }
-        let unknown = db::scim_groups::unknown_members(conn, customer_id, &fields.members).await?;
+        let unknown =
+            db::scim_groups::unknown_members(&mut *tx, customer_id, &fields.members).await?;
         if let Some(first) = unknown.first() {
             return Err(ScimError::bad(
                 "invalidValue",
@@ -168,33 +169,33 @@ impl ScimResource for Groups {
     }
 
     async fn insert(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         client: &ScimClient,
         fields: &GroupFields,
         change: &Change<'_>,
     ) -> Result<ScimGroup, sqlx::Error> {
-        db::scim_groups::insert(conn, client.customer_id, fields, change).await
+        db::scim_groups::insert(&mut *tx, client.customer_id, fields, change).await
     }
 
     async fn update(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
         version: i64,
         fields: &GroupFields,
         change: &Change<'_>,
     ) -> Result<Option<ScimGroup>, sqlx::Error> {
-        db::scim_groups::update(conn, customer_id, id, version, fields, change).await
+        db::scim_groups::update(&mut *tx, customer_id, id, version, fields, change).await
     }
 
     async fn delete(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
         version: i64,
         change: &Change<'_>,
     ) -> Result<bool, sqlx::Error> {
-        db::scim_groups::delete(conn, customer_id, id, version, change).await
+        db::scim_groups::delete(&mut *tx, customer_id, id, version, change).await
     }
 }
 

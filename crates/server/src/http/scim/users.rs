@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::attributes::{apply_patch, fields_from_resource, ADDRESS_TYPE, ENTERPRISE_SCHEMA};
 use super::filter::{condition, Resource};
@@ -19,6 +18,7 @@ use super::{ScimClient, ScimError};
 use crate::db;
 use crate::db::provisioning::Change;
 use crate::db::scim_users::{Directory, Home, ScimUser, UserFields, DIRECTORY_ATTRIBUTES};
+use crate::db::WriteTransaction;
 use crate::AppState;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -52,7 +52,7 @@ pub async fn fetch(
     Path(id): Path<String>,
     Query(params): Query<ListParams>,
 ) -> Result<Response, ScimError> {
-    let user = db::scim_users::find(state.pool.sqlite()?, client.customer_id, &id)
+    let user = db::scim_users::find(&state.pool, client.customer_id, &id)
         .await?
         .ok_or_else(|| not_found::<Users>(&id))?;
     if let Some(unchanged) = not_modified(&headers, user.version) {
@@ -136,20 +136,20 @@ impl ScimResource for Users {
     }
 
     async fn load(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
     ) -> Result<Option<ScimUser>, sqlx::Error> {
-        db::scim_users::find(conn, customer_id, id).await
+        db::scim_users::find(&mut *tx, customer_id, id).await
     }
 
     async fn check(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         fields: &UserFields,
         except: Option<&str>,
     ) -> Result<(), ScimError> {
-        match db::scim_users::taken(conn, customer_id, fields, except).await? {
+        match db::scim_users::taken(&mut *tx, customer_id, fields, except).await? {
             None => Ok(()),
             Some(attribute) if except.is_none() => Err(ScimError::conflict(format!(
                 "A user with this {attribute} already exists and is provisioned through SCIM: \
@@ -163,29 +163,42 @@ impl ScimResource for Users {
     }
 
     async fn insert(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         client: &ScimClient,
         fields: &UserFields,
         change: &Change<'_>,
     ) -> Result<ScimUser, sqlx::Error> {
-        db::scim_users::insert(conn, client.customer_id, fields, client.managed_by, change).await
+        db::scim_users::insert(
+            &mut *tx,
+            client.customer_id,
+            fields,
+            client.managed_by,
+            change,
+        )
+        .await
     }
 
     /// A returning user (SCIM deleted them, so they are preserved) is re-assigned; a user
     /// Provisio holds from elsewhere (AD/LDAP, by hand) is claimed. Either keeps their data and
     /// creation date and becomes managed by this token's identity provider.
     async fn adopt(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         client: &ScimClient,
         fields: &UserFields,
         source_id: Option<&str>,
     ) -> Result<Option<ScimUser>, ScimError> {
-        let Some(claimed) = db::scim_users::claimable(conn, client.customer_id, fields).await?
+        let Some(claimed) = db::scim_users::claimable(&mut *tx, client.customer_id, fields).await?
         else {
             return Ok(None);
         };
         // The resource it becomes must not clash with another live one.
-        Self::check(conn, client.customer_id, fields, claimed.scim_id.as_deref()).await?;
+        Self::check(
+            &mut *tx,
+            client.customer_id,
+            fields,
+            claimed.scim_id.as_deref(),
+        )
+        .await?;
         let (action, how) = match claimed.scim_id {
             Some(_) => ("restore", "re-assigned"),
             None => ("match", "matched existing user"),
@@ -207,7 +220,7 @@ impl ScimResource for Users {
             origin: &client.origin,
         };
         let stored = db::scim_users::relink(
-            conn,
+            &mut *tx,
             client.customer_id,
             &claimed,
             fields,
@@ -219,24 +232,24 @@ impl ScimResource for Users {
     }
 
     async fn update(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
         version: i64,
         fields: &UserFields,
         change: &Change<'_>,
     ) -> Result<Option<ScimUser>, sqlx::Error> {
-        db::scim_users::update(conn, customer_id, id, version, fields, change).await
+        db::scim_users::update(&mut *tx, customer_id, id, version, fields, change).await
     }
 
     async fn delete(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
         version: i64,
         change: &Change<'_>,
     ) -> Result<bool, sqlx::Error> {
-        db::scim_users::delete(conn, customer_id, id, version, change).await
+        db::scim_users::delete(&mut *tx, customer_id, id, version, change).await
     }
 }
 

@@ -13,13 +13,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
 
 use super::error::ScimError;
 use super::extract::ScimClient;
 use super::response::{check_if_match, resource_json};
 use crate::db;
 use crate::db::provisioning::{Change, Event};
+use crate::db::WriteTransaction;
 use crate::AppState;
 
 /// What differs between SCIM resource types on the write path.
@@ -64,20 +64,20 @@ pub trait ScimResource {
     }
 
     fn load(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
     ) -> impl Future<Output = Result<Option<Self::Stored>, sqlx::Error>> + Send;
     /// Refuses fields that clash with another resource (`except` is the one being changed) or
     /// name what the customer does not have.
     fn check(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         fields: &Self::Fields,
         except: Option<&str>,
     ) -> impl Future<Output = Result<(), ScimError>> + Send;
     fn insert(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         client: &ScimClient,
         fields: &Self::Fields,
         change: &Change<'_>,
@@ -85,7 +85,7 @@ pub trait ScimResource {
     /// A create that matches an existing resource the client may take over (a returning or
     /// pre-existing user) takes it over instead of adding one; None when nothing matches.
     fn adopt(
-        _conn: &mut SqliteConnection,
+        _tx: &mut WriteTransaction,
         _client: &ScimClient,
         _fields: &Self::Fields,
         _source_id: Option<&str>,
@@ -94,7 +94,7 @@ pub trait ScimResource {
     }
     /// Stores `fields` while the resource is still at `version`; None when it is not.
     fn update(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
         version: i64,
@@ -103,7 +103,7 @@ pub trait ScimResource {
     ) -> impl Future<Output = Result<Option<Self::Stored>, sqlx::Error>> + Send;
     /// Deletes while the resource is still at `version`; false when it is not.
     fn delete(
-        conn: &mut SqliteConnection,
+        tx: &mut WriteTransaction,
         customer_id: i64,
         id: &str,
         version: i64,
@@ -130,18 +130,13 @@ pub async fn create<R: ScimResource>(
         attempted.identity = R::identity(&fields);
         attempted.changes = R::changes(None, &fields);
         let mut tx = db::write_transaction(&state.pool).await?;
-        if let Some(stored) = R::adopt(tx.sqlite()?, &client, &fields, source.as_deref()).await? {
+        if let Some(stored) = R::adopt(&mut tx, &client, &fields, source.as_deref()).await? {
             let id = R::id(&stored);
-            place(
-                tx.sqlite()?,
-                &client,
-                &R::placed_users(&id, None, Some(&fields)),
-            )
-            .await?;
+            place(&mut tx, &client, &R::placed_users(&id, None, Some(&fields))).await?;
             tx.commit().await?;
             return Ok(answer::<R>(StatusCode::CREATED, &stored));
         }
-        R::check(tx.sqlite()?, client.customer_id, &fields, None).await?;
+        R::check(&mut tx, client.customer_id, &fields, None).await?;
         let change = Change {
             token_id: client.token_id,
             action: R::CREATE,
@@ -150,14 +145,9 @@ pub async fn create<R: ScimResource>(
             changes: R::changes(None, &fields),
             origin: &client.origin,
         };
-        let stored = R::insert(tx.sqlite()?, &client, &fields, &change).await?;
+        let stored = R::insert(&mut tx, &client, &fields, &change).await?;
         let id = R::id(&stored);
-        place(
-            tx.sqlite()?,
-            &client,
-            &R::placed_users(&id, None, Some(&fields)),
-        )
-        .await?;
+        place(&mut tx, &client, &R::placed_users(&id, None, Some(&fields))).await?;
         tx.commit().await?;
         Ok(answer::<R>(StatusCode::CREATED, &stored))
     }
@@ -211,7 +201,7 @@ pub async fn delete<R: ScimResource>(
     let mut source = None;
     let outcome = async {
         let mut tx = db::write_transaction(&state.pool).await?;
-        let stored = R::load(tx.sqlite()?, client.customer_id, &id)
+        let stored = R::load(&mut tx, client.customer_id, &id)
             .await?
             .ok_or_else(|| not_found::<R>(&id))?;
         let before = R::fields(&stored);
@@ -227,15 +217,10 @@ pub async fn delete<R: ScimResource>(
             changes: R::deletion(&before),
             origin: &client.origin,
         };
-        if !R::delete(tx.sqlite()?, client.customer_id, &id, version, &change).await? {
+        if !R::delete(&mut tx, client.customer_id, &id, version, &change).await? {
             return Err(ScimError::version_mismatch());
         }
-        place(
-            tx.sqlite()?,
-            &client,
-            &R::placed_users(&id, Some(&before), None),
-        )
-        .await?;
+        place(&mut tx, &client, &R::placed_users(&id, Some(&before), None)).await?;
         tx.commit().await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
@@ -263,7 +248,7 @@ async fn change<R: ScimResource>(
     let mut source = None;
     let outcome = async {
         let mut tx = db::write_transaction(&state.pool).await?;
-        let stored = R::load(tx.sqlite()?, client.customer_id, id)
+        let stored = R::load(&mut tx, client.customer_id, id)
             .await?
             .ok_or_else(|| not_found::<R>(id))?;
         let before = R::fields(&stored);
@@ -273,7 +258,7 @@ async fn change<R: ScimResource>(
         check_if_match(headers, version)?;
         let fields = edit(&before)?;
         attempted.changes = R::changes(Some(&before), &fields);
-        R::check(tx.sqlite()?, client.customer_id, &fields, Some(id)).await?;
+        R::check(&mut tx, client.customer_id, &fields, Some(id)).await?;
         let change = Change {
             token_id: client.token_id,
             action: R::update_action(&before, &fields),
@@ -282,18 +267,11 @@ async fn change<R: ScimResource>(
             changes: R::changes(Some(&before), &fields),
             origin: &client.origin,
         };
-        let stored = R::update(
-            tx.sqlite()?,
-            client.customer_id,
-            id,
-            version,
-            &fields,
-            &change,
-        )
-        .await?
-        .ok_or_else(ScimError::version_mismatch)?;
+        let stored = R::update(&mut tx, client.customer_id, id, version, &fields, &change)
+            .await?
+            .ok_or_else(ScimError::version_mismatch)?;
         place(
-            tx.sqlite()?,
+            &mut tx,
             client,
             &R::placed_users(id, Some(&before), Some(&fields)),
         )
@@ -308,13 +286,18 @@ async fn change<R: ScimResource>(
 
 /// Places the users a write touched by the customer's mappings, in the write's transaction.
 async fn place(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTransaction,
     client: &ScimClient,
     users: &[String],
 ) -> Result<(), sqlx::Error> {
     if !users.is_empty() {
-        db::mappings::place_users(conn, client.customer_id, Some(users), Some(client.token_id))
-            .await?;
+        db::mappings::place_users(
+            tx.sqlite()?,
+            client.customer_id,
+            Some(users),
+            Some(client.token_id),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -384,7 +367,7 @@ async fn logged<R: ScimResource>(
     };
     crate::metrics::scim_change(R::NOUN, attempted.action, err.log_status().key());
     db::provisioning::record(
-        state.pool.sqlite()?,
+        &state.pool,
         &Event {
             customer_id: client.customer_id,
             token_id: client.token_id,
