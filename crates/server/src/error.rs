@@ -64,7 +64,7 @@ impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         match err.as_database_error() {
             Some(db) if db.is_unique_violation() => {
-                let (parameter, message) = unique_conflict(db.message());
+                let (parameter, message) = unique_conflict(db.constraint(), db.message());
                 ApiError::Conflict {
                     parameter,
                     message: message.to_owned(),
@@ -75,13 +75,17 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// The field and message for a unique constraint, named by SQLite as `table.column, …`.
-fn unique_conflict(constraint: &str) -> (Option<&'static str>, &'static str) {
-    if constraint.contains("admins.email") {
+/// The field and message for a unique constraint: PostgreSQL names its index, SQLite names
+/// the columns in its message (`table.column, …`).
+fn unique_conflict(index: Option<&str>, message: &str) -> (Option<&'static str>, &'static str) {
+    let is = |index_name: &str, columns: &str| {
+        index == Some(index_name) || (index.is_none() && message.contains(columns))
+    };
+    if is("admins_email", "admins.email") {
         (Some("email"), "An admin with this email already exists.")
-    } else if constraint.contains("saved_views.") {
+    } else if is("saved_views_owner_name", "saved_views.") {
         (Some("name"), "You already have a view with this name.")
-    } else if constraint.contains("mappings.") {
+    } else if is("mappings_name", "mappings.") {
         (
             Some("name"),
             "This customer already has a mapping with this name.",
@@ -181,16 +185,30 @@ mod tests {
     #[test]
     fn unique_constraints_name_the_field_in_conflict() {
         assert_eq!(
-            unique_conflict("UNIQUE constraint failed: admins.email").0,
+            unique_conflict(None, "UNIQUE constraint failed: admins.email").0,
             Some("email")
         );
         assert_eq!(
             unique_conflict(
+                None,
                 "UNIQUE constraint failed: saved_views.owner_admin_id, saved_views.report, saved_views.name"
             )
             .0,
             Some("name")
         );
-        assert_eq!(unique_conflict("UNIQUE constraint failed: other.x").0, None);
+        assert_eq!(
+            unique_conflict(None, "UNIQUE constraint failed: other.x").0,
+            None
+        );
+        let postgres = "duplicate key value violates unique constraint";
+        assert_eq!(
+            unique_conflict(Some("admins_email"), postgres).0,
+            Some("email")
+        );
+        assert_eq!(
+            unique_conflict(Some("mappings_name"), postgres).0,
+            Some("name")
+        );
+        assert_eq!(unique_conflict(Some("users_scim_id"), postgres).0, None);
     }
 }

@@ -3,9 +3,20 @@
 
 mod common;
 
+on_both_backends!(
+    concurrent_member_adds_to_one_group_keep_every_member,
+    concurrent_patches_of_different_attributes_of_one_user_keep_them_all,
+    writes_racing_on_one_version_give_one_success_and_412s,
+    two_msp_admins_disabling_each_other_at_once_leave_one,
+    two_creates_of_one_view_name_give_one_201_and_one_409,
+    two_admins_created_with_one_email_at_once_give_one_201_and_one_409,
+    concurrent_token_generation_never_exceeds_two_active_tokens,
+);
+
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use common::scim::{customer_id, scim, token_for};
+use common::Backend;
 use common::{Answer, TestApp};
 use futures_util::future::join_all;
 use provisio_api::auth::Role;
@@ -31,9 +42,8 @@ fn patch(operations: Value) -> Value {
     json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations})
 }
 
-#[tokio::test]
-async fn concurrent_member_adds_to_one_group_keep_every_member() {
-    let app = TestApp::with_demo_users(10).await;
+async fn concurrent_member_adds_to_one_group_keep_every_member(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "entra_id").await;
     let mut users = Vec::new();
@@ -74,9 +84,8 @@ async fn concurrent_member_adds_to_one_group_keep_every_member() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_patches_of_different_attributes_of_one_user_keep_them_all() {
-    let app = TestApp::with_demo_users(10).await;
+async fn concurrent_patches_of_different_attributes_of_one_user_keep_them_all(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "okta").await;
     let user_uri = format!("/scim/v2/Users/{}", scim_user(&app, &token, 0).await);
@@ -108,9 +117,8 @@ async fn concurrent_patches_of_different_attributes_of_one_user_keep_them_all() 
     assert_eq!(stored.body["externalId"], "okta-42");
 }
 
-#[tokio::test]
-async fn writes_racing_on_one_version_give_one_success_and_412s() {
-    let app = TestApp::with_demo_users(10).await;
+async fn writes_racing_on_one_version_give_one_success_and_412s(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "okta").await;
     let user_uri = format!("/scim/v2/Users/{}", scim_user(&app, &token, 0).await);
@@ -148,14 +156,14 @@ async fn writes_racing_on_one_version_give_one_success_and_412s() {
     assert_eq!(stored.body["displayName"], succeeded[0].body["displayName"]);
 }
 
-#[tokio::test]
-async fn two_msp_admins_disabling_each_other_at_once_leave_one() {
-    let app = TestApp::with_demo_users(10).await;
-    let first_id: i64 = sqlx::query_scalar("SELECT id FROM admins WHERE email = ?")
-        .bind(app.admin(Role::MspAdmin).email)
-        .fetch_one(&app.pool)
-        .await
-        .expect("the MSP admin");
+async fn two_msp_admins_disabling_each_other_at_once_leave_one(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
+    let first_id = app
+        .scalar(&format!(
+            "SELECT id FROM admins WHERE email = '{}'",
+            app.admin(Role::MspAdmin).email
+        ))
+        .await;
     let second = app
         .send(
             Method::POST,
@@ -202,17 +210,14 @@ async fn two_msp_admins_disabling_each_other_at_once_leave_one() {
         .contains(s)),
         "{statuses:?}"
     );
-    let active: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM admins WHERE role = 'msp_admin' AND disabled = 0")
-            .fetch_one(&app.pool)
-            .await
-            .expect("count");
+    let active = app
+        .scalar("SELECT COUNT(*) FROM admins WHERE role = 'msp_admin' AND NOT disabled")
+        .await;
     assert_eq!(active, 1);
 }
 
-#[tokio::test]
-async fn two_creates_of_one_view_name_give_one_201_and_one_409() {
-    let app = TestApp::with_demo_users(10).await;
+async fn two_creates_of_one_view_name_give_one_201_and_one_409(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let view = json!({"name": "Race", "query": "", "columns": ["user_email"], "shared": false});
     let answers = join_all((0..2).map(|_| {
         app.send(
@@ -234,9 +239,8 @@ async fn two_creates_of_one_view_name_give_one_201_and_one_409() {
     assert_eq!(conflict.headers[header::CONTENT_TYPE], "application/json");
 }
 
-#[tokio::test]
-async fn two_admins_created_with_one_email_at_once_give_one_201_and_one_409() {
-    let app = TestApp::with_demo_users(10).await;
+async fn two_admins_created_with_one_email_at_once_give_one_201_and_one_409(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let admin = json!({"email": "twin@msp.example", "display_name": "Twin", "role": "msp_admin",
                        "password": "a long enough password"});
     let answers = join_all((0..2).map(|_| {
@@ -253,9 +257,8 @@ async fn two_admins_created_with_one_email_at_once_give_one_201_and_one_409() {
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
 }
 
-#[tokio::test]
-async fn concurrent_token_generation_never_exceeds_two_active_tokens() {
-    let app = TestApp::with_demo_users(10).await;
+async fn concurrent_token_generation_never_exceeds_two_active_tokens(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let uri = format!("/api/v1/customers/{northwind}/scim-tokens");
     let answers = join_all((0..4).map(|n| {

@@ -2,8 +2,15 @@
 
 mod common;
 
+on_both_backends!(
+    tokens_are_bound_to_one_customer_and_revocation_is_immediate,
+    at_most_two_active_tokens_and_discovery_endpoints_answer,
+    versions_guard_writes_with_if_match_and_reads_with_if_none_match,
+);
+
 use axum::http::{header, Method, StatusCode};
 use common::scim::{customer_id, scim, token_for};
+use common::Backend;
 use common::TestApp;
 use provisio_api::auth::Role;
 use serde_json::{json, Value};
@@ -169,9 +176,8 @@ async fn an_idp_creates_finds_updates_preserves_restores_and_deletes_a_user() {
     assert_eq!(events[1].1, "failure");
 }
 
-#[tokio::test]
-async fn tokens_are_bound_to_one_customer_and_revocation_is_immediate() {
-    let app = TestApp::with_demo_users(50).await;
+async fn tokens_are_bound_to_one_customer_and_revocation_is_immediate(backend: Backend) {
+    let app = TestApp::on(backend, 50).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let woodgrove = customer_id(&app, "Woodgrove Bank").await;
     let (north_token, north_id) = token_for(&app, northwind, "okta").await;
@@ -261,9 +267,8 @@ async fn tokens_are_bound_to_one_customer_and_revocation_is_immediate() {
     );
 }
 
-#[tokio::test]
-async fn at_most_two_active_tokens_and_discovery_endpoints_answer() {
-    let app = TestApp::with_demo_users(10).await;
+async fn at_most_two_active_tokens_and_discovery_endpoints_answer(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "okta").await;
     token_for(&app, northwind, "okta").await;
@@ -477,9 +482,8 @@ async fn groups_hold_members_that_idps_add_remove_and_query() {
     assert!(events[2].2.contains(&grace), "the added member is logged");
 }
 
-#[tokio::test]
-async fn versions_guard_writes_with_if_match_and_reads_with_if_none_match() {
-    let app = TestApp::with_demo_users(10).await;
+async fn versions_guard_writes_with_if_match_and_reads_with_if_none_match(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "entra_id").await;
     let id = create_user(&app, &token, "ada@northwind.example").await;

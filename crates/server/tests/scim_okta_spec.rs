@@ -4,8 +4,11 @@
 
 mod common;
 
+on_both_backends!(okta_spec_test_steps_pass,);
+
 use axum::http::{Method, StatusCode};
 use common::scim::{customer_id, scim_with, token_for};
+use common::Backend;
 use common::{Answer, TestApp};
 use serde_json::{json, Value};
 
@@ -56,9 +59,8 @@ fn realistic_user(user_name: &str) -> Value {
     })
 }
 
-#[tokio::test]
-async fn okta_spec_test_steps_pass() {
-    let app = TestApp::with_demo_users(10).await;
+async fn okta_spec_test_steps_pass(backend: Backend) {
+    let app = TestApp::on(backend, 10).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "okta").await;
     let okta = Okta { app: &app, token };

@@ -3,7 +3,6 @@
 //! Placement is written in the caller's transaction: with the SCIM change that prompted it,
 //! or with the mapping change that re-evaluates the customer's users.
 
-use super::Pool;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +17,8 @@ use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
 
 use super::admins::now_text;
 use super::scim_users::Directory;
+use super::time::StoredTime;
+use super::{on_backend, Dialect, Engine, Executor, Pool};
 use crate::placement::{self, Rule, Subject};
 
 #[derive(sqlx::FromRow)]
@@ -349,17 +350,17 @@ struct RuleRecord {
     quota_gb: Option<i64>,
 }
 
-async fn rules(
-    conn: &mut SqliteConnection,
+async fn rules<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
 ) -> Result<Vec<PlacingRule>, sqlx::Error> {
-    let rows: Vec<RuleRecord> = sqlx::query_as(
+    let rows: Vec<RuleRecord> = on_backend!(executor, |connection| sqlx::query_as(
         "SELECT id, name, enabled, matcher, profile_id, storage_region_id, quota_gb \
-         FROM mappings WHERE customer_id = ? ORDER BY position, id",
+         FROM mappings WHERE customer_id = $1 ORDER BY position, id",
     )
     .bind(customer_id)
-    .fetch_all(conn)
-    .await?;
+    .fetch_all(connection)
+    .await?);
     Ok(rows
         .into_iter()
         .map(|r| PlacingRule {
@@ -396,28 +397,62 @@ struct PlacedUser {
 const SELECT_PLACED: &str = "SELECT id, scim_id, external_id, \
      {DIRECTORY} AS scim_attributes, status, \
      profile_id, storage_region_id, quota_gb, mapping_id FROM users \
-     WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND placement_manual = 0 AND customer_id = ";
+     WHERE scim_id IS NOT NULL AND NOT scim_deleted AND NOT placement_manual AND customer_id = ";
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
     serde_json::from_str(text).map_err(|err| sqlx::Error::Decode(Box::new(err)))
 }
 
-/// A placed user as one JSON array, in `PlacedUser`'s field order.
-const PLACED_JSON: &str = "json_array(id, scim_id, external_id, json(scim_attributes), \
-     status, profile_id, storage_region_id, quota_gb, mapping_id)";
+/// A placed user as one JSON array, in `PlacedUser`'s field order; without the SCIM id and
+/// external id when `identity` is false.
+fn placed_json(dialect: Dialect, identity: bool) -> String {
+    let (ids, array, attributes) = match dialect {
+        Dialect::Sqlite => (
+            "scim_id, external_id",
+            "json_array",
+            "json(scim_attributes)",
+        ),
+        Dialect::Postgres => (
+            "scim_id, external_id",
+            "json_build_array",
+            "scim_attributes",
+        ),
+    };
+    let ids = if identity { ids } else { "'', NULL" };
+    format!(
+        "{array}(id, {ids}, {attributes}, status, profile_id, storage_region_id, quota_gb, \
+         mapping_id)"
+    )
+}
 
-/// `PLACED_JSON` without the SCIM id and external id.
-const PLACED_JSON_WITHOUT_IDENTITY: &str = "json_array(id, '', NULL, json(scim_attributes), \
-     status, profile_id, storage_region_id, quota_gb, mapping_id)";
+/// Rows gathered into one JSON array text (`[]` when there are none).
+fn json_rows(dialect: Dialect, element: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("json_group_array({element})"),
+        Dialect::Postgres => format!("COALESCE(json_agg({element}), '[]'::json)::text"),
+    }
+}
 
 /// A user's directory attributes as mappings match them: with the customer's custom attribute
 /// (the report's Custom Attribute Value) under `customAttribute`.
-const DIRECTORY: &str = "CASE WHEN custom_attribute_value <> '' \
-     THEN json_set(scim_attributes, '$.customAttribute', custom_attribute_value) \
-     ELSE scim_attributes END";
+fn directory(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "CASE WHEN custom_attribute_value <> '' \
+             THEN json_set(scim_attributes, '$.customAttribute', custom_attribute_value) \
+             ELSE scim_attributes END"
+        }
+        Dialect::Postgres => {
+            "CASE WHEN custom_attribute_value <> '' \
+             THEN jsonb_set(scim_attributes, '{customAttribute}', \
+                 to_jsonb(custom_attribute_value)) \
+             ELSE scim_attributes END"
+        }
+    }
+}
 
 const SELECT_PLACED_IDS: &str = "SELECT id FROM users \
-     WHERE scim_id IS NOT NULL AND scim_deleted = 0 AND placement_manual = 0 AND customer_id = ";
+     WHERE scim_id IS NOT NULL AND NOT scim_deleted AND NOT placement_manual AND customer_id = ";
 
 /// The customer's live SCIM users with the SCIM ids of their groups.
 struct Population {
@@ -445,83 +480,102 @@ enum Selection<'a> {
 }
 
 impl Population {
-    async fn of(
-        conn: &mut SqliteConnection,
+    async fn of<'a>(
+        executor: impl Into<Executor<'a>>,
         customer_id: i64,
         selection: Selection<'_>,
     ) -> Result<Population, sqlx::Error> {
+        let executor = executor.into();
+        let dialect = executor.dialect();
         // The rows arrive as one JSON array: a whole customer (100,000 users and more) crosses
         // from SQLite in one value rather than row by row, several times faster.
-        let columns = match selection {
-            Selection::Whole | Selection::ChangedSince(_) => PLACED_JSON_WITHOUT_IDENTITY,
-            _ => PLACED_JSON,
-        };
-        let mut users_sql = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT json_group_array({columns}) FROM ({}",
-            SELECT_PLACED.replace("{DIRECTORY}", DIRECTORY)
-        ));
-        users_sql.push_bind(customer_id);
-        match selection {
-            Selection::All | Selection::Whole => {}
-            Selection::ScimIds(ids) => {
-                users_sql.push(" AND scim_id IN (");
-                let mut list = users_sql.separated(", ");
-                for id in ids {
-                    list.push_bind(id.clone());
+        let identity = !matches!(selection, Selection::Whole | Selection::ChangedSince(_));
+        let users_query = format!(
+            "SELECT {} FROM ({}",
+            json_rows(dialect, &placed_json(dialect, identity)),
+            SELECT_PLACED.replace("{DIRECTORY}", directory(dialect))
+        );
+        let (text, groups) = on_backend!(executor, |connection| {
+            let mut users_sql = QueryBuilder::new(&users_query);
+            Engine::bind_i64(&mut users_sql, customer_id);
+            match selection {
+                Selection::All | Selection::Whole => {}
+                Selection::ScimIds(ids) => {
+                    users_sql.push(" AND scim_id IN (");
+                    Engine::bind_texts(&mut users_sql, ids);
+                    users_sql.push(")");
                 }
-                users_sql.push(")");
+                Selection::After { id, limit } => {
+                    users_sql.push(" AND id > ");
+                    Engine::bind_i64(&mut users_sql, id);
+                    users_sql.push(" ORDER BY id LIMIT ");
+                    Engine::bind_i64(&mut users_sql, limit);
+                }
+                Selection::ChangedSince(version) => {
+                    users_sql.push(" AND population_stamp > ");
+                    Engine::bind_i64(&mut users_sql, version);
+                }
             }
-            Selection::After { id, limit } => {
-                users_sql.push(" AND id > ").push_bind(id);
-                users_sql.push(" ORDER BY id LIMIT ").push_bind(limit);
-            }
-            Selection::ChangedSince(version) => {
-                users_sql
-                    .push(" AND population_stamp > ")
-                    .push_bind(version);
-            }
-        }
-        users_sql.push(")");
-        let text: String = users_sql.build_query_scalar().fetch_one(&mut *conn).await?;
-        let mut users: Vec<Arc<PlacedUser>> = from_json::<Vec<PlacedUser>>(&text)?
-            .into_iter()
-            .map(Arc::new)
-            .collect();
+            users_sql.push(") placed");
+            let text: String = users_sql
+                .build_query_scalar()
+                .fetch_one(&mut *connection)
+                .await?;
+            let users: Vec<PlacedUser> = from_json(&text)?;
+            let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+            let groups = Population::memberships(connection, customer_id, selection, &ids).await?;
+            (users, groups)
+        });
+        let mut users: Vec<Arc<PlacedUser>> = text.into_iter().map(Arc::new).collect();
         // By row id, whichever index the query walked: samples and batches follow this order.
         users.sort_unstable_by_key(|u| u.id);
-        let groups = Population::memberships(conn, customer_id, selection, &users).await?;
         Ok(Population { users, groups })
     }
 
     /// The SCIM ids of the groups of exactly these users, on the members' user index; the whole
     /// customer's in one pass when every user is read.
-    async fn memberships(
-        conn: &mut SqliteConnection,
+    async fn memberships<'a>(
+        executor: impl Into<Executor<'a>>,
         customer_id: i64,
         selection: Selection<'_>,
-        users: &[Arc<PlacedUser>],
+        users: &[i64],
     ) -> Result<HashMap<i64, Arc<[String]>>, sqlx::Error> {
-        let mut memberships_sql = QueryBuilder::<Sqlite>::new(
-            "SELECT json_group_array(json_array(m.user_id, g.scim_id)) FROM scim_group_members m \
-             JOIN scim_groups g ON g.id = m.group_id WHERE ",
+        let executor = executor.into();
+        let dialect = executor.dialect();
+        let pair = match dialect {
+            Dialect::Sqlite => "json_array(m.user_id, g.scim_id)",
+            Dialect::Postgres => "json_build_array(m.user_id, g.scim_id)",
+        };
+        let query = format!(
+            "SELECT {} FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id WHERE ",
+            json_rows(dialect, pair)
         );
-        match selection {
-            Selection::All | Selection::Whole => {
-                memberships_sql
-                    .push("g.customer_id = ")
-                    .push_bind(customer_id);
-            }
-            _ if users.is_empty() => return Ok(HashMap::new()),
-            _ => {
-                memberships_sql.push("m.user_id IN (");
-                let mut list = memberships_sql.separated(", ");
-                for user in users {
-                    list.push_bind(user.id);
-                }
-                memberships_sql.push(")");
-            }
+        if users.is_empty() && !matches!(selection, Selection::All | Selection::Whole) {
+            return Ok(HashMap::new());
         }
-        let text: String = memberships_sql.build_query_scalar().fetch_one(conn).await?;
+        let text: String = on_backend!(executor, |connection| {
+            let mut memberships_sql = QueryBuilder::new(&query);
+            match selection {
+                Selection::All | Selection::Whole => {
+                    memberships_sql.push("g.customer_id = ");
+                    Engine::bind_i64(&mut memberships_sql, customer_id);
+                }
+                _ => {
+                    memberships_sql.push("m.user_id IN (");
+                    for (index, user) in users.iter().enumerate() {
+                        if index > 0 {
+                            memberships_sql.push(", ");
+                        }
+                        Engine::bind_i64(&mut memberships_sql, *user);
+                    }
+                    memberships_sql.push(")");
+                }
+            }
+            memberships_sql
+                .build_query_scalar()
+                .fetch_one(connection)
+                .await?
+        });
         let memberships: Vec<(i64, String)> = from_json(&text)?;
         let mut by_user: HashMap<i64, Vec<String>> = HashMap::new();
         for (user_id, group) in memberships {
@@ -639,25 +693,27 @@ fn current(user: &PlacedUser) -> Place {
 /// mappings, writing each change with a provisioning event (`token_id` when a SCIM request
 /// prompted it). A customer without mappings keeps today's placement. Returns how many
 /// users changed.
-pub async fn place_users(
-    conn: &mut SqliteConnection,
+pub async fn place_users<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
     only: Option<&[String]>,
     token_id: Option<i64>,
 ) -> Result<u64, sqlx::Error> {
-    let rules = rules(conn, customer_id).await?;
-    if rules.is_empty() {
-        return Ok(0);
-    }
-    let selection = only.map_or(Selection::All, Selection::ScimIds);
-    let population = Population::of(conn, customer_id, selection).await?;
-    let moves: Vec<Move> = population
-        .users
-        .iter()
-        .filter_map(|user| plan(user, population.decide(&rules, user)))
-        .collect();
-    write_moves(conn, customer_id, &moves, token_id).await?;
-    Ok(moves.len() as u64)
+    on_backend!(executor, |connection| {
+        let rules = rules(&mut *connection, customer_id).await?;
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        let selection = only.map_or(Selection::All, Selection::ScimIds);
+        let population = Population::of(&mut *connection, customer_id, selection).await?;
+        let moves: Vec<Move> = population
+            .users
+            .iter()
+            .filter_map(|user| plan(user, population.decide(&rules, user)))
+            .collect();
+        write_moves(connection, customer_id, &moves, token_id).await?;
+        Ok(moves.len() as u64)
+    })
 }
 
 /// Starts a re-evaluation of the customer's users by its mappings as they now are, in the
@@ -784,8 +840,8 @@ pub async fn plan_job_batch(
         id: frame.last_user_id,
         limit: batch,
     };
-    let population = Population::of(snapshot, frame.customer_id, selection).await?;
-    let rules = rules(snapshot, frame.customer_id).await?;
+    let population = Population::of(&mut *snapshot, frame.customer_id, selection).await?;
+    let rules = rules(&mut *snapshot, frame.customer_id).await?;
     // A customer without mappings keeps every placement as it is.
     let moves: Vec<Move> = if rules.is_empty() {
         Vec::new()
@@ -831,7 +887,13 @@ pub async fn write_job_batch(
             .await?;
         return Ok(false);
     };
-    write_moves(conn, batch_now.frame.customer_id, &batch_now.moves, None).await?;
+    write_moves(
+        &mut *conn,
+        batch_now.frame.customer_id,
+        &batch_now.moves,
+        None,
+    )
+    .await?;
     sqlx::query(
         "UPDATE mapping_jobs SET done = done + ?, changed = changed + ?, last_user_id = ? \
          WHERE id = ?",
@@ -1123,37 +1185,47 @@ const SET_WISE_MOVES: usize = 32;
 
 /// Writes the moves set-wise (one UPDATE per destination, events many rows per INSERT), each
 /// with its `place` provisioning event (`token_id` when a SCIM request prompted it).
-async fn write_moves(
-    conn: &mut SqliteConnection,
+async fn write_moves<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
     moves: &[Move],
     token_id: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    if moves.len() >= SET_WISE_MOVES {
-        // A savepoint, so an error part-way never leaves the flag raised.
-        let mut savepoint = conn.begin().await?;
-        raise_set_wise_flag(&mut savepoint, true).await?;
-        count_users(&mut savepoint, moves, Counting::Leaving).await?;
-        // Bumped first: the placements stamp their users with the new version.
-        sqlx::query("UPDATE population_versions SET version = version + 1 WHERE customer_id = ?")
+    on_backend!(executor, |connection| {
+        if moves.len() >= SET_WISE_MOVES {
+            // A savepoint, so an error part-way never leaves the flag raised.
+            let mut savepoint = connection.begin().await?;
+            raise_set_wise_flag(&mut *savepoint, true).await?;
+            count_users(&mut *savepoint, moves, Counting::Leaving).await?;
+            // Bumped first: the placements stamp their users with the new version.
+            sqlx::query(
+                "UPDATE population_versions SET version = version + 1 WHERE customer_id = $1",
+            )
             .bind(customer_id)
             .execute(&mut *savepoint)
             .await?;
-        write_placements(&mut savepoint, moves).await?;
-        count_users(&mut savepoint, moves, Counting::Arriving).await?;
-        raise_set_wise_flag(&mut savepoint, false).await?;
-        savepoint.commit().await?;
-    } else {
-        write_placements(conn, moves).await?;
-    }
-    insert_place_events(conn, customer_id, moves, token_id).await
+            write_placements(&mut *savepoint, moves).await?;
+            count_users(&mut *savepoint, moves, Counting::Arriving).await?;
+            raise_set_wise_flag(&mut *savepoint, false).await?;
+            savepoint.commit().await?;
+        } else {
+            write_placements(&mut *connection, moves).await?;
+        }
+        insert_place_events(connection, customer_id, moves, token_id).await
+    })
 }
 
-async fn raise_set_wise_flag(conn: &mut SqliteConnection, raised: bool) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE set_wise_writes SET active = ?")
-        .bind(raised)
-        .execute(conn)
-        .await?;
+async fn raise_set_wise_flag<'a>(
+    executor: impl Into<Executor<'a>>,
+    raised: bool,
+) -> Result<(), sqlx::Error> {
+    on_backend!(executor, |connection| sqlx::query(
+        "UPDATE set_wise_writes SET active = $1"
+    )
+    .bind(raised)
+    .execute(connection)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -1171,50 +1243,67 @@ const USER_COUNTS_KEY: &str = "customer_id, customer_global_id, customer_name, \
     mapping_name, status, license, managed_by, COALESCE(quota_gb, 2147483647) AS quota_gb, \
     custom_attribute_name, custom_attribute_value_empty";
 
+/// `user_counts`' primary key.
+const USER_COUNTS_PRIMARY_KEY: &str = "customer_id, customer_global_id, customer_name, \
+    customer_account_name, customer_service_plan, profile_name, storage_region_name, \
+    mapping_name, status, license, managed_by, quota_gb, custom_attribute_name, \
+    custom_attribute_value_empty";
+
 /// Counts the moved users out of, or into, their groups in `user_counts`, a statement per
 /// few hundred users, as the row triggers would one by one.
-async fn count_users(
-    conn: &mut SqliteConnection,
+async fn count_users<'a>(
+    executor: impl Into<Executor<'a>>,
     moves: &[Move],
     counting: Counting,
 ) -> Result<(), sqlx::Error> {
-    for chunk in moves.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = QueryBuilder::<Sqlite>::new(match counting {
-            Counting::Leaving => "UPDATE user_counts SET n = user_counts.n - moved.n FROM (",
-            Counting::Arriving => "INSERT INTO user_counts ",
-        });
-        sql.push(format_args!(
-            "SELECT {USER_COUNTS_KEY}, COUNT(*) AS n FROM users WHERE id IN ("
-        ));
-        let mut list = sql.separated(", ");
-        for planned in chunk {
-            list.push_bind(planned.user_id);
-        }
-        sql.push(") GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14");
-        sql.push(match counting {
-            Counting::Leaving => {
-                ") AS moved WHERE (user_counts.customer_id, user_counts.customer_global_id, \
-                 user_counts.customer_name, user_counts.customer_account_name, \
-                 user_counts.customer_service_plan, user_counts.profile_name, \
-                 user_counts.storage_region_name, user_counts.mapping_name, user_counts.status, \
-                 user_counts.license, user_counts.managed_by, user_counts.quota_gb, \
-                 user_counts.custom_attribute_name, user_counts.custom_attribute_value_empty) \
-                 = (moved.customer_id, \
-                 moved.customer_global_id, moved.customer_name, moved.customer_account_name, \
-                 moved.customer_service_plan, moved.profile_name, moved.storage_region_name, \
-                 moved.mapping_name, moved.status, moved.license, moved.managed_by, \
-                 moved.quota_gb, moved.custom_attribute_name, \
-                 moved.custom_attribute_value_empty)"
+    on_backend!(executor, |connection| {
+        for chunk in moves.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = QueryBuilder::new(match counting {
+                Counting::Leaving => "UPDATE user_counts SET n = user_counts.n - moved.n FROM (",
+                Counting::Arriving => "INSERT INTO user_counts ",
+            });
+            sql.push(format_args!(
+                "SELECT {USER_COUNTS_KEY}, COUNT(*) AS n FROM users WHERE id IN ("
+            ));
+            for (index, planned) in chunk.iter().enumerate() {
+                if index > 0 {
+                    sql.push(", ");
+                }
+                Engine::bind_i64(&mut sql, planned.user_id);
             }
-            Counting::Arriving => " ON CONFLICT DO UPDATE SET n = user_counts.n + excluded.n",
-        });
-        sql.build().execute(&mut *conn).await?;
-    }
+            sql.push(") GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14");
+            match counting {
+                Counting::Leaving => sql.push(
+                    ") AS moved WHERE (user_counts.customer_id, user_counts.customer_global_id, \
+                     user_counts.customer_name, user_counts.customer_account_name, \
+                     user_counts.customer_service_plan, user_counts.profile_name, \
+                     user_counts.storage_region_name, user_counts.mapping_name, \
+                     user_counts.status, user_counts.license, user_counts.managed_by, \
+                     user_counts.quota_gb, user_counts.custom_attribute_name, \
+                     user_counts.custom_attribute_value_empty) \
+                     = (moved.customer_id, \
+                     moved.customer_global_id, moved.customer_name, moved.customer_account_name, \
+                     moved.customer_service_plan, moved.profile_name, moved.storage_region_name, \
+                     moved.mapping_name, moved.status, moved.license, moved.managed_by, \
+                     moved.quota_gb, moved.custom_attribute_name, \
+                     moved.custom_attribute_value_empty)",
+                ),
+                Counting::Arriving => sql.push(format_args!(
+                    " ON CONFLICT ({USER_COUNTS_PRIMARY_KEY}) \
+                     DO UPDATE SET n = user_counts.n + excluded.n"
+                )),
+            };
+            sql.build().execute(&mut *connection).await?;
+        }
+    });
     Ok(())
 }
 
 /// One UPDATE per destination, the report's copies of the names included.
-async fn write_placements(conn: &mut SqliteConnection, moves: &[Move]) -> Result<(), sqlx::Error> {
+async fn write_placements<'a>(
+    executor: impl Into<Executor<'a>>,
+    moves: &[Move],
+) -> Result<(), sqlx::Error> {
     let mut by_destination: HashMap<(Place, &'static str, bool), Vec<i64>> = HashMap::new();
     for planned in moves {
         by_destination
@@ -1222,78 +1311,89 @@ async fn write_placements(conn: &mut SqliteConnection, moves: &[Move]) -> Result
             .or_default()
             .push(planned.user_id);
     }
-    for ((to, status, status_changes), users) in by_destination {
-        for chunk in users.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = QueryBuilder::<Sqlite>::new("UPDATE users SET profile_id = ");
-            sql.push_bind(to.0)
-                .push(", storage_region_id = ")
-                .push_bind(to.1)
-                .push(", quota_gb = ")
-                .push_bind(to.2)
-                .push(", mapping_id = ")
-                .push_bind(to.3);
-            if status_changes {
-                let license = match status {
-                    "Preserved" => "preserved",
-                    "Active" => "active",
-                    _ => "-",
-                };
-                sql.push(", status = ")
-                    .push_bind(status)
-                    .push(", license = ")
-                    .push_bind(license);
+    on_backend!(executor, |connection| {
+        for ((to, status, status_changes), users) in &by_destination {
+            for chunk in users.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = QueryBuilder::new("UPDATE users SET profile_id = ");
+                sql.push_bind(to.0)
+                    .push(", storage_region_id = ")
+                    .push_bind(to.1)
+                    .push(", quota_gb = ")
+                    .push_bind(to.2)
+                    .push(", mapping_id = ")
+                    .push_bind(to.3);
+                if *status_changes {
+                    let license = match *status {
+                        "Preserved" => "preserved",
+                        "Active" => "active",
+                        _ => "-",
+                    };
+                    sql.push(", status = ")
+                        .push_bind(*status)
+                        .push(", license = ")
+                        .push_bind(license);
+                }
+                // The report's copies of the names, given here so the trigger that would fill
+                // them in row by row has nothing to do.
+                sql.push(", profile_name = (SELECT name FROM profiles WHERE id = ")
+                    .push_bind(to.0)
+                    .push(
+                        "), storage_region_name = COALESCE((SELECT name FROM storage_regions \
+                         WHERE id = ",
+                    )
+                    .push_bind(to.1)
+                    .push("), ''), mapping_name = COALESCE((SELECT name FROM mappings WHERE id = ")
+                    .push_bind(to.3)
+                    .push(
+                        "), ''), population_stamp = (SELECT version FROM population_versions \
+                         WHERE customer_id = users.customer_id) WHERE id IN (",
+                    );
+                for (index, id) in chunk.iter().enumerate() {
+                    if index > 0 {
+                        sql.push(", ");
+                    }
+                    sql.push_bind(*id);
+                }
+                sql.push(")");
+                sql.build().execute(&mut *connection).await?;
             }
-            // The report's copies of the names, given here so the trigger that would fill
-            // them in row by row has nothing to do.
-            sql.push(", profile_name = (SELECT name FROM profiles WHERE id = ")
-                .push_bind(to.0)
-                .push("), storage_region_name = COALESCE((SELECT name FROM storage_regions WHERE id = ")
-                .push_bind(to.1)
-                .push("), ''), mapping_name = COALESCE((SELECT name FROM mappings WHERE id = ")
-                .push_bind(to.3)
-                .push("), ''), population_stamp = (SELECT version FROM population_versions \
-                       WHERE customer_id = users.customer_id) WHERE id IN (");
-            let mut list = sql.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            sql.push(")");
-            sql.build().execute(&mut *conn).await?;
         }
-    }
+    });
     Ok(())
 }
 
-async fn insert_place_events(
-    conn: &mut SqliteConnection,
+async fn insert_place_events<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
     moves: &[Move],
     token_id: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    let at = now_text();
-    for chunk in moves.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO provisioning_events (at, customer_id, token_id, action, kind, outcome, \
-             identity, source_id, target_id, changes, error, user_id) ",
-        );
-        sql.push_values(chunk, |mut row, planned| {
-            row.push_bind(&at)
-                .push_bind(customer_id)
-                .push_bind(token_id)
-                .push("'place'")
-                .push("'update'")
-                .push("'success'")
-                .push("(SELECT email FROM users WHERE id = ")
-                .push_bind_unseparated(planned.user_id)
-                .push_unseparated(")")
-                .push_bind(&planned.external_id)
-                .push_bind(&planned.scim_id)
-                .push_bind(&planned.changes)
-                .push_bind(planned.unmatched.then_some("no mapping matches"))
-                .push_bind(planned.user_id);
-        });
-        sql.build().execute(&mut *conn).await?;
-    }
+    let at = StoredTime::now();
+    on_backend!(executor, |connection| {
+        for chunk in moves.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = QueryBuilder::new(
+                "INSERT INTO provisioning_events (at, customer_id, token_id, action, kind, \
+                 outcome, identity, source_id, target_id, changes, error, user_id) ",
+            );
+            sql.push_values(chunk, |mut row, planned| {
+                row.push_bind(at)
+                    .push_bind(customer_id)
+                    .push_bind(token_id)
+                    .push("'place'")
+                    .push("'update'")
+                    .push("'success'")
+                    .push("(SELECT email FROM users WHERE id = ")
+                    .push_bind_unseparated(planned.user_id)
+                    .push_unseparated(")")
+                    .push_bind(&planned.external_id)
+                    .push_bind(&planned.scim_id)
+                    .push_bind(&planned.changes)
+                    .push_bind(planned.unmatched.then_some("no mapping matches"))
+                    .push_bind(planned.user_id);
+            });
+            sql.build().execute(&mut *connection).await?;
+        }
+    });
     Ok(())
 }
 
@@ -1305,8 +1405,9 @@ pub async fn subject_by_email(
     email: &str,
 ) -> Result<Option<(Directory, Vec<String>)>, sqlx::Error> {
     let user: Option<(i64, Json<Directory>)> = sqlx::query_as(&format!(
-        "SELECT id, {DIRECTORY} FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
-         AND scim_deleted = 0 AND email = ? COLLATE NOCASE"
+        "SELECT id, {} FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
+         AND scim_deleted = 0 AND email = ? COLLATE NOCASE",
+        directory(Dialect::Sqlite)
     ))
     .bind(customer_id)
     .bind(email)

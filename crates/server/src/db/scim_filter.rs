@@ -158,7 +158,10 @@ impl Listing {
         })
     }
 
-    /// The customer's resource whose `column` equals `value`.
+    /// The customer's resource whose `column` equals `value`. On PostgreSQL the row stays
+    /// locked until the caller's transaction ends, so a read-modify-write (a SCIM PATCH)
+    /// reads the version the one before it wrote rather than racing it (SQLite's writers
+    /// take turns from the start of their transaction).
     pub async fn find<'a, R>(
         &self,
         executor: impl Into<Executor<'a>>,
@@ -169,11 +172,16 @@ impl Listing {
     where
         R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
+        let executor = executor.into();
+        let dialect = executor.dialect();
         on_backend!(executor, |connection| {
             let mut sql = QueryBuilder::new(self.select);
             self.push_where(&mut sql, customer_id, None);
             sql.push(format!(" AND {column} = "));
             Engine::bind_text(&mut sql, value.to_owned());
+            if dialect == Dialect::Postgres {
+                sql.push(" FOR UPDATE");
+            }
             sql.build_query_as().fetch_optional(connection).await
         })
     }

@@ -7,11 +7,8 @@ use serde_json::{json, Value};
 use super::{Answer, TestApp};
 
 pub async fn customer_id(app: &TestApp, name: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM customers WHERE name = ?")
-        .bind(name)
-        .fetch_one(&app.pool)
+    app.scalar(&format!("SELECT id FROM customers WHERE name = '{name}'"))
         .await
-        .expect("customer")
 }
 
 pub async fn token_for(app: &TestApp, customer: i64, idp: &str) -> (String, i64) {

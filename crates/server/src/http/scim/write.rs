@@ -292,7 +292,7 @@ async fn place(
 ) -> Result<(), sqlx::Error> {
     if !users.is_empty() {
         db::mappings::place_users(
-            tx.sqlite()?,
+            &mut *tx,
             client.customer_id,
             Some(users),
             Some(client.token_id),

@@ -197,7 +197,7 @@ async fn apply(
         }
     }
     for (customer_id, scim_ids) in to_place {
-        db::mappings::place_users(tx, customer_id, Some(&scim_ids), None).await?;
+        db::mappings::place_users(&mut *tx, customer_id, Some(&scim_ids), None).await?;
     }
     Ok(changed)
 }
