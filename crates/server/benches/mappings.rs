@@ -51,12 +51,12 @@ async fn main() -> Result<(), Failure> {
         .enumerate()
     {
         let mut tx = pool.begin().await?;
-        db::mappings::insert(&mut tx, customer, mapping).await?;
+        db::mappings::insert(&mut *tx, customer, mapping).await?;
         tx.commit().await?;
         let _ = at;
     }
     let mut tx = pool.begin().await?;
-    let job = db::mappings::start_job(&mut tx, customer).await?;
+    let job = db::mappings::start_job(&mut *tx, customer).await?;
     tx.commit().await?;
     provisio_server::reevaluation::run(&pool.clone().into(), job).await?;
     println!(

@@ -28,7 +28,7 @@ pub fn spawn(pool: db::Pool, job_id: i64) {
 pub async fn run(pool: &db::Pool, job_id: i64) -> Result<(), sqlx::Error> {
     loop {
         let planned = {
-            let mut snapshot = pool.sqlite()?.begin().await?;
+            let mut snapshot = db::read_transaction(pool).await?;
             let planned = db::mappings::plan_job_batch(&mut snapshot, job_id, BATCH_USERS).await?;
             snapshot.commit().await?;
             planned
@@ -38,8 +38,7 @@ pub async fn run(pool: &db::Pool, job_id: i64) -> Result<(), sqlx::Error> {
         };
         let started = Instant::now();
         let mut tx = db::write_transaction(pool).await?;
-        let more =
-            db::mappings::write_job_batch(tx.sqlite()?, job_id, planned, BATCH_USERS).await?;
+        let more = db::mappings::write_job_batch(&mut tx, job_id, planned, BATCH_USERS).await?;
         tx.commit().await?;
         if !more {
             return Ok(());
@@ -53,7 +52,7 @@ pub async fn run(pool: &db::Pool, job_id: i64) -> Result<(), sqlx::Error> {
 
 /// Resumes the jobs a stopped server left running (each from the last user it evaluated).
 pub async fn resume(pool: &db::Pool) -> Result<usize, sqlx::Error> {
-    let running = db::mappings::running_jobs(pool.sqlite()?).await?;
+    let running = db::mappings::running_jobs(pool).await?;
     for &job_id in &running {
         spawn(pool.clone(), job_id);
     }

@@ -3,7 +3,8 @@
 --
 -- * Ids are identity columns; every other integer is BIGINT (Rust's i64 on both engines).
 -- * Flags are BOOLEAN (SQLite keeps 0 and 1, which read back as the same Rust bool).
--- * JSON the server reads with sqlx's Json (schedules, recipients, SCIM attributes) is JSONB.
+-- * JSON the server reads with sqlx's Json (schedules, recipients, SCIM attributes,
+--   mapping matchers) is JSONB.
 -- * Timestamps stay ISO-8601 UTC text, written by the server as on SQLite, in the "C" collation,
 --   so both engines order and compare them byte for byte alike and a copied database reads back
 --   unchanged.
@@ -47,7 +48,7 @@ CREATE TABLE mappings (
     position            BIGINT NOT NULL,
     name                TEXT NOT NULL,
     enabled             BOOLEAN NOT NULL DEFAULT TRUE,
-    matcher             TEXT NOT NULL,
+    matcher             JSONB NOT NULL,
     profile_id          BIGINT NOT NULL REFERENCES profiles(id),
     storage_region_id   BIGINT NOT NULL REFERENCES storage_regions(id),
     quota_gb            BIGINT,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use provisio_api::auth::{AdminAccount, CustomerRef, Role};
 
 use super::time::StoredTime;
-use super::{on_backend, Executor, Pool};
+use super::{on_backend, Dialect, Executor, Pool};
 
 /// An admin row with what authentication needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -108,6 +108,12 @@ pub struct AdminUpdate<'a> {
     pub display_name: &'a str,
 }
 
+/// The change of an admin, unless it would leave no active MSP admin.
+const UPDATE_ADMIN: &str = "UPDATE admins \
+    SET role = $1, customer_id = $2, disabled = $3, display_name = $4 \
+    WHERE id = $5 AND ($6 OR EXISTS (SELECT 1 FROM admins \
+      WHERE role = 'msp_admin' AND NOT disabled AND id != $5))";
+
 /// Applies `update` unless it would leave no active MSP admin: the check is part of the
 /// statement, so two admins demoting each other at once cannot both succeed. False when the
 /// change was refused for that reason.
@@ -117,20 +123,52 @@ pub async fn update<'a>(
     update: &AdminUpdate<'_>,
 ) -> Result<bool, sqlx::Error> {
     let stays_msp_admin = update.role == Role::MspAdmin && !update.disabled;
-    let done = on_backend!(executor, |connection| sqlx::query(
-        "UPDATE admins SET role = $1, customer_id = $2, disabled = $3, display_name = $4 \
-         WHERE id = $5 AND ($6 OR EXISTS (SELECT 1 FROM admins \
-           WHERE role = 'msp_admin' AND NOT disabled AND id != $5))",
-    )
-    .bind(update.role.key())
-    .bind(update.customer_id)
-    .bind(update.disabled)
-    .bind(update.display_name)
-    .bind(id)
-    .bind(stays_msp_admin)
-    .execute(connection)
-    .await?
-    .rows_affected());
+    let executor = executor.into();
+    if executor.dialect() == Dialect::Postgres {
+        // PostgreSQL checks the condition below against the rows as they were when the
+        // statement began: two admins demoting each other at once would each still see the
+        // other active. Locking the active MSP admins first makes the second wait for the
+        // first's commit and see it (the caller's transaction holds the locks). SQLite's
+        // writers already take turns.
+        return update_locking_msp_admins(executor, id, update, stays_msp_admin).await;
+    }
+    let done = on_backend!(executor, |connection| sqlx::query(UPDATE_ADMIN)
+        .bind(update.role.key())
+        .bind(update.customer_id)
+        .bind(update.disabled)
+        .bind(update.display_name)
+        .bind(id)
+        .bind(stays_msp_admin)
+        .execute(connection)
+        .await?
+        .rows_affected());
+    Ok(done == 1)
+}
+
+async fn update_locking_msp_admins(
+    executor: Executor<'_>,
+    id: i64,
+    update: &AdminUpdate<'_>,
+    stays_msp_admin: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = on_backend!(executor, |connection| {
+        sqlx::query(
+            "SELECT id FROM admins WHERE role = 'msp_admin' AND NOT disabled ORDER BY id \
+             FOR UPDATE",
+        )
+        .fetch_all(&mut *connection)
+        .await?;
+        sqlx::query(UPDATE_ADMIN)
+            .bind(update.role.key())
+            .bind(update.customer_id)
+            .bind(update.disabled)
+            .bind(update.display_name)
+            .bind(id)
+            .bind(stays_msp_admin)
+            .execute(connection)
+            .await?
+            .rows_affected()
+    });
     Ok(done == 1)
 }
 

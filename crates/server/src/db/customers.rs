@@ -3,7 +3,7 @@
 use provisio_api::auth::CustomerRef;
 use provisio_api::scim::CustomAttributeSetting;
 
-use super::{on_backend, Executor, Pool, Scope};
+use super::{on_backend, Dialect, Executor, Pool, Scope};
 
 pub async fn list(pool: &Pool, scope: Scope) -> Result<Vec<CustomerRef>, sqlx::Error> {
     let order = pool.dialect().binary("name");
@@ -109,4 +109,26 @@ pub async fn set_custom_attribute<'a>(
             .rows_affected()
     });
     Ok(changed)
+}
+
+/// Makes the caller's transaction the only one changing what belongs to the customer (its
+/// mappings and their order, its SCIM tokens) until it ends. PostgreSQL checks a condition
+/// such as "fewer than two active tokens" against the rows as they were when the statement
+/// began, so two transactions could each pass it; locking the customer's row first makes
+/// the second wait for the first and see what it wrote. SQLite's writers already take turns.
+pub async fn lock<'a>(
+    executor: impl Into<Executor<'a>>,
+    customer_id: i64,
+) -> Result<(), sqlx::Error> {
+    let executor = executor.into();
+    if executor.dialect() == Dialect::Sqlite {
+        return Ok(());
+    }
+    let _locked: Option<i64> = on_backend!(executor, |connection| sqlx::query_scalar(
+        "SELECT id FROM customers WHERE id = $1 FOR UPDATE"
+    )
+    .bind(customer_id)
+    .fetch_optional(connection)
+    .await?);
+    Ok(())
 }

@@ -13,7 +13,7 @@ use provisio_api::mapping::{
 };
 use serde_json::json;
 use sqlx::types::Json;
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::{Connection, QueryBuilder};
 
 use super::admins::now_text;
 use super::scim_users::Directory;
@@ -34,6 +34,7 @@ struct MappingRecord {
     storage_region_name: String,
     quota_gb: Option<i64>,
     users: i64,
+    #[sqlx(try_from = "StoredTime")]
     updated_at: DateTime<Utc>,
 }
 
@@ -44,17 +45,19 @@ const SELECT_MAPPINGS: &str = "SELECT m.id, m.position, m.name, m.enabled, m.mat
      JOIN storage_regions r ON r.id = m.storage_region_id";
 
 /// The customer's mappings, highest priority first.
-pub async fn list<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn list<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
 ) -> Result<Vec<Mapping>, sqlx::Error> {
-    let records: Vec<MappingRecord> = sqlx::query_as(&format!(
-        "{SELECT_MAPPINGS} WHERE m.customer_id = ? ORDER BY m.position, m.id"
-    ))
-    .bind(customer_id)
-    .fetch_all(executor)
-    .await?;
-    Ok(records.into_iter().map(into_mapping).collect())
+    on_backend!(executor, |executor| {
+        let records: Vec<MappingRecord> = sqlx::query_as(&format!(
+            "{SELECT_MAPPINGS} WHERE m.customer_id = $1 ORDER BY m.position, m.id"
+        ))
+        .bind(customer_id)
+        .fetch_all(executor)
+        .await?;
+        Ok(records.into_iter().map(into_mapping).collect())
+    })
 }
 
 fn into_mapping(r: MappingRecord) -> Mapping {
@@ -77,258 +80,287 @@ fn into_mapping(r: MappingRecord) -> Mapping {
 }
 
 /// The ids of the customer's mappings (without counting their users, as `list` does).
-pub async fn ids<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn ids<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM mappings WHERE customer_id = ?")
-        .bind(customer_id)
-        .fetch_all(executor)
-        .await
+    on_backend!(executor, |executor| {
+        sqlx::query_scalar("SELECT id FROM mappings WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_all(executor)
+            .await
+    })
 }
 
 /// Names of the customer's SCIM groups by SCIM id, for describing group mappings.
-pub async fn group_names<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn group_names<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
 ) -> Result<HashMap<String, String>, sqlx::Error> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT scim_id, display_name FROM scim_groups WHERE customer_id = ?")
-            .bind(customer_id)
-            .fetch_all(executor)
-            .await?;
-    Ok(rows.into_iter().collect())
+    on_backend!(executor, |executor| {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT scim_id, display_name FROM scim_groups WHERE customer_id = $1")
+                .bind(customer_id)
+                .fetch_all(executor)
+                .await?;
+        Ok(rows.into_iter().collect())
+    })
 }
 
 /// What the editor offers for the customer: its profiles, regions and SCIM groups (with
 /// their member counts), the attributes to match on, and its region-move threshold.
-pub async fn options(
-    conn: &mut SqliteConnection,
+pub async fn options<'a>(
+    conn: impl Into<Executor<'a>>,
     customer_id: i64,
 ) -> Result<MappingOptions, sqlx::Error> {
-    let choices = |table: &str| {
-        format!("SELECT id, name FROM {table} WHERE customer_id = ? ORDER BY name COLLATE NOCASE")
-    };
-    let profiles: Vec<(i64, String)> = sqlx::query_as(&choices("profiles"))
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let regions: Vec<(i64, String)> = sqlx::query_as(&choices("storage_regions"))
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let groups: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT g.scim_id, g.display_name,          (SELECT COUNT(*) FROM scim_group_members m WHERE m.group_id = g.id)          FROM scim_groups g WHERE g.customer_id = ? ORDER BY g.display_name COLLATE NOCASE",
-    )
-    .bind(customer_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let threshold: i64 =
-        sqlx::query_scalar("SELECT region_move_threshold FROM customers WHERE id = ?")
+    let conn = conn.into();
+    let dialect = conn.dialect();
+    on_backend!(conn, |conn| {
+        let choices = |table: &str| {
+            format!(
+                "SELECT id, name FROM {table} WHERE customer_id = $1 ORDER BY {}, id",
+                dialect.nocase("name")
+            )
+        };
+        let profiles: Vec<(i64, String)> = sqlx::query_as(&choices("profiles"))
             .bind(customer_id)
-            .fetch_one(&mut *conn)
+            .fetch_all(&mut *conn)
             .await?;
-    let custom_attribute_name: Option<String> = sqlx::query_scalar(
-        "SELECT custom_attribute_name FROM users WHERE customer_id = ? \
-         AND custom_attribute_name <> '' LIMIT 1",
-    )
-    .bind(customer_id)
-    .fetch_optional(conn)
-    .await?;
-    let choice = |(id, name): (i64, String)| Choice { id, name };
-    Ok(MappingOptions {
-        profiles: profiles.into_iter().map(choice).collect(),
-        storage_regions: regions.into_iter().map(choice).collect(),
-        groups: groups
-            .into_iter()
-            .map(|(id, name, members)| GroupChoice {
-                id,
-                name,
-                members: u64::try_from(members).unwrap_or(0),
-            })
-            .collect(),
-        attributes: MATCHABLE_ATTRIBUTES
-            .iter()
-            .map(|a| (*a).to_owned())
-            .collect(),
-        custom_attribute_name,
-        region_move_threshold: u32::try_from(threshold).unwrap_or(u32::MAX),
+        let regions: Vec<(i64, String)> = sqlx::query_as(&choices("storage_regions"))
+            .bind(customer_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let groups: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+            "SELECT g.scim_id, g.display_name, \
+             (SELECT COUNT(*) FROM scim_group_members m WHERE m.group_id = g.id) \
+             FROM scim_groups g WHERE g.customer_id = $1 ORDER BY {}, g.id",
+            dialect.nocase("g.display_name")
+        ))
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let threshold: i64 =
+            sqlx::query_scalar("SELECT region_move_threshold FROM customers WHERE id = $1")
+                .bind(customer_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        let custom_attribute_name: Option<String> = sqlx::query_scalar(
+            "SELECT custom_attribute_name FROM users WHERE customer_id = $1 \
+             AND custom_attribute_name <> '' LIMIT 1",
+        )
+        .bind(customer_id)
+        .fetch_optional(conn)
+        .await?;
+        let choice = |(id, name): (i64, String)| Choice { id, name };
+        Ok(MappingOptions {
+            profiles: profiles.into_iter().map(choice).collect(),
+            storage_regions: regions.into_iter().map(choice).collect(),
+            groups: groups
+                .into_iter()
+                .map(|(id, name, members)| GroupChoice {
+                    id,
+                    name,
+                    members: u64::try_from(members).unwrap_or(0),
+                })
+                .collect(),
+            attributes: MATCHABLE_ATTRIBUTES
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
+            custom_attribute_name,
+            region_move_threshold: u32::try_from(threshold).unwrap_or(u32::MAX),
+        })
     })
 }
 
 /// Sets the customer's region-move threshold.
-pub async fn set_region_move_threshold<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn set_region_move_threshold<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
     threshold: u32,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE customers SET region_move_threshold = ? WHERE id = ?")
-        .bind(threshold)
-        .bind(customer_id)
-        .execute(executor)
-        .await?;
-    Ok(())
+    on_backend!(executor, |executor| {
+        sqlx::query("UPDATE customers SET region_move_threshold = $1 WHERE id = $2")
+            .bind(i64::from(threshold))
+            .bind(customer_id)
+            .execute(executor)
+            .await?;
+        Ok(())
+    })
 }
 
 /// What of a request is not the customer's: the first unknown profile, region or group.
-pub async fn foreign_reference(
-    conn: &mut SqliteConnection,
+pub async fn foreign_reference<'a>(
+    conn: impl Into<Executor<'a>>,
     customer_id: i64,
     request: &SaveMappingRequest,
 ) -> Result<Option<&'static str>, sqlx::Error> {
-    let ids = [
-        (
-            "profile_id",
-            "SELECT COUNT(*) FROM profiles WHERE id = ? AND customer_id = ?",
-            request.profile_id,
-        ),
-        (
-            "storage_region_id",
-            "SELECT COUNT(*) FROM storage_regions WHERE id = ? AND customer_id = ?",
-            request.storage_region_id,
-        ),
-    ];
-    for (parameter, sql, id) in ids {
-        let found: i64 = sqlx::query_scalar(sql)
-            .bind(id)
-            .bind(customer_id)
-            .fetch_one(&mut *conn)
-            .await?;
-        if found == 0 {
-            return Ok(Some(parameter));
+    on_backend!(conn, |conn| {
+        let ids = [
+            (
+                "profile_id",
+                "SELECT COUNT(*) FROM profiles WHERE id = $1 AND customer_id = $2",
+                request.profile_id,
+            ),
+            (
+                "storage_region_id",
+                "SELECT COUNT(*) FROM storage_regions WHERE id = $1 AND customer_id = $2",
+                request.storage_region_id,
+            ),
+        ];
+        for (parameter, sql, id) in ids {
+            let found: i64 = sqlx::query_scalar(sql)
+                .bind(id)
+                .bind(customer_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            if found == 0 {
+                return Ok(Some(parameter));
+            }
         }
-    }
-    if let Matcher::Groups { groups } = &request.matcher {
-        // One query for all of them: how many distinct ids name a group of the customer.
-        let mut sql = QueryBuilder::<Sqlite>::new(
-            "SELECT COUNT(DISTINCT scim_id) FROM scim_groups WHERE customer_id = ",
-        );
-        sql.push_bind(customer_id);
-        sql.push(" AND scim_id IN (");
-        let mut list = sql.separated(", ");
-        for group in groups {
-            list.push_bind(group.clone());
+        if let Matcher::Groups { groups } = &request.matcher {
+            // One query for all of them: how many distinct ids name a group of the customer.
+            let mut sql = QueryBuilder::new(
+                "SELECT COUNT(DISTINCT scim_id) FROM scim_groups WHERE customer_id = ",
+            );
+            sql.push_bind(customer_id);
+            sql.push(" AND scim_id IN (");
+            let mut list = sql.separated(", ");
+            for group in groups {
+                list.push_bind(group.clone());
+            }
+            sql.push(")");
+            let found: i64 = sql.build_query_scalar().fetch_one(&mut *conn).await?;
+            let distinct: std::collections::HashSet<&String> = groups.iter().collect();
+            if usize::try_from(found).unwrap_or(0) != distinct.len() {
+                return Ok(Some("matcher"));
+            }
         }
-        sql.push(")");
-        let found: i64 = sql.build_query_scalar().fetch_one(&mut *conn).await?;
-        let distinct: std::collections::HashSet<&String> = groups.iter().collect();
-        if usize::try_from(found).unwrap_or(0) != distinct.len() {
-            return Ok(Some("matcher"));
-        }
-    }
-    Ok(None)
+        Ok(None)
+    })
 }
 
 /// Adds a mapping at the lowest priority; its id.
-pub async fn insert(
-    conn: &mut SqliteConnection,
+pub async fn insert<'a>(
+    conn: impl Into<Executor<'a>>,
     customer_id: i64,
     request: &SaveMappingRequest,
 ) -> Result<i64, sqlx::Error> {
-    let now = now_text();
-    sqlx::query_scalar(
-        "INSERT INTO mappings (customer_id, position, name, enabled, matcher, profile_id, \
-         storage_region_id, quota_gb, created_at, updated_at) \
-         VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM mappings WHERE customer_id = ?), \
-                 ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(customer_id)
-    .bind(customer_id)
-    .bind(&request.name)
-    .bind(request.enabled)
-    .bind(Json(&request.matcher))
-    .bind(request.profile_id)
-    .bind(request.storage_region_id)
-    .bind(request.quota_gb)
-    .bind(&now)
-    .bind(&now)
-    .fetch_one(conn)
-    .await
+    on_backend!(conn, |conn| {
+        let now = now_text();
+        sqlx::query_scalar(
+            "INSERT INTO mappings (customer_id, position, name, enabled, matcher, profile_id, \
+             storage_region_id, quota_gb, created_at, updated_at) \
+             VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM mappings WHERE customer_id = $2), \
+                     $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(customer_id)
+        .bind(customer_id)
+        .bind(&request.name)
+        .bind(request.enabled)
+        .bind(Json(&request.matcher))
+        .bind(request.profile_id)
+        .bind(request.storage_region_id)
+        .bind(request.quota_gb.map(i64::from))
+        .bind(&now)
+        .bind(&now)
+        .fetch_one(conn)
+        .await
+    })
 }
 
 /// Replaces a mapping of the customer; false when it has no such mapping.
-pub async fn update(
-    conn: &mut SqliteConnection,
+pub async fn update<'a>(
+    conn: impl Into<Executor<'a>>,
     customer_id: i64,
     id: i64,
     request: &SaveMappingRequest,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE mappings SET name = ?, enabled = ?, matcher = ?, profile_id = ?, \
-         storage_region_id = ?, quota_gb = ?, updated_at = ? WHERE id = ? AND customer_id = ?",
-    )
-    .bind(&request.name)
-    .bind(request.enabled)
-    .bind(Json(&request.matcher))
-    .bind(request.profile_id)
-    .bind(request.storage_region_id)
-    .bind(request.quota_gb)
-    .bind(now_text())
-    .bind(id)
-    .bind(customer_id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    on_backend!(conn, |conn| {
+        let done = sqlx::query(
+            "UPDATE mappings SET name = $1, enabled = $2, matcher = $3, profile_id = $4, \
+             storage_region_id = $5, quota_gb = $6, updated_at = $7 WHERE id = $8 AND customer_id = $9",
+        )
+        .bind(&request.name)
+        .bind(request.enabled)
+        .bind(Json(&request.matcher))
+        .bind(request.profile_id)
+        .bind(request.storage_region_id)
+        .bind(request.quota_gb.map(i64::from))
+        .bind(now_text())
+        .bind(id)
+        .bind(customer_id)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    })
 }
 
 /// Deletes a mapping of the customer and closes the gap in the order; false when it has no
 /// such mapping. Its users are re-placed by the caller.
-pub async fn delete(
-    conn: &mut SqliteConnection,
+pub async fn delete<'a>(
+    conn: impl Into<Executor<'a>>,
     customer_id: i64,
     id: i64,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query("UPDATE users SET mapping_id = NULL WHERE mapping_id = ? AND customer_id = ?")
+    on_backend!(conn, |conn| {
+        sqlx::query(
+            "UPDATE users SET mapping_id = NULL WHERE mapping_id = $1 AND customer_id = $2",
+        )
         .bind(id)
         .bind(customer_id)
         .execute(&mut *conn)
         .await?;
-    let position: Option<i64> = sqlx::query_scalar(
-        "DELETE FROM mappings WHERE id = ? AND customer_id = ? RETURNING position",
-    )
-    .bind(id)
-    .bind(customer_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(position) = position else {
-        return Ok(false);
-    };
-    sqlx::query(
-        "UPDATE mappings SET position = position - 1 WHERE customer_id = ? AND position > ?",
-    )
-    .bind(customer_id)
-    .bind(position)
-    .execute(conn)
-    .await?;
-    Ok(true)
+        let position: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM mappings WHERE id = $1 AND customer_id = $2 RETURNING position",
+        )
+        .bind(id)
+        .bind(customer_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(position) = position else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE mappings SET position = position - 1 WHERE customer_id = $1 AND position > $2",
+        )
+        .bind(customer_id)
+        .bind(position)
+        .execute(conn)
+        .await?;
+        Ok(true)
+    })
 }
 
 /// Sets the whole order; false (and nothing written) unless `ids` names exactly the
 /// customer's mappings, each once.
-pub async fn set_order(
-    conn: &mut SqliteConnection,
+pub async fn set_order<'a>(
+    conn: impl Into<Executor<'a>>,
     customer_id: i64,
     ids: &[i64],
 ) -> Result<bool, sqlx::Error> {
-    let mut current: Vec<i64> = sqlx::query_scalar("SELECT id FROM mappings WHERE customer_id = ?")
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut wanted = ids.to_vec();
-    current.sort_unstable();
-    wanted.sort_unstable();
-    if current != wanted {
-        return Ok(false);
-    }
-    for (position, id) in ids.iter().enumerate() {
-        sqlx::query("UPDATE mappings SET position = ?, updated_at = ? WHERE id = ?")
-            .bind(i64::try_from(position).unwrap_or(i64::MAX) + 1)
-            .bind(now_text())
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(true)
+    on_backend!(conn, |conn| {
+        let mut current: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM mappings WHERE customer_id = $1")
+                .bind(customer_id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut wanted = ids.to_vec();
+        current.sort_unstable();
+        wanted.sort_unstable();
+        if current != wanted {
+            return Ok(false);
+        }
+        for (position, id) in ids.iter().enumerate() {
+            sqlx::query("UPDATE mappings SET position = $1, updated_at = $2 WHERE id = $3")
+                .bind(i64::try_from(position).unwrap_or(i64::MAX) + 1)
+                .bind(now_text())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(true)
+    })
 }
 
 /// A mapping as placement reads it.
@@ -592,50 +624,55 @@ impl Population {
     /// user's place among the live ones too). None when so many changed that reading everyone
     /// is as cheap, or when a live user left without a stamp since (a row deleted or moved to
     /// another customer: `population_versions.departed`).
-    async fn refreshed(
+    async fn refreshed<'a>(
         &self,
-        snapshot: &mut SqliteConnection,
+        snapshot: impl Into<Executor<'a>>,
         customer_id: i64,
         since: i64,
     ) -> Result<Option<Population>, sqlx::Error> {
-        let departed: i64 = sqlx::query_scalar(
-            "SELECT COALESCE((SELECT departed FROM population_versions WHERE customer_id = ?), 0)",
+        let snapshot = snapshot.into();
+        let stamped_ids = json_rows(snapshot.dialect(), "id");
+        on_backend!(snapshot, |snapshot| {
+            let departed: i64 = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT departed FROM population_versions WHERE customer_id = $1), 0)",
         )
         .bind(customer_id)
         .fetch_one(&mut *snapshot)
         .await?;
-        if departed > since {
-            return Ok(None);
-        }
-        let stamped: String = sqlx::query_scalar(
-            "SELECT json_group_array(id) FROM users \
-             WHERE customer_id = ? AND population_stamp > ? AND scim_id IS NOT NULL",
-        )
-        .bind(customer_id)
-        .bind(since)
-        .fetch_one(&mut *snapshot)
-        .await?;
-        let stamped: HashSet<i64> = from_json::<Vec<i64>>(&stamped)?.into_iter().collect();
-        if stamped.len() > (self.users.len() / 4).max(REFRESHED_USERS) {
-            return Ok(None);
-        }
-        let changed = Population::of(snapshot, customer_id, Selection::ChangedSince(since)).await?;
-        let mut users: Vec<Arc<PlacedUser>> = self
-            .users
-            .iter()
-            .filter(|u| !stamped.contains(&u.id))
-            .cloned()
-            .chain(changed.users)
-            .collect();
-        users.sort_unstable_by_key(|u| u.id);
-        let mut groups: HashMap<i64, Arc<[String]>> = self
-            .groups
-            .iter()
-            .filter(|(id, _)| !stamped.contains(id))
-            .map(|(id, groups)| (*id, Arc::clone(groups)))
-            .collect();
-        groups.extend(changed.groups);
-        Ok(Some(Population { users, groups }))
+            if departed > since {
+                return Ok(None);
+            }
+            let stamped: String = sqlx::query_scalar(&format!(
+                "SELECT {stamped_ids} FROM users \
+             WHERE customer_id = $1 AND population_stamp > $2 AND scim_id IS NOT NULL"
+            ))
+            .bind(customer_id)
+            .bind(since)
+            .fetch_one(&mut *snapshot)
+            .await?;
+            let stamped: HashSet<i64> = from_json::<Vec<i64>>(&stamped)?.into_iter().collect();
+            if stamped.len() > (self.users.len() / 4).max(REFRESHED_USERS) {
+                return Ok(None);
+            }
+            let changed =
+                Population::of(&mut *snapshot, customer_id, Selection::ChangedSince(since)).await?;
+            let mut users: Vec<Arc<PlacedUser>> = self
+                .users
+                .iter()
+                .filter(|u| !stamped.contains(&u.id))
+                .cloned()
+                .chain(changed.users)
+                .collect();
+            users.sort_unstable_by_key(|u| u.id);
+            let mut groups: HashMap<i64, Arc<[String]>> = self
+                .groups
+                .iter()
+                .filter(|(id, _)| !stamped.contains(id))
+                .map(|(id, groups)| (*id, Arc::clone(groups)))
+                .collect();
+            groups.extend(changed.groups);
+            Ok(Some(Population { users, groups }))
+        })
     }
 
     fn subject<'p>(&'p self, user: &'p PlacedUser) -> Subject<'p> {
@@ -718,25 +755,30 @@ pub async fn place_users<'a>(
 
 /// Starts a re-evaluation of the customer's users by its mappings as they now are, in the
 /// caller's transaction (the one changing the mappings), superseding one still running; its id.
-pub async fn start_job(conn: &mut SqliteConnection, customer_id: i64) -> Result<i64, sqlx::Error> {
-    let now = now_text();
-    sqlx::query(
-        "UPDATE mapping_jobs SET state = 'superseded', finished_at = ? \
-         WHERE customer_id = ? AND state = 'running'",
-    )
-    .bind(&now)
-    .bind(customer_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query_scalar(&format!(
-        "INSERT INTO mapping_jobs (customer_id, state, total, started_at) \
-         VALUES (?, 'running', (SELECT COUNT(*) FROM ({SELECT_PLACED_IDS}?)), ?) RETURNING id"
-    ))
-    .bind(customer_id)
-    .bind(customer_id)
-    .bind(&now)
-    .fetch_one(conn)
-    .await
+pub async fn start_job<'a>(
+    conn: impl Into<Executor<'a>>,
+    customer_id: i64,
+) -> Result<i64, sqlx::Error> {
+    on_backend!(conn, |conn| {
+        let now = now_text();
+        sqlx::query(
+            "UPDATE mapping_jobs SET state = 'superseded', finished_at = $1 \
+             WHERE customer_id = $2 AND state = 'running'",
+        )
+        .bind(&now)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query_scalar(&format!(
+            "INSERT INTO mapping_jobs (customer_id, state, total, started_at) \
+             VALUES ($1, 'running', (SELECT COUNT(*) FROM ({SELECT_PLACED_IDS}$2)), $3) RETURNING id"
+        ))
+        .bind(customer_id)
+        .bind(customer_id)
+        .bind(&now)
+        .fetch_one(conn)
+        .await
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -746,46 +788,51 @@ struct JobRecord {
     total: i64,
     done: i64,
     changed: i64,
+    #[sqlx(try_from = "StoredTime")]
     started_at: DateTime<Utc>,
-    finished_at: Option<DateTime<Utc>>,
+    finished_at: Option<StoredTime>,
 }
 
 /// A re-evaluation job of the customer.
-pub async fn job<'c>(
-    executor: impl SqliteExecutor<'c>,
+pub async fn job<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
     id: i64,
 ) -> Result<Option<MappingJob>, sqlx::Error> {
-    let record: Option<JobRecord> = sqlx::query_as(
-        "SELECT id, state, total, done, changed, started_at, finished_at FROM mapping_jobs \
-         WHERE id = ? AND customer_id = ?",
-    )
-    .bind(id)
-    .bind(customer_id)
-    .fetch_optional(executor)
-    .await?;
-    let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    Ok(record.map(|r| MappingJob {
-        id: r.id,
-        state: match r.state.as_str() {
-            "running" => JobState::Running,
-            "superseded" => JobState::Superseded,
-            _ => JobState::Done,
-        },
-        // Users SCIM adds while the job runs are evaluated too.
-        total: count(r.total.max(r.done)),
-        done: count(r.done),
-        changed: count(r.changed),
-        started_at: r.started_at,
-        finished_at: r.finished_at,
-    }))
+    on_backend!(executor, |executor| {
+        let record: Option<JobRecord> = sqlx::query_as(
+            "SELECT id, state, total, done, changed, started_at, finished_at FROM mapping_jobs \
+             WHERE id = $1 AND customer_id = $2",
+        )
+        .bind(id)
+        .bind(customer_id)
+        .fetch_optional(executor)
+        .await?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(record.map(|r| MappingJob {
+            id: r.id,
+            state: match r.state.as_str() {
+                "running" => JobState::Running,
+                "superseded" => JobState::Superseded,
+                _ => JobState::Done,
+            },
+            // Users SCIM adds while the job runs are evaluated too.
+            total: count(r.total.max(r.done)),
+            done: count(r.done),
+            changed: count(r.changed),
+            started_at: r.started_at,
+            finished_at: r.finished_at.map(DateTime::from),
+        }))
+    })
 }
 
 /// Jobs a stopped server left running, to resume.
-pub async fn running_jobs<'c>(executor: impl SqliteExecutor<'c>) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM mapping_jobs WHERE state = 'running' ORDER BY id")
-        .fetch_all(executor)
-        .await
+pub async fn running_jobs(pool: &Pool) -> Result<Vec<i64>, sqlx::Error> {
+    on_backend!(pool, |connection| sqlx::query_scalar(
+        "SELECT id FROM mapping_jobs WHERE state = 'running' ORDER BY id"
+    )
+    .fetch_all(connection)
+    .await)
 }
 
 /// What a job's batch is decided on: the job's position and the customer's users and mappings
@@ -801,20 +848,22 @@ struct JobFrame {
     mappings_stamp: String,
 }
 
-async fn job_frame(
-    conn: &mut SqliteConnection,
+async fn job_frame<'a>(
+    conn: impl Into<Executor<'a>>,
     job_id: i64,
 ) -> Result<Option<JobFrame>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT j.customer_id, j.last_user_id, COALESCE(v.version, 0) AS population_version, \
-         (SELECT COUNT(*) || '|' || COALESCE(MAX(m.updated_at), '') FROM mappings m \
-          WHERE m.customer_id = j.customer_id) AS mappings_stamp \
-         FROM mapping_jobs j LEFT JOIN population_versions v ON v.customer_id = j.customer_id \
-         WHERE j.id = ? AND j.state = 'running'",
-    )
-    .bind(job_id)
-    .fetch_optional(conn)
-    .await
+    on_backend!(conn, |conn| {
+        sqlx::query_as(
+            "SELECT j.customer_id, j.last_user_id, COALESCE(v.version, 0) AS population_version, \
+             (SELECT COUNT(*) || '|' || COALESCE(MAX(m.updated_at), '') FROM mappings m \
+              WHERE m.customer_id = j.customer_id) AS mappings_stamp \
+             FROM mapping_jobs j LEFT JOIN population_versions v ON v.customer_id = j.customer_id \
+             WHERE j.id = $1 AND j.state = 'running'",
+        )
+        .bind(job_id)
+        .fetch_optional(conn)
+        .await
+    })
 }
 
 /// A job's next batch, decided from one snapshot: the users it evaluated and the moves.
@@ -828,83 +877,87 @@ pub struct JobBatch {
 
 /// Decides the job's next `batch` users by the customer's mappings, reading in `snapshot` (a
 /// read transaction, outside the writers' turn); None when the job is no longer running.
-pub async fn plan_job_batch(
-    snapshot: &mut SqliteConnection,
+pub async fn plan_job_batch<'a>(
+    snapshot: impl Into<Executor<'a>>,
     job_id: i64,
     batch: i64,
 ) -> Result<Option<JobBatch>, sqlx::Error> {
-    let Some(frame) = job_frame(snapshot, job_id).await? else {
-        return Ok(None);
-    };
-    let selection = Selection::After {
-        id: frame.last_user_id,
-        limit: batch,
-    };
-    let population = Population::of(&mut *snapshot, frame.customer_id, selection).await?;
-    let rules = rules(&mut *snapshot, frame.customer_id).await?;
-    // A customer without mappings keeps every placement as it is.
-    let moves: Vec<Move> = if rules.is_empty() {
-        Vec::new()
-    } else {
-        population
-            .users
-            .iter()
-            .filter_map(|user| plan(user, population.decide(&rules, user)))
-            .collect()
-    };
-    Ok(Some(JobBatch {
-        frame,
-        last_user: population.users.last().map(|u| u.id),
-        evaluated: i64::try_from(population.users.len()).unwrap_or(i64::MAX),
-        moves,
-    }))
+    on_backend!(snapshot, |snapshot| {
+        let Some(frame) = job_frame(&mut *snapshot, job_id).await? else {
+            return Ok(None);
+        };
+        let selection = Selection::After {
+            id: frame.last_user_id,
+            limit: batch,
+        };
+        let population = Population::of(&mut *snapshot, frame.customer_id, selection).await?;
+        let rules = rules(&mut *snapshot, frame.customer_id).await?;
+        // A customer without mappings keeps every placement as it is.
+        let moves: Vec<Move> = if rules.is_empty() {
+            Vec::new()
+        } else {
+            population
+                .users
+                .iter()
+                .filter_map(|user| plan(user, population.decide(&rules, user)))
+                .collect()
+        };
+        Ok(Some(JobBatch {
+            frame,
+            last_user: population.users.last().map(|u| u.id),
+            evaluated: i64::try_from(population.users.len()).unwrap_or(i64::MAX),
+            moves,
+        }))
+    })
 }
 
 /// Writes a batch `plan_job_batch` decided and records the progress, in the caller's write
 /// transaction, if nothing it was decided on has changed since; otherwise decides it again
 /// here, so a SCIM change committed meanwhile is what it evaluates, never overwritten by a
 /// stale reading. False when the job has nothing left (or was superseded).
-pub async fn write_job_batch(
-    conn: &mut SqliteConnection,
+pub async fn write_job_batch<'a>(
+    conn: impl Into<Executor<'a>>,
     job_id: i64,
     planned: JobBatch,
     batch: i64,
 ) -> Result<bool, sqlx::Error> {
-    let current = job_frame(conn, job_id).await?;
-    let batch_now = match current {
-        None => return Ok(false),
-        Some(frame) if frame == planned.frame => planned,
-        Some(_) => match plan_job_batch(conn, job_id, batch).await? {
-            Some(again) => again,
+    on_backend!(conn, |conn| {
+        let current = job_frame(&mut *conn, job_id).await?;
+        let batch_now = match current {
             None => return Ok(false),
-        },
-    };
-    let Some(last) = batch_now.last_user else {
-        sqlx::query("UPDATE mapping_jobs SET state = 'done', finished_at = ? WHERE id = ?")
-            .bind(now_text())
-            .bind(job_id)
-            .execute(conn)
-            .await?;
-        return Ok(false);
-    };
-    write_moves(
-        &mut *conn,
-        batch_now.frame.customer_id,
-        &batch_now.moves,
-        None,
-    )
-    .await?;
-    sqlx::query(
-        "UPDATE mapping_jobs SET done = done + ?, changed = changed + ?, last_user_id = ? \
-         WHERE id = ?",
-    )
-    .bind(batch_now.evaluated)
-    .bind(i64::try_from(batch_now.moves.len()).unwrap_or(i64::MAX))
-    .bind(last)
-    .bind(job_id)
-    .execute(conn)
-    .await?;
-    Ok(true)
+            Some(frame) if frame == planned.frame => planned,
+            Some(_) => match plan_job_batch(&mut *conn, job_id, batch).await? {
+                Some(again) => again,
+                None => return Ok(false),
+            },
+        };
+        let Some(last) = batch_now.last_user else {
+            sqlx::query("UPDATE mapping_jobs SET state = 'done', finished_at = $1 WHERE id = $2")
+                .bind(now_text())
+                .bind(job_id)
+                .execute(conn)
+                .await?;
+            return Ok(false);
+        };
+        write_moves(
+            &mut *conn,
+            batch_now.frame.customer_id,
+            &batch_now.moves,
+            None,
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE mapping_jobs SET done = done + $1, changed = changed + $2, last_user_id = $3 \
+             WHERE id = $4",
+        )
+        .bind(batch_now.evaluated)
+        .bind(i64::try_from(batch_now.moves.len()).unwrap_or(i64::MAX))
+        .bind(last)
+        .bind(job_id)
+        .execute(conn)
+        .await?;
+        Ok(true)
+    })
 }
 
 /// Customers' SCIM users decoded as the mappings see them, for the editor's previews: an admin
@@ -943,45 +996,46 @@ impl PopulationCache {
     /// Decodes the customer's users ahead of the editor's first preview, unless they are
     /// decoded already.
     pub async fn warm(&self, pool: &Pool, customer_id: i64) -> Result<(), sqlx::Error> {
-        let pool = pool.sqlite()?;
-        let mut conn = pool.acquire().await?;
-        let mut snapshot = conn.begin().await?;
+        let mut snapshot = super::read_transaction(pool).await?;
         self.population(&mut snapshot, customer_id).await?;
         snapshot.commit().await
     }
 
     /// The customer's users as of `snapshot` (a transaction, so the version read is the
     /// version of the users read), decoded now unless they were already.
-    async fn population(
+    async fn population<'a>(
         &self,
-        snapshot: &mut SqliteConnection,
+        snapshot: impl Into<Executor<'a>>,
         customer_id: i64,
     ) -> Result<Arc<Population>, sqlx::Error> {
-        let version: i64 = sqlx::query_scalar(
-            "SELECT COALESCE((SELECT version FROM population_versions WHERE customer_id = ?), 0)",
-        )
-        .bind(customer_id)
-        .fetch_one(&mut *snapshot)
-        .await?;
-        if let Some(population) = self.get(customer_id, version) {
-            return Ok(population);
-        }
-        let _turn = self.decoding.lock().await;
-        if let Some(population) = self.get(customer_id, version) {
-            return Ok(population);
-        }
-        let refreshed = match self.latest(customer_id) {
-            Some((since, cached)) if since < version => {
-                cached.refreshed(snapshot, customer_id, since).await?
+        on_backend!(snapshot, |snapshot| {
+            let version: i64 = sqlx::query_scalar(
+                "SELECT COALESCE((SELECT version FROM population_versions \
+                 WHERE customer_id = $1), 0)",
+            )
+            .bind(customer_id)
+            .fetch_one(&mut *snapshot)
+            .await?;
+            if let Some(population) = self.get(customer_id, version) {
+                return Ok(population);
             }
-            _ => None,
-        };
-        let population = Arc::new(match refreshed {
-            Some(population) => population,
-            None => Population::of(snapshot, customer_id, Selection::Whole).await?,
-        });
-        self.put(customer_id, version, Arc::clone(&population));
-        Ok(population)
+            let _turn = self.decoding.lock().await;
+            if let Some(population) = self.get(customer_id, version) {
+                return Ok(population);
+            }
+            let refreshed = match self.latest(customer_id) {
+                Some((since, cached)) if since < version => {
+                    cached.refreshed(&mut *snapshot, customer_id, since).await?
+                }
+                _ => None,
+            };
+            let population = Arc::new(match refreshed {
+                Some(population) => population,
+                None => Population::of(&mut *snapshot, customer_id, Selection::Whole).await?,
+            });
+            self.put(customer_id, version, Arc::clone(&population));
+            Ok(population)
+        })
     }
 
     /// The customer's users as last decoded, whatever their version.
@@ -1009,81 +1063,83 @@ impl PopulationCache {
 
 /// What placing the customer's users by `proposed` (highest priority first; an existing
 /// mapping's id with its edits, or None for a new one) would change, without writing.
-pub async fn preview(
-    conn: &mut SqliteConnection,
+pub async fn preview<'a>(
+    conn: impl Into<Executor<'a>>,
     cache: &PopulationCache,
     customer_id: i64,
     proposed: &[(Option<i64>, SaveMappingRequest)],
 ) -> Result<MappingPreview, sqlx::Error> {
-    let rules = proposed_rules(proposed);
-    let mut snapshot = conn.begin().await?;
-    let names: HashMap<i64, String> =
-        sqlx::query_as("SELECT id, name FROM mappings WHERE customer_id = ?")
-            .bind(customer_id)
-            .fetch_all(&mut *snapshot)
-            .await?
-            .into_iter()
-            .collect();
-    let population = cache.population(&mut snapshot, customer_id).await?;
-    let mut preview = MappingPreview {
-        users: population.users.len() as u64,
-        placed: vec![0; rules.len()],
-        matched: vec![0; rules.len()],
-        pending: 0,
-        profile_changes: 0,
-        region_changes: 0,
-        quota_changes: 0,
-        changes: Vec::new(),
-        changed: 0,
-    };
-    let mut sample: Vec<(i64, PreviewChange)> = Vec::new();
-    for user in &population.users {
-        let subject = population.subject(user);
-        // One pass over the rules: what each matches, and the first enabled one that does
-        // (what `placement::place` picks).
-        let mut chosen_at = None;
-        for (at, rule) in rules.iter().enumerate() {
-            let hit = placement::matches(&rule.rule, subject);
-            preview.matched[at] += u64::from(hit);
-            if hit && rule.rule.enabled && chosen_at.is_none() {
-                chosen_at = Some(at);
+    on_backend!(conn, |conn| {
+        let rules = proposed_rules(proposed);
+        let mut snapshot = conn.begin().await?;
+        let names: HashMap<i64, String> =
+            sqlx::query_as("SELECT id, name FROM mappings WHERE customer_id = $1")
+                .bind(customer_id)
+                .fetch_all(&mut *snapshot)
+                .await?
+                .into_iter()
+                .collect();
+        let population = cache.population(&mut *snapshot, customer_id).await?;
+        let mut preview = MappingPreview {
+            users: population.users.len() as u64,
+            placed: vec![0; rules.len()],
+            matched: vec![0; rules.len()],
+            pending: 0,
+            profile_changes: 0,
+            region_changes: 0,
+            quota_changes: 0,
+            changes: Vec::new(),
+            changed: 0,
+        };
+        let mut sample: Vec<(i64, PreviewChange)> = Vec::new();
+        for user in &population.users {
+            let subject = population.subject(user);
+            // One pass over the rules: what each matches, and the first enabled one that does
+            // (what `placement::place` picks).
+            let mut chosen_at = None;
+            for (at, rule) in rules.iter().enumerate() {
+                let hit = placement::matches(&rule.rule, subject);
+                preview.matched[at] += u64::from(hit);
+                if hit && rule.rule.enabled && chosen_at.is_none() {
+                    chosen_at = Some(at);
+                }
+            }
+            let chosen = chosen_at.map(|at| &rules[at]);
+            // No mappings at all: users stay where they are, as saving would leave them.
+            let (after, status) = if rules.is_empty() {
+                (current(user), user.status.as_str())
+            } else {
+                target(user, chosen)
+            };
+            match chosen_at {
+                Some(at) => preview.placed[at] += 1,
+                None if status == "Pending" => preview.pending += 1,
+                None => {}
+            }
+            let before = current(user);
+            if before == after && status == user.status {
+                continue;
+            }
+            preview.changed += 1;
+            preview.profile_changes += u64::from(before.0 != after.0);
+            preview.region_changes += u64::from(before.1 != after.1);
+            preview.quota_changes += u64::from(before.2 != after.2);
+            if sample.len() < 100 {
+                sample.push((
+                    user.id,
+                    PreviewChange {
+                        email: String::new(),
+                        mapping_before: user.mapping_id.and_then(|id| names.get(&id).cloned()),
+                        mapping_after: chosen.map(|c| c.rule.name.clone()),
+                        region_changes: before.1 != after.1,
+                    },
+                ));
             }
         }
-        let chosen = chosen_at.map(|at| &rules[at]);
-        // No mappings at all: users stay where they are, as saving would leave them.
-        let (after, status) = if rules.is_empty() {
-            (current(user), user.status.as_str())
-        } else {
-            target(user, chosen)
-        };
-        match chosen_at {
-            Some(at) => preview.placed[at] += 1,
-            None if status == "Pending" => preview.pending += 1,
-            None => {}
-        }
-        let before = current(user);
-        if before == after && status == user.status {
-            continue;
-        }
-        preview.changed += 1;
-        preview.profile_changes += u64::from(before.0 != after.0);
-        preview.region_changes += u64::from(before.1 != after.1);
-        preview.quota_changes += u64::from(before.2 != after.2);
-        if sample.len() < 100 {
-            sample.push((
-                user.id,
-                PreviewChange {
-                    email: String::new(),
-                    mapping_before: user.mapping_id.and_then(|id| names.get(&id).cloned()),
-                    mapping_after: chosen.map(|c| c.rule.name.clone()),
-                    region_changes: before.1 != after.1,
-                },
-            ));
-        }
-    }
-    preview.changes = with_emails(&mut snapshot, sample).await?;
-    snapshot.commit().await?;
-    Ok(preview)
+        preview.changes = with_emails(&mut *snapshot, sample).await?;
+        snapshot.commit().await?;
+        Ok(preview)
+    })
 }
 
 /// The rules a preview evaluates, in order; new mappings get ids no stored mapping has.
@@ -1107,32 +1163,34 @@ fn proposed_rules(proposed: &[(Option<i64>, SaveMappingRequest)]) -> Vec<Placing
 
 /// The sample's changes with their users' emails, read for the few users it names rather than
 /// for everyone.
-async fn with_emails(
-    conn: &mut SqliteConnection,
+async fn with_emails<'a>(
+    conn: impl Into<Executor<'a>>,
     sample: Vec<(i64, PreviewChange)>,
 ) -> Result<Vec<PreviewChange>, sqlx::Error> {
-    if sample.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = QueryBuilder::<Sqlite>::new("SELECT id, email FROM users WHERE id IN (");
-    let mut list = sql.separated(", ");
-    for (id, _) in &sample {
-        list.push_bind(*id);
-    }
-    sql.push(")");
-    let emails: HashMap<i64, String> = sql
-        .build_query_as::<(i64, String)>()
-        .fetch_all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(sample
-        .into_iter()
-        .map(|(id, mut change)| {
-            change.email = emails.get(&id).cloned().unwrap_or_default();
-            change
-        })
-        .collect())
+    on_backend!(conn, |conn| {
+        if sample.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = QueryBuilder::new("SELECT id, email FROM users WHERE id IN (");
+        let mut list = sql.separated(", ");
+        for (id, _) in &sample {
+            list.push_bind(*id);
+        }
+        sql.push(")");
+        let emails: HashMap<i64, String> = sql
+            .build_query_as::<(i64, String)>()
+            .fetch_all(conn)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(sample
+            .into_iter()
+            .map(|(id, mut change)| {
+                change.email = emails.get(&id).cloned().unwrap_or_default();
+                change
+            })
+            .collect())
+    })
 }
 
 /// A user whose placement changes: where to, and the provisioning event that says so.
@@ -1399,29 +1457,35 @@ async fn insert_place_events<'a>(
 
 /// "Test a user": the customer's live SCIM user with this email, with their directory
 /// attributes and groups; None when there is no such user.
-pub async fn subject_by_email(
-    conn: &mut SqliteConnection,
+pub async fn subject_by_email<'a>(
+    conn: impl Into<Executor<'a>>,
     customer_id: i64,
     email: &str,
 ) -> Result<Option<(Directory, Vec<String>)>, sqlx::Error> {
-    let user: Option<(i64, Json<Directory>)> = sqlx::query_as(&format!(
-        "SELECT id, {} FROM users WHERE customer_id = ? AND scim_id IS NOT NULL \
-         AND scim_deleted = 0 AND email = ? COLLATE NOCASE",
-        directory(Dialect::Sqlite)
-    ))
-    .bind(customer_id)
-    .bind(email)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((id, Json(directory))) = user else {
-        return Ok(None);
-    };
-    let groups: Vec<String> = sqlx::query_scalar(
-        "SELECT g.scim_id FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id \
-         WHERE m.user_id = ?",
-    )
-    .bind(id)
-    .fetch_all(conn)
-    .await?;
-    Ok(Some((directory, groups)))
+    let conn = conn.into();
+    let dialect = conn.dialect();
+    on_backend!(conn, |conn| {
+        let user: Option<(i64, Json<Directory>)> = sqlx::query_as(&format!(
+            "SELECT id, {} FROM users WHERE customer_id = $1 AND scim_id IS NOT NULL \
+             AND NOT scim_deleted AND {} = {}",
+            directory(dialect),
+            dialect.nocase("email"),
+            dialect.nocase("$2")
+        ))
+        .bind(customer_id)
+        .bind(email)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((id, Json(directory))) = user else {
+            return Ok(None);
+        };
+        let groups: Vec<String> = sqlx::query_scalar(
+            "SELECT g.scim_id FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id \
+             WHERE m.user_id = $1",
+        )
+        .bind(id)
+        .fetch_all(conn)
+        .await?;
+        Ok(Some((directory, groups)))
+    })
 }

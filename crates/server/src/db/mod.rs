@@ -91,6 +91,18 @@ impl<'a> From<&'a mut sqlx::SqliteConnection> for Executor<'a> {
     }
 }
 
+impl<'a> From<&'a mut sqlx::Transaction<'_, sqlx::Sqlite>> for Executor<'a> {
+    fn from(tx: &'a mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Self {
+        Executor::Sqlite(tx)
+    }
+}
+
+impl<'a> From<&'a mut sqlx::Transaction<'_, sqlx::Postgres>> for Executor<'a> {
+    fn from(tx: &'a mut sqlx::Transaction<'_, sqlx::Postgres>) -> Self {
+        Executor::Postgres(tx)
+    }
+}
+
 impl<'a> From<&'a mut sqlx::PgConnection> for Executor<'a> {
     fn from(connection: &'a mut sqlx::PgConnection) -> Self {
         Executor::Postgres(connection)
@@ -354,6 +366,28 @@ pub async fn write_transaction(pool: impl Into<Pool>) -> Result<WriteTransaction
             _turn: None,
         }),
     }
+}
+
+/// A transaction for a sequence of reads that must see one state of the database (no write
+/// turn on SQLite, whose deferred transactions read one snapshot; REPEATABLE READ on
+/// PostgreSQL).
+pub async fn read_transaction(pool: &Pool) -> Result<WriteTransaction, sqlx::Error> {
+    Ok(match pool {
+        Pool::Sqlite(pool) => WriteTransaction {
+            tx: EngineTransaction::Sqlite(pool.begin().await?),
+            _turn: None,
+        },
+        Pool::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await?;
+            WriteTransaction {
+                tx: EngineTransaction::Postgres(tx),
+                _turn: None,
+            }
+        }
+    })
 }
 
 /// Answers when the database does.

@@ -77,8 +77,8 @@ pub struct NewToken<'a> {
 }
 
 /// Stores a token unless the customer already has `max_active` unrevoked, unexpired ones
-/// (None then). The count and the insert are one statement, so two generators racing for the
-/// last free place cannot both take it.
+/// (None then). The count and the insert are one statement, with the customer locked on
+/// PostgreSQL, so two generators racing for the last free place cannot both take it.
 pub async fn insert(
     pool: &Pool,
     token: &NewToken<'_>,
@@ -86,7 +86,9 @@ pub async fn insert(
 ) -> Result<Option<ScimToken>, sqlx::Error> {
     let now = StoredTime::now();
     let sql = format!("{SELECT_TOKENS} WHERE id = $1");
-    let record: Option<TokenRecord> = on_backend!(pool, |connection| {
+    let mut tx = super::write_transaction(pool).await?;
+    super::customers::lock(&mut tx, token.customer_id).await?;
+    let record: Option<TokenRecord> = on_backend!(&mut tx, |connection| {
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO scim_tokens (customer_id, name, identity_provider, prefix, token_hash, \
              created_by, created_at, expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
@@ -114,6 +116,7 @@ pub async fn insert(
             None => None,
         }
     });
+    tx.commit().await?;
     Ok(record.map(|record| record.into_token(Utc::now())))
 }
 

@@ -81,15 +81,16 @@ async fn create_mapping(
     require_manager(&state, &admin, customer_id).await?;
     let request = validate(request)?;
     let mut tx = db::write_transaction(&state.pool).await?;
-    if db::mappings::list(tx.sqlite()?, customer_id).await?.len() >= MAX_MAPPINGS {
+    db::customers::lock(&mut tx, customer_id).await?;
+    if db::mappings::list(&mut tx, customer_id).await?.len() >= MAX_MAPPINGS {
         return Err(ApiError::Conflict {
             parameter: None,
             message: format!("A customer has at most {MAX_MAPPINGS} mappings."),
         });
     }
-    refuse_foreign(tx.sqlite()?, customer_id, &request).await?;
-    db::mappings::insert(tx.sqlite()?, customer_id, &request).await?;
-    let job = db::mappings::start_job(tx.sqlite()?, customer_id).await?;
+    refuse_foreign(&mut tx, customer_id, &request).await?;
+    db::mappings::insert(&mut tx, customer_id, &request).await?;
+    let job = db::mappings::start_job(&mut tx, customer_id).await?;
     tx.commit().await?;
     crate::reevaluation::spawn(state.pool.clone(), job);
     let detail = format!("customer {customer_id}: added mapping \"{}\"", request.name);
@@ -116,11 +117,12 @@ async fn update_mapping(
     require_manager(&state, &admin, customer_id).await?;
     let request = validate(request)?;
     let mut tx = db::write_transaction(&state.pool).await?;
-    refuse_foreign(tx.sqlite()?, customer_id, &request).await?;
-    if !db::mappings::update(tx.sqlite()?, customer_id, id, &request).await? {
+    db::customers::lock(&mut tx, customer_id).await?;
+    refuse_foreign(&mut tx, customer_id, &request).await?;
+    if !db::mappings::update(&mut tx, customer_id, id, &request).await? {
         return Err(ApiError::NotFound);
     }
-    let job = db::mappings::start_job(tx.sqlite()?, customer_id).await?;
+    let job = db::mappings::start_job(&mut tx, customer_id).await?;
     tx.commit().await?;
     crate::reevaluation::spawn(state.pool.clone(), job);
     let detail = format!(
@@ -144,10 +146,11 @@ async fn delete_mapping(
 ) -> Result<Json<MappingChange>, ApiError> {
     require_manager(&state, &admin, customer_id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
-    if !db::mappings::delete(tx.sqlite()?, customer_id, id).await? {
+    db::customers::lock(&mut tx, customer_id).await?;
+    if !db::mappings::delete(&mut tx, customer_id, id).await? {
         return Err(ApiError::NotFound);
     }
-    let job = db::mappings::start_job(tx.sqlite()?, customer_id).await?;
+    let job = db::mappings::start_job(&mut tx, customer_id).await?;
     tx.commit().await?;
     crate::reevaluation::spawn(state.pool.clone(), job);
     let detail = format!("customer {customer_id}: deleted mapping {id}");
@@ -170,14 +173,15 @@ async fn set_order(
 ) -> Result<Json<MappingChange>, ApiError> {
     require_manager(&state, &admin, customer_id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
-    if !db::mappings::set_order(tx.sqlite()?, customer_id, &request.ids).await? {
+    db::customers::lock(&mut tx, customer_id).await?;
+    if !db::mappings::set_order(&mut tx, customer_id, &request.ids).await? {
         return Err(ApiError::Conflict {
             parameter: Some("ids"),
             message: "The order must name exactly the current mappings, each once; reload them."
                 .to_owned(),
         });
     }
-    let job = db::mappings::start_job(tx.sqlite()?, customer_id).await?;
+    let job = db::mappings::start_job(&mut tx, customer_id).await?;
     tx.commit().await?;
     crate::reevaluation::spawn(state.pool.clone(), job);
     let detail = format!(
@@ -207,8 +211,7 @@ async fn preview(
             format!("A customer has at most {MAX_MAPPINGS} mappings."),
         ));
     }
-    let mut conn = state.pool.sqlite()?.acquire().await?;
-    let existing = db::mappings::ids(&mut *conn, customer_id).await?;
+    let existing = db::mappings::ids(&state.pool, customer_id).await?;
     let mut proposed = Vec::new();
     for ProposedMapping { id, mapping } in request.mappings {
         if id.is_some_and(|id| !existing.contains(&id)) {
@@ -218,11 +221,11 @@ async fn preview(
             });
         }
         let mapping = validate(mapping)?;
-        refuse_foreign(&mut conn, customer_id, &mapping).await?;
+        refuse_foreign(&state.pool, customer_id, &mapping).await?;
         proposed.push((id, mapping));
     }
     Ok(Json(
-        db::mappings::preview(&mut conn, &state.populations, customer_id, &proposed).await?,
+        db::mappings::preview(&state.pool, &state.populations, customer_id, &proposed).await?,
     ))
 }
 
@@ -236,7 +239,7 @@ async fn job(
     ApiPath((customer_id, id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<MappingJob>, ApiError> {
     super::customers::require_in_scope(&state, &admin, customer_id).await?;
-    db::mappings::job(state.pool.sqlite()?, customer_id, id)
+    db::mappings::job(&state.pool, customer_id, id)
         .await?
         .map(Json)
         .ok_or(ApiError::NotFound)
@@ -253,8 +256,7 @@ async fn options(
     ApiPath(customer_id): ApiPath<i64>,
 ) -> Result<Json<MappingOptions>, ApiError> {
     super::customers::require_in_scope(&state, &admin, customer_id).await?;
-    let mut conn = state.pool.sqlite()?.acquire().await?;
-    Ok(Json(db::mappings::options(&mut conn, customer_id).await?))
+    Ok(Json(db::mappings::options(&state.pool, customer_id).await?))
 }
 
 /// Sets how many users a change may move to another storage region before the editor asks
@@ -278,7 +280,7 @@ async fn set_settings(
         ));
     }
     db::mappings::set_region_move_threshold(
-        state.pool.sqlite()?,
+        &state.pool,
         customer_id,
         request.region_move_threshold,
     )
@@ -311,16 +313,15 @@ async fn explain(
     let Query(ExplainQuery { email }) =
         query.map_err(|_| ApiError::bad_request("email", "Give the user's email."))?;
     super::customers::require_in_scope(&state, &admin, customer_id).await?;
-    let mut conn = state.pool.sqlite()?.acquire().await?;
     let Some((directory, groups)) =
-        db::mappings::subject_by_email(&mut conn, customer_id, &email).await?
+        db::mappings::subject_by_email(&state.pool, customer_id, &email).await?
     else {
         return Err(ApiError::Missing {
             parameter: "email",
             message: format!("This customer has no SCIM user with the email {email}."),
         });
     };
-    let names = db::mappings::group_names(state.pool.sqlite()?, customer_id).await?;
+    let names = db::mappings::group_names(&state.pool, customer_id).await?;
     let mappings = described_by(&state, customer_id, &names).await?;
     let rules: Vec<Rule> = mappings
         .iter()
@@ -409,7 +410,7 @@ fn unplaced(reason: &str) -> Placement {
 /// What a mapping change answers: the mappings now, and the job placing users by them.
 async fn changed(state: &AppState, customer_id: i64, job: i64) -> Result<MappingChange, ApiError> {
     let mappings = described(state, customer_id).await?;
-    let job = db::mappings::job(state.pool.sqlite()?, customer_id, job)
+    let job = db::mappings::job(&state.pool, customer_id, job)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(MappingChange { mappings, job })
@@ -417,7 +418,7 @@ async fn changed(state: &AppState, customer_id: i64, job: i64) -> Result<Mapping
 
 /// The customer's mappings with group mappings described by the groups' names.
 async fn described(state: &AppState, customer_id: i64) -> Result<Vec<Mapping>, ApiError> {
-    let names = db::mappings::group_names(state.pool.sqlite()?, customer_id).await?;
+    let names = db::mappings::group_names(&state.pool, customer_id).await?;
     described_by(state, customer_id, &names).await
 }
 
@@ -427,7 +428,7 @@ async fn described_by(
     customer_id: i64,
     names: &HashMap<String, String>,
 ) -> Result<Vec<Mapping>, ApiError> {
-    let mut mappings = db::mappings::list(state.pool.sqlite()?, customer_id).await?;
+    let mut mappings = db::mappings::list(&state.pool, customer_id).await?;
     for mapping in &mut mappings {
         mapping.matches_text = mapping
             .matcher
@@ -491,11 +492,11 @@ fn validate(mut request: SaveMappingRequest) -> Result<SaveMappingRequest, ApiEr
 
 /// A profile, region or group that is not the customer's is not there to be found: 404.
 async fn refuse_foreign(
-    conn: &mut sqlx::SqliteConnection,
+    executor: impl Into<db::Executor<'_>>,
     customer_id: i64,
     request: &SaveMappingRequest,
 ) -> Result<(), ApiError> {
-    match db::mappings::foreign_reference(conn, customer_id, request).await? {
+    match db::mappings::foreign_reference(executor, customer_id, request).await? {
         None => Ok(()),
         Some(parameter) => Err(ApiError::Missing {
             parameter,
