@@ -287,18 +287,20 @@ impl Snapshot {
 
 /// The users the query matches within the scope, as a bulk action takes them: at most
 /// `limit`, in id order (the sort does not matter to who is matched).
-pub async fn matching_bulk_targets(
-    conn: &mut SqliteConnection,
+pub async fn matching_bulk_targets<'a>(
+    executor: impl Into<super::Executor<'a>>,
     scope: Scope,
     query: &ReportQuery,
     limit: usize,
     now: DateTime<Utc>,
 ) -> Result<Vec<BulkTarget>, sqlx::Error> {
-    let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {BULK_TARGET_COLUMNS} FROM users u"));
-    push_conditions(&mut sql, scope, query, now);
-    sql.push(" ORDER BY u.id LIMIT ");
-    Sqlite::bind_i64(&mut sql, i64::try_from(limit).unwrap_or(i64::MAX));
-    sql.build_query_as().fetch_all(conn).await
+    on_backend!(executor, |connection| {
+        let mut sql = QueryBuilder::new(format!("SELECT {BULK_TARGET_COLUMNS} FROM users u"));
+        push_conditions(&mut sql, scope, query, now);
+        sql.push(" ORDER BY u.id LIMIT ");
+        Engine::bind_i64(&mut sql, i64::try_from(limit).unwrap_or(i64::MAX));
+        sql.build_query_as().fetch_all(connection).await
+    })
 }
 
 /// How many rows match the query within the scope.

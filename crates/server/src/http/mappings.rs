@@ -343,7 +343,7 @@ async fn explain(
     let chosen = placement::place(&rules, subject)
         .and_then(|rule| mappings.iter().find(|m| m.id == rule.id));
     let mut placement = placement_by(chosen, mappings.is_empty());
-    if db::users::placed_by_hand(state.pool.sqlite()?, customer_id, &email).await? {
+    if db::users::placed_by_hand(&state.pool, customer_id, &email).await? {
         placement.reason = format!(
             "placed by hand, which overrides the mappings (they would give: {})",
             placement.reason

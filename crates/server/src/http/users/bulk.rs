@@ -11,7 +11,6 @@ use provisio_api::user::{
     BulkAction, BulkOutcome, BulkRequest, BulkSelection, ManualPlacement, MAX_BULK_USERS,
 };
 use provisio_api::ErrorBody;
-use sqlx::SqliteConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,6 +18,7 @@ use super::{check_quota, may_change_users, not_the_customers};
 use crate::auth::{ClientAddress, CurrentAdmin};
 use crate::db;
 use crate::db::users::{BulkTarget, PlacementChange};
+use crate::db::WriteTransaction;
 use crate::http::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -46,8 +46,8 @@ async fn bulk(
         check_quota(*quota_gb)?;
     }
     let mut tx = db::write_transaction(&state.pool).await?;
-    let targets = selected_users(tx.sqlite()?, &admin, &request.users).await?;
-    let changed = apply(tx.sqlite()?, &admin.email, &request.action, &targets).await?;
+    let targets = selected_users(&mut tx, &admin, &request.users).await?;
+    let changed = apply(&mut tx, &admin.email, &request.action, &targets).await?;
     let outcome = BulkOutcome {
         dry_run: request.dry_run,
         selected: targets.len() as u64,
@@ -80,7 +80,7 @@ async fn bulk(
 /// The users the selection names within the caller's scope. A listed id the caller cannot
 /// see is 404, as on the user page.
 async fn selected_users(
-    conn: &mut SqliteConnection,
+    tx: &mut WriteTransaction,
     admin: &CurrentAdmin,
     selection: &BulkSelection,
 ) -> Result<Vec<BulkTarget>, ApiError> {
@@ -102,7 +102,7 @@ async fn selected_users(
             let mut ids = ids.clone();
             ids.sort_unstable();
             ids.dedup();
-            let targets = db::users::bulk_targets(conn, scope, &ids).await?;
+            let targets = db::users::bulk_targets(&mut *tx, scope, &ids).await?;
             if targets.len() != ids.len() {
                 return Err(ApiError::Missing {
                     parameter: "ids",
@@ -118,7 +118,7 @@ async fn selected_users(
             let query = ReportQuery::from_query_string(query)?;
             let now = chrono::Utc::now();
             let targets =
-                db::report::matching_bulk_targets(conn, scope, &query, MAX_BULK_USERS + 1, now)
+                db::report::matching_bulk_targets(&mut *tx, scope, &query, MAX_BULK_USERS + 1, now)
                     .await?;
             if targets.len() > MAX_BULK_USERS {
                 return Err(too_many());
@@ -130,7 +130,7 @@ async fn selected_users(
 
 /// Applies the action to each user in the caller's transaction; how many it changed.
 async fn apply(
-    tx: &mut SqliteConnection,
+    tx: &mut WriteTransaction,
     admin_email: &str,
     action: &BulkAction,
     targets: &[BulkTarget],
@@ -142,9 +142,14 @@ async fn apply(
         let (was_changed, replace) = match action {
             BulkAction::Preserve | BulkAction::Restore => {
                 let preserve = matches!(action, BulkAction::Preserve);
-                let before =
-                    db::users::set_preserved(tx, user.customer_id, user.id, preserve, admin_email)
-                        .await?;
+                let before = db::users::set_preserved(
+                    &mut *tx,
+                    user.customer_id,
+                    user.id,
+                    preserve,
+                    admin_email,
+                )
+                .await?;
                 (before.is_some(), !preserve)
             }
             BulkAction::PlaceByHand {
@@ -158,7 +163,7 @@ async fn apply(
                     quota_gb: *quota_gb,
                 };
                 let change = db::users::set_manual_placement(
-                    tx,
+                    &mut *tx,
                     user.customer_id,
                     user.id,
                     Some(&placement),
@@ -172,7 +177,7 @@ async fn apply(
             }
             BulkAction::ClearPlacement => {
                 let change = db::users::set_manual_placement(
-                    tx,
+                    &mut *tx,
                     user.customer_id,
                     user.id,
                     None,
@@ -182,7 +187,8 @@ async fn apply(
                 (change == PlacementChange::Changed, true)
             }
             BulkAction::DeletePermanently => {
-                let deleted = db::users::delete_preserved(tx, user.customer_id, user.id).await?;
+                let deleted =
+                    db::users::delete_preserved(&mut *tx, user.customer_id, user.id).await?;
                 (deleted.is_some(), false)
             }
         };

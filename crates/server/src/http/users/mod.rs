@@ -55,7 +55,7 @@ async fn delete_user(
 ) -> Result<StatusCode, ApiError> {
     let user = acting_on(&state, &admin, id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
-    if db::users::delete_preserved(tx.sqlite()?, user.customer.id, id)
+    if db::users::delete_preserved(&mut tx, user.customer.id, id)
         .await?
         .is_none()
     {
@@ -90,7 +90,7 @@ async fn timeline(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<TimelineEntry>>, ApiError> {
     visible(&state, &admin, id).await?;
-    Ok(Json(db::users::timeline(state.pool.sqlite()?, id).await?))
+    Ok(Json(db::users::timeline(&state.pool, id).await?))
 }
 
 /// Preserves the user: license preserved, data kept. Idempotent.
@@ -160,21 +160,14 @@ async fn change_placement(
     let user = acting_on(state, admin, id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
     let customer = user.customer.id;
-    match db::users::set_manual_placement(tx.sqlite()?, customer, id, placement, &admin.email)
-        .await?
-    {
+    match db::users::set_manual_placement(&mut tx, customer, id, placement, &admin.email).await? {
         PlacementChange::NotTheCustomers => return Err(not_the_customers()),
         PlacementChange::AlreadySo => return Ok(Json(user)),
         PlacementChange::Changed => {}
     }
     if let (None, Some(scim_id)) = (placement, &user.scim_id) {
-        db::mappings::place_users(
-            tx.sqlite()?,
-            customer,
-            Some(std::slice::from_ref(scim_id)),
-            None,
-        )
-        .await?;
+        db::mappings::place_users(&mut tx, customer, Some(std::slice::from_ref(scim_id)), None)
+            .await?;
     }
     tx.commit().await?;
     let detail = match placement {
@@ -232,8 +225,7 @@ fn check_quota(quota_gb: Option<u32>) -> Result<(), ApiError> {
 
 /// The user, if the caller's scope sees them; 404 otherwise.
 async fn visible(state: &AppState, admin: &CurrentAdmin, id: i64) -> Result<UserDetail, ApiError> {
-    let mut conn = state.pool.sqlite()?.acquire().await?;
-    db::users::detail(&mut conn, admin.scope(), id)
+    db::users::detail(&state.pool, admin.scope(), id)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -248,12 +240,11 @@ async fn set_preserved(
     let user = acting_on(state, admin, id).await?;
     let mut tx = db::write_transaction(&state.pool).await?;
     let changed =
-        db::users::set_preserved(tx.sqlite()?, user.customer.id, id, preserve, &admin.email)
-            .await?;
+        db::users::set_preserved(&mut tx, user.customer.id, id, preserve, &admin.email).await?;
     // A restored SCIM user is placed by the mappings again (pending when none matches).
     if let (Some(_), false, Some(scim_id)) = (&changed, preserve, &user.scim_id) {
         db::mappings::place_users(
-            tx.sqlite()?,
+            &mut tx,
             user.customer.id,
             Some(std::slice::from_ref(scim_id)),
             None,
