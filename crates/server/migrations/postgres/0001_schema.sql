@@ -320,11 +320,11 @@ CREATE INDEX provisioning_events_source ON provisioning_events (source_id)
     WHERE source_id IS NOT NULL;
 -- The log's identity search, as SQLite's provisioning_events_identity trigram table serves it.
 CREATE INDEX provisioning_events_identity ON provisioning_events
-    USING gin (identity gin_trgm_ops);
+    USING gin (lower(identity COLLATE "C") gin_trgm_ops);
 
 CREATE TABLE provisioning_notifications (
     customer_id     BIGINT PRIMARY KEY REFERENCES customers(id),
-    recipients      TEXT NOT NULL DEFAULT '[]',
+    recipients      JSONB NOT NULL DEFAULT '[]',
     notified_state  TEXT,
     notified_at     TEXT COLLATE "C"
 );

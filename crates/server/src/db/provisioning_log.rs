@@ -1,16 +1,16 @@
 //! Reading the provisioning log: pages newest first by keyset, exact totals, facets, one event,
 //! the whole filtered log as a stream for downloads, and retention.
 
-use super::Pool;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, TryStreamExt};
 use provisio_api::provisioning::{
     EventFacet, EventFacets, EventKind, EventQuery, EventRow, EventStatus,
 };
 use provisio_api::scim::IdentityProvider;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::QueryBuilder;
 
-use super::Scope;
+use super::time::StoredTime;
+use super::{on_backend, Dialect, Engine, Executor, Pool, Scope};
 
 /// Where a page ended: the last event's time and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,7 @@ const SELECT_EVENTS: &str = "SELECT e.id, e.at, e.identity, e.kind, e.action, e.
 #[derive(Debug, sqlx::FromRow)]
 pub struct EventRecord {
     id: i64,
+    #[sqlx(try_from = "StoredTime")]
     at: DateTime<Utc>,
     identity: String,
     kind: String,
@@ -106,64 +107,75 @@ pub fn instant_text(at: DateTime<Utc>) -> String {
 }
 
 /// Scope and date range: what facets count over.
-fn push_window(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+fn push_window<DB: Engine>(
+    sql: &mut QueryBuilder<'_, DB>,
     scope: Scope,
     query: &EventQuery,
     now: DateTime<Utc>,
 ) {
     if let Some(customer) = scope.customer_id() {
-        sql.push(" AND e.customer_id = ").push_bind(customer);
+        sql.push(" AND e.customer_id = ");
+        DB::bind_i64(sql, customer);
     }
     let (since, until) = query.window(now);
     if since > DateTime::<Utc>::MIN_UTC {
-        sql.push(" AND e.at >= ").push_bind(instant_text(since));
+        sql.push(" AND e.at >= ");
+        DB::bind_text(sql, instant_text(since));
     }
     if let Some(until) = until {
-        sql.push(" AND e.at < ").push_bind(instant_text(until));
+        sql.push(" AND e.at < ");
+        DB::bind_text(sql, instant_text(until));
     }
     if !query.search.is_empty() {
         let text = query.search.clone();
         // Ids are matched whole, through their indexes; identities by any part: from three
         // characters the trigram index finds them, shorter text has no trigram and is looked
         // for event by event.
-        sql.push(" AND e.id IN (SELECT id FROM provisioning_events WHERE request_id = ")
-            .push_bind(text.clone())
-            .push(" UNION SELECT id FROM provisioning_events WHERE target_id = ")
-            .push_bind(text.clone())
-            .push(" UNION SELECT id FROM provisioning_events WHERE source_id = ")
-            .push_bind(text.clone())
-            .push(" UNION ");
+        sql.push(" AND e.id IN (SELECT id FROM provisioning_events WHERE request_id = ");
+        DB::bind_text(sql, text.clone());
+        sql.push(" UNION SELECT id FROM provisioning_events WHERE target_id = ");
+        DB::bind_text(sql, text.clone());
+        sql.push(" UNION SELECT id FROM provisioning_events WHERE source_id = ");
+        DB::bind_text(sql, text.clone());
+        sql.push(" UNION ");
         let pattern = format!(
             "%{}%",
             text.replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        if text.chars().count() >= 3 {
+        if DB::DIALECT == Dialect::Postgres {
+            // The trigram index on the folded identity finds any part of it.
+            sql.push(format!(
+                "SELECT id FROM provisioning_events WHERE {} LIKE ",
+                DB::DIALECT.nocase("identity")
+            ));
+            DB::bind_nocase_text(sql, pattern);
+            sql.push(" ESCAPE '\\'");
+        } else if text.chars().count() >= 3 {
             // The index holds the events up to its watermark; the few after it are read.
             sql.push(
                 "SELECT rowid FROM provisioning_events_identity \
                  WHERE provisioning_events_identity MATCH ",
-            )
-            .push_bind(format!("\"{}\"", text.replace('"', "\"\"")))
-            .push(
+            );
+            DB::bind_text(sql, format!("\"{}\"", text.replace('"', "\"\"")));
+            sql.push(
                 " UNION SELECT id FROM provisioning_events WHERE id > \
                  (SELECT last_event_id FROM provisioning_log_indexed) AND identity LIKE ",
-            )
-            .push_bind(pattern)
-            .push(" ESCAPE '\\'");
+            );
+            DB::bind_text(sql, pattern);
+            sql.push(" ESCAPE '\\'");
         } else {
-            sql.push("SELECT id FROM provisioning_events WHERE identity LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\'");
+            sql.push("SELECT id FROM provisioning_events WHERE identity LIKE ");
+            DB::bind_text(sql, pattern);
+            sql.push(" ESCAPE '\\'");
         }
         sql.push(")");
     }
 }
 
-fn push_list<T: Copy>(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+fn push_list<DB: Engine, T: Copy>(
+    sql: &mut QueryBuilder<'_, DB>,
     column: &str,
     values: &[T],
     bind: impl Fn(T) -> BindValue,
@@ -172,11 +184,13 @@ fn push_list<T: Copy>(
         return;
     }
     sql.push(format!(" AND {column} IN ("));
-    let mut list = sql.separated(", ");
-    for value in values {
+    for (index, value) in values.iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
         match bind(*value) {
-            BindValue::Text(text) => list.push_bind(text),
-            BindValue::Id(id) => list.push_bind(id),
+            BindValue::Text(text) => DB::bind_text(sql, text.to_owned()),
+            BindValue::Id(id) => DB::bind_i64(sql, id),
         };
     }
     sql.push(")");
@@ -188,8 +202,8 @@ enum BindValue {
 }
 
 /// Every condition of the query.
-fn push_conditions(
-    sql: &mut QueryBuilder<'_, Sqlite>,
+fn push_conditions<DB: Engine>(
+    sql: &mut QueryBuilder<'_, DB>,
     scope: Scope,
     query: &EventQuery,
     now: DateTime<Utc>,
@@ -203,7 +217,7 @@ fn push_conditions(
     push_list(sql, "e.token_id", &query.tokens, BindValue::Id);
 }
 
-fn push_order(sql: &mut QueryBuilder<'_, Sqlite>, query: &EventQuery) {
+fn push_order<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, query: &EventQuery) {
     let direction = if query.oldest_first { "ASC" } else { "DESC" };
     sql.push(format!(" ORDER BY e.at {direction}, e.id {direction}"));
 }
@@ -217,20 +231,22 @@ pub async fn page(
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<(Vec<EventRow>, Option<EventKeyset>), sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let mut sql = QueryBuilder::<Sqlite>::new(SELECT_EVENTS);
-    push_conditions(&mut sql, scope, query, now);
-    if let Some(after) = after {
-        let comparison = if query.oldest_first { ">" } else { "<" };
-        sql.push(format!(" AND (e.at, e.id) {comparison} ("))
-            .push_bind(after.at.clone())
-            .push(", ")
-            .push_bind(after.id)
-            .push(")");
-    }
-    push_order(&mut sql, query);
-    sql.push(" LIMIT ").push_bind(i64::from(limit) + 1);
-    let mut records: Vec<EventRecord> = sql.build_query_as().fetch_all(pool).await?;
+    let mut records: Vec<EventRecord> = on_backend!(pool, |connection| {
+        let mut sql = QueryBuilder::new(SELECT_EVENTS);
+        push_conditions(&mut sql, scope, query, now);
+        if let Some(after) = after {
+            let comparison = if query.oldest_first { ">" } else { "<" };
+            sql.push(format!(" AND (e.at, e.id) {comparison} ("));
+            Engine::bind_text(&mut sql, after.at.clone());
+            sql.push(", ");
+            Engine::bind_i64(&mut sql, after.id);
+            sql.push(")");
+        }
+        push_order(&mut sql, query);
+        sql.push(" LIMIT ");
+        Engine::bind_i64(&mut sql, i64::from(limit) + 1);
+        sql.build_query_as().fetch_all(connection).await?
+    });
     let more = records.len() > limit as usize;
     records.truncate(limit as usize);
     let next = match records.last() {
@@ -250,11 +266,11 @@ pub async fn count(
     query: &EventQuery,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let mut sql =
-        QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM provisioning_events e WHERE 1 = 1");
-    push_conditions(&mut sql, scope, query, now);
-    let count: i64 = sql.build_query_scalar().fetch_one(pool).await?;
+    let count: i64 = on_backend!(pool, |connection| {
+        let mut sql = QueryBuilder::new("SELECT COUNT(*) FROM provisioning_events e WHERE 1 = 1");
+        push_conditions(&mut sql, scope, query, now);
+        sql.build_query_scalar().fetch_one(connection).await?
+    });
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
@@ -266,25 +282,41 @@ pub fn stream(
     now: DateTime<Utc>,
 ) -> impl Stream<Item = Result<EventRecord, sqlx::Error>> + Send + 'static {
     async_stream::try_stream! {
-        let mut sql = QueryBuilder::<Sqlite>::new(SELECT_EVENTS);
-        push_conditions(&mut sql, scope, &query, now);
-        push_order(&mut sql, &query);
-        let mut records = sql.build_query_as::<EventRecord>().fetch(pool.sqlite()?);
-        while let Some(record) = records.try_next().await? {
-            yield record;
+        match &pool {
+            Pool::Sqlite(pool) => {
+                let mut sql = QueryBuilder::new(SELECT_EVENTS);
+                push_conditions(&mut sql, scope, &query, now);
+                push_order(&mut sql, &query);
+                let mut records = sql.build_query_as::<EventRecord>().fetch(pool);
+                while let Some(record) = records.try_next().await? {
+                    yield record;
+                }
+            }
+            Pool::Postgres(pool) => {
+                let mut sql = QueryBuilder::new(SELECT_EVENTS);
+                push_conditions(&mut sql, scope, &query, now);
+                push_order(&mut sql, &query);
+                let mut records = sql.build_query_as::<EventRecord>().fetch(pool);
+                while let Some(record) = records.try_next().await? {
+                    yield record;
+                }
+            }
         }
     }
 }
 
 /// One event the caller may see.
 pub async fn find(pool: &Pool, scope: Scope, id: i64) -> Result<Option<EventRecord>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let mut sql = QueryBuilder::<Sqlite>::new(SELECT_EVENTS);
-    sql.push(" AND e.id = ").push_bind(id);
-    if let Some(customer) = scope.customer_id() {
-        sql.push(" AND e.customer_id = ").push_bind(customer);
-    }
-    sql.build_query_as().fetch_optional(pool).await
+    on_backend!(pool, |connection| {
+        let mut sql = QueryBuilder::new(SELECT_EVENTS);
+        sql.push(" AND e.id = ");
+        Engine::bind_i64(&mut sql, id);
+        if let Some(customer) = scope.customer_id() {
+            sql.push(" AND e.customer_id = ");
+            Engine::bind_i64(&mut sql, customer);
+        }
+        sql.build_query_as().fetch_optional(connection).await
+    })
 }
 
 /// The values that occur in the query's date range (and search), with counts: the filters'
@@ -295,28 +327,36 @@ pub async fn facets(
     query: &EventQuery,
     now: DateTime<Utc>,
 ) -> Result<EventFacets, sqlx::Error> {
-    let pool = pool.sqlite()?;
     let grouped = |column: &str| {
-        let mut sql = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {column} AS value, COUNT(*) AS n FROM provisioning_events e WHERE {column} IS NOT NULL"
-        ));
-        push_window(&mut sql, scope, query, now);
-        sql.push(format!(" GROUP BY {column} ORDER BY n DESC"));
-        sql
+        format!(
+            "SELECT {column} AS value, COUNT(*) AS n FROM provisioning_events e \
+             WHERE {column} IS NOT NULL"
+        )
     };
-    let statuses: Vec<(String, i64)> = grouped("e.outcome")
-        .build_query_as()
-        .fetch_all(pool)
-        .await?;
-    let kinds: Vec<(String, i64)> = grouped("e.kind").build_query_as().fetch_all(pool).await?;
-    let customers: Vec<(i64, i64)> = grouped("e.customer_id")
-        .build_query_as()
-        .fetch_all(pool)
-        .await?;
-    let tokens: Vec<(i64, i64)> = grouped("e.token_id")
-        .build_query_as()
-        .fetch_all(pool)
-        .await?;
+    let (statuses, kinds, customers, tokens) = on_backend!(pool, |connection| {
+        let mut texts = Vec::new();
+        for column in ["e.outcome", "e.kind"] {
+            let mut sql = QueryBuilder::new(grouped(column));
+            push_window(&mut sql, scope, query, now);
+            sql.push(format!(" GROUP BY {column} ORDER BY n DESC, {column}"));
+            let counts: Vec<(String, i64)> =
+                sql.build_query_as().fetch_all(&mut *connection).await?;
+            texts.push(counts);
+        }
+        let mut ids = Vec::new();
+        for column in ["e.customer_id", "e.token_id"] {
+            let mut sql = QueryBuilder::new(grouped(column));
+            push_window(&mut sql, scope, query, now);
+            sql.push(format!(" GROUP BY {column} ORDER BY n DESC, {column}"));
+            let counts: Vec<(i64, i64)> = sql.build_query_as().fetch_all(&mut *connection).await?;
+            ids.push(counts);
+        }
+        let tokens = ids.pop().unwrap_or_default();
+        let customers = ids.pop().unwrap_or_default();
+        let kinds = texts.pop().unwrap_or_default();
+        let statuses = texts.pop().unwrap_or_default();
+        (statuses, kinds, customers, tokens)
+    });
     let customer_names = names(pool, "SELECT id, name FROM customers").await?;
     let token_names = names(
         pool,
@@ -374,10 +414,12 @@ fn provider_label(label: &str) -> String {
 }
 
 async fn names(
-    pool: &SqlitePool,
+    pool: &Pool,
     sql: &str,
 ) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(sql).fetch_all(pool).await?;
+    let rows: Vec<(i64, String)> = on_backend!(pool, |connection| sqlx::query_as(sql)
+        .fetch_all(connection)
+        .await?);
     Ok(rows.into_iter().collect())
 }
 
@@ -396,56 +438,75 @@ pub async fn index_new(pool: &Pool) -> Result<u64, sqlx::Error> {
 /// As `index_new`, `batch` event ids per write transaction, so writers waiting for their turn
 /// get it between batches.
 pub async fn index_new_in_batches(pool: &Pool, batch: i64) -> Result<u64, sqlx::Error> {
-    let pool = pool.sqlite()?;
+    // One indexer at a time, whichever instance runs it: the watermark's row is locked
+    // (SQLite's writers take turns anyway).
+    let watermark = format!(
+        "SELECT last_event_id, (SELECT COALESCE(MAX(id), 0) FROM provisioning_events) \
+         FROM provisioning_log_indexed{}",
+        match pool.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    );
     let mut indexed = 0;
     loop {
         let mut tx = super::write_transaction(pool).await?;
-        let (from, newest): (i64, i64) = sqlx::query_as(
-            "SELECT last_event_id, (SELECT COALESCE(MAX(id), 0) FROM provisioning_events) \
-             FROM provisioning_log_indexed",
-        )
-        .fetch_one(tx.sqlite()?)
-        .await?;
+        let (from, newest): (i64, i64) =
+            on_backend!(&mut tx, |connection| sqlx::query_as(&watermark)
+                .fetch_one(connection)
+                .await?);
         if newest <= from {
             return Ok(indexed);
         }
         let to = newest.min(from.saturating_add(batch.max(1)));
-        index_range(tx.sqlite()?, from, to).await?;
+        index_range(&mut tx, from, to).await?;
         tx.commit().await?;
         indexed += u64::try_from(to - from).unwrap_or(0);
     }
 }
 
-/// Indexes the events with ids in (from, to] and moves the watermark to `to`.
-async fn index_range(conn: &mut SqliteConnection, from: i64, to: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO provisioning_events_identity (rowid, identity) \
-         SELECT id, identity FROM provisioning_events WHERE id > ? AND id <= ?",
-    )
-    .bind(from)
-    .bind(to)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO provisioning_hourly (customer_id, hour, requests, failures, unauthorized) \
-         SELECT customer_id, substr(at, 1, 13), COUNT(*), SUM(outcome = 'failure'), \
-                SUM(http_status IS 401) \
-           FROM provisioning_events \
-          WHERE id > ? AND id <= ? AND token_id IS NOT NULL AND action <> 'place' \
-          GROUP BY customer_id, substr(at, 1, 13) \
-         ON CONFLICT (customer_id, hour) DO UPDATE SET \
-             requests = requests + excluded.requests, \
-             failures = failures + excluded.failures, \
-             unauthorized = unauthorized + excluded.unauthorized",
-    )
-    .bind(from)
-    .bind(to)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE provisioning_log_indexed SET last_event_id = ?")
+/// Indexes the events with ids in (from, to] and moves the watermark to `to`. PostgreSQL's
+/// identity index is kept by PostgreSQL itself; only the hourly counts are fed.
+async fn index_range<'a>(
+    executor: impl Into<Executor<'a>>,
+    from: i64,
+    to: i64,
+) -> Result<(), sqlx::Error> {
+    let executor = executor.into();
+    let dialect = executor.dialect();
+    on_backend!(executor, |connection| {
+        if dialect == Dialect::Sqlite {
+            sqlx::query(
+                "INSERT INTO provisioning_events_identity (rowid, identity) \
+                 SELECT id, identity FROM provisioning_events WHERE id > $1 AND id <= $2",
+            )
+            .bind(from)
+            .bind(to)
+            .execute(&mut *connection)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO provisioning_hourly (customer_id, hour, requests, failures, unauthorized) \
+             SELECT customer_id, substr(at, 1, 13), COUNT(*), \
+                    SUM(CASE WHEN outcome = 'failure' THEN 1 ELSE 0 END), \
+                    SUM(CASE WHEN http_status = 401 THEN 1 ELSE 0 END) \
+               FROM provisioning_events \
+              WHERE id > $1 AND id <= $2 AND token_id IS NOT NULL AND action <> 'place' \
+              GROUP BY customer_id, substr(at, 1, 13) \
+             ON CONFLICT (customer_id, hour) DO UPDATE SET \
+                 requests = provisioning_hourly.requests + excluded.requests, \
+                 failures = provisioning_hourly.failures + excluded.failures, \
+                 unauthorized = provisioning_hourly.unauthorized + excluded.unauthorized",
+        )
+        .bind(from)
         .bind(to)
-        .execute(&mut *conn)
+        .execute(&mut *connection)
         .await?;
+        sqlx::query("UPDATE provisioning_log_indexed SET last_event_id = $1")
+            .bind(to)
+            .execute(&mut *connection)
+            .await?;
+    });
     Ok(())
 }
 
@@ -456,17 +517,16 @@ pub async fn remove_older_than(
     cutoff: DateTime<Utc>,
     batch: u32,
 ) -> Result<u64, sqlx::Error> {
-    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
-    let removed = sqlx::query(
+    let removed = on_backend!(&mut tx, |connection| sqlx::query(
         "DELETE FROM provisioning_events WHERE id IN \
-         (SELECT id FROM provisioning_events WHERE at < ? ORDER BY at LIMIT ?)",
+         (SELECT id FROM provisioning_events WHERE at < $1 ORDER BY at LIMIT $2)",
     )
     .bind(instant_text(cutoff))
     .bind(i64::from(batch))
-    .execute(tx.sqlite()?)
+    .execute(connection)
     .await?
-    .rows_affected();
+    .rows_affected());
     tx.commit().await?;
     Ok(removed)
 }
@@ -478,17 +538,20 @@ pub async fn user_named(
     customer_id: i64,
     names: &[&str],
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
-    let pool = pool.sqlite()?;
+    let nocase = |expression| pool.dialect().nocase(expression);
+    let sql = format!(
+        "SELECT id, email FROM users WHERE customer_id = $1 AND ({} = {given} \
+         OR {} = {given}) ORDER BY id LIMIT 1",
+        nocase("email"),
+        nocase("scim_user_name"),
+        given = nocase("$2"),
+    );
     for name in names {
-        let id: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, email FROM users WHERE customer_id = ? AND (email = ? COLLATE NOCASE \
-             OR scim_user_name = ? COLLATE NOCASE) LIMIT 1",
-        )
-        .bind(customer_id)
-        .bind(name)
-        .bind(name)
-        .fetch_optional(pool)
-        .await?;
+        let id: Option<(i64, String)> = on_backend!(pool, |connection| sqlx::query_as(&sql)
+            .bind(customer_id)
+            .bind(name)
+            .fetch_optional(connection)
+            .await?);
         if id.is_some() {
             return Ok(id);
         }

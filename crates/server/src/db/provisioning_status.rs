@@ -2,15 +2,15 @@
 //! and the last hour's, day's and week's requests. The rules turning these into a state live in
 //! [`crate::provisioning_health`].
 
-use super::Pool;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use provisio_api::provisioning::HourlyCount;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::QueryBuilder;
 
 use super::provisioning_log::instant_text;
-use super::Scope;
+use super::time::StoredTime;
+use super::{on_backend, Engine, Executor, Pool, Scope};
 
 /// A SCIM request's event: made with a token, and not the placement that followed it.
 const SCIM_REQUEST: &str = "e.token_id IS NOT NULL AND e.action <> 'place'";
@@ -45,32 +45,36 @@ pub struct Facts {
 
 /// `select` (`SELECT customer_id, COUNT(*) FROM … WHERE …`) grouped by customer, for one
 /// customer or all.
-async fn per_customer_counts(
-    pool: &SqlitePool,
+async fn per_customer_counts<'a>(
+    executor: impl Into<Executor<'a>>,
     select: &str,
     only: Option<i64>,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    let mut sql = QueryBuilder::<Sqlite>::new(select);
-    if let Some(id) = only {
-        sql.push(" AND customer_id = ").push_bind(id);
-    }
-    sql.push(" GROUP BY customer_id");
-    sql.build_query_as().fetch_all(pool).await
+    on_backend!(executor, |connection| {
+        let mut sql = QueryBuilder::new(select);
+        if let Some(id) = only {
+            sql.push(" AND customer_id = ");
+            Engine::bind_i64(&mut sql, id);
+        }
+        sql.push(" GROUP BY customer_id");
+        sql.build_query_as().fetch_all(connection).await
+    })
 }
 
 /// The customer's latest SCIM requests, newest first: when, and how each ended.
-async fn recent_requests(
-    pool: &SqlitePool,
+async fn recent_requests<'a>(
+    executor: impl Into<Executor<'a>>,
     customer_id: i64,
-) -> Result<Vec<(DateTime<Utc>, String)>, sqlx::Error> {
-    sqlx::query_as(&format!(
+) -> Result<Vec<(StoredTime, String)>, sqlx::Error> {
+    let sql = format!(
         "SELECT e.at, e.outcome FROM provisioning_events e \
-         WHERE e.customer_id = ? AND {SCIM_REQUEST} ORDER BY e.at DESC, e.id DESC LIMIT ?"
-    ))
-    .bind(customer_id)
-    .bind(RECENT_REQUESTS)
-    .fetch_all(pool)
-    .await
+         WHERE e.customer_id = $1 AND {SCIM_REQUEST} ORDER BY e.at DESC, e.id DESC LIMIT $2"
+    );
+    on_backend!(executor, |connection| sqlx::query_as(&sql)
+        .bind(customer_id)
+        .bind(RECENT_REQUESTS)
+        .fetch_all(connection)
+        .await)
 }
 
 /// SCIM requests in a window: (requests, failures, refused for their token).
@@ -105,8 +109,8 @@ impl Window {
 
 /// Each customer's SCIM requests since `since`: the hourly counts of the whole hours after
 /// it, and the events of the partial hour it starts in.
-async fn window_counts(
-    pool: &SqlitePool,
+async fn window_counts<'a>(
+    executor: impl Into<Executor<'a>>,
     only: Option<i64>,
     since: DateTime<Utc>,
 ) -> Result<Vec<(i64, Counts)>, sqlx::Error> {
@@ -114,32 +118,39 @@ async fn window_counts(
     let next_hour = instant_text(first_hour + Duration::hours(1));
     // Counted hours after the first, the first (partial) hour's events, and the events of
     // later hours the counts do not hold yet.
-    let mut sql = QueryBuilder::<Sqlite>::new(
-        "SELECT customer_id, SUM(requests), SUM(failures), SUM(unauthorized) FROM (\
-         SELECT customer_id, requests, failures, unauthorized FROM provisioning_hourly \
-         WHERE hour > ",
-    );
-    sql.push_bind(first_hour.format("%Y-%m-%dT%H").to_string());
-    if let Some(id) = only {
-        sql.push(" AND customer_id = ").push_bind(id);
-    }
-    sql.push(
-        " UNION ALL SELECT e.customer_id, 1, e.outcome = 'failure', e.http_status IS 401 \
-         FROM provisioning_events e WHERE ",
-    )
-    .push(SCIM_REQUEST)
-    .push(" AND ((e.at >= ")
-    .push_bind(instant_text(since))
-    .push(" AND e.at < ")
-    .push_bind(next_hour.clone())
-    .push(") OR (e.at >= ")
-    .push_bind(next_hour)
-    .push(" AND e.id > (SELECT last_event_id FROM provisioning_log_indexed)))");
-    if let Some(id) = only {
-        sql.push(" AND e.customer_id = ").push_bind(id);
-    }
-    sql.push(") GROUP BY customer_id");
-    let rows: Vec<(i64, i64, i64, i64)> = sql.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(i64, i64, i64, i64)> = on_backend!(executor, |connection| {
+        let mut sql = QueryBuilder::new(
+            "SELECT customer_id, CAST(SUM(requests) AS BIGINT), CAST(SUM(failures) AS BIGINT), \
+             CAST(SUM(unauthorized) AS BIGINT) FROM (\
+             SELECT customer_id, requests, failures, unauthorized FROM provisioning_hourly \
+             WHERE hour > ",
+        );
+        Engine::bind_text(&mut sql, first_hour.format("%Y-%m-%dT%H").to_string());
+        if let Some(id) = only {
+            sql.push(" AND customer_id = ");
+            Engine::bind_i64(&mut sql, id);
+        }
+        sql.push(
+            " UNION ALL SELECT e.customer_id, 1, \
+             CASE WHEN e.outcome = 'failure' THEN 1 ELSE 0 END, \
+             CASE WHEN e.http_status = 401 THEN 1 ELSE 0 END \
+             FROM provisioning_events e WHERE ",
+        );
+        sql.push(SCIM_REQUEST);
+        sql.push(" AND ((e.at >= ");
+        Engine::bind_text(&mut sql, instant_text(since));
+        sql.push(" AND e.at < ");
+        Engine::bind_text(&mut sql, next_hour.clone());
+        sql.push(") OR (e.at >= ");
+        Engine::bind_text(&mut sql, next_hour.clone());
+        sql.push(" AND e.id > (SELECT last_event_id FROM provisioning_log_indexed)))");
+        if let Some(id) = only {
+            sql.push(" AND e.customer_id = ");
+            Engine::bind_i64(&mut sql, id);
+        }
+        sql.push(") counted GROUP BY customer_id");
+        sql.build_query_as().fetch_all(connection).await?
+    });
     Ok(rows
         .into_iter()
         .map(|(customer, requests, failures, unauthorized)| {
@@ -154,16 +165,17 @@ fn count(n: i64) -> u64 {
 
 /// The facts of every customer in scope (or of the one `customer`), by customer name.
 /// The customers in scope by name, with no facts yet.
-async fn customers_in_scope(
-    pool: &SqlitePool,
-    only: Option<i64>,
-) -> Result<Vec<Facts>, sqlx::Error> {
-    let mut customers = QueryBuilder::<Sqlite>::new("SELECT id, name FROM customers");
-    if let Some(id) = only {
-        customers.push(" WHERE id = ").push_bind(id);
-    }
-    customers.push(" ORDER BY name COLLATE NOCASE, id");
-    let customers: Vec<(i64, String)> = customers.build_query_as().fetch_all(pool).await?;
+async fn customers_in_scope(pool: &Pool, only: Option<i64>) -> Result<Vec<Facts>, sqlx::Error> {
+    let order = format!(" ORDER BY {}, id", pool.dialect().nocase("name"));
+    let customers: Vec<(i64, String)> = on_backend!(pool, |connection| {
+        let mut customers = QueryBuilder::new("SELECT id, name FROM customers");
+        if let Some(id) = only {
+            customers.push(" WHERE id = ");
+            Engine::bind_i64(&mut customers, id);
+        }
+        customers.push(&order);
+        customers.build_query_as().fetch_all(connection).await?
+    });
     Ok(customers
         .into_iter()
         .map(|(customer_id, customer_name)| Facts {
@@ -179,7 +191,6 @@ pub async fn facts(
     scope: Scope,
     now: DateTime<Utc>,
 ) -> Result<Vec<Facts>, sqlx::Error> {
-    let pool = pool.sqlite()?;
     let only = scope.customer_id();
     let mut facts = customers_in_scope(pool, only).await?;
     let index: HashMap<i64, usize> = facts
@@ -187,18 +198,17 @@ pub async fn facts(
         .enumerate()
         .map(|(i, f)| (f.customer_id, i))
         .collect();
-    let scoped = |sql: &mut QueryBuilder<'_, Sqlite>, column: &str| {
+    let tokens: Vec<(i64, StoredTime)> = on_backend!(pool, |connection| {
+        let mut tokens = QueryBuilder::new(
+            "SELECT customer_id, expires_at FROM scim_tokens WHERE revoked_at IS NULL",
+        );
         if let Some(id) = only {
-            sql.push(format!(" AND {column} = ")).push_bind(id);
+            tokens.push(" AND customer_id = ");
+            Engine::bind_i64(&mut tokens, id);
         }
-    };
-
-    let mut tokens = QueryBuilder::<Sqlite>::new(
-        "SELECT customer_id, expires_at FROM scim_tokens WHERE revoked_at IS NULL",
-    );
-    scoped(&mut tokens, "customer_id");
-    let tokens: Vec<(i64, DateTime<Utc>)> = tokens.build_query_as().fetch_all(pool).await?;
-    for (customer_id, expires_at) in tokens {
+        tokens.build_query_as().fetch_all(connection).await?
+    });
+    for (customer_id, StoredTime(expires_at)) in tokens {
         let Some(f) = index.get(&customer_id).map(|&i| &mut facts[i]) else {
             continue;
         };
@@ -211,7 +221,7 @@ pub async fn facts(
     }
 
     let scim_users = "SELECT customer_id, COUNT(*) FROM users \
-                      WHERE scim_id IS NOT NULL AND scim_deleted = 0";
+                      WHERE scim_id IS NOT NULL AND NOT scim_deleted";
     for (customer_id, n) in per_customer_counts(pool, scim_users, only).await? {
         if let Some(&i) = index.get(&customer_id) {
             facts[i].scim_users = count(n);
@@ -241,7 +251,7 @@ pub async fn facts(
         .filter(|f| f.usable_tokens + f.expired_tokens > 0)
     {
         let recent = recent_requests(pool, f.customer_id).await?;
-        f.last_request_at = recent.first().map(|(at, _)| *at);
+        f.last_request_at = recent.first().map(|(at, _)| at.0);
         f.recent_outcomes = recent.into_iter().map(|(_, outcome)| outcome).collect();
     }
     Ok(facts)
@@ -254,21 +264,22 @@ pub async fn hourly(
     customer_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<HourlyCount>, sqlx::Error> {
-    let pool = pool.sqlite()?;
     let first = now - Duration::hours(23);
     let first = first.duration_trunc(Duration::hours(1)).unwrap_or(first);
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+    let sql = format!(
         "SELECT hour, requests, failures FROM provisioning_hourly \
-         WHERE customer_id = ?1 AND hour >= ?2 \
-         UNION ALL SELECT substr(e.at, 1, 13), 1, e.outcome = 'failure' \
-         FROM provisioning_events e WHERE e.customer_id = ?1 AND {SCIM_REQUEST} \
-         AND e.id > (SELECT last_event_id FROM provisioning_log_indexed) AND e.at >= ?3"
-    ))
-    .bind(customer_id)
-    .bind(first.format("%Y-%m-%dT%H").to_string())
-    .bind(instant_text(first))
-    .fetch_all(pool)
-    .await?;
+         WHERE customer_id = $1 AND hour >= $2 \
+         UNION ALL SELECT substr(e.at, 1, 13), 1, \
+             CASE WHEN e.outcome = 'failure' THEN 1 ELSE 0 END \
+         FROM provisioning_events e WHERE e.customer_id = $1 AND {SCIM_REQUEST} \
+         AND e.id > (SELECT last_event_id FROM provisioning_log_indexed) AND e.at >= $3"
+    );
+    let rows: Vec<(String, i64, i64)> = on_backend!(pool, |connection| sqlx::query_as(&sql)
+        .bind(customer_id)
+        .bind(first.format("%Y-%m-%dT%H").to_string())
+        .bind(instant_text(first))
+        .fetch_all(connection)
+        .await?);
     let mut by_hour: HashMap<String, (i64, i64)> = HashMap::new();
     for (hour, n, f) in rows {
         let counts = by_hour.entry(hour).or_default();
@@ -294,13 +305,14 @@ pub async fn notification(
     pool: &Pool,
     customer_id: i64,
 ) -> Result<(Vec<String>, Option<String>), sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let row: Option<(sqlx::types::Json<Vec<String>>, Option<String>)> = sqlx::query_as(
-        "SELECT recipients, notified_state FROM provisioning_notifications WHERE customer_id = ?",
-    )
-    .bind(customer_id)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<(sqlx::types::Json<Vec<String>>, Option<String>)> =
+        on_backend!(pool, |connection| sqlx::query_as(
+            "SELECT recipients, notified_state FROM provisioning_notifications \
+             WHERE customer_id = $1",
+        )
+        .bind(customer_id)
+        .fetch_optional(connection)
+        .await?);
     Ok(row.map_or((vec![], None), |(r, s)| (r.0, s)))
 }
 
@@ -309,16 +321,16 @@ pub async fn set_recipients(
     customer_id: i64,
     recipients: &[String],
 ) -> Result<(), sqlx::Error> {
-    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
-    sqlx::query(
-        "INSERT INTO provisioning_notifications (customer_id, recipients) VALUES (?, ?) \
+    on_backend!(&mut tx, |connection| sqlx::query(
+        "INSERT INTO provisioning_notifications (customer_id, recipients) VALUES ($1, $2) \
          ON CONFLICT (customer_id) DO UPDATE SET recipients = excluded.recipients",
     )
     .bind(customer_id)
     .bind(sqlx::types::Json(recipients))
-    .execute(tx.sqlite()?)
-    .await?;
+    .execute(connection)
+    .await?
+    .rows_affected());
     tx.commit().await
 }
 
@@ -326,13 +338,13 @@ pub async fn set_recipients(
 pub async fn notified_customers(
     pool: &Pool,
 ) -> Result<HashMap<i64, (Vec<String>, Option<String>)>, sqlx::Error> {
-    let pool = pool.sqlite()?;
-    let rows: Vec<(i64, sqlx::types::Json<Vec<String>>, Option<String>)> = sqlx::query_as(
-        "SELECT customer_id, recipients, notified_state FROM provisioning_notifications \
-         WHERE recipients <> '[]'",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<(i64, sqlx::types::Json<Vec<String>>, Option<String>)> =
+        on_backend!(pool, |connection| sqlx::query_as(
+            "SELECT customer_id, recipients, notified_state FROM provisioning_notifications \
+             WHERE recipients <> '[]'",
+        )
+        .fetch_all(connection)
+        .await?);
     Ok(rows
         .into_iter()
         .map(|(customer, recipients, told)| (customer, (recipients.0, told)))
@@ -347,21 +359,20 @@ pub async fn mark_notified(
     previous: Option<&str>,
     state: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let pool = pool.sqlite()?;
     let mut tx = super::write_transaction(pool).await?;
-    let changed = sqlx::query(
+    let changed = on_backend!(&mut tx, |connection| sqlx::query(
         "INSERT INTO provisioning_notifications (customer_id, notified_state, notified_at) \
-         VALUES (?, ?, ?) ON CONFLICT (customer_id) DO UPDATE SET \
+         VALUES ($1, $2, $3) ON CONFLICT (customer_id) DO UPDATE SET \
          notified_state = excluded.notified_state, notified_at = excluded.notified_at \
-         WHERE provisioning_notifications.notified_state IS ?",
+         WHERE provisioning_notifications.notified_state IS NOT DISTINCT FROM $4",
     )
     .bind(customer_id)
     .bind(state)
-    .bind(super::admins::now_text())
+    .bind(StoredTime::now())
     .bind(previous)
-    .execute(tx.sqlite()?)
+    .execute(connection)
     .await?
-    .rows_affected();
+    .rows_affected());
     tx.commit().await?;
     Ok(changed == 1)
 }
