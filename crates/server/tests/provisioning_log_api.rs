@@ -4,12 +4,20 @@
 
 mod common;
 
+on_both_backends!(
+    scim_requests_and_refusals_are_events_that_every_filter_finds,
+    refusals_at_the_door_are_logged_for_the_tokens_customer,
+    each_state_follows_from_what_the_identity_provider_did,
+    search_and_status_answer_the_same_before_and_after_indexing,
+);
+
 use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use chrono::{Duration, Utc};
 use common::scim::{customer_id, scim, token_for};
+use common::Backend;
 use common::smtp::SmtpSink;
 use common::{mail_settings, TestApp};
 use provisio_api::auth::Role;
@@ -64,19 +72,16 @@ async fn refused_creates(app: &TestApp, token: &str, n: usize) {
 }
 
 async fn set_token_expiry(app: &TestApp, token_id: i64, at: chrono::DateTime<Utc>) {
-    sqlx::query("UPDATE scim_tokens SET expires_at = ? WHERE id = ?")
-        .bind(at.to_rfc3339())
-        .bind(token_id)
-        .execute(&app.pool)
-        .await
-        .expect("token expiry set");
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.execute(&format!(
+        "UPDATE scim_tokens SET expires_at = '{at}' WHERE id = {token_id}"
+    ))
+    .await;
 }
 
 async fn forget_failures(app: &TestApp) {
-    sqlx::query("DELETE FROM provisioning_events WHERE outcome = 'failure'")
-        .execute(&app.pool)
-        .await
-        .expect("forget the failures");
+    app.execute("DELETE FROM provisioning_events WHERE outcome = 'failure'")
+        .await;
 }
 
 async fn state_of(app: &TestApp, customer: i64) -> String {
@@ -87,9 +92,8 @@ async fn state_of(app: &TestApp, customer: i64) -> String {
     body[0]["state"].as_str().expect("state").to_owned()
 }
 
-#[tokio::test]
-async fn scim_requests_and_refusals_are_events_that_every_filter_finds() {
-    let app = TestApp::with_demo_users(40).await;
+async fn scim_requests_and_refusals_are_events_that_every_filter_finds(backend: Backend) {
+    let app = TestApp::on(backend, 40).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, token_id) = token_for(&app, northwind, "entra_id").await;
     let email = "ada@northwind.example";
@@ -188,11 +192,9 @@ async fn scim_requests_and_refusals_are_events_that_every_filter_finds() {
         .await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     assert_eq!(detail["troubleshooting"]["code"], "uniqueness");
-    let existing: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
-        .bind(email)
-        .fetch_one(&app.pool)
-        .await
-        .expect("the created user");
+    let existing = app
+        .scalar(&format!("SELECT id FROM users WHERE email = '{email}'"))
+        .await;
     assert_eq!(detail["troubleshooting"]["existing_user_id"], existing);
     assert_eq!(detail["troubleshooting"]["existing_user_email"], email);
     assert_eq!(detail["http_status"], 409);
@@ -269,9 +271,8 @@ async fn scim_requests_and_refusals_are_events_that_every_filter_finds() {
     assert_eq!(json_export.body[2]["change_id"], "idp-change-0001");
 }
 
-#[tokio::test]
-async fn refusals_at_the_door_are_logged_for_the_tokens_customer() {
-    let app = TestApp::with_demo_users(20).await;
+async fn refusals_at_the_door_are_logged_for_the_tokens_customer(backend: Backend) {
+    let app = TestApp::on(backend, 20).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, token_id) = token_for(&app, northwind, "okta").await;
     set_token_expiry(&app, token_id, Utc::now() - Duration::days(1)).await;
@@ -444,9 +445,8 @@ async fn a_customers_admin_sees_only_their_customers_events_and_counts() {
     assert_eq!(export.body.as_array().map(Vec::len), Some(theirs.len()));
 }
 
-#[tokio::test]
-async fn each_state_follows_from_what_the_identity_provider_did() {
-    let app = TestApp::with_demo_users(20).await;
+async fn each_state_follows_from_what_the_identity_provider_did(backend: Backend) {
+    let app = TestApp::on(backend, 20).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     assert_eq!(state_of(&app, northwind).await, "not_configured");
     let (token, token_id) = token_for(&app, northwind, "entra_id").await;
@@ -501,7 +501,7 @@ async fn retention_removes_exactly_the_events_past_it() {
     let old = count("SELECT COUNT(*) FROM provisioning_events WHERE at < ?").await;
     let kept = count("SELECT COUNT(*) FROM provisioning_events WHERE at >= ?").await;
     assert!(old > 1000, "more than one batch to remove: {old}");
-    let removed = provisioning_watch::enforce_retention(&app.pool.clone().into(), 10, now)
+    let removed = provisioning_watch::enforce_retention(&app.database, 10, now)
         .await
         .expect("retention");
     assert_eq!(removed, old as u64);
@@ -561,13 +561,13 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
     refused_creates(&app, &token, 20).await;
     assert_eq!(state_of(&app, northwind).await, "failing");
     assert_eq!(
-        provisioning_watch::notify(&app.pool.clone().into(), &mail)
+        provisioning_watch::notify(&app.database, &mail)
             .await
             .expect("pass"),
         1
     );
     assert_eq!(
-        provisioning_watch::notify(&app.pool.clone().into(), &mail)
+        provisioning_watch::notify(&app.database, &mail)
             .await
             .expect("pass"),
         0,
@@ -590,14 +590,14 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
     forget_failures(&app).await;
     assert_eq!(state_of(&app, northwind).await, "healthy");
     assert_eq!(
-        provisioning_watch::notify(&app.pool.clone().into(), &mail)
+        provisioning_watch::notify(&app.database, &mail)
             .await
             .expect("pass"),
         0
     );
     refused_creates(&app, &token, 20).await;
     assert_eq!(
-        provisioning_watch::notify(&app.pool.clone().into(), &mail)
+        provisioning_watch::notify(&app.database, &mail)
             .await
             .expect("pass"),
         1
@@ -605,9 +605,8 @@ async fn a_customer_turning_failing_mails_its_recipients_once() {
     assert_eq!(sink.messages().len(), 2);
 }
 
-#[tokio::test]
-async fn search_and_status_answer_the_same_before_and_after_indexing() {
-    let app = TestApp::with_demo_users(20).await;
+async fn search_and_status_answer_the_same_before_and_after_indexing(backend: Backend) {
+    let app = TestApp::on(backend, 20).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "entra_id").await;
     let answers = || async {
@@ -641,13 +640,13 @@ async fn search_and_status_answer_the_same_before_and_after_indexing() {
         } else {
             db::provisioning_log::INDEX_BATCH_EVENTS
         };
-        let indexed = db::provisioning_log::index_new_in_batches(&app.pool.clone().into(), batch)
+        let indexed = db::provisioning_log::index_new_in_batches(&app.database, batch)
             .await
             .expect("indexing");
         assert!(indexed >= 5, "the new events are indexed: {indexed}");
         assert_eq!(answers().await, before, "round {round}");
         assert_eq!(
-            db::provisioning_log::index_new(&app.pool.clone().into())
+            db::provisioning_log::index_new(&app.database)
                 .await
                 .expect("indexing"),
             0,
