@@ -67,6 +67,47 @@ pub struct DemoAdmin {
     pub customer: Option<&'static str>,
 }
 
+/// Seeds the whole demo (customers, `user_count` users, admins, SCIM provisioning and its log)
+/// into an empty database of either engine. PostgreSQL gets it by way of a SQLite file in the
+/// temporary folder, copied over with `copy-database`: one seeding, tuned for SQLite's bulk
+/// loading, serves both.
+pub async fn seed_everything(pool: &db::Pool, user_count: u64) -> Result<DemoSeed, ApiError> {
+    let seed_all = |sqlite: SqlitePool| async move {
+        let seeded = seed(&sqlite, user_count).await?;
+        seed_provisioning(&sqlite).await?;
+        seed_provisioning_log(&sqlite, Utc::now()).await?;
+        Ok::<_, ApiError>(seeded)
+    };
+    match pool {
+        db::Pool::Sqlite(sqlite) => seed_all(sqlite.clone()).await,
+        db::Pool::Postgres(postgres) => {
+            let file = std::env::temp_dir().join(format!(
+                "provisio-demo-{}-{}.db",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            ));
+            let sqlite = db::connect(&format!("sqlite://{}?mode=rwc", file.display())).await?;
+            let seeded = seed_all(sqlite.clone()).await;
+            let copied = match &seeded {
+                Ok(_) => db::copy::copy(&sqlite, postgres).await.map(|_| ()),
+                Err(_) => Ok(()),
+            };
+            sqlite.close().await;
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+            copied.map_err(|err| match err {
+                db::copy::CopyError::Database(err) => ApiError::Database(err),
+                other => {
+                    tracing::error!(error = %other, "copying the demo to PostgreSQL failed");
+                    ApiError::Internal("the demo could not be copied to PostgreSQL")
+                }
+            })?;
+            seeded
+        }
+    }
+}
+
 /// Seeds customers, `user_count` users and one admin per role into an empty database.
 pub async fn seed(pool: &SqlitePool, user_count: u64) -> Result<DemoSeed, ApiError> {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);

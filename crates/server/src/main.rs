@@ -19,8 +19,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
-    /// SQLite database URL (`sqlite://path?mode=rwc`) or file path; the file is created on first
-    /// start. Other schemes are refused.
+    /// Database URL: SQLite (`sqlite://path?mode=rwc`, or a file path; the file is created on
+    /// first start) or PostgreSQL (`postgres://user@host/database`, an existing database).
+    /// Other schemes are refused.
     #[arg(
         long,
         global = true,
@@ -181,19 +182,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(Command::CopyDatabase { from, to }) = &cli.command {
         return copy_database(from.as_deref().unwrap_or(&cli.database), to).await;
     }
-    let pool = db::connect(&cli.database).await?;
+    let pool = db::open(&cli.database).await?;
     match cli.command {
         Some(Command::Admin(AdminCommand::Create {
             email,
             role,
             name,
             customer,
-        })) => create_admin(&db::Pool::from(&pool), email, role, name, customer).await,
+        })) => create_admin(&pool, email, role, name, customer).await,
         Some(Command::Backup { to }) => {
+            let db::Pool::Sqlite(sqlite) = &pool else {
+                return Err(
+                    "backup copies an embedded SQLite database; back PostgreSQL up with \
+                            its own tools (pg_dump, or the server's continuous archiving)"
+                        .into(),
+                );
+            };
             if to.exists() {
                 return Err(format!("{} exists already; choose a new file", to.display()).into());
             }
-            db::backup(&pool, &to).await?;
+            db::backup(sqlite, &to).await?;
             println!("Wrote a copy of the database to {}.", to.display());
             Ok(())
         }
@@ -241,8 +249,8 @@ async fn compress_web_app(dir: Option<PathBuf>) -> Result<(), Box<dyn std::error
     Ok(())
 }
 
-async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    resume_jobs(&db::Pool::from(&pool)).await?;
+async fn serve(pool: db::Pool, args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    resume_jobs(&pool).await?;
     if args.demo && !args.no_demo && db::demo::is_empty(&pool).await? {
         seed_demo(&pool, args.demo_users).await?;
     }
@@ -263,7 +271,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     let settings = mail_settings(&args, address)?;
-    db::spawn_checkpointer(pool.clone(), CHECKPOINT_INTERVAL);
+    if let db::Pool::Sqlite(sqlite) = &pool {
+        db::spawn_checkpointer(sqlite.clone(), CHECKPOINT_INTERVAL);
+    }
     provisioning_watch::spawn(
         state.pool.clone(),
         settings.clone(),
@@ -313,11 +323,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> Result<(), Box<dyn st
 
 /// Seeds the demo customers, users, admins, SCIM provisioning and its log; prints the demo
 /// admins' passwords once.
-async fn seed_demo(pool: &sqlx::SqlitePool, users: u64) -> Result<(), Box<dyn std::error::Error>> {
+async fn seed_demo(pool: &db::Pool, users: u64) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
-    let seeded = demo::seed(pool, users).await?;
-    demo::seed_provisioning(pool).await?;
-    demo::seed_provisioning_log(pool, chrono::Utc::now()).await?;
+    let seeded = demo::seed_everything(pool, users).await?;
     tracing::info!(users = seeded.users, elapsed = ?started.elapsed(), "seeded demo data");
     println!("Demo admins (passwords are shown only now; they are stored hashed):");
     for admin in &seeded.admins {
@@ -338,7 +346,7 @@ async fn seed_demo(pool: &sqlx::SqlitePool, users: u64) -> Result<(), Box<dyn st
 /// Serves Prometheus metrics on their own address, apart from the public one.
 async fn serve_metrics(
     address: SocketAddr,
-    pool: sqlx::SqlitePool,
+    pool: db::Pool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let handle = provisio_server::metrics::install()?;
     let listener = tokio::net::TcpListener::bind(address).await?;

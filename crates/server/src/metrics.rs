@@ -11,7 +11,6 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
-use sqlx::SqlitePool;
 
 /// Latency buckets in seconds: from a cached page to a slow export.
 const LATENCY_BUCKETS: [f64; 13] = [
@@ -62,14 +61,15 @@ pub fn delivery(outcome: &'static str) {
 }
 
 /// `GET /metrics`, for the metrics listener only.
-pub fn router(handle: PrometheusHandle, pool: SqlitePool) -> Router {
+pub fn router(handle: PrometheusHandle, pool: crate::db::Pool) -> Router {
     Router::new().route(
         "/metrics",
         get(move || {
             let (handle, pool) = (handle.clone(), pool.clone());
             async move {
-                metrics::gauge!("provisio_db_pool_connections").set(f64::from(pool.size()));
-                metrics::gauge!("provisio_db_pool_idle_connections").set(pool.num_idle() as f64);
+                let (open, idle) = pool.connections();
+                metrics::gauge!("provisio_db_pool_connections").set(f64::from(open));
+                metrics::gauge!("provisio_db_pool_idle_connections").set(idle as f64);
                 handle.render()
             }
         }),

@@ -5,10 +5,12 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use crate::demo::{DemoCustomer, DemoUser};
 
 /// True when the database holds no customers yet, i.e. on first start.
-pub async fn is_empty(pool: &SqlitePool) -> Result<bool, sqlx::Error> {
-    let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
-        .fetch_one(pool)
-        .await?;
+pub async fn is_empty(pool: &super::Pool) -> Result<bool, sqlx::Error> {
+    let customers: i64 = super::on_backend!(pool, |connection| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM customers"
+    )
+    .fetch_one(connection)
+    .await?);
     Ok(customers == 0)
 }
 

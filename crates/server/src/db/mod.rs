@@ -447,6 +447,25 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     Ok(pool)
 }
 
+/// Opens the database a URL names: PostgreSQL for `postgres://` and `postgresql://`, SQLite
+/// for `sqlite://` or a file path; migrated either way. Other schemes are refused.
+pub async fn open(url: &str) -> Result<Pool, sqlx::Error> {
+    if postgres::is_postgres_url(url) {
+        return Ok(Pool::Postgres(postgres::connect(url).await?));
+    }
+    Ok(Pool::Sqlite(connect(url).await?))
+}
+
+impl Pool {
+    /// Open connections, and how many of them are idle: for the metrics.
+    pub fn connections(&self) -> (u32, usize) {
+        match self {
+            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+}
+
 /// Parses a SQLite URL (or a bare file path). Any other scheme is refused: SQLite's own parser
 /// would take `postgres://host/db` for a file path and quietly create a folder named `postgres:`.
 fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
@@ -464,11 +483,7 @@ fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
     match scheme.map(str::to_ascii_lowercase).as_deref() {
         None | Some("sqlite") => SqliteConnectOptions::from_str(url),
         Some("postgres" | "postgresql") => Err(sqlx::Error::Configuration(
-            format!(
-                "this version of Provisio serves from SQLite only (`copy-database` can already \
-                 fill a PostgreSQL database); {EXAMPLE}"
-            )
-            .into(),
+            format!("a PostgreSQL URL is opened by `db::open`, not as SQLite; {EXAMPLE}").into(),
         )),
         Some(other) => Err(sqlx::Error::Configuration(
             format!("unsupported database URL scheme `{other}:`; {EXAMPLE}").into(),
