@@ -124,40 +124,20 @@ pub async fn update<'a>(
 ) -> Result<bool, sqlx::Error> {
     let stays_msp_admin = update.role == Role::MspAdmin && !update.disabled;
     let executor = executor.into();
-    if executor.dialect() == Dialect::Postgres {
-        // PostgreSQL checks the condition below against the rows as they were when the
-        // statement began: two admins demoting each other at once would each still see the
-        // other active. Locking the active MSP admins first makes the second wait for the
-        // first's commit and see it (the caller's transaction holds the locks). SQLite's
-        // writers already take turns.
-        return update_locking_msp_admins(executor, id, update, stays_msp_admin).await;
-    }
-    let done = on_backend!(executor, |connection| sqlx::query(UPDATE_ADMIN)
-        .bind(update.role.key())
-        .bind(update.customer_id)
-        .bind(update.disabled)
-        .bind(update.display_name)
-        .bind(id)
-        .bind(stays_msp_admin)
-        .execute(connection)
-        .await?
-        .rows_affected());
-    Ok(done == 1)
-}
-
-async fn update_locking_msp_admins(
-    executor: Executor<'_>,
-    id: i64,
-    update: &AdminUpdate<'_>,
-    stays_msp_admin: bool,
-) -> Result<bool, sqlx::Error> {
+    // PostgreSQL checks the condition against the rows as they were when the statement began:
+    // two admins demoting each other at once would each still see the other active. Locking
+    // the active MSP admins first makes the second wait for the first's commit and see it (the
+    // caller's transaction holds the locks). SQLite's writers already take turns.
+    let lock_msp_admins = executor.dialect() == Dialect::Postgres;
     let done = on_backend!(executor, |connection| {
-        sqlx::query(
-            "SELECT id FROM admins WHERE role = 'msp_admin' AND NOT disabled ORDER BY id \
-             FOR UPDATE",
-        )
-        .fetch_all(&mut *connection)
-        .await?;
+        if lock_msp_admins {
+            sqlx::query(
+                "SELECT id FROM admins WHERE role = 'msp_admin' AND NOT disabled ORDER BY id \
+                 FOR UPDATE",
+            )
+            .fetch_all(&mut *connection)
+            .await?;
+        }
         sqlx::query(UPDATE_ADMIN)
             .bind(update.role.key())
             .bind(update.customer_id)
