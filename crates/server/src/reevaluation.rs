@@ -26,6 +26,15 @@ pub fn spawn(pool: db::Pool, job_id: i64) {
 /// write transaction that first checks nothing it was decided on changed (else decides again
 /// there), so the writer is held only for the writes.
 pub async fn run(pool: &db::Pool, job_id: i64) -> Result<(), sqlx::Error> {
+    let Some(lease) = db::mappings::lease_job(pool, job_id).await? else {
+        tracing::info!(job_id, "mapping re-evaluation runs on another instance");
+        return Ok(());
+    };
+    run_batches(pool, job_id).await?;
+    lease.release(job_id).await
+}
+
+async fn run_batches(pool: &db::Pool, job_id: i64) -> Result<(), sqlx::Error> {
     loop {
         let planned = {
             let mut snapshot = db::read_transaction(pool).await?;

@@ -123,3 +123,35 @@ async fn instances_starting_together_migrate_an_empty_database_once() {
         .count();
     assert_eq!(applied as usize, files, "each migration applied once");
 }
+
+#[tokio::test]
+async fn a_mapping_job_runs_on_one_instance_at_a_time() {
+    let first = TestApp::on(Backend::Postgres, 20).await;
+    let second = second_instance(&first).await;
+    let job = 4242;
+    let lease = db::mappings::lease_job(&first.database, job)
+        .await
+        .expect("the first instance asks")
+        .expect("and takes the job");
+    let elsewhere = db::mappings::lease_job(&second.database, job)
+        .await
+        .expect("the second instance asks");
+    assert!(elsewhere.is_none(), "the job is the first instance's");
+    // The second's run of it leaves it to the first.
+    provisio_server::reevaluation::run(&second.database, job)
+        .await
+        .expect("runs nothing");
+    lease.release(job).await.expect("released");
+    let taken_over = db::mappings::lease_job(&second.database, job)
+        .await
+        .expect("asks again");
+    assert!(taken_over.is_some(), "released, it is free to take");
+
+    // A lease dropped without release (its job stopped on an error) frees the job too.
+    drop(taken_over);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(db::mappings::lease_job(&first.database, job)
+        .await
+        .expect("asks")
+        .is_some());
+}

@@ -827,6 +827,56 @@ pub async fn job<'a>(
 }
 
 /// Jobs a stopped server left running, to resume.
+/// The right to run a re-evaluation job. On PostgreSQL, several instances may find the same
+/// job running (each resumes running jobs at start): a session advisory lock on the job, held by
+/// a connection of the lease's own, lets one of them run it; a crashed runner's lock ends with
+/// its connection, so a later start takes the job over. On SQLite one process serves the file.
+pub struct JobLease {
+    held: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+}
+
+/// The advisory lock's key for a job: a hash of a name of Provisio's own, so it meets no other
+/// user of advisory locks.
+const JOB_LOCK_KEY: &str = "hashtextextended('provisio mapping job ' || $1, 0)";
+
+/// Takes the job for this instance; None when another instance is running it.
+pub async fn lease_job(pool: &Pool, job_id: i64) -> Result<Option<JobLease>, sqlx::Error> {
+    let Pool::Postgres(pool) = pool else {
+        return Ok(Some(JobLease { held: None }));
+    };
+    let mut connection = pool.acquire().await?;
+    let taken: bool = sqlx::query_scalar(&format!("SELECT pg_try_advisory_lock({JOB_LOCK_KEY})"))
+        .bind(job_id.to_string())
+        .fetch_one(&mut *connection)
+        .await?;
+    Ok(taken.then_some(JobLease {
+        held: Some(connection),
+    }))
+}
+
+impl JobLease {
+    /// Gives the job up, for another instance (or a later start) to take.
+    pub async fn release(mut self, job_id: i64) -> Result<(), sqlx::Error> {
+        if let Some(mut connection) = self.held.take() {
+            sqlx::query(&format!("SELECT pg_advisory_unlock({JOB_LOCK_KEY})"))
+                .bind(job_id.to_string())
+                .execute(&mut *connection)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for JobLease {
+    /// A lease not released (its job stopped on an error) closes its connection instead of
+    /// returning it to the pool, which ends the lock with the session.
+    fn drop(&mut self) {
+        if let Some(connection) = self.held.take() {
+            drop(connection.detach());
+        }
+    }
+}
+
 pub async fn running_jobs(pool: &Pool) -> Result<Vec<i64>, sqlx::Error> {
     on_backend!(pool, |connection| sqlx::query_scalar(
         "SELECT id FROM mapping_jobs WHERE state = 'running' ORDER BY id"
