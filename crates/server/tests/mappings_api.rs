@@ -3,9 +3,11 @@
 
 mod common;
 
+on_both_backends!(a_preview_names_exactly_the_users_saving_then_moves);
+
 use axum::http::{Method, StatusCode};
 use common::scim::{customer_id, scim, token_for};
-use common::{Answer, TestApp};
+use common::{Answer, Backend, TestApp};
 use provisio_api::auth::Role;
 use serde_json::{json, Value};
 
@@ -13,16 +15,11 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 
 /// The customer's first two profiles and regions, by row id.
 async fn profiles_and_regions(app: &TestApp, customer: i64) -> (Vec<i64>, Vec<i64>) {
-    let ids = |table: &'static str| {
-        let sql = format!("SELECT id FROM {table} WHERE customer_id = ? ORDER BY id LIMIT 2");
-        let pool = app.pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(&sql)
-                .bind(customer)
-                .fetch_all(&pool)
-                .await
-                .expect("ids")
-        }
+    let ids = |table: &'static str| async move {
+        app.integers(&format!(
+            "SELECT id FROM {table} WHERE customer_id = {customer} ORDER BY id LIMIT 2"
+        ))
+        .await
     };
     (ids("profiles").await, ids("storage_regions").await)
 }
@@ -295,9 +292,8 @@ async fn roles_isolation_and_bad_input() {
     assert_eq!(twice.status, StatusCode::CONFLICT, "one name per customer");
 }
 
-#[tokio::test]
-async fn a_preview_names_exactly_the_users_saving_then_moves() {
-    let app = TestApp::with_demo_users(20).await;
+async fn a_preview_names_exactly_the_users_saving_then_moves(backend: Backend) {
+    let app = TestApp::on(backend, 20).await;
     let northwind = customer_id(&app, "Northwind Traders").await;
     let (token, _) = token_for(&app, northwind, "okta").await;
     let (profiles, regions) = profiles_and_regions(&app, northwind).await;
@@ -337,13 +333,12 @@ async fn a_preview_names_exactly_the_users_saving_then_moves() {
     let saved = post_mapping(&app, &app.msp_cookie, northwind, london).await;
     assert_eq!(saved.status, StatusCode::CREATED);
     let saved = app.settled(&saved).await;
-    let mut moved: Vec<String> = sqlx::query_scalar(
-        "SELECT u.email FROM provisioning_events e JOIN users u ON u.scim_id = e.target_id \
-         WHERE e.action = 'place' ORDER BY u.email",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .expect("placements");
+    let mut moved = app
+        .texts(
+            "SELECT u.email FROM provisioning_events e JOIN users u ON u.scim_id = e.target_id \
+             WHERE e.action = 'place' ORDER BY u.email",
+        )
+        .await;
     moved.sort();
     assert_eq!(
         previewed, moved,

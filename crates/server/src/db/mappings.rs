@@ -771,7 +771,7 @@ pub async fn start_job<'a>(
         .await?;
         sqlx::query_scalar(&format!(
             "INSERT INTO mapping_jobs (customer_id, state, total, started_at) \
-             VALUES ($1, 'running', (SELECT COUNT(*) FROM ({SELECT_PLACED_IDS}$2)), $3) RETURNING id"
+             VALUES ($1, 'running', (SELECT COUNT(*) FROM ({SELECT_PLACED_IDS}$2) placed), $3) RETURNING id"
         ))
         .bind(customer_id)
         .bind(customer_id)

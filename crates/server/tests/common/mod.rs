@@ -146,6 +146,26 @@ impl TestApp {
         value.unwrap_or_else(|err| panic!("{sql}: {err}"))
     }
 
+    /// The integers of the one column `sql` answers, on the app's database.
+    pub async fn integers(&self, sql: &str) -> Vec<i64> {
+        use provisio_server::db::Pool;
+        let values = match &self.database {
+            Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+            Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        };
+        values.unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
+    /// The texts of the one column `sql` answers, on the app's database.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        use provisio_server::db::Pool;
+        let values = match &self.database {
+            Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+            Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        };
+        values.unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
     pub fn admin(&self, role: Role) -> &DemoAdmin {
         self.admins
             .iter()
@@ -193,11 +213,11 @@ impl TestApp {
         let job = change.body["job"]["id"]
             .as_i64()
             .expect("a mapping change answers its job");
-        let customer: i64 = sqlx::query_scalar("SELECT customer_id FROM mapping_jobs WHERE id = ?")
-            .bind(job)
-            .fetch_one(&self.pool)
-            .await
-            .expect("the job");
+        let customer = self
+            .scalar(&format!(
+                "SELECT customer_id FROM mapping_jobs WHERE id = {job}"
+            ))
+            .await;
         let uri = format!("/api/v1/customers/{customer}/mappings/jobs/{job}");
         for _ in 0..500 {
             let (status, progress) = self.get(&uri).await;
