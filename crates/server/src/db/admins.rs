@@ -251,10 +251,6 @@ pub async fn delete_sessions_of<'a>(
     Ok(())
 }
 
-pub fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 #[derive(sqlx::FromRow)]
 struct AccountRow {
     id: i64,

@@ -15,7 +15,6 @@ use serde_json::json;
 use sqlx::types::Json;
 use sqlx::{Connection, QueryBuilder};
 
-use super::admins::now_text;
 use super::scim_users::Directory;
 use super::time::StoredTime;
 use super::{on_backend, Dialect, Engine, Executor, Pool};
@@ -247,7 +246,7 @@ pub async fn insert<'a>(
     request: &SaveMappingRequest,
 ) -> Result<i64, sqlx::Error> {
     on_backend!(conn, |conn| {
-        let now = now_text();
+        let now = StoredTime::now();
         sqlx::query_scalar(
             "INSERT INTO mappings (customer_id, position, name, enabled, matcher, profile_id, \
              storage_region_id, quota_gb, created_at, updated_at) \
@@ -262,8 +261,8 @@ pub async fn insert<'a>(
         .bind(request.profile_id)
         .bind(request.storage_region_id)
         .bind(request.quota_gb.map(i64::from))
-        .bind(&now)
-        .bind(&now)
+        .bind(now)
+        .bind(now)
         .fetch_one(conn)
         .await
     })
@@ -287,7 +286,7 @@ pub async fn update<'a>(
         .bind(request.profile_id)
         .bind(request.storage_region_id)
         .bind(request.quota_gb.map(i64::from))
-        .bind(now_text())
+        .bind(StoredTime::now())
         .bind(id)
         .bind(customer_id)
         .execute(conn)
@@ -354,7 +353,7 @@ pub async fn set_order<'a>(
         for (position, id) in ids.iter().enumerate() {
             sqlx::query("UPDATE mappings SET position = $1, updated_at = $2 WHERE id = $3")
                 .bind(i64::try_from(position).unwrap_or(i64::MAX) + 1)
-                .bind(now_text())
+                .bind(StoredTime::now())
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;
@@ -760,12 +759,12 @@ pub async fn start_job<'a>(
     customer_id: i64,
 ) -> Result<i64, sqlx::Error> {
     on_backend!(conn, |conn| {
-        let now = now_text();
+        let now = StoredTime::now();
         sqlx::query(
             "UPDATE mapping_jobs SET state = 'superseded', finished_at = $1 \
              WHERE customer_id = $2 AND state = 'running'",
         )
-        .bind(&now)
+        .bind(now)
         .bind(customer_id)
         .execute(&mut *conn)
         .await?;
@@ -775,7 +774,7 @@ pub async fn start_job<'a>(
         ))
         .bind(customer_id)
         .bind(customer_id)
-        .bind(&now)
+        .bind(now)
         .fetch_one(conn)
         .await
     })
@@ -983,7 +982,7 @@ pub async fn write_job_batch<'a>(
         };
         let Some(last) = batch_now.last_user else {
             sqlx::query("UPDATE mapping_jobs SET state = 'done', finished_at = $1 WHERE id = $2")
-                .bind(now_text())
+                .bind(StoredTime::now())
                 .bind(job_id)
                 .execute(conn)
                 .await?;

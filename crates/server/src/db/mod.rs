@@ -62,20 +62,6 @@ impl From<sqlx::PgPool> for Pool {
     }
 }
 
-impl Pool {
-    /// The SQLite pool, for the parts of this module not yet written for both engines: on
-    /// PostgreSQL they answer an error (the server does not start on PostgreSQL until none is
-    /// left).
-    pub fn sqlite(&self) -> Result<&SqlitePool, sqlx::Error> {
-        match self {
-            Pool::Sqlite(pool) => Ok(pool),
-            Pool::Postgres(_) => Err(sqlx::Error::Configuration(
-                "this operation does not run on PostgreSQL yet".into(),
-            )),
-        }
-    }
-}
-
 /// Where a statement runs: a pool (a connection is taken for it) or an open transaction.
 pub enum Executor<'a> {
     Pool(&'a Pool),
@@ -341,12 +327,13 @@ impl WriteTransaction {
         }
     }
 
-    /// The SQLite connection, for the parts of this module not yet written for both engines.
+    /// The SQLite connection, for SQL that is SQLite's alone (demo seeding, which always
+    /// seeds SQLite; PostgreSQL gets the demo copied).
     pub fn sqlite(&mut self) -> Result<&mut sqlx::SqliteConnection, sqlx::Error> {
         match &mut self.tx {
             EngineTransaction::Sqlite(tx) => Ok(tx),
             EngineTransaction::Postgres(_) => Err(sqlx::Error::Configuration(
-                "this operation does not run on PostgreSQL yet".into(),
+                "this operation runs on SQLite only".into(),
             )),
         }
     }

@@ -764,64 +764,9 @@ fn push_sort_values_that_occur<DB: Engine>(
 
 fn push_filter<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, filter: &Filter, now: DateTime<Utc>) {
     let column = column(filter.field());
-    let nocase = DB::DIALECT.nocase(column);
-    // SQLite's LIKE ignores ASCII case itself; on PostgreSQL both sides are folded (and the
-    // trigram indexes are on the folded columns).
-    let like = |sql: &mut QueryBuilder<'_, DB>, pattern: String| {
-        match DB::DIALECT {
-            Dialect::Sqlite => {
-                sql.push(format!("{column} LIKE "));
-                DB::bind_text(sql, pattern);
-            }
-            Dialect::Postgres => {
-                sql.push(format!("{nocase} LIKE "));
-                DB::bind_nocase_text(sql, pattern);
-            }
-        }
-        sql.push(" ESCAPE '\\'");
-    };
     match (filter.operator(), filter.operand()) {
-        (Operator::Contains, Operand::Text(text)) => match search_phrase(filter) {
-            Some(phrase) if DB::DIALECT == Dialect::Sqlite => {
-                sql.push("u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ");
-                DB::bind_text(sql, phrase);
-                sql.push(")");
-            }
-            _ => like(sql, format!("%{}%", escape_like(text))),
-        },
-        // The whole pattern is one bound value, so SQLite can turn the prefix into a range on
-        // the column's (NOCASE) index.
-        (Operator::StartsWith, Operand::Text(text)) => {
-            like(sql, format!("{}%", escape_like(text)));
-        }
-        (Operator::Equals, Operand::Text(text)) => {
-            match DB::DIALECT {
-                Dialect::Sqlite => sql.push(format!("{column} = ")),
-                Dialect::Postgres => sql.push(format!("{nocase} = ")),
-            };
-            DB::bind_nocase_text(sql, text.clone());
-        }
-        // NOCASE, as the column's index is: same meaning for '', and the index can answer.
-        (Operator::IsEmpty, _) => {
-            match DB::DIALECT {
-                Dialect::Sqlite => sql.push(format!("{column} = '' COLLATE NOCASE")),
-                Dialect::Postgres => sql.push(format!("{nocase} = ''")),
-            };
-        }
-        (Operator::AnyOf, Operand::Texts(values)) => {
-            sql.push(format!("{nocase} IN ("));
-            match DB::DIALECT {
-                Dialect::Sqlite => DB::bind_texts(sql, values),
-                Dialect::Postgres => {
-                    for (index, value) in values.iter().enumerate() {
-                        if index > 0 {
-                            sql.push(", ");
-                        }
-                        DB::bind_nocase_text(sql, value.clone());
-                    }
-                }
-            }
-            sql.push(")");
+        (_, Operand::Text(_) | Operand::Texts(_)) | (Operator::IsEmpty, _) => {
+            push_text_filter(sql, filter);
         }
         (Operator::Eq, Operand::Number(n)) => {
             sql.push(format!("{column} = "));
@@ -860,6 +805,69 @@ fn push_filter<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, filter: &Filter, now:
             let since = now - chrono::Duration::days(i64::from(*days));
             sql.push(format!("{column} >= "));
             DB::bind_text(sql, since.to_rfc3339_opts(SecondsFormat::Secs, true));
+        }
+        // `Filter::new` pairs every operator with its operand, so this matches nothing; should
+        // that ever change, the filter excludes everything rather than everything passing.
+        _ => {
+            sql.push("0 = 1");
+        }
+    }
+}
+
+/// A filter on text: compared without case, as the report sorts.
+fn push_text_filter<DB: Engine>(sql: &mut QueryBuilder<'_, DB>, filter: &Filter) {
+    let column = column(filter.field());
+    // SQLite's LIKE ignores ASCII case itself, and the NOCASE of a bound value decides its
+    // comparisons; on PostgreSQL both sides are folded (the indexes are on the folded columns).
+    let compared = match DB::DIALECT {
+        Dialect::Sqlite => column.to_owned(),
+        Dialect::Postgres => DB::DIALECT.nocase(column),
+    };
+    let like = |sql: &mut QueryBuilder<'_, DB>, pattern: String| {
+        sql.push(format!("{compared} LIKE "));
+        match DB::DIALECT {
+            Dialect::Sqlite => DB::bind_text(sql, pattern),
+            Dialect::Postgres => DB::bind_nocase_text(sql, pattern),
+        }
+        sql.push(" ESCAPE '\\'");
+    };
+    match (filter.operator(), filter.operand()) {
+        (Operator::Contains, Operand::Text(text)) => match search_phrase(filter) {
+            Some(phrase) if DB::DIALECT == Dialect::Sqlite => {
+                sql.push("u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ");
+                DB::bind_text(sql, phrase);
+                sql.push(")");
+            }
+            _ => like(sql, format!("%{}%", escape_like(text))),
+        },
+        // The whole pattern is one bound value, so SQLite can turn the prefix into a range on
+        // the column's (NOCASE) index.
+        (Operator::StartsWith, Operand::Text(text)) => {
+            like(sql, format!("{}%", escape_like(text)));
+        }
+        (Operator::Equals, Operand::Text(text)) => {
+            sql.push(format!("{compared} = "));
+            DB::bind_nocase_text(sql, text.clone());
+        }
+        // NOCASE, as the column's index is: same meaning for '', and the index can answer.
+        (Operator::IsEmpty, _) => {
+            sql.push(match DB::DIALECT {
+                Dialect::Sqlite => format!("{column} = '' COLLATE NOCASE"),
+                Dialect::Postgres => format!("{compared} = ''"),
+            });
+        }
+        (Operator::AnyOf, Operand::Texts(values)) => {
+            sql.push(format!("{} IN (", DB::DIALECT.nocase(column)));
+            for (index, value) in values.iter().enumerate() {
+                if index > 0 {
+                    sql.push(", ");
+                }
+                match DB::DIALECT {
+                    Dialect::Sqlite => DB::bind_text(sql, value.clone()),
+                    Dialect::Postgres => DB::bind_nocase_text(sql, value.clone()),
+                }
+            }
+            sql.push(")");
         }
         // `Filter::new` pairs every operator with its operand, so this matches nothing; should
         // that ever change, the filter excludes everything rather than everything passing.

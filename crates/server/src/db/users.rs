@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use super::admins::now_text;
 use super::time::StoredTime;
 use super::{on_backend, Dialect, Executor, Scope};
 use chrono::{DateTime, Utc};
@@ -194,7 +193,7 @@ pub async fn set_preserved<'a>(
         )
         .bind(status)
         .bind(license)
-        .bind(now_text())
+        .bind(StoredTime::now())
         .bind(user_id)
         .bind(&before)
         .execute(&mut *tx)
@@ -204,7 +203,7 @@ pub async fn set_preserved<'a>(
              target_id, changes, user_id, admin_email) \
              SELECT $1, $2, $3, $4, 'success', email, scim_id, $5, id, $6 FROM users WHERE id = $7",
         )
-        .bind(now_text())
+        .bind(StoredTime::now())
         .bind(customer_id)
         .bind(action)
         .bind(super::provisioning::kind_of(action).key())
@@ -271,7 +270,7 @@ pub async fn set_manual_placement<'a>(
                 .bind(to.profile_id)
                 .bind(to.storage_region_id)
                 .bind(quota)
-                .bind(now_text())
+                .bind(StoredTime::now())
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
@@ -289,7 +288,7 @@ pub async fn set_manual_placement<'a>(
                 sqlx::query(
                     "UPDATE users SET placement_manual = FALSE, updated_at = $1 WHERE id = $2",
                 )
-                .bind(now_text())
+                .bind(StoredTime::now())
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
@@ -302,7 +301,7 @@ pub async fn set_manual_placement<'a>(
              SELECT $1, $2, 'place', 'update', 'success', email, scim_id, $3, id, $4 FROM users \
              WHERE id = $5",
         )
-        .bind(now_text())
+        .bind(StoredTime::now())
         .bind(customer_id)
         .bind(changes.to_string())
         .bind(admin_email)
